@@ -1,0 +1,58 @@
+// The one interface every backend implements: load a graph once, then run it on named input
+// tensors as often as needed. The reference (ATen) and fast (oneDNN) backends are two
+// implementations of it, and the differential tests hold them to the same answers.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "graph/graph.h"
+#include "graph/tensor.h"
+
+namespace fluidedge::runtime {
+
+using TensorMap = std::map<std::string, graph::Tensor>;
+
+struct SessionOptions {
+  int threads = 1;  // intra-op threads; a device node owns one core
+};
+
+class Session {
+ public:
+  virtual ~Session() = default;
+
+  // Runs the graph on `inputs` (one tensor per graph input; inputs that are also initializers
+  // may be left out). The batch size is taken from the inputs: dimension 0 may differ from the
+  // graph's, every other dimension and the dtype must match. Returns every graph output.
+  virtual TensorMap run(const TensorMap& inputs) = 0;
+
+  // "reference" or "fast".
+  virtual std::string backend() const = 0;
+
+  // The graph as loaded (after the backend's own rewrites, if any).
+  virtual const graph::Graph& graph() const = 0;
+};
+
+// Creates a session of the named backend. Backends register themselves at static-init time,
+// so a build without libtorch simply has no "reference" backend and says so.
+std::unique_ptr<Session> make_session(const std::string& backend, const graph::Graph& graph,
+                                      const SessionOptions& options = {});
+
+// Backends compiled into this binary, sorted.
+std::vector<std::string> available_backends();
+
+using SessionFactory =
+    std::function<std::unique_ptr<Session>(const graph::Graph&, const SessionOptions&)>;
+// Called once per backend from its translation unit (see REGISTER_... in each backend).
+bool register_backend(const std::string& name, SessionFactory factory);
+
+// Checks `inputs` against the graph's inputs: every required input present, nothing unknown,
+// dtype equal, rank equal, every dimension but the batch equal, one batch size for all.
+// Returns the batch size. Errors name the input and say what was expected.
+int64_t check_inputs(const graph::Graph& graph, const TensorMap& inputs);
+
+}  // namespace fluidedge::runtime
