@@ -12,6 +12,10 @@ namespace fluidedge::graph {
 // have their ValueInfo. Throws an Error naming the first offending node.
 void infer_shapes(Graph& graph);
 
+// Infers one node's outputs from its inputs' ValueInfo (which must be known) and records
+// them in graph.values.
+void infer_node(Graph& graph, const Node& node);
+
 // Sets dimension 0 of every graph input to `batch` and re-infers all shapes.
 void set_batch(Graph& graph, int64_t batch);
 
