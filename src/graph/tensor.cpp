@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "graph/half.h"
+
 namespace fluidedge::graph {
 
 int64_t shape_numel(const Shape& shape) {
@@ -38,6 +40,7 @@ void visit_numeric(DType dtype, const void* p, int64_t n, F&& f) {
     case DType::kInt32: { auto* v = static_cast<const int32_t*>(p); for (int64_t i = 0; i < n; ++i) f(i, v[i]); break; }
     case DType::kInt64: { auto* v = static_cast<const int64_t*>(p); for (int64_t i = 0; i < n; ++i) f(i, v[i]); break; }
     case DType::kBool: { auto* v = static_cast<const uint8_t*>(p); for (int64_t i = 0; i < n; ++i) f(i, v[i] != 0); break; }
+    case DType::kFloat16: { auto* v = static_cast<const uint16_t*>(p); for (int64_t i = 0; i < n; ++i) f(i, half_to_float(v[i])); break; }
     default: fail("cannot convert a {} tensor", dtype_name(dtype));
   }
 }
@@ -96,6 +99,7 @@ Tensor Tensor::cast(DType dtype) const {
       case DType::kInt32: static_cast<int32_t*>(dst)[i] = static_cast<int32_t>(v); break;
       case DType::kInt64: static_cast<int64_t*>(dst)[i] = static_cast<int64_t>(v); break;
       case DType::kBool: static_cast<uint8_t*>(dst)[i] = v != 0 ? 1 : 0; break;
+      case DType::kFloat16: static_cast<uint16_t*>(dst)[i] = float_to_half(static_cast<float>(v)); break;
       default: fail("cannot cast to {}", dtype_name(dtype));
     }
   });

@@ -40,3 +40,21 @@ TEST(Tensor, BufferIsAligned) {
 
 }  // namespace
 }  // namespace fluidedge::graph
+
+namespace fluidedge::graph {
+namespace {
+
+TEST(Tensor, Float16RoundTrip) {
+  // Exactly representable values survive; others round to nearest even; overflow is infinity.
+  auto t = Tensor::from_vector<float>({6}, {1.f, -2.5f, 65504.f, 1e-7f, 1e6f, 0.1f});
+  auto back = t.cast(DType::kFloat16).cast(DType::kFloat32).to_float();
+  EXPECT_EQ(back[0], 1.f);
+  EXPECT_EQ(back[1], -2.5f);
+  EXPECT_EQ(back[2], 65504.f);
+  EXPECT_NEAR(back[3], 1.19209e-7f, 1e-9f);  // nearest subnormal half (2 * 2^-24)
+  EXPECT_TRUE(std::isinf(back[4]));
+  EXPECT_NEAR(back[5], 0.0999755859375f, 1e-9f);
+}
+
+}  // namespace
+}  // namespace fluidedge::graph

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// Runs an ONNX model in ONNX Runtime (one intra-op thread) on .npy inputs and writes each output
+// as OUTDIR/<name>.npy; with --bench SECONDS prints {"median_ms","p90_ms","runs","peak_rss_mb"}.
+//   node ort_run.js MODEL.onnx --input NAME=FILE.npy ... [--out DIR] [--bench S] [--threads N]
+'use strict';
+const path = require('path');
+const ort = require('onnxruntime-node');
+const { readNpy, writeNpy } = require('./npy');
+
+function parseArgs(argv) {
+  const args = { model: null, inputs: {}, out: null, bench: 0, threads: 1 };
+  for (let i = 0; i < argv.length; ++i) {
+    const a = argv[i];
+    if (a === '--input') {
+      const [name, file] = argv[++i].split('=');
+      args.inputs[name] = file;
+    } else if (a === '--out') args.out = argv[++i];
+    else if (a === '--bench') args.bench = Number(argv[++i]);
+    else if (a === '--threads') args.threads = Number(argv[++i]);
+    else if (!args.model) args.model = a;
+    else throw new Error(`unexpected argument ${a}`);
+  }
+  if (!args.model) throw new Error('usage: ort_run.js MODEL.onnx --input NAME=FILE.npy ... [--out DIR] [--bench S]');
+  return args;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const session = await ort.InferenceSession.create(args.model, {
+    intraOpNumThreads: args.threads, interOpNumThreads: 1, executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  const feeds = {};
+  for (const [name, file] of Object.entries(args.inputs)) {
+    const t = readNpy(file);
+    feeds[name] = new ort.Tensor(t.type, t.data, t.shape);
+  }
+  if (args.bench > 0) {
+    await session.run(feeds);
+    const times = [];
+    const start = process.hrtime.bigint();
+    do {
+      const t0 = process.hrtime.bigint();
+      await session.run(feeds);
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    } while (Number(process.hrtime.bigint() - start) / 1e9 < args.bench || times.length < 3);
+    times.sort((a, b) => a - b);
+    const pick = (q) => times[Math.min(times.length - 1, Math.round(q * (times.length - 1)))];
+    const rss = process.resourceUsage().maxRSS / 1024;
+    console.log(JSON.stringify({ median_ms: pick(0.5), p90_ms: pick(0.9), runs: times.length, peak_rss_mb: rss }));
+    return;
+  }
+  const results = await session.run(feeds);
+  for (const name of session.outputNames) {
+    const t = results[name];
+    if (args.out) writeNpy(path.join(args.out, name.replace(/\//g, '_') + '.npy'), t.type, t.dims, t.data);
+  }
+}
+
+main().catch((e) => {
+  console.error(`ort_run: ${e.message}`);
+  process.exit(1);
+});
