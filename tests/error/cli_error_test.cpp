@@ -1,0 +1,138 @@
+// Bad input at the command line: each mistake gives exactly one line on stderr that names the
+// thing at fault, a non-zero exit, and nothing on stdout.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include "cli_runner.h"
+#include "graph/npy.h"
+
+namespace fluidedge {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::run_cli;
+
+class CliErrors : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / ("fluidedge_errors_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    auto r = run_cli("zoo export paper_cnn --out '" + (dir_ / "good.onnx").string() + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
+
+  static std::string path(const std::string& name) { return (dir_ / name).string(); }
+
+  // The model as a protobuf, to break it in specific ways.
+  static onnx::ModelProto good_model() {
+    onnx::ModelProto m;
+    std::ifstream in(path("good.onnx"), std::ios::binary);
+    EXPECT_TRUE(m.ParseFromIstream(&in));
+    return m;
+  }
+  static void write_model(const onnx::ModelProto& m, const std::string& name) {
+    std::ofstream out(path(name), std::ios::binary);
+    m.SerializeToOstream(&out);
+  }
+
+  // One line on stderr containing every `needle`, non-zero exit, empty stdout.
+  static void expect_clear_error(const std::string& args, std::vector<std::string> needles) {
+    auto r = run_cli(args);
+    EXPECT_NE(r.exit_code, 0) << args;
+    auto lines = r.err_lines();
+    ASSERT_EQ(lines.size(), 1u) << "stderr of `fluidedge " << args << "`:\n" << r.err;
+    for (const auto& n : needles) EXPECT_NE(lines[0].find(n), std::string::npos) << "missing '" << n << "' in: " << lines[0];
+    EXPECT_EQ(r.out, "") << args;
+  }
+
+  static fs::path dir_;
+};
+
+fs::path CliErrors::dir_;
+
+TEST_F(CliErrors, TruncatedFile) {
+  std::string bytes = good_model().SerializeAsString();
+  std::ofstream(path("truncated.onnx"), std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 3));
+  expect_clear_error("info " + path("truncated.onnx"), {"truncated.onnx", "not a valid ONNX"});
+}
+
+TEST_F(CliErrors, NotOnnxFile) {
+  std::ofstream(path("notes.onnx")) << "these are my notes, not a model\n";
+  expect_clear_error("info " + path("notes.onnx"), {"notes.onnx"});
+}
+
+TEST_F(CliErrors, MissingModelFile) {
+  expect_clear_error("info " + path("nothing-here.onnx"), {"nothing-here.onnx", "no such file"});
+}
+
+TEST_F(CliErrors, MissingInitializer) {
+  auto m = good_model();
+  std::string removed = m.graph().initializer(0).name();
+  m.mutable_graph()->mutable_initializer()->DeleteSubrange(0, 1);
+  write_model(m, "missing_init.onnx");
+  expect_clear_error("info " + path("missing_init.onnx"), {"missing_init.onnx", "'" + removed + "'", "missing initializer"});
+}
+
+TEST_F(CliErrors, UnsupportedOp) {
+  auto m = good_model();
+  auto* n = m.mutable_graph()->mutable_node(0);
+  std::string name = n->name();
+  n->set_op_type("DeformConv");
+  write_model(m, "unsupported.onnx");
+  expect_clear_error("run " + path("unsupported.onnx") + " --random", {"DeformConv", name, "opset 17"});
+}
+
+TEST_F(CliErrors, InputOfWrongShape) {
+  graph::save_npy(graph::Tensor(graph::DType::kFloat32, {1, 1, 32, 32}), path("wrong_shape.npy"));
+  expect_clear_error("run " + path("good.onnx") + " --input " + path("wrong_shape.npy"), {"'input'", "[1,1,32,32]", "[N,1,28,28]"});
+}
+
+TEST_F(CliErrors, InputOfWrongDtype) {
+  graph::save_npy(graph::Tensor(graph::DType::kInt64, {1, 1, 28, 28}), path("wrong_dtype.npy"));
+  expect_clear_error("run " + path("good.onnx") + " --input " + path("wrong_dtype.npy"), {"'input'", "int64", "float32"});
+}
+
+TEST_F(CliErrors, MissingInputFile) {
+  expect_clear_error("run " + path("good.onnx") + " --input input=" + path("absent.npy"), {"absent.npy", "no such file"});
+}
+
+TEST_F(CliErrors, InputNotGiven) {
+  expect_clear_error("run " + path("good.onnx"), {"'input'", "--random"});
+}
+
+TEST_F(CliErrors, UnknownInputName) {
+  graph::save_npy(graph::Tensor(graph::DType::kFloat32, {1, 1, 28, 28}), path("ok.npy"));
+  expect_clear_error("run " + path("good.onnx") + " --input images=" + path("ok.npy"), {"'images'"});
+}
+
+TEST_F(CliErrors, UnknownFlag) {
+  expect_clear_error("run " + path("good.onnx") + " --random --frobnicate", {"--frobnicate"});
+  expect_clear_error("info --colour " + path("good.onnx"), {"--colour"});
+}
+
+TEST_F(CliErrors, BadFlagValues) {
+  expect_clear_error("run " + path("good.onnx") + " --random --threads 0", {"--threads"});
+  expect_clear_error("run " + path("good.onnx") + " --random --backend gpu", {"--backend"});
+  expect_clear_error("run " + path("good.onnx") + " --random --batch abc", {"--batch"});
+}
+
+TEST_F(CliErrors, UnknownZooModel) {
+  expect_clear_error("zoo export resnet1000 --out " + path("x.onnx"), {"resnet1000", "resnet18"});
+}
+
+TEST_F(CliErrors, UnwritableOutput) {
+  expect_clear_error("zoo export lenet5 --out /nonexistent-dir/x.onnx", {"/nonexistent-dir"});
+}
+
+TEST_F(CliErrors, NoSubcommand) {
+  auto r = run_cli("");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err_lines().size(), 1u) << r.err;
+}
+
+}  // namespace
+}  // namespace fluidedge
