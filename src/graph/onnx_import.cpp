@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -21,7 +22,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int64_t kMinOpset = 11;
+// Opsets 11-17 are what exporters write today. Older models load when their ops are upgraded
+// below (Clip and Pad attributes before 11) or unchanged since; ops whose semantics differ
+// before opset 7 (legacy broadcasting, is_test) are refused in check_legacy_node.
+constexpr int64_t kMinOpset = 1;
 constexpr int64_t kMaxOpset = 17;
 
 std::string read_file(const std::string& path, const std::string& what) {
@@ -193,6 +197,14 @@ ValueInfo value_info_from_proto(const onnx::ValueInfoProto& v, bool is_input) {
   return info;
 }
 
+void check_legacy_node(const Node& node, int64_t opset) {
+  static const std::set<std::string> changed_at_7 = {"Add", "Sub", "Mul", "Div", "BatchNormalization", "Dropout", "Gemm"};
+  if (opset < 7 && changed_at_7.count(node.op_type))
+    fail("{}: {} before opset 7 (this model declares opset {}) has legacy semantics fluidedge does not "
+         "implement; re-export with opset 11 or later",
+         node.describe(), node.op_type, opset);
+}
+
 // Rewrites ops whose signature changed between opset 11 and 17 to their opset-17 form.
 void upgrade_node(Graph& graph, Node& node, int64_t opset) {
   auto attr_to_input = [&](const char* attr, size_t index) {
@@ -204,6 +216,28 @@ void upgrade_node(Graph& graph, Node& node, int64_t opset) {
     node.inputs.insert(node.inputs.begin() + static_cast<long>(index), name);
     node.attrs.erase(attr);
   };
+  if (opset < 11) {
+    if (node.op_type == "Clip" && (node.has_attr("min") || node.has_attr("max"))) {
+      float lo = node.attr_float("min", -std::numeric_limits<float>::max());
+      float hi = node.attr_float("max", std::numeric_limits<float>::max());
+      for (auto [value, suffix] : {std::pair{lo, ".min"}, std::pair{hi, ".max"}}) {
+        std::string name = graph.unique_name(node.name + suffix);
+        graph.set_initializer(name, Tensor::scalar<float>(value));
+        node.inputs.push_back(name);
+      }
+      node.attrs.erase("min");
+      node.attrs.erase("max");
+    }
+    if (node.op_type == "Pad" && node.has_attr("pads")) {
+      attr_to_input("pads", 1);
+      std::string name = graph.unique_name(node.name + ".value");
+      graph.set_initializer(name, Tensor::scalar<float>(node.attr_float("value", 0.f)));
+      node.inputs.push_back(name);
+      node.attrs.erase("value");
+    }
+    if (node.op_type == "BatchNormalization") node.attrs.erase("spatial");
+    if (node.op_type == "Dropout") node.attrs.erase("ratio");
+  }
   if (opset < 13) {
     if (node.op_type == "Split") attr_to_input("split", 1);
     if (node.op_type == "Squeeze" || node.op_type == "Unsqueeze") attr_to_input("axes", 1);
@@ -328,6 +362,7 @@ Graph graph_from_model(const onnx::ModelProto& model, const std::string& base_di
       graph.set_initializer(node.outputs[0], constant_value(node));
       continue;
     }
+    check_legacy_node(node, opset);
     upgrade_node(graph, node, opset);
     if (node.op_type == "Softmax" && opset < 13) legacy_softmax.insert(node.name);
     for (const auto& out : node.outputs)

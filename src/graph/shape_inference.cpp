@@ -50,17 +50,22 @@ void infer_shapes(Graph& graph) {
 
 void set_batch(Graph& graph, int64_t batch) {
   if (batch < 1) fail("batch size must be at least 1, got {}", batch);
-  for (const auto& in : graph.inputs) {
-    auto& v = graph.value(in);
-    if (!v.shape.empty()) v.shape[0] = batch;
+  // Inputs whose dimension 0 is the current batch follow it; others (broadcast operands) keep
+  // their size.
+  int64_t current = graph_batch(graph);
+  for (size_t i = 0; i < graph.inputs.size(); ++i) {
+    auto& v = graph.value(graph.inputs[i]);
+    if (!v.shape.empty() && (i == 0 || v.shape[0] == current)) v.shape[0] = batch;
   }
   infer_shapes(graph);
 }
 
 int64_t graph_batch(const Graph& graph) {
-  if (graph.inputs.empty()) return 1;
-  const auto& s = graph.value(graph.inputs[0]).shape;
-  return s.empty() ? 1 : s[0];
+  for (const auto& in : graph.inputs) {
+    const auto& s = graph.value(in).shape;
+    if (!s.empty()) return s[0];
+  }
+  return 1;
 }
 
 }  // namespace fluidedge::graph

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "graph/shape_inference.h"
 
 namespace fluidedge::runtime {
 
@@ -48,6 +49,9 @@ int64_t check_inputs(const graph::Graph& graph, const TensorMap& inputs) {
       fail("input '{}' is not an input of the model (inputs: {})", name, expected);
     }
   }
+  // The batch is dimension 0 of the first input; other inputs follow it when their declared
+  // dimension 0 is the graph's batch, and must match exactly otherwise (broadcast operands).
+  const int64_t graph_batch = graph::graph_batch(graph);
   int64_t batch = -1;
   std::string batch_source;
   for (const auto& name : graph.inputs) {
@@ -58,25 +62,23 @@ int64_t check_inputs(const graph::Graph& graph, const TensorMap& inputs) {
     if (t.dtype() != v.dtype)
       fail("input '{}' has dtype {}, the model expects {}", name, graph::dtype_name(t.dtype()),
            graph::dtype_name(v.dtype));
+    bool follows_batch = !v.shape.empty() && (batch < 0 || v.shape[0] == graph_batch);
     bool ok = t.rank() == static_cast<int64_t>(v.shape.size());
-    for (size_t d = 1; ok && d < v.shape.size(); ++d) ok = t.shape()[d] == v.shape[d];
+    for (size_t d = follows_batch ? 1 : 0; ok && d < v.shape.size(); ++d) ok = t.shape()[d] == v.shape[d];
     if (!ok) {
-      graph::Shape want = v.shape;
-      std::string want_str = "[N";
-      for (size_t d = 1; d < want.size(); ++d) want_str += "," + std::to_string(want[d]);
+      std::string want_str = "[";
+      for (size_t d = 0; d < v.shape.size(); ++d)
+        want_str += (d ? "," : "") + (d == 0 && follows_batch ? std::string("N") : std::to_string(v.shape[d]));
       want_str += "]";
-      if (want.empty()) want_str = "[]";
-      fail("input '{}' has shape {}, the model expects {}", name, graph::shape_str(t.shape()),
-           want_str);
+      fail("input '{}' has shape {}, the model expects {}", name, graph::shape_str(t.shape()), want_str);
     }
-    if (t.rank() == 0) continue;
+    if (!follows_batch) continue;
     if (t.shape()[0] < 1) fail("input '{}' has batch size {}; it must be at least 1", name, t.shape()[0]);
     if (batch < 0) {
       batch = t.shape()[0];
       batch_source = name;
     } else if (t.shape()[0] != batch) {
-      fail("input '{}' has batch size {} but input '{}' has {}", name, t.shape()[0], batch_source,
-           batch);
+      fail("input '{}' has batch size {} but input '{}' has {}", name, t.shape()[0], batch_source, batch);
     }
   }
   return batch < 0 ? 1 : batch;

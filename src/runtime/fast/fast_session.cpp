@@ -1,0 +1,357 @@
+#include "runtime/fast/fast_session.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "graph/shape_inference.h"
+#include "graph/transforms.h"
+#include "runtime/fast/kernel.h"
+
+namespace fluidedge::runtime::fast {
+
+namespace {
+
+const dnnl::engine& cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+// Runs a step the fast backend has no kernel for on another backend (the reference one, in
+// workstation builds), through plain buffers.
+class FallbackKernel : public Kernel {
+ public:
+  FallbackKernel(std::unique_ptr<Session> session, std::vector<std::string> inputs, const graph::Graph& g,
+                 std::vector<std::string> outputs)
+      : session_(std::move(session)), inputs_(std::move(inputs)), outputs_(std::move(outputs)), g_(g) {}
+  void plan(const dnnl::engine&, KernelPlan& plan) override {
+    for (size_t i = 0; i < inputs_.size(); ++i) plan.inputs[i] = byte_desc(g_.value(inputs_[i]));
+    plan.outputs.clear();
+    plan.alias.clear();
+    for (const auto& o : outputs_) {
+      plan.outputs.push_back(o.empty() ? memory::desc() : byte_desc(g_.value(o)));
+      plan.alias.push_back(-1);
+    }
+  }
+  void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
+    stream.wait();
+    TensorMap feeds;
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      const auto& v = g_.value(inputs_[i]);
+      graph::Tensor t(v.dtype, v.shape);
+      std::memcpy(t.raw(), in[i].get_data_handle(), t.nbytes());
+      feeds[inputs_[i]] = t;
+    }
+    TensorMap results = session_->run(feeds);
+    for (size_t i = 0; i < outputs_.size(); ++i) {
+      if (outputs_[i].empty()) continue;
+      const graph::Tensor& t = results.at(outputs_[i]);
+      std::memcpy(out[i].get_data_handle(), t.raw(), t.nbytes());
+    }
+  }
+  static memory::desc byte_desc(const graph::ValueInfo& v) {
+    if (v.dtype == graph::DType::kFloat32) return plain_desc(v.shape);
+    int64_t bytes = std::max<int64_t>(1, graph::shape_numel(v.shape) * static_cast<int64_t>(graph::dtype_size(v.dtype)));
+    return memory::desc({bytes}, memory::data_type::u8, memory::format_tag::a);
+  }
+
+ private:
+  std::unique_ptr<Session> session_;
+  std::vector<std::string> inputs_, outputs_;
+  const graph::Graph& g_;
+};
+
+struct Buffer {
+  size_t bytes = 0;
+  std::shared_ptr<std::byte[]> data;
+};
+
+struct Exec {
+  Kernel* kernel = nullptr;            // null: a reorder
+  dnnl::reorder reorder;
+  std::vector<int> in, out;            // slots
+  int sum_from = -1;                   // slot copied into out[0] before the kernel runs
+};
+
+struct Plan {
+  graph::Graph graph;                  // at this batch
+  std::vector<std::unique_ptr<Kernel>> kernels;
+  std::vector<memory> slots;           // one oneDNN memory per (value, layout)
+  std::vector<Buffer> buffers;
+  std::vector<Exec> execs;
+  std::map<std::string, int> input_slots, output_slots;
+  FastPlanStats stats;
+};
+
+}  // namespace
+
+struct FastSession::Impl {
+  graph::Graph optimized;
+  std::vector<FusedStep> steps;
+  SessionOptions options;
+  std::map<int64_t, std::unique_ptr<Plan>> plans;
+  dnnl::stream stream{cpu_engine()};
+
+  Plan& plan_for(int64_t batch);
+  void build(Plan& p, int64_t batch);
+};
+
+void FastSession::Impl::build(Plan& p, int64_t batch) {
+  const dnnl::engine& engine = cpu_engine();
+  p.graph = optimized;
+  if (graph::graph_batch(p.graph) != batch) graph::set_batch(p.graph, batch);
+  const graph::Graph& g = p.graph;
+
+  // Slots: a value in one layout. `current` maps a value to its slot in the layout it was
+  // produced in; `converted` caches reorders of it to other layouts.
+  struct SlotInfo {
+    memory::desc desc;
+    int buffer = -1;      // index into buffers, assigned below
+    int alias_of = -1;    // slot sharing this slot's buffer
+    int producer = -1;    // exec index defining it (-1: graph input)
+    int last_use = -1;    // exec index of its last reader
+    bool pinned = false;  // graph input or output: never reused
+  };
+  std::vector<SlotInfo> info;
+  std::map<std::string, int> current;
+  std::map<std::pair<int, std::string>, int> converted;
+  auto new_slot = [&](memory::desc d, int producer) {
+    info.push_back({d, -1, -1, producer, -1, false});
+    return static_cast<int>(info.size()) - 1;
+  };
+  for (const auto& name : g.inputs) {
+    int s = new_slot(FallbackKernel::byte_desc(g.value(name)), -1);
+    info[s].pinned = true;
+    current[name] = s;
+    p.input_slots[name] = s;
+  }
+  auto slot_in_layout = [&](const std::string& value, const memory::desc& want) {
+    int s = current.at(value);
+    if (info[s].desc == want) return s;
+    auto key = std::make_pair(s, std::string(reinterpret_cast<const char*>(want.data.format_desc.blocking.strides),
+                                             sizeof(want.data.format_desc.blocking.strides)) +
+                                     std::to_string(want.data.format_desc.blocking.inner_nblks) +
+                                     std::string(reinterpret_cast<const char*>(want.data.format_desc.blocking.inner_blks),
+                                                 sizeof(want.data.format_desc.blocking.inner_blks)));
+    auto it = converted.find(key);
+    if (it != converted.end() && info[it->second].desc == want) return it->second;
+    Exec e;
+    e.reorder = dnnl::reorder(dnnl::reorder::primitive_desc(engine, info[s].desc, engine, want));
+    int t = new_slot(want, static_cast<int>(p.execs.size()));
+    e.in = {s};
+    e.out = {t};
+    info[s].last_use = static_cast<int>(p.execs.size());
+    p.execs.push_back(std::move(e));
+    ++p.stats.reorders;
+    converted[key] = t;
+    return t;
+  };
+
+  bool have_reference = false;
+  for (const auto& b : available_backends()) have_reference |= b == "reference";
+  for (const FusedStep& step : steps) {
+    std::string why_not;
+    std::unique_ptr<Kernel> kernel = make_kernel(step, g, why_not);
+    std::vector<std::string> ins = step.runtime_inputs(g);
+    if (!kernel) {
+      if (!have_reference)
+        fail("{}: the fast backend cannot run it ({}), and this build has no reference backend to fall back to",
+             step.node.describe(), why_not);
+      // The fused chain's nodes, recomputed from the original graph by the reference backend.
+      graph::Graph sub = graph::extract_subgraph(g, ins, step.node.outputs, step.node.name);
+      for (auto& o : sub.outputs)
+        if (o.empty()) o = sub.unique_name("unused");
+      if (plans.empty())
+        spdlog::warn("fast backend: {} runs on the reference backend ({})", step.node.describe(), why_not);
+      kernel = std::make_unique<FallbackKernel>(make_session("reference", sub, options), ins, g, step.node.outputs);
+      ++p.stats.fallback_steps;
+    }
+    KernelPlan kp;
+    for (const auto& in : ins) kp.inputs.push_back(info[current.at(in)].desc);
+    kernel->plan(engine, kp);
+    Exec e;
+    e.kernel = kernel.get();
+    for (size_t i = 0; i < ins.size(); ++i) {
+      int s = slot_in_layout(ins[i], kp.inputs[i]);
+      e.in.push_back(s);
+    }
+    int index = static_cast<int>(p.execs.size());
+    for (int s : e.in) info[s].last_use = index;
+    for (size_t i = 0; i < step.node.outputs.size(); ++i) {
+      const std::string& name = step.node.outputs[i];
+      if (name.empty()) {
+        e.out.push_back(-1);
+        continue;
+      }
+      int s = new_slot(kp.outputs.at(i), index);
+      if (i < kp.alias.size() && kp.alias[i] >= 0) info[s].alias_of = e.in[kp.alias[i]];
+      current[name] = s;
+      e.out.push_back(s);
+    }
+    if (kp.sum_input >= 0) e.sum_from = e.in[kp.sum_input];
+    p.stats.fused_nodes += static_cast<int64_t>(step.fused_nodes.size());
+    p.kernels.push_back(std::move(kernel));
+    p.execs.push_back(std::move(e));
+  }
+  for (const auto& name : g.outputs) {
+    if (g.is_initializer(name)) continue;
+    int s = current.at(name);
+    info[s].pinned = true;
+    p.output_slots[name] = s;
+  }
+
+  // Buffers by liveness: a slot takes a free buffer (best fit) when defined and returns it
+  // after its last use. Aliases share their source's buffer; the buffer stays live until the
+  // last of them dies. A sum post-op writes into its operand's buffer when the operand dies
+  // there.
+  std::vector<int> refs;        // live slots per buffer
+  std::vector<int> free_list;
+  std::vector<std::vector<int>> dying(p.execs.size() + 1);
+  auto root = [&](int s) {
+    while (info[s].alias_of >= 0) s = info[s].alias_of;
+    return s;
+  };
+  auto acquire = [&](size_t bytes) {
+    int best = -1;
+    for (int b : free_list)
+      if (p.buffers[b].bytes >= bytes && (best < 0 || p.buffers[b].bytes < p.buffers[best].bytes)) best = b;
+    if (best < 0) {
+      // Grow the largest free buffer rather than adding one, if any is free.
+      for (int b : free_list)
+        if (best < 0 || p.buffers[b].bytes > p.buffers[best].bytes) best = b;
+      if (best < 0) {
+        p.buffers.push_back({bytes, nullptr});
+        refs.push_back(0);
+        return static_cast<int>(p.buffers.size()) - 1;
+      }
+      p.buffers[best].bytes = bytes;
+    }
+    free_list.erase(std::find(free_list.begin(), free_list.end(), best));
+    return best;
+  };
+  for (size_t s = 0; s < info.size(); ++s) {
+    int end = info[s].pinned ? static_cast<int>(p.execs.size()) : std::max(info[s].last_use, info[s].producer);
+    dying[std::max(end, 0)].push_back(static_cast<int>(s));
+  }
+  auto release_dead = [&](int step) {
+    for (int s : dying[step]) {
+      int b = info[s].buffer;
+      if (b >= 0 && --refs[b] == 0) free_list.push_back(b);
+    }
+  };
+  for (const auto& [name, s] : p.input_slots) {
+    info[s].buffer = acquire(info[s].desc.get_size());
+    ++refs[info[s].buffer];
+  }
+  for (size_t k = 0; k < p.execs.size(); ++k) {
+    Exec& e = p.execs[k];
+    for (size_t i = 0; i < e.out.size(); ++i) {
+      int s = e.out[i];
+      if (s < 0) continue;
+      if (info[s].alias_of >= 0) {
+        info[s].buffer = info[root(s)].buffer;
+      } else if (i == 0 && e.sum_from >= 0 && info[e.sum_from].last_use == static_cast<int>(k) &&
+                 !info[e.sum_from].pinned && refs[info[e.sum_from].buffer] == 1 &&
+                 info[e.sum_from].desc.get_size() >= info[s].desc.get_size()) {
+        info[s].buffer = info[e.sum_from].buffer;  // accumulate in place
+        e.sum_from = -1;
+      } else {
+        info[s].buffer = acquire(info[s].desc.get_size());
+      }
+      ++refs[info[s].buffer];
+    }
+    release_dead(static_cast<int>(k));
+  }
+  for (auto& b : p.buffers) {
+    size_t bytes = std::max<size_t>(b.bytes, 64);
+    void* ptr = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (ptr == nullptr) fail("out of memory planning activations ({} bytes)", bytes);
+    b.data = std::shared_ptr<std::byte[]>(static_cast<std::byte*>(ptr), [](std::byte* q) { std::free(q); });
+    p.stats.activation_bytes += static_cast<int64_t>(b.bytes);
+  }
+  for (const auto& s : info) p.stats.unshared_activation_bytes += s.alias_of >= 0 ? 0 : static_cast<int64_t>(s.desc.get_size());
+  for (const auto& s : info) p.slots.emplace_back(s.desc, engine, p.buffers[s.buffer].data.get());
+  p.stats.batch = batch;
+  p.stats.steps = static_cast<int64_t>(p.execs.size());
+}
+
+Plan& FastSession::Impl::plan_for(int64_t batch) {
+  auto it = plans.find(batch);
+  if (it != plans.end()) return *it->second;
+  auto p = std::make_unique<Plan>();
+  build(*p, batch);
+  return *plans.emplace(batch, std::move(p)).first->second;
+}
+
+FastSession::FastSession(const graph::Graph& graph, const SessionOptions& options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = options;
+  impl_->optimized = graph;
+  impl_->steps = fuse_graph(impl_->optimized);
+  omp_set_num_threads(options.threads);
+  impl_->plan_for(graph::graph_batch(impl_->optimized));
+}
+
+FastSession::~FastSession() = default;
+
+const graph::Graph& FastSession::graph() const { return impl_->optimized; }
+
+FastPlanStats FastSession::plan_stats(int64_t batch) { return impl_->plan_for(batch).stats; }
+
+TensorMap FastSession::run(const TensorMap& inputs) {
+  int64_t batch = check_inputs(impl_->optimized, inputs);
+  omp_set_num_threads(impl_->options.threads);
+  Plan& p = impl_->plan_for(batch);
+  for (const auto& [name, slot] : p.input_slots) {
+    const graph::Tensor& t = inputs.at(name);
+    std::memcpy(p.slots[slot].get_data_handle(), t.raw(), t.nbytes());
+  }
+  dnnl::stream& stream = impl_->stream;
+  std::vector<memory> in, out;
+  for (Exec& e : p.execs) {
+    if (e.kernel == nullptr) {
+      e.reorder.execute(stream, p.slots[e.in[0]], p.slots[e.out[0]]);
+      continue;
+    }
+    in.clear();
+    out.clear();
+    for (int s : e.in) in.push_back(p.slots[s]);
+    for (int s : e.out) out.push_back(s < 0 ? memory() : p.slots[s]);
+    if (e.sum_from >= 0) std::memcpy(out[0].get_data_handle(), p.slots[e.sum_from].get_data_handle(), out[0].get_desc().get_size());
+    e.kernel->execute(stream, in, out);
+  }
+  stream.wait();
+  TensorMap results;
+  const dnnl::engine& engine = cpu_engine();
+  for (const auto& name : p.graph.outputs) {
+    const graph::ValueInfo& v = p.graph.value(name);
+    if (const graph::Tensor* c = p.graph.initializer(name)) {
+      results[name] = c->clone();
+      continue;
+    }
+    graph::Tensor t(v.dtype, v.shape);
+    memory& src = p.slots[p.output_slots.at(name)];
+    memory::desc plain = FallbackKernel::byte_desc(v);
+    if (src.get_desc() == plain) {
+      std::memcpy(t.raw(), src.get_data_handle(), t.nbytes());
+    } else {
+      memory dst(plain, engine, t.raw());
+      dnnl::reorder(src, dst).execute(stream, src, dst);
+      stream.wait();
+    }
+    results[name] = t;
+  }
+  return results;
+}
+
+void register_fast_backend() {
+  static bool done = register_backend("fast", [](const graph::Graph& g, const SessionOptions& o) {
+    return std::unique_ptr<Session>(new FastSession(g, o));
+  });
+  (void)done;
+}
+
+}  // namespace fluidedge::runtime::fast

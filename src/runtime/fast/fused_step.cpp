@@ -1,0 +1,122 @@
+#include "runtime/fast/fused_step.h"
+
+#include <algorithm>
+#include <set>
+
+#include "graph/transforms.h"
+
+namespace fluidedge::runtime::fast {
+
+namespace {
+
+bool is_output(const graph::Graph& g, const std::string& v) {
+  return std::find(g.outputs.begin(), g.outputs.end(), v) != g.outputs.end();
+}
+
+// The only consumer of `value`, or -1 if it has several or is a graph output.
+int sole_consumer(const graph::Graph& g, const std::string& value) {
+  if (is_output(g, value)) return -1;
+  auto c = g.consumers(value);
+  if (c.size() != 1) return -1;
+  // A node reading the value twice (x * x) is not an activation of it.
+  const auto& n = g.nodes[c[0]];
+  if (std::count(n.inputs.begin(), n.inputs.end(), value) != 1) return -1;
+  return c[0];
+}
+
+bool scalar_constant(const graph::Graph& g, const graph::Node& n, size_t i, float& out) {
+  if (!n.has_input(i)) return false;
+  const graph::Tensor* t = g.initializer(n.input(i));
+  if (t == nullptr || t->numel() != 1 || !graph::dtype_is_float(t->dtype())) return false;
+  out = t->to_float()[0];
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::string> FusedStep::runtime_inputs(const graph::Graph& g) const {
+  std::vector<std::string> out;
+  for (const auto& in : node.inputs)
+    if (!in.empty() && !g.is_initializer(in)) out.push_back(in);
+  for (const auto& p : post_ops)
+    if (p.kind == PostOp::Kind::kSum) out.push_back(p.operand);
+  return out;
+}
+
+bool is_fusable_activation(const graph::Graph& g, const graph::Node& n) {
+  if (n.op_type == "Relu" || n.op_type == "Sigmoid" || n.op_type == "Tanh" || n.op_type == "HardSwish" ||
+      n.op_type == "LeakyRelu" || n.op_type == "HardSigmoid")
+    return true;
+  if (n.op_type == "Clip") {
+    float v;
+    return (!n.has_input(1) || scalar_constant(g, n, 1, v)) && (!n.has_input(2) || scalar_constant(g, n, 2, v));
+  }
+  return false;
+}
+
+// Appends the post-op(s) of activation node `n`.
+static void append_activation(const graph::Graph& g, const graph::Node& n, std::vector<PostOp>& ops) {
+  PostOp p;
+  p.op_type = n.op_type;
+  if (n.op_type == "LeakyRelu") p.alpha = n.attr_float("alpha", 0.01f);
+  if (n.op_type == "HardSigmoid") {
+    p.alpha = n.attr_float("alpha", 0.2f);
+    p.beta = n.attr_float("beta", 0.5f);
+  }
+  if (n.op_type == "Clip") {
+    p.alpha = -std::numeric_limits<float>::infinity();
+    p.beta = std::numeric_limits<float>::infinity();
+    scalar_constant(g, n, 1, p.alpha);
+    scalar_constant(g, n, 2, p.beta);
+  }
+  ops.push_back(p);
+}
+
+std::vector<FusedStep> fuse_graph(graph::Graph& g) {
+  graph::remove_identities(g);
+  graph::fold_batch_norms(g);
+  graph::remove_dead_nodes(g);
+
+  std::set<int> absorbed;
+  std::vector<FusedStep> steps;
+  for (int i = 0; i < static_cast<int>(g.nodes.size()); ++i) {
+    if (absorbed.count(i)) continue;
+    FusedStep step;
+    step.node = g.nodes[i];
+    bool can_fuse = step.node.op_type == "Conv" || step.node.op_type == "Gemm" || step.node.op_type == "MatMul";
+    if (can_fuse && g.value(step.node.outputs[0]).dtype == graph::DType::kFloat32) {
+      std::string out = step.node.outputs[0];
+      bool summed = false;
+      while (true) {
+        int c = sole_consumer(g, out);
+        if (c < 0 || absorbed.count(c)) break;
+        const graph::Node& next = g.nodes[c];
+        if (is_fusable_activation(g, next)) {
+          append_activation(g, next, step.post_ops);
+        } else if (next.op_type == "Add" && !summed && step.node.op_type == "Conv") {
+          // Residual add: the other operand must be computed before this step and have the
+          // same shape (no broadcasting in a sum post-op).
+          const std::string& other = next.inputs[0] == out ? next.inputs[1] : next.inputs[0];
+          int producer = g.producer(other);
+          if (g.is_initializer(other) || producer >= i || g.value(other).shape != g.value(out).shape) break;
+          PostOp p;
+          p.kind = PostOp::Kind::kSum;
+          p.op_type = "Add";
+          p.operand = other;
+          step.post_ops.push_back(p);
+          summed = true;
+        } else {
+          break;
+        }
+        absorbed.insert(c);
+        step.fused_nodes.push_back(next.name);
+        out = next.outputs[0];
+      }
+      step.node.outputs[0] = out;
+    }
+    steps.push_back(std::move(step));
+  }
+  return steps;
+}
+
+}  // namespace fluidedge::runtime::fast

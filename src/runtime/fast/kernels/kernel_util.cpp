@@ -1,0 +1,83 @@
+// Helpers shared by the kernels, and the op -> kernel dispatch.
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "runtime/fast/kernel.h"
+#include "runtime/fast/kernels/kernels.h"
+
+namespace fluidedge::runtime::fast {
+
+memory::dims to_dims(const graph::Shape& shape) { return memory::dims(shape.begin(), shape.end()); }
+
+memory::desc plain_desc(const graph::Shape& shape, memory::data_type type) {
+  if (shape.empty()) return memory::desc({1}, type, memory::format_tag::a);
+  memory::dims strides(shape.size(), 1);
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i) strides[i] = strides[i + 1] * shape[i + 1];
+  return memory::desc(to_dims(shape), type, strides);
+}
+
+memory constant_memory(const graph::Tensor& t, const dnnl::engine& engine) {
+  graph::Tensor f = t.dtype() == graph::DType::kFloat32 ? t : t.cast(graph::DType::kFloat32);
+  memory m(plain_desc(f.shape()), engine);
+  std::memcpy(m.get_data_handle(), f.raw(), f.nbytes());
+  return m;
+}
+
+dnnl::primitive_attr post_op_attr(const FusedStep& step) {
+  dnnl::post_ops ops;
+  using A = dnnl::algorithm;
+  for (const PostOp& p : step.post_ops) {
+    if (p.kind == PostOp::Kind::kSum) {
+      ops.append_sum(1.f);
+    } else if (p.op_type == "Relu") {
+      ops.append_eltwise(1.f, A::eltwise_relu, 0.f, 0.f);
+    } else if (p.op_type == "LeakyRelu") {
+      ops.append_eltwise(1.f, A::eltwise_relu, p.alpha, 0.f);
+    } else if (p.op_type == "Clip") {
+      ops.append_eltwise(1.f, A::eltwise_clip_v2, p.alpha, p.beta);
+    } else if (p.op_type == "Sigmoid") {
+      ops.append_eltwise(1.f, A::eltwise_logistic, 0.f, 0.f);
+    } else if (p.op_type == "Tanh") {
+      ops.append_eltwise(1.f, A::eltwise_tanh, 0.f, 0.f);
+    } else if (p.op_type == "HardSwish") {
+      ops.append_eltwise(1.f, A::eltwise_hardswish, 0.f, 0.f);
+    } else if (p.op_type == "HardSigmoid") {
+      // max(0, min(1, alpha * x + beta)): oneDNN 2.6 has no hardsigmoid; compose it.
+      ops.append_eltwise(1.f, A::eltwise_linear, p.alpha, p.beta);
+      ops.append_eltwise(1.f, A::eltwise_clip_v2, 0.f, 1.f);
+    }
+  }
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::library);
+  return attr;
+}
+
+std::unique_ptr<Kernel> make_kernel(const FusedStep& step, const graph::Graph& g, std::string& why_not) {
+  const std::string& op = step.node.op_type;
+  for (const auto& in : step.node.inputs)
+    if (!in.empty() && !g.is_initializer(in) && g.value(in).dtype != graph::DType::kFloat32 &&
+        op != "Reshape" && op != "Flatten" && op != "Squeeze" && op != "Unsqueeze") {
+      why_not = fmt::format("input '{}' is {}; the fast backend computes in float32", in,
+                            graph::dtype_name(g.value(in).dtype));
+      return nullptr;
+    }
+  std::unique_ptr<Kernel> k;
+  if (op == "Conv") k = make_conv_kernel(step, g, why_not);
+  else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool")
+    k = make_pool_kernel(step, g, why_not);
+  else if (op == "Gemm" || op == "MatMul") k = make_linear_kernel(step, g, why_not);
+  else if (is_fusable_activation(g, step.node)) k = make_eltwise_kernel(step, g, why_not);
+  else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") k = make_binary_kernel(step, g, why_not);
+  else if (op == "BatchNormalization") k = make_batch_norm_kernel(step, g, why_not);
+  else if (op == "Softmax") k = make_softmax_kernel(step, g, why_not);
+  else if (op == "Concat") k = make_concat_kernel(step, g, why_not);
+  else if (op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" || op == "Transpose" ||
+           op == "Split" || op == "Pad" || op == "Identity" || op == "Dropout")
+    k = make_layout_kernel(step, g, why_not);
+  else why_not = "no fast kernel for this operator";
+  return k;
+}
+
+}  // namespace fluidedge::runtime::fast

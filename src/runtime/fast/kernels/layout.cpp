@@ -1,0 +1,270 @@
+// Ops that move data without arithmetic: Concat (oneDNN concat, any layout), reshapes (free:
+// a plain view of the same buffer), Transpose and Split (reorders between strided views), and
+// constant Pad (fill, then a reorder into the interior).
+#include <cstring>
+
+#include "graph/op_schema.h"
+#include "runtime/fast/kernels/kernels.h"
+
+namespace fluidedge::runtime::fast {
+
+namespace {
+
+class ConcatKernel : public Kernel {
+ public:
+  ConcatKernel(const FusedStep& step, const graph::Graph& g) : step_(step), g_(g) {}
+  void plan(const dnnl::engine& engine, KernelPlan& plan) override {
+    const graph::Shape& y = g_.value(step_.node.outputs[0]).shape;
+    int axis = static_cast<int>(graph::normalize_axis(step_.node, step_.node.attr_int("axis", 0),
+                                                      static_cast<int64_t>(y.size())));
+    // Inputs of equal layout let oneDNN copy blocks; make them all the first input's format
+    // when it is blocked along a dimension other than the concat axis.
+    std::vector<memory::desc> srcs = plan.inputs;
+    memory::desc dst(to_dims(y), memory::data_type::f32, memory::format_tag::any);
+    pd_ = dnnl::concat::primitive_desc(dst, axis, srcs, engine);
+    prim_ = dnnl::concat(pd_);
+    plan.outputs = {pd_.dst_desc()};
+    plan.alias = {-1};
+  }
+  void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
+    std::unordered_map<int, memory> args{{DNNL_ARG_DST, out[0]}};
+    for (size_t i = 0; i < in.size(); ++i) args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i)] = in[i];
+    prim_.execute(stream, args);
+  }
+
+ private:
+  FusedStep step_;
+  const graph::Graph& g_;
+  dnnl::concat::primitive_desc pd_;
+  dnnl::concat prim_;
+};
+
+// Reshape, Flatten, Squeeze, Unsqueeze: the output is the input's buffer in plain layout.
+class ViewKernel : public Kernel {
+ public:
+  ViewKernel(const FusedStep& step, const graph::Graph& g) : step_(step), g_(g) {}
+  void plan(const dnnl::engine&, KernelPlan& plan) override {
+    const graph::ValueInfo& x = g_.value(step_.node.input(0));
+    const graph::ValueInfo& y = g_.value(step_.node.outputs[0]);
+    auto type = x.dtype == graph::DType::kInt64 ? memory::data_type::s32 : memory::data_type::f32;
+    (void)type;
+    plan.inputs[0] = plain_desc(x.shape);
+    plan.outputs = {plain_desc(y.shape)};
+    plan.alias = {0};
+  }
+  void execute(dnnl::stream&, const std::vector<memory>&, const std::vector<memory>&) override {}
+
+ private:
+  FusedStep step_;
+  const graph::Graph& g_;
+};
+
+class TransposeKernel : public Kernel {
+ public:
+  TransposeKernel(const FusedStep& step, const graph::Graph& g) : step_(step), g_(g) {}
+  void plan(const dnnl::engine& engine, KernelPlan& plan) override {
+    const graph::Shape& x = g_.value(step_.node.input(0)).shape;
+    const graph::Shape& y = g_.value(step_.node.outputs[0]).shape;
+    int64_t rank = static_cast<int64_t>(x.size());
+    std::vector<int64_t> perm(rank);
+    for (int64_t i = 0; i < rank; ++i) perm[i] = rank - 1 - i;
+    perm = step_.node.attr_ints("perm", perm);
+    // The input viewed in the output's dimension order: output dim d walks input dim perm[d].
+    memory::dims in_strides(rank, 1), view_strides(rank);
+    for (int64_t i = rank - 2; i >= 0; --i) in_strides[i] = in_strides[i + 1] * x[i + 1];
+    for (int64_t d = 0; d < rank; ++d) view_strides[d] = in_strides[perm[d]];
+    view_ = memory::desc(to_dims(y), memory::data_type::f32, view_strides);
+    plan.inputs[0] = plain_desc(x);
+    plan.outputs = {plain_desc(y)};
+    plan.alias = {-1};
+    prim_ = dnnl::reorder(dnnl::reorder::primitive_desc(engine, view_, engine, plain_desc(y)));
+  }
+  void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
+    memory src(view_, in[0].get_engine(), in[0].get_data_handle());
+    prim_.execute(stream, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, out[0]}});
+  }
+
+ private:
+  FusedStep step_;
+  const graph::Graph& g_;
+  memory::desc view_;
+  dnnl::reorder prim_;
+};
+
+class SplitKernel : public Kernel {
+ public:
+  SplitKernel(const FusedStep& step, const graph::Graph& g) : step_(step), g_(g) {}
+  void plan(const dnnl::engine& engine, KernelPlan& plan) override {
+    const graph::Shape& x = g_.value(step_.node.input(0)).shape;
+    int64_t axis = graph::normalize_axis(step_.node, step_.node.attr_int("axis", 0), static_cast<int64_t>(x.size()));
+    memory::desc src = plain_desc(x);
+    plan.inputs[0] = src;
+    plan.outputs.clear();
+    plan.alias.clear();
+    prims_.clear();
+    views_.clear();
+    int64_t offset = 0;
+    for (const auto& name : step_.node.outputs) {
+      if (name.empty()) {
+        plan.outputs.emplace_back();
+        plan.alias.push_back(-1);
+        continue;
+      }
+      const graph::Shape& y = g_.value(name).shape;
+      memory::dims offsets(x.size(), 0);
+      offsets[axis] = offset;
+      offset += y[axis];
+      memory::desc view = src.submemory_desc(to_dims(y), offsets);
+      views_.push_back(view);
+      prims_.emplace_back(dnnl::reorder::primitive_desc(engine, view, engine, plain_desc(y)));
+      plan.outputs.push_back(plain_desc(y));
+      plan.alias.push_back(-1);
+    }
+  }
+  void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
+    size_t k = 0;
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (!out[i]) continue;
+      memory src(views_[k], in[0].get_engine(), in[0].get_data_handle());
+      if (out[i].get_desc().get_size() > 0) prims_[k].execute(stream, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, out[i]}});
+      ++k;
+    }
+  }
+
+ private:
+  FusedStep step_;
+  const graph::Graph& g_;
+  std::vector<memory::desc> views_;
+  std::vector<dnnl::reorder> prims_;
+};
+
+class PadKernel : public Kernel {
+ public:
+  PadKernel(const FusedStep& step, const graph::Graph& g, float value) : step_(step), g_(g), value_(value) {}
+  void plan(const dnnl::engine& engine, KernelPlan& plan) override {
+    const graph::Shape& x = g_.value(step_.node.input(0)).shape;
+    const graph::Shape& y = g_.value(step_.node.outputs[0]).shape;
+    size_t rank = x.size();
+    auto pads = g_.initializer(step_.node.input(1))->to_int64();
+    std::vector<int64_t> axes(rank);
+    for (size_t i = 0; i < rank; ++i) axes[i] = static_cast<int64_t>(i);
+    if (step_.node.has_input(3)) {
+      axes = g_.initializer(step_.node.input(3))->to_int64();
+      for (auto& a : axes) a = graph::normalize_axis(step_.node, a, static_cast<int64_t>(rank));
+    }
+    memory::dims offsets(rank, 0);
+    size_t n = axes.size();
+    for (size_t i = 0; i < n; ++i) offsets[axes[i]] = pads[i];
+    interior_ = plain_desc(y).submemory_desc(to_dims(x), offsets);
+    plan.inputs[0] = plain_desc(x);
+    plan.outputs = {plain_desc(y)};
+    plan.alias = {-1};
+    prim_ = dnnl::reorder(dnnl::reorder::primitive_desc(engine, plain_desc(x), engine, interior_));
+  }
+  void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
+    float* p = static_cast<float*>(out[0].get_data_handle());
+    size_t count = out[0].get_desc().get_size() / sizeof(float);
+    std::fill(p, p + count, value_);
+    memory dst(interior_, out[0].get_engine(), out[0].get_data_handle());
+    prim_.execute(stream, {{DNNL_ARG_FROM, in[0]}, {DNNL_ARG_TO, dst}});
+  }
+
+ private:
+  FusedStep step_;
+  const graph::Graph& g_;
+  float value_;
+  memory::desc interior_;
+  dnnl::reorder prim_;
+};
+
+// Identity and inference-mode Dropout that could not be removed (a graph input passed straight
+// to a graph output): a copy, plus Dropout's all-true mask.
+class CopyKernel : public Kernel {
+ public:
+  CopyKernel(const FusedStep& step, const graph::Graph& g) : step_(step), g_(g) {}
+  void plan(const dnnl::engine& engine, KernelPlan& plan) override {
+    const graph::Shape& y = g_.value(step_.node.outputs[0]).shape;
+    plan.outputs = {plain_desc(y)};
+    plan.alias = {-1};
+    if (step_.node.outputs.size() > 1 && !step_.node.outputs[1].empty())
+      plan.outputs.push_back(memory::desc({std::max<int64_t>(1, graph::shape_numel(y))}, memory::data_type::u8,
+                                          memory::format_tag::a)),
+          plan.alias.push_back(-1);
+    prim_ = dnnl::reorder(dnnl::reorder::primitive_desc(engine, plan.inputs[0], engine, plain_desc(y)));
+  }
+  void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
+    prim_.execute(stream, {{DNNL_ARG_FROM, in[0]}, {DNNL_ARG_TO, out[0]}});
+    if (out.size() > 1 && out[1]) std::memset(out[1].get_data_handle(), 1, out[1].get_desc().get_size());
+  }
+
+ private:
+  FusedStep step_;
+  const graph::Graph& g_;
+  dnnl::reorder prim_;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_concat_kernel(const FusedStep& step, const graph::Graph& g, std::string& why_not) {
+  for (const auto& in : step.node.inputs)
+    if (g.is_initializer(in)) {
+      why_not = "Concat of a constant";
+      return nullptr;
+    }
+  return std::make_unique<ConcatKernel>(step, g);
+}
+
+std::unique_ptr<Kernel> make_layout_kernel(const FusedStep& step, const graph::Graph& g, std::string& why_not) {
+  const graph::Node& n = step.node;
+  const std::string& op = n.op_type;
+  if (g.is_initializer(n.input(0))) {
+    why_not = op + " of a constant";
+    return nullptr;
+  }
+  if (op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze") {
+    if (g.value(n.input(0)).dtype != graph::DType::kFloat32) {
+      why_not = "non-float32 data";
+      return nullptr;
+    }
+    return std::make_unique<ViewKernel>(step, g);
+  }
+  if (op == "Transpose") return std::make_unique<TransposeKernel>(step, g);
+  if (op == "Identity" || op == "Dropout") {
+    if (op == "Dropout" && n.has_input(2)) {
+      why_not = "Dropout with a training_mode input";
+      return nullptr;
+    }
+    return std::make_unique<CopyKernel>(step, g);
+  }
+  if (op == "Split") {
+    for (const auto& o : n.outputs)
+      if (!o.empty() && graph::shape_numel(g.value(o).shape) == 0) {
+        why_not = "Split with an empty part";
+        return nullptr;
+      }
+    return std::make_unique<SplitKernel>(step, g);
+  }
+  // Pad
+  if (n.attr_string("mode", "constant") != "constant") {
+    why_not = "Pad mode '" + n.attr_string("mode", "constant") + "'";
+    return nullptr;
+  }
+  auto pads = g.initializer(n.input(1))->to_int64();
+  for (int64_t p : pads)
+    if (p < 0) {
+      why_not = "Pad with negative pads (cropping)";
+      return nullptr;
+    }
+  float value = 0;
+  if (n.has_input(2)) {
+    const graph::Tensor* v = g.initializer(n.input(2));
+    if (v == nullptr) {
+      why_not = "Pad value computed at run time";
+      return nullptr;
+    }
+    value = v->to_float()[0];
+  }
+  return std::make_unique<PadKernel>(step, g, value);
+}
+
+}  // namespace fluidedge::runtime::fast
