@@ -9,7 +9,7 @@ export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD_DIR" -j "${JOBS:-2}" --target fluidedge
-FE="$BUILD_DIR/src/cli/fluidedge"
+FE="$BUILD_DIR/bin/fluidedge"
 OUT=${DEMO_DIR:-demo-output}
 mkdir -p "$OUT"
 

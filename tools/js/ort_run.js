@@ -2,6 +2,8 @@
 // Runs an ONNX model in ONNX Runtime (one intra-op thread) on .npy inputs and writes each output
 // as OUTDIR/<name>.npy; with --bench SECONDS prints {"median_ms","p90_ms","runs","peak_rss_mb"}.
 //   node ort_run.js MODEL.onnx --input NAME=FILE.npy ... [--out DIR] [--bench S] [--threads N]
+// With --serve it stays up for interleaved benchmarks: each line "run K" on stdin runs the model
+// K times and answers one line {"ms":[...]} on stdout; "quit" (or end of input) exits.
 'use strict';
 const path = require('path');
 const ort = require('onnxruntime-node');
@@ -17,6 +19,7 @@ function parseArgs(argv) {
     } else if (a === '--out') args.out = argv[++i];
     else if (a === '--bench') args.bench = Number(argv[++i]);
     else if (a === '--threads') args.threads = Number(argv[++i]);
+    else if (a === '--serve') args.serve = true;
     else if (!args.model) args.model = a;
     else throw new Error(`unexpected argument ${a}`);
   }
@@ -34,6 +37,29 @@ async function main() {
   for (const [name, file] of Object.entries(args.inputs)) {
     const t = readNpy(file);
     feeds[name] = new ort.Tensor(t.type, t.data, t.shape);
+  }
+  if (args.serve) {
+    await session.run(feeds);
+    const readline = require('readline');
+    const rl = readline.createInterface({ input: process.stdin });
+    console.log(JSON.stringify({ ready: true }));
+    for await (const line of rl) {
+      const [cmd, count] = line.trim().split(/\s+/);
+      if (cmd === 'quit') break;
+      if (cmd === 'rss') {
+        console.log(JSON.stringify({ peak_rss_mb: process.resourceUsage().maxRSS / 1024 }));
+        continue;
+      }
+      const ms = [];
+      for (let i = 0; i < Number(count || 1); ++i) {
+        const t0 = process.hrtime.bigint();
+        await session.run(feeds);
+        ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      console.log(JSON.stringify({ ms }));
+    }
+    rl.close();
+    return;
   }
   if (args.bench > 0) {
     await session.run(feeds);

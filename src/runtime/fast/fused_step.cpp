@@ -32,6 +32,23 @@ bool scalar_constant(const graph::Graph& g, const graph::Node& n, size_t i, floa
   return true;
 }
 
+// If `value` is read exactly by a Sigmoid and by a Mul of `value` with that Sigmoid's output
+// (and by nothing else), the index of the Mul; else -1.
+int swish_mul(const graph::Graph& g, const std::string& value, const std::set<int>& absorbed) {
+  if (is_output(g, value)) return -1;
+  auto c = g.consumers(value);
+  if (c.size() != 2) return -1;
+  for (int k = 0; k < 2; ++k) {
+    const graph::Node& sig = g.nodes[c[k]];
+    const graph::Node& mul = g.nodes[c[1 - k]];
+    if (sig.op_type != "Sigmoid" || mul.op_type != "Mul" || absorbed.count(c[0]) || absorbed.count(c[1])) continue;
+    const std::string& s = sig.outputs[0];
+    bool pair = (mul.inputs[0] == value && mul.inputs[1] == s) || (mul.inputs[1] == value && mul.inputs[0] == s);
+    if (pair && !is_output(g, s) && g.consumers(s).size() == 1) return c[1 - k];
+  }
+  return -1;
+}
+
 }  // namespace
 
 std::vector<std::string> FusedStep::runtime_inputs(const graph::Graph& g) const {
@@ -88,6 +105,20 @@ std::vector<FusedStep> fuse_graph(graph::Graph& g) {
       std::string out = step.node.outputs[0];
       bool summed = false;
       while (true) {
+        // SiLU as exporters write it: y = x * sigmoid(x), i.e. x feeds both the Sigmoid and the Mul.
+        if (int mul = swish_mul(g, out, absorbed); mul >= 0) {
+          PostOp p;
+          p.op_type = "Swish";
+          p.alpha = 1.f;
+          step.post_ops.push_back(p);
+          int sig = g.producer(g.nodes[mul].inputs[0] == out ? g.nodes[mul].inputs[1] : g.nodes[mul].inputs[0]);
+          absorbed.insert(sig);
+          absorbed.insert(mul);
+          step.fused_nodes.push_back(g.nodes[sig].name);
+          step.fused_nodes.push_back(g.nodes[mul].name);
+          out = g.nodes[mul].outputs[0];
+          continue;
+        }
         int c = sole_consumer(g, out);
         if (c < 0 || absorbed.count(c)) break;
         const graph::Node& next = g.nodes[c];

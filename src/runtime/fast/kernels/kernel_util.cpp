@@ -38,6 +38,8 @@ dnnl::primitive_attr post_op_attr(const FusedStep& step) {
       ops.append_eltwise(1.f, A::eltwise_clip_v2, p.alpha, p.beta);
     } else if (p.op_type == "Sigmoid") {
       ops.append_eltwise(1.f, A::eltwise_logistic, 0.f, 0.f);
+    } else if (p.op_type == "Swish") {
+      ops.append_eltwise(1.f, A::eltwise_swish, p.alpha, 0.f);
     } else if (p.op_type == "Tanh") {
       ops.append_eltwise(1.f, A::eltwise_tanh, 0.f, 0.f);
     } else if (p.op_type == "HardSwish") {
