@@ -1,0 +1,27 @@
+// The reference implementation of each executable op, as functional ATen calls.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "graph/node.h"
+
+namespace fluidedge::runtime::reference {
+
+struct OpContext {
+  bool training = false;
+  // Mutable running statistics of BatchNormalization (inputs 3 and 4), for training mode.
+  at::Tensor* running_mean = nullptr;
+  at::Tensor* running_var = nullptr;
+};
+
+// inputs: one per node input (undefined tensors for omitted optional inputs).
+using AtenOp = std::function<std::vector<at::Tensor>(const graph::Node&, const std::vector<at::Tensor>&, OpContext&)>;
+
+// The implementation of `op_type`, or nullptr.
+const AtenOp* find_aten_op(const std::string& op_type);
+
+}  // namespace fluidedge::runtime::reference
