@@ -29,7 +29,7 @@ NodeCost node_cost(const Graph& graph, const Node& node) {
     if (const Tensor* t = graph.initializer(name)) {
       cost.weight_bytes += static_cast<int64_t>(t->nbytes());
       bool statistic = node.op_type == "BatchNormalization" && i >= 3;
-      if (dtype_is_float(t->dtype()) && !statistic) cost.params += t->numel();
+      if (dtype_is_float(t->dtype()) && !statistic && t->rank() > 0) cost.params += t->numel();
     } else {
       cost.input_bytes += value_bytes(v);
     }

@@ -113,14 +113,15 @@ void Graph::prune_unused() {
 }
 
 int64_t Graph::parameter_count() const {
-  // Running statistics of batch normalisation are buffers, not parameters (as in PyTorch).
+  // Running statistics of batch normalisation are buffers, not parameters (as in PyTorch), and
+  // scalar constants (Clip bounds, exporter arithmetic) are not parameters either.
   std::set<std::string> statistics;
   for (const auto& n : nodes)
     if (n.op_type == "BatchNormalization")
       for (size_t i = 3; i < n.inputs.size(); ++i) statistics.insert(n.inputs[i]);
   int64_t count = 0;
   for (const auto& [name, t] : initializers)
-    if (dtype_is_float(t.dtype()) && !statistics.count(name)) count += t.numel();
+    if (dtype_is_float(t.dtype()) && !statistics.count(name) && t.rank() > 0) count += t.numel();
   return count;
 }
 

@@ -54,7 +54,8 @@ class Graph {
   // Removes initializers and values no node or output refers to.
   void prune_unused();
 
-  // Total element count of the float initializers (the model's parameters).
+  // Total element count of the float initializers of rank >= 1, batch-norm running statistics
+  // excluded: the model's parameters as PyTorch counts them.
   int64_t parameter_count() const;
 };
 

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <set>
 
@@ -71,6 +72,8 @@ struct Buffer {
 };
 
 struct Exec {
+  std::string name, op_type;           // for profiles
+  std::vector<std::string> fused;
   Kernel* kernel = nullptr;            // null: a reorder
   dnnl::reorder reorder;
   std::vector<int> in, out;            // slots
@@ -140,6 +143,8 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
     auto it = converted.find(key);
     if (it != converted.end() && info[it->second].desc == want) return it->second;
     Exec e;
+    e.name = "reorder:" + value;
+    e.op_type = "Reorder";
     e.reorder = dnnl::reorder(dnnl::reorder::primitive_desc(engine, info[s].desc, engine, want));
     int t = new_slot(want, static_cast<int>(p.execs.size()));
     e.in = {s};
@@ -174,6 +179,9 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
     for (const auto& in : ins) kp.inputs.push_back(info[current.at(in)].desc);
     kernel->plan(engine, kp);
     Exec e;
+    e.name = step.node.name;
+    e.op_type = step.node.op_type;
+    e.fused = step.fused_nodes;
     e.kernel = kernel.get();
     for (size_t i = 0; i < ins.size(); ++i) {
       int s = slot_in_layout(ins[i], kp.inputs[i]);
@@ -287,6 +295,59 @@ Plan& FastSession::Impl::plan_for(int64_t batch) {
   return *plans.emplace(batch, std::move(p)).first->second;
 }
 
+namespace {
+
+// Runs every step of the plan; with `ms`, synchronises after each and records its time.
+void execute_plan(Plan& p, dnnl::stream& stream, std::vector<double>* ms) {
+  std::vector<memory> in, out;
+  for (size_t k = 0; k < p.execs.size(); ++k) {
+    Exec& e = p.execs[k];
+    auto t0 = std::chrono::steady_clock::now();
+    if (e.kernel == nullptr) {
+      e.reorder.execute(stream, p.slots[e.in[0]], p.slots[e.out[0]]);
+    } else {
+      in.clear();
+      out.clear();
+      for (int s : e.in) in.push_back(p.slots[s]);
+      for (int s : e.out) out.push_back(s < 0 ? memory() : p.slots[s]);
+      if (e.sum_from >= 0)
+        std::memcpy(out[0].get_data_handle(), p.slots[e.sum_from].get_data_handle(), out[0].get_desc().get_size());
+      e.kernel->execute(stream, in, out);
+    }
+    if (ms) {
+      stream.wait();
+      (*ms)[k] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
+  }
+  stream.wait();
+}
+
+}  // namespace
+
+std::vector<StepTiming> FastSession::profile(const TensorMap& inputs, int runs) {
+  int64_t batch = check_inputs(impl_->optimized, inputs);
+  omp_set_num_threads(impl_->options.threads);
+  Plan& p = impl_->plan_for(batch);
+  for (const auto& [name, slot] : p.input_slots) {
+    const graph::Tensor& t = inputs.at(name);
+    std::memcpy(p.slots[slot].get_data_handle(), t.raw(), t.nbytes());
+  }
+  std::vector<std::vector<double>> samples(p.execs.size());
+  std::vector<double> ms(p.execs.size());
+  execute_plan(p, impl_->stream, nullptr);  // warm-up
+  for (int r = 0; r < std::max(runs, 1); ++r) {
+    execute_plan(p, impl_->stream, &ms);
+    for (size_t k = 0; k < ms.size(); ++k) samples[k].push_back(ms[k]);
+  }
+  std::vector<StepTiming> out;
+  for (size_t k = 0; k < p.execs.size(); ++k) {
+    auto& v = samples[k];
+    std::sort(v.begin(), v.end());
+    out.push_back({p.execs[k].name, p.execs[k].op_type, p.execs[k].fused, v[v.size() / 2]});
+  }
+  return out;
+}
+
 FastSession::FastSession(const graph::Graph& graph, const SessionOptions& options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
   impl_->optimized = graph;
@@ -310,20 +371,7 @@ TensorMap FastSession::run(const TensorMap& inputs) {
     std::memcpy(p.slots[slot].get_data_handle(), t.raw(), t.nbytes());
   }
   dnnl::stream& stream = impl_->stream;
-  std::vector<memory> in, out;
-  for (Exec& e : p.execs) {
-    if (e.kernel == nullptr) {
-      e.reorder.execute(stream, p.slots[e.in[0]], p.slots[e.out[0]]);
-      continue;
-    }
-    in.clear();
-    out.clear();
-    for (int s : e.in) in.push_back(p.slots[s]);
-    for (int s : e.out) out.push_back(s < 0 ? memory() : p.slots[s]);
-    if (e.sum_from >= 0) std::memcpy(out[0].get_data_handle(), p.slots[e.sum_from].get_data_handle(), out[0].get_desc().get_size());
-    e.kernel->execute(stream, in, out);
-  }
-  stream.wait();
+  execute_plan(p, stream, nullptr);
   TensorMap results;
   const dnnl::engine& engine = cpu_engine();
   for (const auto& name : p.graph.outputs) {

@@ -24,6 +24,14 @@ struct FastPlanStats {
   int64_t unshared_activation_bytes = 0;  // what they would take without reuse
 };
 
+// Time of one executed step (a kernel with its fused nodes, or a layout reorder).
+struct StepTiming {
+  std::string name;                 // main node's name, or "reorder:<value>"
+  std::string op_type;              // main node's op, or "Reorder"
+  std::vector<std::string> fused;   // nodes fused into it
+  double ms = 0;                    // median over the profiled runs
+};
+
 class FastSession : public Session {
  public:
   FastSession(const graph::Graph& graph, const SessionOptions& options);
@@ -35,6 +43,10 @@ class FastSession : public Session {
 
   // Plans for `batch` (if not done yet) and reports what the plan holds.
   FastPlanStats plan_stats(int64_t batch);
+
+  // Runs `inputs` `runs` times, timing every step; returns the median per step in execution
+  // order. For profiles and cost models, not for serving (it synchronises after each step).
+  std::vector<StepTiming> profile(const TensorMap& inputs, int runs);
 
  private:
   struct Impl;

@@ -1,0 +1,183 @@
+// `fluidedge bench runtime`: the fast backend against the reference backend and ONNX Runtime
+// (one intra-op thread, same ONNX file, same inputs), timed in the same run and interleaved so
+// that drifts of the machine hit all three alike.
+#include <algorithm>
+#include <filesystem>
+#include <random>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/json_output.h"
+#include "cli/tool_paths.h"
+#include "common/progress.h"
+#include "common/subprocess.h"
+#include "graph/npy.h"
+#include "graph/onnx_io.h"
+#include "graph/shape_inference.h"
+#include "runtime/fast/fast_session.h"
+#include "runtime/session.h"
+#include "zoo/zoo.h"
+
+namespace fluidedge::cli {
+
+namespace {
+
+struct BenchRuntimeOptions {
+  std::string models;
+  std::string batches = "1,32";
+  int rounds = 5;
+  double seconds = 1.0;  // per backend, model and batch, split over the rounds
+  bool no_reference = false;
+  bool json = false;
+};
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Times `run` for about `budget` seconds (at least one call) and appends each call's ms.
+template <typename F>
+void time_runs(F&& run, double budget, std::vector<double>& ms) {
+  auto start = std::chrono::steady_clock::now();
+  do {
+    auto t0 = std::chrono::steady_clock::now();
+    run();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  } while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < budget);
+}
+
+// Peak RSS of a lean device-node process running the model on the fast backend.
+double node_rss_mb(const std::string& model, int64_t batch) {
+  Subprocess p({node_binary(), "run", model, "--random", "--batch", std::to_string(batch), "--bench", "0.3", "--json"}, true);
+  std::string all, line;
+  try {
+    while (true) all += p.read_line(120000) + "\n";
+  } catch (const Error&) {
+  }
+  p.wait();
+  auto j = Json::parse(all, nullptr, false);
+  return j.is_object() && j.contains("peak_rss_mb") ? j["peak_rss_mb"].get<double>() : -1;
+}
+
+void run_bench_runtime(const BenchRuntimeOptions& o) {
+  std::vector<std::string> models = o.models.empty() ? zoo::zoo_names() : split_list(o.models);
+  std::vector<int64_t> batches;
+  for (const auto& b : split_list(o.batches)) {
+    try {
+      batches.push_back(std::stoll(b));
+    } catch (const std::exception&) {
+      fail("--batch: '{}' is not a number", b);
+    }
+    if (batches.back() < 1) fail("--batch: {} is not a positive batch size", b);
+  }
+  for (const auto& m : models)
+    if (!zoo::zoo_has(m)) zoo::build_model(m);  // throws the list of valid names
+  auto backends = runtime::available_backends();
+  bool with_reference = !o.no_reference && std::count(backends.begin(), backends.end(), "reference");
+  std::string js = js_tools_dir();
+
+  auto dir = std::filesystem::temp_directory_path() / fmt::format("fluidedge-bench-runtime-{}", getpid());
+  std::filesystem::create_directories(dir);
+  Json rows = Json::array();
+  ProgressBar bar("bench runtime", static_cast<int64_t>(models.size() * batches.size()));
+  for (const auto& name : models) {
+    std::string file = (dir / (name + ".onnx")).string();
+    graph::save_onnx(zoo::build_model(name), file);
+    graph::Graph g = graph::load_onnx(file);
+    for (int64_t batch : batches) {
+      graph::Shape shape = g.value(g.inputs.at(0)).shape;
+      shape[0] = batch;
+      graph::Tensor x(graph::DType::kFloat32, shape);
+      std::mt19937 rng(1);
+      std::normal_distribution<float> normal;
+      for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = normal(rng);
+      std::string xfile = (dir / "input.npy").string();
+      graph::save_npy(x, xfile);
+      runtime::TensorMap feeds{{g.inputs.at(0), x}};
+
+      auto fast = runtime::make_session("fast", g);
+      std::unique_ptr<runtime::Session> reference;
+      if (with_reference) reference = runtime::make_session("reference", g);
+      Subprocess ort({"node", js + "/ort_run.js", file, "--input", g.inputs.at(0) + "=" + xfile, "--serve"});
+      ort.read_line();  // ready (after its warm-up run)
+      fast->run(feeds);
+      if (reference) reference->run(feeds);
+
+      std::vector<double> fast_ms, ref_ms, ort_ms;
+      double budget = o.seconds / o.rounds;
+      for (int r = 0; r < o.rounds; ++r) {
+        time_runs([&] { fast->run(feeds); }, budget, fast_ms);
+        if (reference) time_runs([&] { reference->run(feeds); }, budget, ref_ms);
+        // ORT: ask for as many runs as fit the budget at its last measured speed.
+        int count = ort_ms.empty() ? 1 : std::max(1, static_cast<int>(budget * 1000 / median(ort_ms)));
+        ort.write_line(fmt::format("run {}", count));
+        for (const auto& v : Json::parse(ort.read_line())["ms"]) ort_ms.push_back(v.get<double>());
+      }
+      ort.write_line("rss");
+      double ort_rss = Json::parse(ort.read_line())["peak_rss_mb"].get<double>();
+      ort.write_line("quit");
+      ort.wait();
+      auto* fs = dynamic_cast<runtime::fast::FastSession*>(fast.get());
+      auto stats = fs->plan_stats(batch);
+      Json row{{"model", name},
+               {"batch", batch},
+               {"fast_ms", median(fast_ms)},
+               {"reference_ms", reference ? Json(median(ref_ms)) : Json()},
+               {"ort_ms", median(ort_ms)},
+               {"fast_over_ort", median(fast_ms) / median(ort_ms)},
+               {"fast_runs", fast_ms.size()},
+               {"ort_runs", ort_ms.size()},
+               {"fast_activation_mb", static_cast<double>(stats.activation_bytes) / 1e6},
+               {"fast_fallback_steps", stats.fallback_steps},
+               {"fast_node_rss_mb", node_rss_mb(file, batch)},
+               {"ort_rss_mb", ort_rss}};
+      rows.push_back(row);
+      bar.advance(1, fmt::format("{} b{}", name, batch));
+    }
+  }
+  bar.finish();
+  std::filesystem::remove_all(dir);
+  if (o.json) {
+    print_json(Json{{"settings", {{"threads", 1}, {"rounds", o.rounds}, {"seconds_per_backend", o.seconds},
+                                  {"ort", "onnxruntime-node, 1 intra-op thread, graph optimizations all"}}},
+                    {"results", rows}});
+    return;
+  }
+  fmt::print("{:<16} {:>5} {:>10} {:>12} {:>10} {:>9} {:>11} {:>10}\n", "model", "batch", "fast ms", "reference ms",
+             "ORT ms", "fast/ORT", "node RSS MB", "ORT RSS MB");
+  for (const auto& r : rows)
+    fmt::print("{:<16} {:>5} {:>10.3f} {:>12} {:>10.3f} {:>9.3f} {:>11.1f} {:>10.1f}\n", r["model"].get<std::string>(),
+               r["batch"].get<int64_t>(), r["fast_ms"].get<double>(),
+               r["reference_ms"].is_null() ? std::string("-") : fmt::format("{:.3f}", r["reference_ms"].get<double>()),
+               r["ort_ms"].get<double>(), r["fast_over_ort"].get<double>(), r["fast_node_rss_mb"].get<double>(),
+               r["ort_rss_mb"].get<double>());
+}
+
+}  // namespace
+
+void add_bench_runtime_command(CLI::App& bench) {
+  auto opts = std::make_shared<BenchRuntimeOptions>();
+  auto* cmd = bench.add_subcommand("runtime", "Fast backend vs reference backend vs ONNX Runtime, one thread, zoo models");
+  cmd->add_option("--models", opts->models, "Comma-separated zoo models (default: all)");
+  cmd->add_option("--batch", opts->batches, "Comma-separated batch sizes (default 1,32)");
+  cmd->add_option("--rounds", opts->rounds, "Interleaved rounds per measurement (default 5)")->check(CLI::PositiveNumber);
+  cmd->add_option("--seconds", opts->seconds, "Seconds per backend, model and batch (default 1)")->check(CLI::PositiveNumber);
+  cmd->add_flag("--no-reference", opts->no_reference, "Skip the reference backend (it is slow on big models)");
+  cmd->add_flag("--json", opts->json, "Print one JSON object to stdout");
+  cmd->callback([opts] { run_bench_runtime(*opts); });
+}
+
+}  // namespace fluidedge::cli

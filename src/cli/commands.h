@@ -1,0 +1,17 @@
+// The subcommands of `fluidedge`. Each add_*_command registers its options on the app and a
+// callback that does the work; errors are fluidedge::Error, turned into one line on stderr and
+// a non-zero exit by main().
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace fluidedge::cli {
+
+void add_info_command(CLI::App& app);
+void add_run_command(CLI::App& app);
+void add_zoo_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
+// Subcommands of `bench`.
+void add_bench_runtime_command(CLI::App& bench);
+
+}  // namespace fluidedge::cli

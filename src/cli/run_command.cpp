@@ -1,0 +1,209 @@
+// `fluidedge run MODEL`: one inference on given or random inputs, or a timed loop (--bench).
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/json_output.h"
+#include "cli/model_source.h"
+#include "common/resources.h"
+#include "graph/npy.h"
+#include "graph/shape_inference.h"
+#include "runtime/session.h"
+
+namespace fluidedge::cli {
+
+namespace {
+
+struct RunOptions {
+  std::string model;
+  std::vector<std::string> inputs;
+  bool random = false;
+  uint64_t seed = 0;
+  std::string backend;
+  int threads = 1;
+  int64_t batch = 0;
+  std::string output_dir;
+  double bench_seconds = 0;
+  bool json = false;
+};
+
+graph::Tensor random_tensor(graph::DType dtype, const graph::Shape& shape, std::mt19937_64& rng) {
+  graph::Tensor t(graph::DType::kFloat32, shape);
+  std::normal_distribution<float> normal(0.f, 1.f);
+  std::uniform_int_distribution<int> small(0, 9);
+  float* p = t.data<float>();
+  bool integral = !graph::dtype_is_float(dtype);
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = integral ? static_cast<float>(small(rng)) : normal(rng);
+  return dtype == graph::DType::kFloat32 ? t : t.cast(dtype);
+}
+
+runtime::TensorMap gather_inputs(const RunOptions& o, const graph::Graph& g) {
+  runtime::TensorMap inputs;
+  size_t positional = 0;
+  for (const auto& spec : o.inputs) {
+    std::string name, file = spec;
+    auto eq = spec.find('=');
+    if (eq != std::string::npos && !spec.substr(0, eq).ends_with(".npy")) {
+      name = spec.substr(0, eq);
+      file = spec.substr(eq + 1);
+    } else {
+      if (positional >= g.inputs.size())
+        fail("--input {}: the model has only {} input(s); name them with NAME=FILE.npy", spec, g.inputs.size());
+      name = g.inputs[positional++];
+    }
+    if (inputs.count(name)) fail("--input: input '{}' is given twice", name);
+    if (std::find(g.inputs.begin(), g.inputs.end(), name) == g.inputs.end() && !g.is_initializer(name)) {
+      std::string known;
+      for (const auto& in : g.inputs) known += (known.empty() ? "'" : ", '") + in + "'";
+      fail("--input {}: '{}' is not an input of the model (its inputs: {})", spec, name, known);
+    }
+    inputs[name] = graph::load_npy(file);
+  }
+  std::mt19937_64 rng(o.seed);
+  int64_t batch = o.batch > 0 ? o.batch : graph::graph_batch(g);
+  for (const auto& name : g.inputs) {
+    if (inputs.count(name)) continue;
+    if (!o.random)
+      fail("input '{}' is not given; pass --input {}=FILE.npy, or --random for random inputs", name, name);
+    graph::Shape shape = g.value(name).shape;
+    if (!shape.empty()) shape[0] = batch;
+    inputs[name] = random_tensor(g.value(name).dtype, shape, rng);
+  }
+  if (o.batch > 0)
+    for (const auto& [name, t] : inputs)
+      if (t.rank() > 0 && t.dim(0) != o.batch)
+        fail("--batch {} disagrees with input '{}' of shape {}", o.batch, name, graph::shape_str(t.shape()));
+  return inputs;
+}
+
+std::string file_name_for(const std::string& output) {
+  std::string s = output;
+  std::replace(s.begin(), s.end(), '/', '_');
+  return s + ".npy";
+}
+
+Json summary_json(const graph::Tensor& t) {
+  Json j{{"dtype", graph::dtype_name(t.dtype())}, {"shape", t.shape()}};
+  if (t.numel() > 0 && t.dtype() != graph::DType::kFloat16) {
+    auto v = t.to_float();
+    double sum = 0;
+    for (float x : v) sum += x;
+    j["min"] = *std::min_element(v.begin(), v.end());
+    j["max"] = *std::max_element(v.begin(), v.end());
+    j["mean"] = sum / static_cast<double>(v.size());
+    if (t.rank() == 2) {
+      Json argmax = Json::array();
+      for (int64_t r = 0; r < t.dim(0); ++r) {
+        auto row = v.begin() + r * t.dim(1);
+        argmax.push_back(std::max_element(row, row + t.dim(1)) - row);
+      }
+      j["argmax"] = argmax;
+    }
+  }
+  return j;
+}
+
+double percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+void run_run(const RunOptions& o) {
+  graph::Graph g = load_model(o.model);
+  runtime::TensorMap inputs = gather_inputs(o, g);
+  runtime::SessionOptions so;
+  so.threads = o.threads;
+  std::string backend = o.backend;
+  if (backend.empty()) {
+    auto available = runtime::available_backends();
+    backend = std::count(available.begin(), available.end(), "fast") ? "fast" : "reference";
+  }
+  auto session = runtime::make_session(backend, g, so);
+  int64_t batch = runtime::check_inputs(g, inputs);
+
+  if (o.bench_seconds > 0) {
+    session->run(inputs);  // warm-up
+    std::vector<double> ms;
+    auto start = std::chrono::steady_clock::now();
+    do {
+      auto t0 = std::chrono::steady_clock::now();
+      session->run(inputs);
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    } while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < o.bench_seconds ||
+             ms.size() < 3);
+    double median = percentile(ms, 0.5), p90 = percentile(ms, 0.9);
+    if (o.json) {
+      print_json(Json{{"model", o.model}, {"backend", backend}, {"threads", o.threads}, {"batch", batch},
+                      {"runs", ms.size()}, {"median_ms", median}, {"p90_ms", p90},
+                      {"peak_rss_mb", peak_rss_mb()}});
+    } else {
+      fmt::print("{} on {} ({} thread{}), batch {}: median {:.3f} ms, p90 {:.3f} ms over {} runs; "
+                 "{:.1f} inferences/s; peak RSS {:.1f} MiB\n",
+                 o.model, backend, o.threads, o.threads == 1 ? "" : "s", batch, median, p90, ms.size(),
+                 1000.0 * static_cast<double>(batch) / median, peak_rss_mb());
+    }
+    return;
+  }
+
+  auto t0 = std::chrono::steady_clock::now();
+  runtime::TensorMap outputs = session->run(inputs);
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  if (!o.output_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.output_dir, ec);
+    if (ec) fail("--output-dir {}: cannot create: {}", o.output_dir, ec.message());
+  }
+  Json outs = Json::object();
+  for (const auto& name : g.outputs) {
+    const graph::Tensor& t = outputs.at(name);
+    Json j = summary_json(t);
+    if (!o.output_dir.empty()) {
+      std::string path = (std::filesystem::path(o.output_dir) / file_name_for(name)).string();
+      graph::save_npy(t, path);
+      j["file"] = path;
+    }
+    outs[name] = j;
+  }
+  if (o.json) {
+    print_json(Json{{"model", o.model}, {"backend", backend}, {"threads", o.threads}, {"batch", batch},
+                    {"latency_ms", ms}, {"outputs", outs}});
+    return;
+  }
+  fmt::print("{} on {} backend, batch {}: {:.3f} ms\n", o.model, backend, batch, ms);
+  for (const auto& [name, j] : outs.items()) {
+    fmt::print("  {} {} {}", name, j["dtype"].get<std::string>(), graph::shape_str(j["shape"].get<graph::Shape>()));
+    if (j.contains("min"))
+      fmt::print("  min {:.4g} max {:.4g} mean {:.4g}", j["min"].get<double>(), j["max"].get<double>(),
+                 j["mean"].get<double>());
+    if (j.contains("argmax")) fmt::print("  argmax {}", j["argmax"].dump());
+    if (j.contains("file")) fmt::print("  -> {}", j["file"].get<std::string>());
+    fmt::print("\n");
+  }
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app) {
+  auto opts = std::make_shared<RunOptions>();
+  auto* cmd = app.add_subcommand("run", "Run a model once on .npy inputs (or random ones), or time it with --bench");
+  cmd->add_option("MODEL", opts->model, kModelHelp)->required();
+  cmd->add_option("--input,-i", opts->inputs, "[NAME=]FILE.npy for a graph input (repeatable; in order if unnamed)");
+  cmd->add_flag("--random", opts->random, "Fill inputs not given with seeded random values");
+  cmd->add_option("--seed", opts->seed, "Seed for --random");
+  cmd->add_option("--backend", opts->backend, "Backend: fast or reference (default: fast when built)")
+      ->check(CLI::IsMember({"fast", "reference"}));
+  cmd->add_option("--threads", opts->threads, "Intra-op threads (default 1)")->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", opts->batch, "Batch size of random inputs")->check(CLI::PositiveNumber);
+  cmd->add_option("--output-dir,-o", opts->output_dir, "Write each output to DIR/<output>.npy");
+  cmd->add_option("--bench", opts->bench_seconds, "Time repeated runs for this many seconds")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--json", opts->json, "Print one JSON object to stdout");
+  cmd->callback([opts] { run_run(*opts); });
+}
+
+}  // namespace fluidedge::cli

@@ -1,0 +1,13 @@
+// Where the CLI finds its companions: the device-node binary beside it, and the JavaScript
+// tools (the ONNX Runtime peer) of the source tree, unless FLUIDEDGE_JS_TOOLS says otherwise.
+#pragma once
+
+#include <string>
+
+namespace fluidedge::cli {
+
+std::string executable_dir();
+std::string node_binary();    // fluidedge-node next to the running executable
+std::string js_tools_dir();   // contains ort_run.js and node_modules/onnxruntime-node
+
+}  // namespace fluidedge::cli
