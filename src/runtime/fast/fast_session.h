@@ -44,6 +44,10 @@ class FastSession : public Session {
   // Plans for `batch` (if not done yet) and reports what the plan holds.
   FastPlanStats plan_stats(int64_t batch);
 
+  // Testing aid: when on, every activation buffer is filled with NaN before each run, so an
+  // element a kernel forgets to write shows up in the outputs.
+  void set_poison_buffers(bool on);
+
   // Runs `inputs` `runs` times, timing every step; returns the median per step in execution
   // order. For profiles and cost models, not for serving (it synchronises after each step).
   std::vector<StepTiming> profile(const TensorMap& inputs, int runs);
