@@ -11,10 +11,10 @@ namespace {
 class ReferenceSession : public Session {
  public:
   ReferenceSession(const graph::Graph& graph, const SessionOptions& options)
-      : executor_(graph), threads_(options.threads) {
-    // ATen's mkldnn convolution is pathologically slow here for 1-channel inputs at batch > 1.
-    at::globalContext().setUserEnabledMkldnn(false);
-  }
+      : executor_(graph), threads_(options.threads) {}
+  // ATen's mkldnn convolutions stay on for inference: without them ResNet-18 at batch 32 takes
+  // 22 s instead of 0.9 s here. (Training turns them off: their backward pass is pathologically
+  // slow for 1-channel inputs at batch > 1.)
 
   TensorMap run(const TensorMap& inputs) override {
     check_inputs(executor_.graph(), inputs);
