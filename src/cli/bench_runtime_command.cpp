@@ -124,7 +124,8 @@ void run_bench_runtime(const BenchRuntimeOptions& o) {
         // ORT: ask for as many runs as fit the budget at its last measured speed.
         int count = ort_ms.empty() ? 1 : std::max(1, static_cast<int>(budget * 1000 / median(ort_ms)));
         ort.write_line(fmt::format("run {}", count));
-        for (const auto& v : Json::parse(ort.read_line())["ms"]) ort_ms.push_back(v.get<double>());
+        Json answer = Json::parse(ort.read_line());
+        for (const auto& v : answer.at("ms")) ort_ms.push_back(v.get<double>());
       }
       ort.write_line("rss");
       double ort_rss = Json::parse(ort.read_line())["peak_rss_mb"].get<double>();

@@ -90,3 +90,34 @@ TEST_F(Cli, RunRandomWithBatchAndBench) {
 
 }  // namespace
 }  // namespace fluidedge
+
+namespace fluidedge {
+namespace {
+
+// The bench's contract (keys and sane values), not its timings.
+TEST(CliBench, RuntimeReportsAllThreeBackends) {
+  auto r = testing::run_cli("bench runtime --models lenet5 --batch 1,3 --rounds 2 --seconds 0.2 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["results"].size(), 2u);
+  for (const auto& row : j["results"]) {
+    EXPECT_EQ(row["model"], "lenet5");
+    EXPECT_GT(row["fast_ms"].get<double>(), 0);
+    EXPECT_GT(row["reference_ms"].get<double>(), 0);
+    EXPECT_GT(row["ort_ms"].get<double>(), 0);
+    EXPECT_GT(row["ort_runs"].get<int>(), 0);
+    EXPECT_NEAR(row["fast_over_ort"].get<double>(), row["fast_ms"].get<double>() / row["ort_ms"].get<double>(), 1e-9);
+    EXPECT_GT(row["fast_node_rss_mb"].get<double>(), 1);
+    EXPECT_EQ(row["fast_fallback_steps"], 0);
+  }
+  EXPECT_EQ(j["results"][1]["batch"], 3);
+}
+
+TEST(CliBench, UnknownModelIsAnError) {
+  auto r = testing::run_cli("bench runtime --models resnet9000");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("resnet9000"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace fluidedge
