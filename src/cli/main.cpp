@@ -1,11 +1,14 @@
 // The `fluidedge` command. This is the error boundary: every fluidedge::Error and every
 // command-line mistake ends here as one line on stderr and a non-zero exit.
+#include <dlfcn.h>
+
 #include <cstdio>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "common/allocator.h"
 #include "common/error.h"
 #include "runtime/fast/fast_session.h"
 #ifdef FLUIDEDGE_WITH_TORCH
@@ -13,6 +16,10 @@
 #endif
 
 int main(int argc, char** argv) {
+  fluidedge::keep_large_allocations_in_heap();
+  // Debian's pthread OpenBLAS spins its threads; fluidedge controls parallelism itself.
+  if (auto set_threads = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    set_threads(1);
   fluidedge::runtime::fast::register_fast_backend();
 #ifdef FLUIDEDGE_WITH_TORCH
   fluidedge::runtime::reference::register_reference_backend();
@@ -25,6 +32,9 @@ int main(int argc, char** argv) {
   fluidedge::cli::add_run_command(app);
   fluidedge::cli::add_zoo_command(app);
   fluidedge::cli::add_bench_command(app);
+#ifdef FLUIDEDGE_WITH_TORCH
+  fluidedge::cli::add_train_command(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

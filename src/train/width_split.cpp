@@ -165,6 +165,11 @@ SplitModel width_split(const Graph& base_in, Variant variant, int groups, uint64
   // cur[j]: group j's current value (index 0 unused).
   std::vector<std::string> cur(k + 1, input);
   m.group_values.assign(k, {});
+  m.exposed.assign(k, {});
+  auto expose = [&](int reader, int s) {
+    if (reader != s && std::find(m.exposed[s - 1].begin(), m.exposed[s - 1].end(), cur[s]) == m.exposed[s - 1].end())
+      m.exposed[s - 1].push_back(cur[s]);
+  };
   bool first_split = true;
   auto sources = [&](int j) {
     std::vector<int> s;
@@ -200,7 +205,10 @@ SplitModel width_split(const Graph& base_in, Variant variant, int groups, uint64
       if (first_split) {
         parts = {input};
       } else {
-        for (int s : sources(j)) parts.push_back(cur[s]);
+        for (int s : sources(j)) {
+          parts.push_back(cur[s]);
+          expose(j, s);
+        }
       }
       std::string in = b.concat(fmt::format("g{}.{}.in", j, prefix), parts);
       std::string name = fmt::format("g{}.{}.{}", j, prefix, n.op_type);
@@ -228,7 +236,10 @@ SplitModel width_split(const Graph& base_in, Variant variant, int groups, uint64
   int64_t classes = base.initializer(cls.input(1))->dim(0);
   auto head = [&](const std::string& name, const std::vector<int>& members, int stage) {
     std::vector<std::string> parts;
-    for (int s : members) parts.push_back(cur[s]);
+    for (int s : members) {
+      parts.push_back(cur[s]);
+      expose(0, s);
+    }
     std::string in = b.concat(name + ".in", parts);
     int64_t in_f = b.shape(in)[1];
     std::string w = b.param(name + ".weight", {classes, in_f}, in_f, stage, m.param_stage);

@@ -32,8 +32,11 @@ struct SplitModel {
   std::map<std::string, std::string> predictions;
   // Per group j (1-based): the value holding group j's output at each split layer, in order.
   std::vector<std::vector<std::string>> group_values;
-  // Fluid: the feature value each head and combiner reads, per group (last hidden layer).
+  // The last hidden value of each group (what heads and combiners read), per group.
   std::vector<std::string> features;
+  // Per group j: every value of group j that other groups' layers or heads read (Dynamic: the
+  // activations device j must send on), in order. Fluid groups expose only their features.
+  std::vector<std::vector<std::string>> exposed;
   int stages() const;
 };
 

@@ -121,3 +121,64 @@ TEST(CliBench, UnknownModelIsAnError) {
 
 }  // namespace
 }  // namespace fluidedge
+
+#include "data/idx.h"
+
+namespace fluidedge {
+namespace {
+
+// `fluidedge train` on a tiny IDX dataset: the files and metrics.json contract, and the parts
+// are ordinary ONNX files that ONNX Runtime runs.
+TEST(CliTrain, WritesPartsAndMetrics) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("fluidedge_train_" + std::to_string(::getpid()));
+  fs::create_directories(dir / "data");
+  for (const char* split : {"train", "test"}) {
+    int64_t n = std::string(split) == "train" ? 96 : 40;
+    graph::Tensor images(graph::DType::kUInt8, {n, 28, 28}), labels(graph::DType::kUInt8, {n});
+    for (int64_t i = 0; i < n; ++i) {
+      labels.data<uint8_t>()[i] = static_cast<uint8_t>(i % 10);
+      for (int p = 0; p < 28 * 28; ++p) images.data<uint8_t>()[i * 784 + p] = static_cast<uint8_t>((p % 28 == (i % 10) * 2) ? 255 : 0);
+    }
+    data::write_idx(images, (dir / "data" / (std::string(split) + "-images-idx3-ubyte")).string());
+    data::write_idx(labels, (dir / "data" / (std::string(split) + "-labels-idx1-ubyte")).string());
+  }
+  auto r = testing::run_cli("train --variant fluid --epochs 1 --batch 32 --data " + (dir / "data").string() +
+                            " --out " + (dir / "out").string() + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto m = nlohmann::json::parse(r.out);
+  EXPECT_EQ(m["variant"], "fluid");
+  EXPECT_EQ(m["groups"], 2);
+  EXPECT_GT(m["train_seconds"].get<double>(), 0);
+  for (const char* key : {"1", "2", "1+2", "full"}) {
+    ASSERT_TRUE(m["accuracy"].contains(key)) << key;
+    EXPECT_GE(m["accuracy"][key].get<double>(), 0.0);
+    EXPECT_LE(m["accuracy"][key].get<double>(), 1.0);
+  }
+  EXPECT_EQ(m["parts"].size(), 2u);
+  EXPECT_EQ(m["combiners"].size(), 1u);
+  for (const char* f : {"model.onnx", "part1.onnx", "part2.onnx", "combiner_1+2.onnx", "metrics.json"})
+    EXPECT_TRUE(fs::exists(dir / "out" / f)) << f;
+  EXPECT_EQ(nlohmann::json::parse(testing::slurp(dir / "out" / "metrics.json")), m);
+  // ONNX Runtime runs a part.
+  graph::save_npy(graph::Tensor(graph::DType::kFloat32, {2, 1, 28, 28}), (dir / "x.npy").string());
+  fs::create_directories(dir / "ort");
+  std::string cmd = "node " FLUIDEDGE_SOURCE_DIR "/tools/js/ort_run.js " + (dir / "out" / "part1.onnx").string() +
+                    " --input input=" + (dir / "x.npy").string() + " --out " + (dir / "ort").string();
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_TRUE(fs::exists(dir / "ort" / "logits_1.npy"));
+  fs::remove_all(dir);
+}
+
+TEST(CliTrain, BadVariantAndDataAreErrors) {
+  auto r = testing::run_cli("train --variant elastic --out /tmp/x");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--variant"), std::string::npos) << r.err;
+  r = testing::run_cli("train --data /nonexistent-data --out /tmp/fluidedge-x");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("/nonexistent-data"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err_lines().size(), 1u) << r.err;
+}
+
+}  // namespace
+}  // namespace fluidedge

@@ -69,11 +69,21 @@ std::map<std::string, at::Tensor> AtenExecutor::evaluate(const std::map<std::str
     if (p != params_.end()) return p->second;
     fail("value '{}' is not available (missing input?)", name);
   };
-  std::set<std::string> stop(wanted.begin(), wanted.end());
-  size_t found = 0;
-  for (const auto& w : wanted) found += values.count(w) + params_.count(w);
-  for (const graph::Node& node : graph_.nodes) {
-    if (found >= wanted.size() && !wanted.empty()) break;
+  // Only the nodes the wanted values depend on run (a trainer asking for one head of a
+  // multi-head graph does not pay for the others).
+  std::set<std::string> needed(wanted.begin(), wanted.end());
+  std::vector<bool> run(graph_.nodes.size(), false);
+  for (size_t k = graph_.nodes.size(); k-- > 0;) {
+    const graph::Node& node = graph_.nodes[k];
+    for (const auto& o : node.outputs)
+      if (!o.empty() && needed.count(o) && !values.count(o)) run[k] = true;
+    if (run[k])
+      for (const auto& in : node.inputs)
+        if (!in.empty()) needed.insert(in);
+  }
+  for (size_t k = 0; k < graph_.nodes.size(); ++k) {
+    if (!run[k]) continue;
+    const graph::Node& node = graph_.nodes[k];
     std::vector<at::Tensor> ins;
     for (const auto& in : node.inputs) ins.push_back(in.empty() ? at::Tensor() : lookup(in));
     OpContext ctx;
@@ -83,11 +93,8 @@ std::map<std::string, at::Tensor> AtenExecutor::evaluate(const std::map<std::str
       ctx.running_var = &params_.at(node.inputs[4]);
     }
     std::vector<at::Tensor> outs = (*find_aten_op(node.op_type))(node, ins, ctx);
-    for (size_t i = 0; i < node.outputs.size() && i < outs.size(); ++i) {
-      if (node.outputs[i].empty()) continue;
-      values[node.outputs[i]] = outs[i];
-      found += stop.count(node.outputs[i]);
-    }
+    for (size_t i = 0; i < node.outputs.size() && i < outs.size(); ++i)
+      if (!node.outputs[i].empty()) values[node.outputs[i]] = outs[i];
   }
   std::map<std::string, at::Tensor> result;
   for (const auto& w : wanted) result[w] = lookup(w);

@@ -53,7 +53,16 @@ Outputs conv(const graph::Node& n, const Inputs& in, OpContext&) {
   at::Tensor padded = pad_spatial(x, geo.pads_begin, effective_end(geo, shape_of(x)), 0.0);
   std::vector<int64_t> zeros(kernel.size(), 0);
   at::Tensor bias = in.size() > 2 ? in[2] : at::Tensor();
-  return {at::convolution(padded, w, bias, geo.strides, zeros, geo.dilations, false, zeros, n.attr_int("group", 1))};
+  int64_t groups = n.attr_int("group", 1);
+  // ATen's mkldnn convolution is pathologically slow for single-channel inputs (25x, forward
+  // and backward); its native path is slow everywhere else. Pick per convolution; the choice
+  // made at forward time also holds for the backward pass autograd records.
+  bool single_channel = w.size(1) == 1 && groups == 1;
+  bool was = at::globalContext().userEnabledMkldnn();
+  if (single_channel) at::globalContext().setUserEnabledMkldnn(false);
+  at::Tensor y = at::convolution(padded, w, bias, geo.strides, zeros, geo.dilations, false, zeros, groups);
+  at::globalContext().setUserEnabledMkldnn(was);
+  return {y};
 }
 
 Outputs max_pool(const graph::Node& n, const Inputs& in, OpContext&) {

@@ -1,0 +1,126 @@
+// `fluidedge train`: trains a Static, Dynamic or Fluid model on a dataset and writes the full
+// model, one ONNX file per deployable part, the combiners, and metrics.json.
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/json_output.h"
+#include "cli/model_source.h"
+#include "data/dataset.h"
+#include "graph/cost.h"
+#include "graph/onnx_io.h"
+#include "train/deploy.h"
+#include "train/procedures.h"
+
+namespace fluidedge::cli {
+
+namespace {
+
+struct TrainOptions {
+  std::string variant = "fluid";
+  int groups = 2;
+  std::string data = "mnist";
+  std::string model = "zoo:paper_cnn";
+  std::string out;
+  train::TrainConfig config;
+  bool json = false;
+};
+
+Json write_part(const graph::Graph& g, const std::filesystem::path& file, const std::string& role) {
+  graph::save_onnx(g, file.string());
+  auto cost = graph::graph_cost(g);
+  Json inputs = Json::array(), outputs = Json::array();
+  for (const auto& in : g.inputs) inputs.push_back(value_json(g, in));
+  for (const auto& out : g.outputs) outputs.push_back(value_json(g, out));
+  return Json{{"file", file.filename().string()}, {"role", role}, {"params", cost.params}, {"macs", cost.macs},
+              {"inputs", inputs}, {"outputs", outputs}};
+}
+
+void run_train(const TrainOptions& o) {
+  train::Variant variant = train::variant_from_name(o.variant);
+  namespace fs = std::filesystem;
+  graph::Graph base = load_model(o.model);
+  data::Dataset data = data::load_dataset(o.data);
+  std::error_code ec;
+  fs::create_directories(o.out, ec);
+  if (ec) fail("--out {}: cannot create: {}", o.out, ec.message());
+  const graph::Shape& in = base.value(base.inputs.at(0)).shape;
+  if (in.size() != 4 || in[1] != data.train.images.dim(1) || in[2] != data.train.images.dim(2) ||
+      in[3] != data.train.images.dim(3))
+    fail("model {} takes input {}, but dataset '{}' has images of {}x{}x{}", o.model, graph::shape_str(in), o.data,
+         data.train.images.dim(1), data.train.images.dim(2), data.train.images.dim(3));
+
+  train::TrainResult r = train::train_variant(base, variant, o.groups, data, o.config);
+  const train::SplitModel& m = r.model;
+  const graph::Graph& g = m.graph;
+  fs::path dir(o.out);
+  graph::save_onnx(g, (dir / "model.onnx").string());
+
+  // Deployable parts.
+  Json parts = Json::array(), combiners = Json::array();
+  for (const train::Part& p : train::deployable_parts(m)) {
+    Json j = write_part(p.graph, dir / (p.name + ".onnx"), p.role);
+    j["prediction"] = p.key;
+    (p.name.starts_with("combiner") ? combiners : parts).push_back(j);
+  }
+  Json acc = Json::object();
+  for (const auto& key : train::subset_keys(variant, m.groups)) acc[key] = r.accuracy.at(key);
+  Json stages = Json::array();
+  for (const auto& s : r.stages)
+    stages.push_back(Json{{"stage", s.label}, {"epochs", s.epochs}, {"seconds", s.seconds}, {"final_loss", s.final_loss}});
+  Json outputs = Json::object();
+  for (const auto& [key, value] : m.predictions) outputs[key] = value;
+  auto total = graph::graph_cost(g);
+  Json metrics{{"variant", o.variant},
+               {"dataset", o.data},
+               {"groups", m.groups},
+               {"base_model", o.model},
+               {"train_seconds", r.train_seconds},
+               {"accuracy", acc},
+               {"params", total.params},
+               {"macs", total.macs},
+               {"outputs", outputs},
+               {"parts", parts},
+               {"combiners", combiners},
+               {"stages", stages},
+               {"config", {{"epochs", o.config.epochs}, {"batch", o.config.batch}, {"optimizer", o.config.optimizer},
+                           {"learning_rate", o.config.learning_rate}, {"max_shift", o.config.max_shift},
+                           {"seed", o.config.seed}}}};
+  {
+    std::ofstream f(dir / "metrics.json");
+    f << metrics.dump(2) << "\n";
+    if (!f) fail("{}: write failed (disk full?)", (dir / "metrics.json").string());
+  }
+  if (o.json) {
+    print_json(metrics);
+    return;
+  }
+  fmt::print("trained {} ({} groups) on {} in {:.1f} s; wrote {}\n", o.variant, m.groups, o.data, r.train_seconds,
+             o.out);
+  for (const auto& [key, a] : acc.items()) fmt::print("  accuracy {:<8} {:.2f} %\n", key, 100.0 * a.get<double>());
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto o = std::make_shared<TrainOptions>();
+  auto* cmd = app.add_subcommand("train", "Train a Static, Dynamic or Fluid model and write its deployable parts");
+  cmd->add_option("--variant", o->variant, "static, dynamic or fluid (default fluid)")
+      ->check(CLI::IsMember({"static", "dynamic", "fluid"}));
+  cmd->add_option("--groups", o->groups, "Channel groups / sub-networks, 2 to 4 (default 2)")->check(CLI::Range(1, 4));
+  cmd->add_option("--data", o->data, "mnist, fashion-mnist or a directory of IDX files (default mnist)");
+  cmd->add_option("--model", o->model, "Base CNN: zoo:NAME or an ONNX file (default zoo:paper_cnn)");
+  cmd->add_option("--epochs", o->config.epochs, "Epochs per stage (default 15)")->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", o->config.batch, "Mini-batch size (default 64)")->check(CLI::PositiveNumber);
+  cmd->add_option("--optimizer", o->config.optimizer, "adam or sgd (default adam)")->check(CLI::IsMember({"adam", "sgd"}));
+  cmd->add_option("--lr", o->config.learning_rate, "Peak learning rate, cosine-decayed (default 2e-3)")->check(CLI::PositiveNumber);
+  cmd->add_option("--shift", o->config.max_shift, "Random shift augmentation in pixels (default 2)")->check(CLI::Range(0, 8));
+  cmd->add_option("--seed", o->config.seed, "Seed of weights, shuffling and augmentation (default 1)");
+  cmd->add_option("--out,-o", o->out, "Output directory")->required();
+  cmd->add_flag("--json", o->json, "Print metrics.json to stdout too");
+  cmd->callback([o] { run_train(*o); });
+}
+
+}  // namespace fluidedge::cli
