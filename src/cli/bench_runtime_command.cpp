@@ -121,9 +121,7 @@ void run_bench_runtime(const BenchRuntimeOptions& o) {
       for (int r = 0; r < o.rounds; ++r) {
         time_runs([&] { fast->run(feeds); }, budget, fast_ms);
         if (reference) time_runs([&] { reference->run(feeds); }, budget, ref_ms);
-        // ORT: ask for as many runs as fit the budget at its last measured speed.
-        int count = ort_ms.empty() ? 1 : std::max(1, static_cast<int>(budget * 1000 / median(ort_ms)));
-        ort.write_line(fmt::format("run {}", count));
+        ort.write_line(fmt::format("run_for {}", budget));
         Json answer = Json::parse(ort.read_line());
         for (const auto& v : answer.at("ms")) ort_ms.push_back(v.get<double>());
       }

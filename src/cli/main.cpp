@@ -3,12 +3,11 @@
 #include <dlfcn.h>
 
 #include <cstdio>
-#include <iostream>
 
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
-#include "common/allocator.h"
+#include "cli/error_boundary.h"
 #include "common/error.h"
 #include "runtime/fast/fast_session.h"
 #ifdef FLUIDEDGE_WITH_TORCH
@@ -16,7 +15,6 @@
 #endif
 
 int main(int argc, char** argv) {
-  fluidedge::keep_large_allocations_in_heap();
   // Debian's pthread OpenBLAS spins its threads; fluidedge controls parallelism itself.
   if (auto set_threads = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
     set_threads(1);
@@ -35,26 +33,5 @@ int main(int argc, char** argv) {
 #ifdef FLUIDEDGE_WITH_TORCH
   fluidedge::cli::add_train_command(app);
 #endif
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    for (auto& c : what)
-      if (c == '\n') c = ' ';
-    std::cerr << "fluidedge: error: " << what << " (see fluidedge --help)" << std::endl;
-    return e.get_exit_code() == 0 ? 2 : e.get_exit_code();
-  } catch (const fluidedge::Error& e) {
-    std::cerr << "fluidedge: error: " << e.what() << std::endl;
-    return 1;
-  } catch (const std::exception& e) {
-    std::cerr << "fluidedge: internal error: " << e.what() << std::endl;
-    return 3;
-  }
-  return 0;
+  return fluidedge::cli::run_app(app, argc, argv, "fluidedge");
 }

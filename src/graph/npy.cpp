@@ -1,5 +1,7 @@
 #include "graph/npy.h"
 
+#include "common/atomic_file.h"
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -120,25 +122,12 @@ void save_npy(const Tensor& tensor, const std::string& path) {
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header.push_back('\n');
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("{}: cannot open for writing", path);
-    uint16_t len = static_cast<uint16_t>(header.size());
-    out.write("\x93NUMPY\x01\x00", 8);
-    char lb[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
-    out.write(lb, 2);
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    out.write(static_cast<const char*>(tensor.raw()), static_cast<std::streamsize>(tensor.nbytes()));
-    out.flush();
-    if (!out) {
-      std::filesystem::remove(tmp);
-      fail("{}: write failed (disk full?)", path);
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) fail("{}: cannot write: {}", path, ec.message());
+  uint16_t len = static_cast<uint16_t>(header.size());
+  std::string head("\x93NUMPY\x01\x00", 8);
+  head.push_back(static_cast<char>(len & 0xff));
+  head.push_back(static_cast<char>(len >> 8));
+  head += header;
+  write_file_atomically(path, head, {static_cast<const char*>(tensor.raw()), tensor.nbytes()});
 }
 
 }  // namespace fluidedge::graph

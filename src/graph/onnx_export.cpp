@@ -1,10 +1,8 @@
 // Writes the IR as an ONNX model: opset 17, IR version 8, weights as raw little-endian data,
 // and a symbolic batch dimension on every input and output so other runtimes accept any batch.
-#include <filesystem>
-#include <fstream>
-
 #include <onnx/onnx_pb.h>
 
+#include "common/atomic_file.h"
 #include "graph/onnx_io.h"
 
 namespace fluidedge::graph {
@@ -96,28 +94,7 @@ std::string serialize_onnx(const Graph& graph) {
 }
 
 void save_onnx(const Graph& graph, const std::string& path) {
-  std::string bytes = serialize_onnx(graph);
-  std::filesystem::path p(path);
-  if (p.has_parent_path() && !std::filesystem::is_directory(p.parent_path()))
-    fail("{}: directory '{}' does not exist", path, p.parent_path().string());
-  // Write to a temporary file and rename, so a full disk never leaves a half-written model.
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("{}: cannot open for writing", path);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::filesystem::remove(tmp);
-      fail("{}: write failed (disk full?)", path);
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp);
-    fail("{}: cannot write: {}", path, ec.message());
-  }
+  write_file_atomically(path, {}, serialize_onnx(graph));
 }
 
 }  // namespace fluidedge::graph

@@ -2,8 +2,9 @@
 // Runs an ONNX model in ONNX Runtime (one intra-op thread) on .npy inputs and writes each output
 // as OUTDIR/<name>.npy; with --bench SECONDS prints {"median_ms","p90_ms","runs","peak_rss_mb"}.
 //   node ort_run.js MODEL.onnx --input NAME=FILE.npy ... [--out DIR] [--bench S] [--threads N]
-// With --serve it stays up for interleaved benchmarks: each line "run K" on stdin runs the model
-// K times and answers one line {"ms":[...]} on stdout; "quit" (or end of input) exits.
+// With --serve it stays up for interleaved benchmarks: each line "run K" (K runs) or "run_for S"
+// (runs for S seconds) on stdin answers one line {"ms":[...]} on stdout; "rss" answers the peak
+// resident memory; "quit" (or end of input) exits.
 'use strict';
 const path = require('path');
 const ort = require('onnxruntime-node');
@@ -50,8 +51,11 @@ async function main() {
         console.log(JSON.stringify({ peak_rss_mb: process.resourceUsage().maxRSS / 1024 }));
         continue;
       }
+      // "run K": K runs; "run_for S": runs for S seconds (at least one).
       const ms = [];
-      for (let i = 0; i < Number(count || 1); ++i) {
+      const start = process.hrtime.bigint();
+      const budget = cmd === 'run_for' ? Number(count) : 0;
+      for (let i = 0; cmd === 'run_for' ? (i === 0 || Number(process.hrtime.bigint() - start) / 1e9 < budget) : i < Number(count || 1); ++i) {
         const t0 = process.hrtime.bigint();
         await session.run(feeds);
         ms.push(Number(process.hrtime.bigint() - t0) / 1e6);

@@ -71,8 +71,7 @@ bool is_fusable_activation(const graph::Graph& g, const graph::Node& n) {
   return false;
 }
 
-// Appends the post-op(s) of activation node `n`.
-static void append_activation(const graph::Graph& g, const graph::Node& n, std::vector<PostOp>& ops) {
+PostOp activation_post_op(const graph::Graph& g, const graph::Node& n) {
   PostOp p;
   p.op_type = n.op_type;
   if (n.op_type == "LeakyRelu") p.alpha = n.attr_float("alpha", 0.01f);
@@ -86,7 +85,7 @@ static void append_activation(const graph::Graph& g, const graph::Node& n, std::
     scalar_constant(g, n, 1, p.alpha);
     scalar_constant(g, n, 2, p.beta);
   }
-  ops.push_back(p);
+  return p;
 }
 
 std::vector<FusedStep> fuse_graph(graph::Graph& g) {
@@ -123,7 +122,7 @@ std::vector<FusedStep> fuse_graph(graph::Graph& g) {
         if (c < 0 || absorbed.count(c)) break;
         const graph::Node& next = g.nodes[c];
         if (is_fusable_activation(g, next)) {
-          append_activation(g, next, step.post_ops);
+          step.post_ops.push_back(activation_post_op(g, next));
         } else if (next.op_type == "Add" && !summed && step.node.op_type == "Conv") {
           // Residual add: the other operand must be computed before this step and have the
           // same shape (no broadcasting in a sum post-op).

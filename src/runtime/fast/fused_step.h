@@ -31,5 +31,7 @@ std::vector<FusedStep> fuse_graph(graph::Graph& g);
 
 // Whether an activation node can be expressed as oneDNN eltwise post-ops.
 bool is_fusable_activation(const graph::Graph& g, const graph::Node& n);
+// The post-op of such a node (its parameters from attributes and constant inputs).
+PostOp activation_post_op(const graph::Graph& g, const graph::Node& n);
 
 }  // namespace fluidedge::runtime::fast

@@ -1,0 +1,34 @@
+#include "cli/error_boundary.h"
+
+#include <iostream>
+
+#include "common/error.h"
+
+namespace fluidedge::cli {
+
+int run_app(CLI::App& app, int argc, char** argv, const char* program) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    for (auto& c : what)
+      if (c == '\n') c = ' ';
+    std::cerr << program << ": error: " << what << " (see " << program << " --help)" << std::endl;
+    return e.get_exit_code() == 0 ? 2 : e.get_exit_code();
+  } catch (const Error& e) {
+    std::cerr << program << ": error: " << e.what() << std::endl;
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << program << ": internal error: " << e.what() << std::endl;
+    return 3;
+  }
+  return 0;
+}
+
+}  // namespace fluidedge::cli

@@ -1,0 +1,12 @@
+// Where every fluidedge::Error and every command-line mistake of a binary ends: one line on
+// stderr ("PROGRAM: error: ...") and a non-zero exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace fluidedge::cli {
+
+// Parses and runs `app`; returns the process exit code.
+int run_app(CLI::App& app, int argc, char** argv, const char* program);
+
+}  // namespace fluidedge::cli

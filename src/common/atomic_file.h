@@ -1,0 +1,13 @@
+// Writing a file so that a crash or a full disk never leaves a half-written one behind: the data
+// goes to PATH.tmp, which is renamed over PATH only once it is complete.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace fluidedge {
+
+// Throws Error naming `path` if it cannot be written completely.
+void write_file_atomically(const std::string& path, std::string_view header, std::string_view data);
+
+}  // namespace fluidedge
