@@ -16,7 +16,8 @@ class EltwiseKernel : public Kernel {
   }
 
   void plan(const dnnl::engine& engine, KernelPlan& plan) override {
-    dnnl::post_ops ops = post_op_attr(chain_).get_post_ops();
+    dnnl::primitive_attr attr = post_op_attr(chain_);  // get_post_ops() does not own: keep attr alive
+    dnnl::post_ops ops = attr.get_post_ops();
     memory::desc md = plan.inputs[0];
     prims_.clear();
     for (int i = 0; i < ops.len(); ++i) {
