@@ -1,13 +1,13 @@
 // `fluidedge train`: trains a Static, Dynamic or Fluid model on a dataset and writes the full
 // model, one ONNX file per deployable part, the combiners, and metrics.json.
 #include <filesystem>
-#include <fstream>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/json_output.h"
 #include "cli/model_source.h"
+#include "common/atomic_file.h"
 #include "data/dataset.h"
 #include "graph/cost.h"
 #include "graph/onnx_io.h"
@@ -88,11 +88,7 @@ void run_train(const TrainOptions& o) {
                {"config", {{"epochs", o.config.epochs}, {"batch", o.config.batch}, {"optimizer", o.config.optimizer},
                            {"learning_rate", o.config.learning_rate}, {"max_shift", o.config.max_shift},
                            {"seed", o.config.seed}}}};
-  {
-    std::ofstream f(dir / "metrics.json");
-    f << metrics.dump(2) << "\n";
-    if (!f) fail("{}: write failed (disk full?)", (dir / "metrics.json").string());
-  }
+  write_file_atomically((dir / "metrics.json").string(), {}, metrics.dump(2) + "\n");
   if (o.json) {
     print_json(metrics);
     return;

@@ -6,6 +6,7 @@
 #include "cli_runner.h"
 #include "compare.h"
 #include "graph/npy.h"
+#include "zoo/zoo.h"
 
 namespace fluidedge {
 namespace {
@@ -53,9 +54,7 @@ TEST_P(OrtRoundTrip, CheckerAcceptsAndOrtAgreesWithReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Zoo, OrtRoundTrip,
-                         ::testing::Values("paper_cnn", "lenet5", "alexnet", "vgg16", "resnet18", "resnet50",
-                                           "mobilenet_v2", "efficientnet_b0", "squeezenet1_1", "googlenet",
-                                           "regnet_x_400mf"),
+                         ::testing::ValuesIn(zoo::zoo_names()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

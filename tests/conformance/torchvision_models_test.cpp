@@ -63,9 +63,7 @@ TEST_P(TorchvisionModel, ZooBuildHasSameParamsAndMacsAsExport) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Zoo, TorchvisionModel,
-                         ::testing::Values("paper_cnn", "lenet5", "alexnet", "vgg16", "resnet18", "resnet50",
-                                           "mobilenet_v2", "efficientnet_b0", "squeezenet1_1", "googlenet",
-                                           "regnet_x_400mf"),
+                         ::testing::ValuesIn(zoo::zoo_names()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -102,6 +102,8 @@ struct FastSession::Impl {
   bool poison = false;
 
   Plan& plan_for(int64_t batch);
+  // Validates the inputs, picks (or builds) the plan for their batch and copies them in.
+  Plan& prepare(const TensorMap& inputs);
   void build(Plan& p, int64_t batch);
 };
 
@@ -291,6 +293,22 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
   p.stats.steps = static_cast<int64_t>(p.execs.size());
 }
 
+Plan& FastSession::Impl::prepare(const TensorMap& inputs) {
+  int64_t batch = check_inputs(optimized, inputs);
+  omp_set_num_threads(options.threads);
+  Plan& p = plan_for(batch);
+  if (poison)
+    for (auto& b : p.buffers) {
+      float* f = reinterpret_cast<float*>(b.data.get());
+      std::fill(f, f + b.bytes / sizeof(float), std::numeric_limits<float>::quiet_NaN());
+    }
+  for (const auto& [name, slot] : p.input_slots) {
+    const graph::Tensor& t = inputs.at(name);
+    std::memcpy(p.slots[slot].get_data_handle(), t.raw(), t.nbytes());
+  }
+  return p;
+}
+
 Plan& FastSession::Impl::plan_for(int64_t batch) {
   auto it = plans.find(batch);
   if (it != plans.end()) return *it->second;
@@ -329,13 +347,7 @@ void execute_plan(Plan& p, dnnl::stream& stream, std::vector<double>* ms) {
 }  // namespace
 
 std::vector<StepTiming> FastSession::profile(const TensorMap& inputs, int runs) {
-  int64_t batch = check_inputs(impl_->optimized, inputs);
-  omp_set_num_threads(impl_->options.threads);
-  Plan& p = impl_->plan_for(batch);
-  for (const auto& [name, slot] : p.input_slots) {
-    const graph::Tensor& t = inputs.at(name);
-    std::memcpy(p.slots[slot].get_data_handle(), t.raw(), t.nbytes());
-  }
+  Plan& p = impl_->prepare(inputs);
   std::vector<std::vector<double>> samples(p.execs.size());
   std::vector<double> ms(p.execs.size());
   execute_plan(p, impl_->stream, nullptr);  // warm-up
@@ -367,18 +379,7 @@ const graph::Graph& FastSession::graph() const { return impl_->optimized; }
 FastPlanStats FastSession::plan_stats(int64_t batch) { return impl_->plan_for(batch).stats; }
 
 TensorMap FastSession::run(const TensorMap& inputs) {
-  int64_t batch = check_inputs(impl_->optimized, inputs);
-  omp_set_num_threads(impl_->options.threads);
-  Plan& p = impl_->plan_for(batch);
-  if (impl_->poison)
-    for (auto& b : p.buffers) {
-      float* f = reinterpret_cast<float*>(b.data.get());
-      std::fill(f, f + b.bytes / sizeof(float), std::numeric_limits<float>::quiet_NaN());
-    }
-  for (const auto& [name, slot] : p.input_slots) {
-    const graph::Tensor& t = inputs.at(name);
-    std::memcpy(p.slots[slot].get_data_handle(), t.raw(), t.nbytes());
-  }
+  Plan& p = impl_->prepare(inputs);
   dnnl::stream& stream = impl_->stream;
   execute_plan(p, stream, nullptr);
   TensorMap results;
