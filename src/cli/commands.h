@@ -11,6 +11,8 @@ void add_info_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_zoo_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_node_command(CLI::App& app);
+void add_infer_command(CLI::App& app);
 // Workstation only (links the trainer).
 void add_train_command(CLI::App& app);
 // Subcommands of `bench`.

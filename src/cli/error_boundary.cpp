@@ -2,11 +2,17 @@
 
 #include <iostream>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include "common/error.h"
 
 namespace fluidedge::cli {
 
 int run_app(CLI::App& app, int argc, char** argv, const char* program) {
+  // Logs go to stderr: stdout belongs to results (--json must stay parseable).
+  spdlog::set_default_logger(spdlog::stderr_color_mt(program));
+  spdlog::set_pattern("%^%l%$: %v");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -22,7 +22,6 @@ int main(int argc, char** argv) {
 #ifdef FLUIDEDGE_WITH_TORCH
   fluidedge::runtime::reference::register_reference_backend();
 #endif
-  spdlog::set_pattern("%^%l%$: %v");
   CLI::App app{"fluidedge: reliable, adaptive, distributed DNN inference on groups of edge devices"};
   app.set_version_flag("--version", "fluidedge 0.1.0");
   app.require_subcommand(1);
@@ -30,6 +29,8 @@ int main(int argc, char** argv) {
   fluidedge::cli::add_run_command(app);
   fluidedge::cli::add_zoo_command(app);
   fluidedge::cli::add_bench_command(app);
+  fluidedge::cli::add_node_command(app);
+  fluidedge::cli::add_infer_command(app);
 #ifdef FLUIDEDGE_WITH_TORCH
   fluidedge::cli::add_train_command(app);
 #endif

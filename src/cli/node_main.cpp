@@ -14,5 +14,6 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   fluidedge::cli::add_info_command(app);
   fluidedge::cli::add_run_command(app);
+  fluidedge::cli::add_node_command(app);
   return fluidedge::cli::run_app(app, argc, argv, "fluidedge-node");
 }

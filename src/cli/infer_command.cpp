@@ -1,0 +1,204 @@
+// `fluidedge infer`: sends a dataset's test images to a cluster (cluster.yaml) through the
+// coordinator and reports what came back: throughput, latency percentiles, accuracy, which
+// sub-networks answered, and every request that was lost, failed or answered twice.
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <future>
+#include <iostream>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/json_output.h"
+#include "cluster/coordinator.h"
+#include "common/error.h"
+#include "common/progress.h"
+#include "data/dataset.h"
+#include "graph/onnx_io.h"
+
+namespace fluidedge::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct InferOptions {
+  std::string cluster;
+  std::string data = "mnist";
+  std::string mode;
+  int count = 1000;
+  int batch = 1;
+  int concurrency = 32;
+  int wait_ms = 5000;
+  bool json = false;
+};
+
+graph::Tensor rows(const graph::Tensor& t, int64_t begin, int64_t count) {
+  graph::Shape shape = t.shape();
+  shape[0] = count;
+  graph::Tensor out(t.dtype(), shape);
+  size_t row = t.nbytes() / static_cast<size_t>(t.dim(0));
+  std::memcpy(out.raw(), static_cast<const std::byte*>(t.raw()) + row * begin, row * count);
+  return out;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * (v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+void run_infer(const InferOptions& o) {
+  auto config = cluster::load_cluster_config(o.cluster);
+  if (!o.mode.empty()) config.mode = cluster::parse_mode(o.mode);
+  auto dataset = data::load_dataset(o.data);
+  const auto& test = dataset.test;
+  if (test.size() == 0) fail("{}: the test split is empty", o.data);
+  std::string input_name = graph::load_onnx(config.nodes.front().part_file).inputs.at(0);
+
+  cluster::Coordinator coordinator(config);
+  coordinator.start(o.wait_ms);
+
+  struct Sent {
+    int64_t first;  // index of its first image
+    std::future<cluster::Answer> answer;
+  };
+  std::deque<Sent> window;
+  std::vector<double> latencies;
+  std::map<std::string, std::pair<int64_t, int64_t>> by_subnet;  // key -> (correct, images)
+  std::map<uint64_t, int> answers_per_id;
+  std::map<std::string, int64_t> per_node;
+  int64_t correct = 0, images = 0, failed = 0, reissued = 0;
+  std::string first_error;
+  ProgressBar progress("infer", o.count);
+  auto start = Clock::now();
+
+  auto collect = [&](Sent& s) {
+    cluster::Answer a = s.answer.get();
+    answers_per_id[a.id]++;
+    progress.advance(1);
+    if (!a.error.empty()) {
+      ++failed;
+      if (first_error.empty()) first_error = a.error;
+      return;
+    }
+    latencies.push_back(a.latency_ms);
+    if (a.attempts > 1) ++reissued;
+    for (const auto& n : a.nodes) per_node[n]++;
+    const auto& logits = a.prediction;
+    int64_t n = logits.dim(0), classes = logits.numel() / std::max<int64_t>(1, n);
+    const float* p = logits.data<float>();
+    const int64_t* labels = test.labels.data<int64_t>();
+    auto& subnet = by_subnet[a.produced_by];
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t best = std::max_element(p + i * classes, p + (i + 1) * classes) - (p + i * classes);
+      bool ok = best == labels[(s.first + i) % test.size()];
+      correct += ok;
+      subnet.first += ok;
+      ++images;
+      ++subnet.second;
+    }
+  };
+
+  for (int i = 0; i < o.count; ++i) {
+    int64_t first = (static_cast<int64_t>(i) * o.batch) % test.size();
+    int64_t take = std::min<int64_t>(o.batch, test.size() - first);
+    runtime::TensorMap inputs{{input_name, rows(test.images, first, take)}};
+    window.push_back({first, coordinator.submit(std::move(inputs))});
+    if (static_cast<int>(window.size()) >= o.concurrency) {
+      collect(window.front());
+      window.pop_front();
+    }
+  }
+  while (!window.empty()) {
+    collect(window.front());
+    window.pop_front();
+  }
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  progress.finish();
+  auto events = coordinator.events();
+  auto nodes = coordinator.nodes();
+  int64_t late = coordinator.late_replies();
+  coordinator.stop();
+
+  int64_t answered = static_cast<int64_t>(latencies.size());
+  int64_t duplicated = 0;
+  for (auto& [id, n] : answers_per_id) duplicated += n - 1;
+  int64_t lost = o.count - static_cast<int64_t>(answers_per_id.size());
+
+  if (o.json) {
+    Json subnets = Json::object();
+    for (auto& [key, cn] : by_subnet)
+      subnets[key] = {{"images", cn.second}, {"accuracy", cn.second ? double(cn.first) / cn.second : 0.0}};
+    Json node_list = Json::array();
+    for (auto& n : nodes)
+      node_list.push_back({{"name", n.name}, {"address", n.address}, {"part", n.key}, {"ready", n.ready},
+                           {"answered", per_node[n.name]}, {"service_ms", n.service_ms}});
+    Json event_list = Json::array();
+    for (auto& e : events)
+      event_list.push_back({{"node", e.node}, {"up", e.up},
+                            {"t_ms", std::chrono::duration<double, std::milli>(e.time - start).count()},
+                            {"reason", e.reason}});
+    Json j{{"cluster", o.cluster},
+           {"variant", cluster::variant_name(config.variant)},
+           {"mode", cluster::mode_name(config.mode)},
+           {"requests", o.count},
+           {"batch", o.batch},
+           {"answered", answered},
+           {"failed", failed},
+           {"lost", lost},
+           {"duplicated", duplicated},
+           {"reissued", reissued},
+           {"late_replies", late},
+           {"seconds", seconds},
+           {"throughput_ips", images / seconds},
+           {"p50_ms", percentile(latencies, 0.5)},
+           {"p99_ms", percentile(latencies, 0.99)},
+           {"accuracy", images ? double(correct) / images : 0.0},
+           {"by_subnetwork", subnets},
+           {"nodes", node_list},
+           {"events", event_list}};
+    if (!first_error.empty()) j["error"] = first_error;
+    print_json(j);
+  } else {
+    std::cout << fmt::format("{} requests of {} image(s) to {} ({} {}): {} answered, {} failed, {} lost, "
+                             "{} answered twice, {} re-issued after a node failure\n",
+                             o.count, o.batch, o.cluster, cluster::variant_name(config.variant),
+                             cluster::mode_name(config.mode), answered, failed, lost, duplicated, reissued);
+    std::cout << fmt::format("throughput {:.1f} images/s, latency p50 {:.2f} ms, p99 {:.2f} ms, accuracy {:.2f} %\n",
+                             images / seconds, percentile(latencies, 0.5), percentile(latencies, 0.99),
+                             images ? 100.0 * correct / images : 0.0);
+    for (auto& [key, cn] : by_subnet)
+      std::cout << fmt::format("  answered by {:>5}: {:6} images, accuracy {:.2f} %\n", key, cn.second,
+                               cn.second ? 100.0 * cn.first / cn.second : 0.0);
+    for (auto& e : events)
+      std::cout << fmt::format("  {:8.1f} ms  node {} {}{}\n",
+                               std::chrono::duration<double, std::milli>(e.time - start).count(), e.node,
+                               e.up ? "up" : "down", e.reason.empty() ? "" : " (" + e.reason + ")");
+  }
+  if (failed > 0) fail("{} of {} requests failed; first error: {}", failed, o.count, first_error);
+}
+
+}  // namespace
+
+void add_infer_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("infer", "Send a dataset's test images to a cluster and report the answers");
+  auto o = std::make_shared<InferOptions>();
+  cmd->add_option("--cluster", o->cluster, "cluster.yaml describing the nodes and their parts")->required();
+  cmd->add_option("--data", o->data, "mnist, fashion-mnist or a directory of IDX files")->capture_default_str();
+  cmd->add_option("--mode", o->mode, "Override the cluster file's mode")->check(CLI::IsMember({"ht", "ha", "auto"}));
+  cmd->add_option("--count", o->count, "Requests to send")->check(CLI::Range(1, 100000000))->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Images per request")->check(CLI::Range(1, 4096))->capture_default_str();
+  cmd->add_option("--concurrency", o->concurrency, "Requests kept in flight")
+      ->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd->add_option("--wait", o->wait_ms, "Milliseconds to wait for the nodes to come up")
+      ->check(CLI::Range(1, 600000))->capture_default_str();
+  cmd->add_flag("--json", o->json, "Print one JSON object");
+  cmd->callback([o] { run_infer(*o); });
+}
+
+}  // namespace fluidedge::cli

@@ -1,0 +1,69 @@
+// `fluidedge node`: the device daemon. Serves until SIGTERM or SIGINT, then shuts down
+// gracefully. The first line on stdout is "listening on HOST:PORT" (the real port when asked
+// for port 0), so scripts and tests can start nodes without choosing ports.
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+
+#include <iostream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cluster/device_node.h"
+#include "common/error.h"
+
+namespace fluidedge::cli {
+namespace {
+
+void pin_to_cpu(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof(set), &set) != 0)
+    fail("--cpu {}: cannot pin to that core (this machine has {})", cpu, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+void add_node_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("node", "Run a device node: serve deployed model parts over gRPC");
+  auto o = std::make_shared<cluster::NodeOptions>();
+  auto cpu = std::make_shared<int>(-1);
+  cmd->add_option("--listen", o->listen, "Address to listen on (HOST:PORT; port 0 = any free port)")
+      ->capture_default_str();
+  cmd->add_option("--name", o->name, "Name of this node in logs, stats and answers")->capture_default_str();
+  cmd->add_option("--link-rate", o->link.rate_mbps, "Emulated link rate in Mbit/s, each direction (0 = none)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--link-latency", o->link.latency_ms, "Emulated added latency in ms, each direction")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--slowdown", o->slowdown, "Emulate a slower CPU: every batch takes this many times longer")
+      ->check(CLI::Range(1.0, 1000.0));
+  cmd->add_option("--threads", o->threads, "Fast-backend threads per run")->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->add_option("--max-batch", o->max_batch, "Default micro-batching limit per part")
+      ->check(CLI::Range(1, 4096))->capture_default_str();
+  cmd->add_option("--cpu", *cpu, "Pin the node to this core (-1 = no pinning)");
+  cmd->callback([o, cpu] {
+    if (*cpu >= 0) pin_to_cpu(*cpu);
+    // Signals are taken by one thread with sigwait, so the gRPC threads never see them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    cluster::DeviceNode node(*o);
+    std::cerr << "fluidedge node " << cluster::describe(*o, node.address())
+              << (*cpu >= 0 ? ", pinned to core " + std::to_string(*cpu) : std::string()) << std::endl;
+    std::cout << "listening on " << node.address() << std::endl;
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("{}: {} received, shutting down", o->name, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    node.shutdown(1000);
+    node.wait();
+  });
+}
+
+}  // namespace fluidedge::cli

@@ -1,0 +1,191 @@
+#include "cluster/cluster_config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "common/error.h"
+
+namespace fluidedge::cluster {
+namespace fs = std::filesystem;
+namespace {
+
+void check_fields(const YAML::Node& map, const std::string& where, const std::set<std::string>& allowed,
+                  const std::string& source) {
+  if (!map.IsMap()) fail("{}: {} must be a mapping", source, where);
+  for (const auto& kv : map) {
+    auto key = kv.first.as<std::string>();
+    if (!allowed.count(key)) fail("{}: {}: unknown field '{}'", source, where, key);
+  }
+}
+
+template <typename T>
+T get(const YAML::Node& map, const std::string& key, const std::string& where, const std::string& source,
+      T fallback) {
+  if (!map[key]) return fallback;
+  try {
+    return map[key].as<T>();
+  } catch (const YAML::Exception&) {
+    fail("{}: {}: field '{}' has the wrong type", source, where, key);
+  }
+}
+
+int positive_int(const YAML::Node& map, const std::string& key, const std::string& where,
+                 const std::string& source, int fallback) {
+  int v = get<int>(map, key, where, source, fallback);
+  if (v <= 0) fail("{}: {}: '{}' must be positive (got {})", source, where, key, v);
+  return v;
+}
+
+}  // namespace
+
+std::string variant_name(Variant v) {
+  switch (v) {
+    case Variant::kFluid: return "fluid";
+    case Variant::kDynamic: return "dynamic";
+    case Variant::kStatic: return "static";
+  }
+  return "?";
+}
+
+std::string mode_name(Mode m) {
+  switch (m) {
+    case Mode::kHighThroughput: return "ht";
+    case Mode::kHighAccuracy: return "ha";
+    case Mode::kAuto: return "auto";
+  }
+  return "?";
+}
+
+Mode parse_mode(const std::string& text) {
+  if (text == "ht") return Mode::kHighThroughput;
+  if (text == "ha") return Mode::kHighAccuracy;
+  if (text == "auto") return Mode::kAuto;
+  fail("unknown mode '{}' (expected ht, ha or auto)", text);
+}
+
+Variant parse_variant(const std::string& text) {
+  if (text == "fluid") return Variant::kFluid;
+  if (text == "dynamic") return Variant::kDynamic;
+  if (text == "static") return Variant::kStatic;
+  fail("unknown variant '{}' (expected fluid, dynamic or static)", text);
+}
+
+ClusterConfig parse_cluster_config(const std::string& text, const std::string& source,
+                                   const std::string& base_dir) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    fail("{}: not valid YAML: {}", source, e.what());
+  }
+  ClusterConfig c;
+  c.source = source;
+  check_fields(root, "top level",
+               {"variant", "mode", "model", "nodes", "max_batch", "window", "latency_target_ms",
+                "request_timeout_ms", "detector"},
+               source);
+  try {
+    c.variant = parse_variant(get<std::string>(root, "variant", "top level", source, "fluid"));
+    c.mode = parse_mode(get<std::string>(root, "mode", "top level", source, "ht"));
+  } catch (const Error& e) {
+    fail("{}: {}", source, e.what());
+  }
+  if (!root["model"]) fail("{}: missing field 'model' (the directory `fluidedge train` wrote)", source);
+  fs::path model_dir = root["model"].as<std::string>();
+  if (model_dir.is_relative()) model_dir = fs::path(base_dir) / model_dir;
+  c.model_dir = model_dir.lexically_normal().string();
+  c.max_batch = positive_int(root, "max_batch", "top level", source, c.max_batch);
+  c.window = positive_int(root, "window", "top level", source, c.window);
+  c.request_timeout_ms = positive_int(root, "request_timeout_ms", "top level", source, c.request_timeout_ms);
+  c.latency_target_ms = get<double>(root, "latency_target_ms", "top level", source, c.latency_target_ms);
+  if (c.latency_target_ms <= 0) fail("{}: 'latency_target_ms' must be positive", source);
+  if (auto d = root["detector"]) {
+    check_fields(d, "detector", {"heartbeat_ms", "timeout_ms"}, source);
+    c.detector.heartbeat_ms = positive_int(d, "heartbeat_ms", "detector", source, c.detector.heartbeat_ms);
+    c.detector.timeout_ms = positive_int(d, "timeout_ms", "detector", source, c.detector.timeout_ms);
+  }
+
+  // The model directory's manifest says what each part predicts.
+  fs::path metrics_path = model_dir / "metrics.json";
+  std::ifstream metrics_file(metrics_path);
+  if (!metrics_file)
+    fail("{}: model directory '{}' has no metrics.json (train it with `fluidedge train --out`)", source,
+         c.model_dir);
+  nlohmann::json metrics;
+  try {
+    metrics = nlohmann::json::parse(metrics_file);
+  } catch (const std::exception& e) {
+    fail("{}: {} is not valid JSON: {}", source, metrics_path.string(), e.what());
+  }
+  std::string trained = metrics.value("variant", "");
+  if (trained != variant_name(c.variant))
+    fail("{}: variant is '{}' but the model in '{}' was trained as '{}'", source, variant_name(c.variant),
+         c.model_dir, trained);
+  const nlohmann::json outputs = metrics.value("outputs", nlohmann::json::object());
+
+  if (!root["nodes"] || !root["nodes"].IsSequence() || root["nodes"].size() == 0)
+    fail("{}: 'nodes' must list at least one node", source);
+  std::set<std::string> names, addresses;
+  int index = 0;
+  for (const auto& n : root["nodes"]) {
+    std::string where = "nodes[" + std::to_string(index++) + "]";
+    check_fields(n, where, {"name", "address", "part"}, source);
+    NodeSpec spec;
+    for (const char* key : {"name", "address", "part"})
+      if (!n[key]) fail("{}: {}: missing field '{}'", source, where, key);
+    spec.name = n["name"].as<std::string>();
+    spec.address = n["address"].as<std::string>();
+    if (!names.insert(spec.name).second) fail("{}: node name '{}' appears twice", source, spec.name);
+    if (!addresses.insert(spec.address).second)
+      fail("{}: address '{}' appears twice", source, spec.address);
+    if (spec.address.find(':') == std::string::npos)
+      fail("{}: {}: address '{}' needs a port (host:port)", source, where, spec.address);
+    std::string file = n["part"].as<std::string>();
+    spec.part_file = (model_dir / file).lexically_normal().string();
+    if (!fs::exists(spec.part_file))
+      fail("{}: {}: part '{}' not found in '{}'", source, where, file, c.model_dir);
+    if (c.variant == Variant::kStatic) {
+      spec.key = "stage " + std::to_string(index);
+      if (index == static_cast<int>(root["nodes"].size())) spec.prediction = outputs.value("full", "");
+    } else {
+      bool found = false;
+      for (const auto& p : metrics.value("parts", nlohmann::json::array())) {
+        if (p.value("file", "") != file) continue;
+        found = true;
+        spec.key = p.value("prediction", "");
+        spec.prediction = outputs.value(spec.key, "");
+        for (const auto& o : p.value("outputs", nlohmann::json::array()))
+          if (o.value("name", "") != spec.prediction) spec.features = o.value("name", "");
+      }
+      if (!found) fail("{}: {}: '{}' is not one of the model's parts (see its metrics.json)", source, where, file);
+    }
+    c.nodes.push_back(std::move(spec));
+  }
+  if (c.variant == Variant::kStatic && c.nodes.back().prediction.empty())
+    fail("{}: the model's metrics.json names no 'full' output for the last stage", source);
+  if (c.variant == Variant::kDynamic) {
+    // Device order follows the groups: node i holds group i.
+    for (size_t i = 0; i < c.nodes.size(); ++i)
+      if (c.nodes[i].key.find(std::to_string(i + 1)) == std::string::npos)
+        fail("{}: Dynamic nodes must hold groups in order; nodes[{}] holds '{}'", source, i, c.nodes[i].key);
+  }
+  for (const auto& comb : metrics.value("combiners", nlohmann::json::array()))
+    c.combiners[comb.value("prediction", "")] =
+        (model_dir / comb.value("file", "")).lexically_normal().string();
+  return c;
+}
+
+ClusterConfig load_cluster_config(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) fail("{}: cannot read the cluster file", path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return parse_cluster_config(text.str(), path, fs::path(path).parent_path().string());
+}
+
+}  // namespace fluidedge::cluster

@@ -1,0 +1,427 @@
+#include "cluster/device_node.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+
+#include "cluster/channel_settings.h"
+#include "cluster/protocol/device_node.grpc.pb.h"
+#include "cluster/wire.h"
+#include "common/error.h"
+#include "graph/cost.h"
+#include "graph/onnx_io.h"
+#include "runtime/fast/fast_session.h"
+#include "runtime/session.h"
+
+namespace fluidedge::cluster {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+struct Part {
+  std::string id;
+  std::unique_ptr<runtime::Session> session;
+  std::vector<std::string> inputs;
+  int max_batch = 1;
+};
+
+// One open Infer stream. Replies are written from the link's thread; the handler returns only
+// when every request it accepted has been answered (or the stream is gone).
+struct StreamState {
+  grpc::ServerReaderWriter<wire::InferReply, wire::InferRequest>* stream = nullptr;
+  std::mutex mutex;
+  std::condition_variable idle;
+  int outstanding = 0;
+  bool broken = false;
+};
+
+struct WorkItem {
+  std::shared_ptr<StreamState> stream;
+  uint64_t id = 0;
+  std::shared_ptr<Part> part;
+  runtime::TensorMap inputs;
+  int64_t batch = 0;
+};
+
+// Requests can run in one batch if they are for the same part and agree on every dim but the
+// first of every input.
+bool batchable(const WorkItem& a, const WorkItem& b) {
+  if (a.part != b.part || a.inputs.size() != b.inputs.size()) return false;
+  for (const auto& [name, t] : a.inputs) {
+    auto it = b.inputs.find(name);
+    if (it == b.inputs.end() || it->second.dtype() != t.dtype() || it->second.rank() != t.rank() ||
+        t.rank() == 0)
+      return false;
+    for (int64_t d = 1; d < t.rank(); ++d)
+      if (it->second.dim(d) != t.dim(d)) return false;
+  }
+  return true;
+}
+
+graph::Tensor concat_batch(const std::vector<const graph::Tensor*>& parts) {
+  graph::Shape shape = parts[0]->shape();
+  shape[0] = 0;
+  for (const auto* p : parts) shape[0] += p->dim(0);
+  graph::Tensor out(parts[0]->dtype(), shape);
+  auto* dst = static_cast<std::byte*>(out.raw());
+  for (const auto* p : parts) {
+    std::memcpy(dst, p->raw(), p->nbytes());
+    dst += p->nbytes();
+  }
+  return out;
+}
+
+graph::Tensor slice_batch(const graph::Tensor& t, int64_t begin, int64_t count) {
+  graph::Shape shape = t.shape();
+  shape[0] = count;
+  graph::Tensor out(t.dtype(), shape);
+  size_t row = t.dim(0) ? t.nbytes() / static_cast<size_t>(t.dim(0)) : 0;
+  std::memcpy(out.raw(), static_cast<const std::byte*>(t.raw()) + row * begin, row * count);
+  return out;
+}
+
+}  // namespace
+
+struct DeviceNode::Impl final : wire::DeviceNode::Service {
+  NodeOptions options;
+  std::string bound_address;
+  LinkEmulator rx;
+  LinkEmulator tx;
+  std::unique_ptr<grpc::Server> server;
+  Clock::time_point started = Clock::now();
+
+  std::mutex parts_mutex;
+  std::map<std::string, std::shared_ptr<Part>> parts;
+
+  std::mutex queue_mutex;
+  std::condition_variable queue_ready;
+  std::deque<WorkItem> queue;
+  bool stopping = false;
+  std::thread worker;
+
+  std::mutex stats_mutex;
+  int64_t served = 0, rejected = 0, batches = 0;
+  double compute_ms_total = 0;
+
+  std::mutex shutdown_mutex;
+  std::condition_variable shutdown_done;
+  bool is_shut_down = false;
+
+  explicit Impl(NodeOptions o) : options(std::move(o)), rx(options.link), tx(options.link) {}
+
+  // --- Deploy ---------------------------------------------------------------------------------
+  grpc::Status Deploy(grpc::ServerContext*, const wire::DeployRequest* request,
+                      wire::DeployReply* reply) override {
+    try {
+      if (request->part().empty()) fail("deploy: the part needs a name");
+      graph::Graph graph;
+      if (!request->path().empty())
+        graph = graph::load_onnx(request->path());
+      else if (!request->onnx().empty())
+        graph = graph::parse_onnx(request->onnx(), "part '" + request->part() + "'", "");
+      else
+        fail("deploy of part '{}': neither an ONNX model nor a path was sent", request->part());
+      auto part = std::make_shared<Part>();
+      part->id = request->part();
+      runtime::SessionOptions session_options;
+      session_options.threads = options.threads;
+      part->session = runtime::make_session("fast", graph, session_options);
+      part->inputs = graph.inputs;
+      part->max_batch = request->max_batch() > 0 ? request->max_batch() : options.max_batch;
+      auto cost = graph::graph_cost(graph);
+      reply->set_part(part->id);
+      for (const auto& in : part->inputs) reply->add_inputs(in);
+      for (const auto& out : graph.outputs) reply->add_outputs(out);
+      reply->set_params(cost.params);
+      reply->set_macs(cost.macs);
+      {
+        std::lock_guard lock(parts_mutex);
+        parts[part->id] = part;
+      }
+      spdlog::info("{}: deployed part '{}' ({} params, {} MACs)", options.name, part->id,
+                   cost.params, cost.macs);
+      return grpc::Status::OK;
+    } catch (const std::exception& e) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, e.what()};
+    }
+  }
+
+  // --- Infer ----------------------------------------------------------------------------------
+  grpc::Status Infer(grpc::ServerContext* context,
+                     grpc::ServerReaderWriter<wire::InferReply, wire::InferRequest>* stream) override {
+    auto state = std::make_shared<StreamState>();
+    state->stream = stream;
+    wire::InferRequest request;
+    while (stream->Read(&request)) {
+      {
+        std::lock_guard lock(state->mutex);
+        ++state->outstanding;
+      }
+      size_t bytes = request.ByteSizeLong();
+      // The request occupies the incoming link before the node sees it.
+      auto shared = std::make_shared<wire::InferRequest>(std::move(request));
+      rx.deliver(bytes, [this, state, shared] { accept(state, *shared); });
+      request = wire::InferRequest();
+    }
+    std::unique_lock lock(state->mutex);
+    state->idle.wait(lock, [&] { return state->outstanding == 0 || state->broken; });
+    // Replies still on the emulated link find the stream marked gone and are dropped.
+    state->broken = true;
+    (void)context;
+    return grpc::Status::OK;
+  }
+
+  void accept(const std::shared_ptr<StreamState>& state, const wire::InferRequest& request) {
+    WorkItem item;
+    item.stream = state;
+    item.id = request.id();
+    try {
+      {
+        std::lock_guard lock(parts_mutex);
+        auto it = parts.find(request.part());
+        if (it == parts.end())
+          fail("node '{}' has no part '{}' (deploy it first)", options.name, request.part());
+        item.part = it->second;
+      }
+      item.inputs = from_wire(request.inputs());
+      if (item.inputs.empty()) fail("request {} carries no input tensor", request.id());
+      item.batch = -1;
+      for (const auto& [name, t] : item.inputs) {
+        if (t.rank() == 0) fail("input '{}' has no batch dimension", name);
+        if (item.batch >= 0 && t.dim(0) != item.batch)
+          fail("inputs of request {} disagree on the batch size", request.id());
+        item.batch = t.dim(0);
+      }
+    } catch (const std::exception& e) {
+      reject(state, request.id(), e.what());
+      return;
+    }
+    {
+      std::lock_guard lock(queue_mutex);
+      if (!stopping) {
+        queue.push_back(std::move(item));
+        queue_ready.notify_one();
+        return;
+      }
+    }
+    // Shutting down: the request is dropped and the stream closed, so the sender re-issues it.
+    std::lock_guard lock(state->mutex);
+    --state->outstanding;
+    state->broken = true;
+    state->idle.notify_all();
+  }
+
+  void reject(const std::shared_ptr<StreamState>& state, uint64_t id, const std::string& message) {
+    wire::InferReply reply;
+    reply.set_id(id);
+    reply.set_node(options.name);
+    reply.set_error(message);
+    {
+      std::lock_guard lock(stats_mutex);
+      ++rejected;
+    }
+    send(state, std::move(reply));
+  }
+
+  void send(const std::shared_ptr<StreamState>& state, wire::InferReply reply) {
+    size_t bytes = reply.ByteSizeLong();
+    auto shared = std::make_shared<wire::InferReply>(std::move(reply));
+    tx.deliver(bytes, [state, shared] {
+      std::lock_guard lock(state->mutex);
+      if (!state->broken && !state->stream->Write(*shared)) state->broken = true;
+      --state->outstanding;
+      state->idle.notify_all();
+    });
+  }
+
+  // --- Worker: one batch at a time ------------------------------------------------------------
+  void work() {
+    while (true) {
+      std::vector<WorkItem> batch;
+      {
+        std::unique_lock lock(queue_mutex);
+        queue_ready.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (stopping) return;
+        batch.push_back(std::move(queue.front()));
+        queue.pop_front();
+        int64_t rows = batch[0].batch;
+        const int limit = batch[0].part->max_batch;
+        for (auto it = queue.begin(); it != queue.end() && rows < limit;) {
+          if (batchable(batch[0], *it) && rows + it->batch <= limit) {
+            rows += it->batch;
+            batch.push_back(std::move(*it));
+            it = queue.erase(it);
+          } else {
+            ++it;
+          }
+        }
+      }
+      run_batch(batch);
+    }
+  }
+
+  void run_batch(std::vector<WorkItem>& batch) {
+    auto start = Clock::now();
+    runtime::TensorMap outputs;
+    std::string error;
+    try {
+      runtime::TensorMap inputs;
+      if (batch.size() == 1) {
+        inputs = batch[0].inputs;
+      } else {
+        for (const auto& [name, t] : batch[0].inputs) {
+          std::vector<const graph::Tensor*> slices;
+          for (const auto& item : batch) slices.push_back(&item.inputs.at(name));
+          inputs[name] = concat_batch(slices);
+        }
+      }
+      outputs = batch[0].part->session->run(inputs);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    double compute_ms = ms_since(start);
+    if (options.slowdown > 1.0)
+      std::this_thread::sleep_for(
+          std::chrono::duration<double, std::milli>(compute_ms * (options.slowdown - 1.0)));
+    compute_ms = ms_since(start);
+    int64_t total = 0;
+    for (const auto& item : batch) total += item.batch;
+    {
+      std::lock_guard lock(stats_mutex);
+      ++batches;
+      compute_ms_total += compute_ms;
+      (error.empty() ? served : rejected) += static_cast<int64_t>(batch.size());
+    }
+    int64_t offset = 0;
+    for (auto& item : batch) {
+      wire::InferReply reply;
+      reply.set_id(item.id);
+      reply.set_node(options.name);
+      reply.set_compute_ms(compute_ms);
+      reply.set_batch(static_cast<int>(batch.size()));
+      if (!error.empty()) {
+        reply.set_error(error);
+      } else {
+        for (const auto& [name, t] : outputs) {
+          bool batched = batch.size() > 1 && t.rank() > 0 && t.dim(0) == total;
+          to_wire(name, batched ? slice_batch(t, offset, item.batch) : t, reply.add_outputs());
+        }
+      }
+      offset += item.batch;
+      send(item.stream, std::move(reply));
+    }
+  }
+
+  // --- Stats ----------------------------------------------------------------------------------
+  grpc::Status Stats(grpc::ServerContext*, const wire::StatsRequest*, wire::NodeStats* reply) override {
+    reply->set_name(options.name);
+    {
+      std::lock_guard lock(parts_mutex);
+      for (const auto& [id, part] : parts) reply->add_parts(id);
+    }
+    {
+      std::lock_guard lock(queue_mutex);
+      reply->set_queued(static_cast<int64_t>(queue.size()));
+    }
+    std::lock_guard lock(stats_mutex);
+    reply->set_served(served);
+    reply->set_rejected(rejected);
+    reply->set_busy_fraction(compute_ms_total / std::max(1e-9, ms_since(started)));
+    reply->set_mean_compute_ms(batches ? compute_ms_total / batches : 0.0);
+    reply->set_mean_batch(batches ? static_cast<double>(served + rejected) / batches : 0.0);
+    reply->set_link_rate_mbps(options.link.rate_mbps);
+    reply->set_link_latency_ms(options.link.latency_ms);
+    reply->set_slowdown(options.slowdown);
+    return grpc::Status::OK;
+  }
+};
+
+DeviceNode::DeviceNode(NodeOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  runtime::fast::register_fast_backend();
+  auto& o = impl_->options;
+  if (o.slowdown < 1.0) fail("--slowdown must be at least 1 (got {})", o.slowdown);
+  if (o.max_batch < 1) fail("--max-batch must be at least 1 (got {})", o.max_batch);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(o.listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(impl_.get());
+  apply_server_settings(builder);
+  impl_->server = builder.BuildAndStart();
+  if (!impl_->server || port == 0)
+    fail("node '{}': cannot listen on '{}' (address in use or malformed?)", o.name, o.listen);
+  auto colon = o.listen.rfind(':');
+  impl_->bound_address = o.listen.substr(0, colon) + ":" + std::to_string(port);
+  impl_->server->GetHealthCheckService()->SetServingStatus(true);
+  impl_->worker = std::thread([this] { impl_->work(); });
+}
+
+DeviceNode::~DeviceNode() {
+  shutdown(0);
+  wait();
+}
+
+std::string DeviceNode::address() const { return impl_->bound_address; }
+const NodeOptions& DeviceNode::options() const { return impl_->options; }
+
+void DeviceNode::shutdown(int grace_ms) {
+  {
+    std::lock_guard lock(impl_->shutdown_mutex);
+    if (impl_->is_shut_down) return;
+    impl_->is_shut_down = true;
+  }
+  impl_->server->GetHealthCheckService()->SetServingStatus(false);
+  {
+    std::lock_guard lock(impl_->queue_mutex);
+    impl_->stopping = true;
+    // Dropped requests: their streams see the end and the sender re-issues them elsewhere.
+    for (auto& item : impl_->queue) {
+      std::lock_guard slock(item.stream->mutex);
+      --item.stream->outstanding;
+      item.stream->broken = true;
+      item.stream->idle.notify_all();
+    }
+    impl_->queue.clear();
+  }
+  impl_->queue_ready.notify_all();
+  if (impl_->worker.joinable()) impl_->worker.join();
+  impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));
+  {
+    std::lock_guard lock(impl_->shutdown_mutex);
+    impl_->shutdown_done.notify_all();
+  }
+}
+
+void DeviceNode::wait() {
+  std::unique_lock lock(impl_->shutdown_mutex);
+  impl_->shutdown_done.wait(lock, [&] { return impl_->is_shut_down; });
+  impl_->server->Wait();
+}
+
+std::string describe(const NodeOptions& o, const std::string& address) {
+  std::string link = o.link.emulated()
+                         ? fmt::format("link {} Mbit/s + {} ms each way",
+                                       o.link.rate_mbps > 0 ? fmt::format("{:g}", o.link.rate_mbps)
+                                                            : std::string("unlimited"),
+                                       o.link.latency_ms)
+                         : std::string("no link emulation");
+  return fmt::format("{} at {}: fast backend, {} thread{}, micro-batches up to {}, {}, CPU slowdown {:g}x",
+                     o.name, address, o.threads, o.threads == 1 ? "" : "s", o.max_batch, link,
+                     o.slowdown);
+}
+
+}  // namespace fluidedge::cluster

@@ -1,0 +1,50 @@
+// The device node: the daemon an edge device runs. It holds the model parts deployed to it, runs
+// them on the fast backend (one worker, its own core), batches queued requests of the same part
+// into one run (adaptive micro-batching: the busier it is, the larger the batch), answers the
+// standard gRPC health check, and emulates its network link and a slower CPU when asked.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "cluster/link_emulator.h"
+
+namespace fluidedge::cluster {
+
+struct NodeOptions {
+  std::string name = "node";
+  std::string listen = "127.0.0.1:0";  // port 0: any free port (see DeviceNode::address)
+  LinkSettings link;                   // applied to what arrives and to what leaves
+  double slowdown = 1.0;               // >1: every batch takes this many times its compute time
+  int threads = 1;                     // fast-backend threads per run
+  int max_batch = 8;                   // default micro-batching limit of a part
+};
+
+class DeviceNode {
+ public:
+  // Binds and starts serving; throws Error if the address cannot be bound.
+  explicit DeviceNode(NodeOptions options);
+  ~DeviceNode();
+  DeviceNode(const DeviceNode&) = delete;
+  DeviceNode& operator=(const DeviceNode&) = delete;
+
+  // "host:port" as bound (the real port when the options asked for port 0).
+  std::string address() const;
+  const NodeOptions& options() const;
+
+  // Stops accepting work: health turns NOT_SERVING, streams are closed after at most
+  // `grace_ms`, queued requests are dropped (their senders see the stream end and re-issue).
+  void shutdown(int grace_ms = 1000);
+  // Blocks until shutdown() has completed.
+  void wait();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A one-line description of the settings, printed at start: "name at addr: fast backend,
+// 1 thread, link 100 Mbit/s + 1 ms each way, CPU slowdown 1x".
+std::string describe(const NodeOptions& options, const std::string& address);
+
+}  // namespace fluidedge::cluster
