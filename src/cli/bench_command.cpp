@@ -3,10 +3,11 @@
 
 namespace fluidedge::cli {
 
-void add_bench_command(CLI::App& app) {
-  auto* bench = app.add_subcommand("bench", "Benchmarks: runtime (more to come: fluid, partition)");
+CLI::App* add_bench_command(CLI::App& app) {
+  auto* bench = app.add_subcommand("bench", "Benchmarks: runtime, fluid (partition: not yet)");
   bench->require_subcommand(1);
   add_bench_runtime_command(*bench);
+  return bench;
 }
 
 }  // namespace fluidedge::cli

@@ -10,12 +10,15 @@ namespace fluidedge::cli {
 void add_info_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_zoo_command(CLI::App& app);
-void add_bench_command(CLI::App& app);
+// Returns the `bench` subcommand, so the workstation can add its own benchmarks to it.
+CLI::App* add_bench_command(CLI::App& app);
 void add_node_command(CLI::App& app);
 void add_infer_command(CLI::App& app);
 // Workstation only (links the trainer).
 void add_train_command(CLI::App& app);
 // Subcommands of `bench`.
 void add_bench_runtime_command(CLI::App& bench);
+// Workstation only (trains the models it serves).
+void add_bench_fluid_command(CLI::App& bench);
 
 }  // namespace fluidedge::cli

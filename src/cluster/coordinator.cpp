@@ -172,6 +172,13 @@ struct Coordinator::Impl {
         member.ready = true;
         member.joining = false;
         member.in_flight = 0;
+        // A (re)joining node starts from the others' measured speed, not from its old estimate
+        // (which, stale and unrefreshed without traffic, could keep it idle).
+        double sum = 0;
+        int known = 0;
+        for (const auto& other : members)
+          if (&other != &member && other.ready) sum += other.service_ms, ++known;
+        member.service_ms = known ? sum / known : 1.0;
         events.push_back({member.spec.name, true, Clock::now(), "joined"});
       }
       spdlog::info("node '{}' ({}) serves '{}'", member.spec.name, member.spec.address, member.part_id);
@@ -324,7 +331,11 @@ struct Coordinator::Impl {
       req.waiting.erase(m);
       member.in_flight--;
       member.answered++;
+      // Time per request, smoothed; one slow batch (a first run planning a new batch size, a
+      // scheduler hiccup) moves the estimate at most 4x, so it cannot starve the node of the
+      // traffic that would correct it.
       double per_request = reply.compute_ms() / std::max(1, reply.batch());
+      per_request = std::min(per_request, 4 * member.service_ms);
       member.service_ms = 0.8 * member.service_ms + 0.2 * per_request;
       req.nodes.push_back(member.spec.name);
       if (!reply.error().empty()) {

@@ -142,6 +142,7 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
       part->session = runtime::make_session("fast", graph, session_options);
       part->inputs = graph.inputs;
       part->max_batch = request->max_batch() > 0 ? request->max_batch() : options.max_batch;
+      warm_up(*part, graph);
       auto cost = graph::graph_cost(graph);
       reply->set_part(part->id);
       for (const auto& in : part->inputs) reply->add_inputs(in);
@@ -157,6 +158,22 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
       return grpc::Status::OK;
     } catch (const std::exception& e) {
       return {grpc::StatusCode::INVALID_ARGUMENT, e.what()};
+    }
+  }
+
+  // Plans the part for the batch sizes it will see most (one request alone, a full micro-batch)
+  // before the first request arrives, so the first answers are not slowed by planning.
+  static void warm_up(Part& part, const graph::Graph& graph) {
+    for (int64_t batch : {int64_t{1}, static_cast<int64_t>(part.max_batch)}) {
+      runtime::TensorMap inputs;
+      for (const auto& name : part.inputs) {
+        graph::Shape shape = graph.value(name).shape;
+        if (shape.empty()) return;
+        shape[0] = batch;
+        inputs[name] = graph::Tensor(graph.value(name).dtype, shape);
+      }
+      part.session->run(inputs);
+      if (part.max_batch == 1) break;
     }
   }
 

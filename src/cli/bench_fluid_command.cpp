@@ -1,0 +1,451 @@
+// `fluidedge bench fluid`: the Fluid DyDNN paper's experiment, end to end, with real device-node
+// processes on this machine. Static, Dynamic and Fluid models are trained (or reused), deployed
+// one part per node (Static cut in two stages, never replicated), and served in HA and HT mode
+// with device 1 only, device 2 only, and both; then each device is killed mid-stream to measure
+// what the failure costs. A table on stdout (or one JSON object), and an SVG like Figure 2.
+
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/json_output.h"
+#include "cli/tool_paths.h"
+#include "cluster/coordinator.h"
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/subprocess.h"
+#include "data/dataset.h"
+#include "graph/cost.h"
+#include "graph/onnx_io.h"
+#include "graph/shape_inference.h"
+#include "partition/cut.h"
+
+namespace fluidedge::cli {
+namespace {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct FluidBenchOptions {
+  std::string models = "runs/bench-fluid";
+  std::string data = "mnist";
+  int epochs = 15;
+  double link_rate = 100;
+  double link_latency = 0.5;
+  int max_batch = 8;
+  int concurrency = 32;
+  int requests = 0;  // 0: the whole test split once per cell
+  double failure_seconds = 3;
+  std::string plot = "bench-fluid.svg";
+  bool skip_failures = false;
+  bool json = false;
+};
+
+double since_ms(Clock::time_point t0, Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(t - t0).count();
+}
+
+// A device: one fluidedge-node process on its own core behind an emulated link.
+class Device {
+ public:
+  Device(std::string name, int cpu, const FluidBenchOptions& o) : name_(std::move(name)) {
+    args_ = {node_binary(), "node", "--name", name_, "--max-batch", std::to_string(o.max_batch),
+             "--link-rate", fmt::format("{}", o.link_rate), "--link-latency", fmt::format("{}", o.link_latency)};
+    if (cpu >= 0) args_.insert(args_.end(), {"--cpu", std::to_string(cpu)});
+    start("127.0.0.1:0");
+  }
+  void start(const std::string& listen) {
+    auto argv = args_;
+    argv.insert(argv.end(), {"--listen", listen});
+    process_ = std::make_unique<Subprocess>(argv, true);
+    std::string line = process_->read_line(20000);
+    if (line.rfind("listening on ", 0) != 0) fail("device {} did not start: '{}'", name_, line);
+    address_ = line.substr(13);
+  }
+  void kill() {
+    process_->kill(SIGKILL);
+    process_->wait(5000);
+    alive_ = false;
+  }
+  void revive() {
+    if (!alive_) start(address_);
+    alive_ = true;
+  }
+  const std::string& name() const { return name_; }
+  const std::string& address() const { return address_; }
+
+ private:
+  std::string name_, address_;
+  std::vector<std::string> args_;
+  std::unique_ptr<Subprocess> process_;
+  bool alive_ = true;
+};
+
+std::string self_binary() { return (fs::path(executable_dir()) / "fluidedge").string(); }
+
+void ensure_trained(const FluidBenchOptions& o, const std::string& variant) {
+  fs::path dir = fs::path(o.models) / variant;
+  if (fs::exists(dir / "metrics.json")) return;
+  std::cerr << "bench fluid: training the " << variant << " model (" << o.epochs << " epochs on " << o.data
+            << ") into " << dir.string() << std::endl;
+  int code = run_command({self_binary(), "train", "--variant", variant, "--data", o.data, "--epochs",
+                          std::to_string(o.epochs), "--out", dir.string()});
+  if (code != 0) fail("bench fluid: training the {} model failed (exit {})", variant, code);
+}
+
+// The Static model as a two-stage pipeline: the single-tensor cut that balances the stages'
+// MACs best (with links equal and devices equal, the pipeline's best two-stage plan).
+std::string ensure_static_stages(const FluidBenchOptions& o) {
+  fs::path dir = fs::path(o.models) / "static";
+  if (fs::exists(dir / "stage2.onnx")) return "existing";
+  auto g = graph::load_onnx((dir / "model.onnx").string());
+  auto cuts = partition::single_tensor_cuts(g);
+  if (cuts.empty()) fail("bench fluid: the static model has no single-tensor cut");
+  int64_t total = 0;
+  std::vector<int64_t> prefix(g.nodes.size() + 1, 0);
+  for (size_t i = 0; i < g.nodes.size(); ++i) prefix[i + 1] = prefix[i] + graph::node_cost(g, g.nodes[i]).macs;
+  total = prefix.back();
+  const partition::Cut* best = nullptr;
+  int64_t best_max = 0;
+  for (const auto& c : cuts) {
+    int64_t worst = std::max(prefix[c.position], total - prefix[c.position]);
+    if (!best || worst < best_max) best = &c, best_max = worst;
+  }
+  auto stages = partition::split_stages(g, {best->position});
+  graph::save_onnx(stages[0], (dir / "stage1.onnx").string());
+  graph::save_onnx(stages[1], (dir / "stage2.onnx").string());
+  return fmt::format("cut after node {} ({}), {} bytes per image on the link", best->position,
+                     g.nodes[best->position - 1].name, best->bytes / std::max<int64_t>(1, graph::graph_batch(g)));
+}
+
+cluster::ClusterConfig cell_config(const FluidBenchOptions& o, const std::string& variant, const std::string& mode,
+                                   const std::vector<Device*>& devices) {
+  bool is_static = variant == "static";
+  std::string yaml = fmt::format("variant: {}\nmode: {}\nmodel: {}\nmax_batch: {}\nwindow: {}\nrequest_timeout_ms: 20000\nnodes:\n",
+                                 variant, mode, fs::absolute(fs::path(o.models) / variant).string(), o.max_batch,
+                                 2 * o.max_batch);
+  for (size_t i = 0; i < devices.size(); ++i)
+    yaml += fmt::format("  - {{name: {}, address: {}, part: {}{}.onnx}}\n", devices[i]->name(), devices[i]->address(),
+                        is_static ? "stage" : "part", i + 1);
+  return cluster::parse_cluster_config(yaml, "bench-fluid cluster", ".");
+}
+
+graph::Tensor image_rows(const graph::Tensor& t, int64_t begin) {
+  graph::Shape shape = t.shape();
+  shape[0] = 1;
+  graph::Tensor out(t.dtype(), shape);
+  size_t row = t.nbytes() / static_cast<size_t>(t.dim(0));
+  std::memcpy(out.raw(), static_cast<const std::byte*>(t.raw()) + row * begin, row);
+  return out;
+}
+
+struct Stream {
+  int64_t sent = 0, answered = 0, failed = 0, correct = 0, duplicated = 0;
+  std::vector<double> latencies;
+  std::vector<std::pair<Clock::time_point, bool>> completions;  // (when, ok), in order
+  std::vector<Clock::time_point> submitted_at;
+  std::string first_error;
+  double seconds = 0;
+};
+
+// Closed-loop stream of single-image requests, `concurrency` in flight, until `count` are sent
+// or `stop_at` passes; calls `tick` between submissions.
+Stream run_stream(cluster::Coordinator& c, const data::Split& test, int64_t count, int concurrency,
+                  std::optional<Clock::time_point> stop_at = {}, const std::function<void()>& tick = {}) {
+  Stream s;
+  std::deque<std::pair<int64_t, std::future<cluster::Answer>>> window;
+  std::map<uint64_t, int> seen;
+  const int64_t* labels = test.labels.data<int64_t>();
+  auto collect = [&] {
+    auto [index, future] = std::move(window.front());
+    window.pop_front();
+    cluster::Answer a = future.get();
+    if (seen[a.id]++) ++s.duplicated;
+    s.completions.push_back({Clock::now(), a.error.empty()});
+    if (!a.error.empty()) {
+      ++s.failed;
+      if (s.first_error.empty()) s.first_error = a.error;
+      return;
+    }
+    ++s.answered;
+    s.latencies.push_back(a.latency_ms);
+    const float* p = a.prediction.data<float>();
+    int64_t classes = a.prediction.numel();
+    s.correct += (std::max_element(p, p + classes) - p) == labels[index % test.size()];
+  };
+  auto start = Clock::now();
+  for (int64_t i = 0;; ++i) {
+    if (stop_at ? Clock::now() >= *stop_at : i >= count) break;
+    if (tick) tick();
+    int64_t index = i % test.size();
+    s.submitted_at.push_back(Clock::now());
+    window.push_back({index, c.submit({{"input", image_rows(test.images, index)}})});
+    ++s.sent;
+    if (static_cast<int>(window.size()) >= concurrency) collect();
+  }
+  while (!window.empty()) collect();
+  s.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return s;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5))];
+}
+
+struct Cell {
+  std::string variant, mode, online;
+  double throughput = 0, p50 = 0, p99 = 0, accuracy = 0;
+  std::string error;
+};
+
+std::string svg_plot(const std::vector<Cell>& cells) {
+  // Two panels like the paper's Figure 2: throughput and accuracy per (variant, mode), one bar
+  // per set of online devices.
+  const std::vector<std::string> onlines = {"1", "2", "both"};
+  const std::vector<std::string> colours = {"#4e79a7", "#f28e2b", "#59a14f"};
+  std::vector<std::pair<std::string, std::string>> groups;
+  for (const auto& c : cells)
+    if (std::find(groups.begin(), groups.end(), std::make_pair(c.variant, c.mode)) == groups.end())
+      groups.push_back({c.variant, c.mode});
+  double max_ips = 1;
+  for (const auto& c : cells) max_ips = std::max(max_ips, c.throughput);
+  const int W = 900, panel_h = 260, left = 70, group_w = (W - left - 20) / std::max<size_t>(1, groups.size());
+  std::string svg = fmt::format("<svg xmlns='http://www.w3.org/2000/svg' width='{}' height='{}' font-family='sans-serif' font-size='12'>\n", W, 2 * panel_h + 80);
+  svg += "<rect width='100%' height='100%' fill='white'/>\n";
+  for (int panel = 0; panel < 2; ++panel) {
+    int top = 30 + panel * (panel_h + 20), base = top + panel_h - 40;
+    svg += fmt::format("<text x='{}' y='{}' font-weight='bold'>{}</text>\n", left, top - 8,
+                       panel == 0 ? "Throughput (images/s)" : "Accuracy (%)");
+    svg += fmt::format("<line x1='{}' y1='{}' x2='{}' y2='{}' stroke='black'/>\n", left, base, W - 20, base);
+    double scale_max = panel == 0 ? max_ips : 100.0;
+    for (int t = 0; t <= 4; ++t) {
+      double v = scale_max * t / 4;
+      int y = base - static_cast<int>((base - top - 10) * t / 4.0);
+      svg += fmt::format("<text x='{}' y='{}' text-anchor='end'>{:.0f}</text><line x1='{}' y1='{}' x2='{}' y2='{}' stroke='#ddd'/>\n",
+                         left - 5, y + 4, v, left, y, W - 20, y);
+    }
+    for (size_t g = 0; g < groups.size(); ++g) {
+      int gx = left + static_cast<int>(g) * group_w;
+      svg += fmt::format("<text x='{}' y='{}' text-anchor='middle'>{} {}</text>\n", gx + group_w / 2, base + 16,
+                         groups[g].first, groups[g].second == "ha" ? "HA" : "HT");
+      for (size_t k = 0; k < onlines.size(); ++k) {
+        auto it = std::find_if(cells.begin(), cells.end(), [&](const Cell& c) {
+          return c.variant == groups[g].first && c.mode == groups[g].second && c.online == onlines[k];
+        });
+        if (it == cells.end()) continue;
+        int bw = (group_w - 20) / 3, x = gx + 10 + static_cast<int>(k) * bw;
+        if (!it->error.empty()) {
+          svg += fmt::format("<text x='{}' y='{}' text-anchor='middle' fill='#b00'>x</text>\n", x + bw / 2, base - 4);
+          continue;
+        }
+        double v = panel == 0 ? it->throughput : 100 * it->accuracy;
+        int h = static_cast<int>((base - top - 10) * v / scale_max);
+        svg += fmt::format("<rect x='{}' y='{}' width='{}' height='{}' fill='{}'/>\n", x, base - h, bw - 2, h, colours[k]);
+      }
+    }
+  }
+  int ly = 2 * panel_h + 60;
+  for (size_t k = 0; k < onlines.size(); ++k)
+    svg += fmt::format("<rect x='{}' y='{}' width='12' height='12' fill='{}'/><text x='{}' y='{}'>{}</text>\n",
+                       left + 150 * static_cast<int>(k), ly, colours[k], left + 150 * static_cast<int>(k) + 16, ly + 11,
+                       onlines[k] == "both" ? "both devices" : "device " + onlines[k] + " only");
+  svg += fmt::format("<text x='{}' y='{}' fill='#b00'>x = cannot run</text>\n", left + 470, ly + 11);
+  return svg + "</svg>\n";
+}
+
+void run_bench_fluid(const FluidBenchOptions& o) {
+  for (const char* v : {"static", "dynamic", "fluid"}) ensure_trained(o, v);
+  std::string static_cut = ensure_static_stages(o);
+  auto dataset = data::load_dataset(o.data);
+  const auto& test = dataset.test;
+  int64_t count = o.requests > 0 ? o.requests : test.size();
+  bool pin = std::thread::hardware_concurrency() >= 2;
+  Device dev1("dev1", pin ? 0 : -1, o), dev2("dev2", pin ? 1 : -1, o);
+  std::vector<Device*> devices = {&dev1, &dev2};
+
+  Json settings{{"devices", 2},
+                {"cores_per_device", 1},
+                {"pinned", pin},
+                {"link_rate_mbps", o.link_rate},
+                {"link_latency_ms", o.link_latency},
+                {"max_batch", o.max_batch},
+                {"concurrency", o.concurrency},
+                {"requests_per_cell", count},
+                {"images_per_request", 1},
+                {"cpu_slowdown", 1.0},
+                {"data", o.data},
+                {"models", o.models},
+                {"static_split", static_cut}};
+  if (!o.json)
+    std::cout << fmt::format("bench fluid: 2 devices (1 core each{}), links {} Mbit/s + {} ms each way, requests of 1 image, "
+                             "micro-batches up to {}, {} in flight, {} requests per cell; Static cut: {}\n",
+                             pin ? ", pinned" : "", o.link_rate, o.link_latency, o.max_batch, o.concurrency, count, static_cut);
+
+  std::vector<Cell> cells;
+  for (std::string variant : {"static", "dynamic", "fluid"})
+    for (std::string mode : {"ha", "ht"})
+      for (std::string online : {"1", "2", "both"}) {
+        Cell cell{variant, mode, online};
+        for (auto* d : devices) d->revive();
+        if (online == "1") dev2.kill();
+        if (online == "2") dev1.kill();
+        try {
+          cluster::Coordinator c(cell_config(o, variant, mode, devices));
+          c.start(online == "both" ? 10000 : 1500);
+          run_stream(c, test, std::min<int64_t>(count, 200), o.concurrency);  // warm-up
+          Stream s = run_stream(c, test, count, o.concurrency);
+          if (s.answered == 0) fail("{}", s.first_error);
+          cell.throughput = s.answered / s.seconds;
+          cell.p50 = percentile(s.latencies, 0.5);
+          cell.p99 = percentile(s.latencies, 0.99);
+          cell.accuracy = static_cast<double>(s.correct) / s.answered;
+          if (s.failed) cell.error = fmt::format("{} of {} failed: {}", s.failed, s.sent, s.first_error);
+        } catch (const Error& e) {
+          cell.error = e.what();
+        }
+        if (!o.json) {
+          if (cell.throughput > 0)
+            std::cout << fmt::format("  {:8} {:2}  online {:4}  {:8.1f} images/s  p50 {:6.2f} ms  p99 {:6.2f} ms  accuracy {:6.2f} %\n",
+                                     variant, mode, online, cell.throughput, cell.p50, cell.p99, 100 * cell.accuracy);
+          else
+            std::cout << fmt::format("  {:8} {:2}  online {:4}  cannot run: {}\n", variant, mode, online, cell.error);
+        }
+        cells.push_back(cell);
+      }
+  for (auto* d : devices) d->revive();
+
+  Json failures = Json::array();
+  if (!o.skip_failures) {
+    if (!o.json) std::cout << "failure runs (device killed 1 s into the stream):\n";
+    for (std::string variant : {"static", "dynamic", "fluid"})
+      for (std::string mode : {"ha", "ht"})
+        for (int killed = 0; killed < 2; ++killed) {
+          for (auto* d : devices) d->revive();
+          cluster::Coordinator c(cell_config(o, variant, mode, devices));
+          c.start(10000);
+          auto start = Clock::now();
+          auto kill_at = start + std::chrono::seconds(1);
+          std::optional<Clock::time_point> killed_time;
+          Stream s = run_stream(c, test, 0, o.concurrency,
+                                start + std::chrono::milliseconds(static_cast<int>(1000 * (1 + o.failure_seconds))),
+                                [&] {
+                                  if (!killed_time && Clock::now() >= kill_at) {
+                                    devices[killed]->kill();
+                                    killed_time = Clock::now();
+                                  }
+                                });
+          Json f{{"variant", variant}, {"mode", mode}, {"killed", devices[killed]->name()}, {"sent", s.sent},
+                 {"answered", s.answered}, {"failed", s.failed}, {"lost", s.sent - s.answered - s.failed},
+                 {"duplicated", s.duplicated}};
+          std::optional<Clock::time_point> detected;
+          for (const auto& e : c.events())
+            if (e.node == devices[killed]->name() && !e.up && killed_time && e.time >= *killed_time - std::chrono::milliseconds(50)) {
+              detected = e.time;
+              break;
+            }
+          f["detect_ms"] = detected ? Json(since_ms(*killed_time, *detected)) : Json(nullptr);
+          // Recovered: the first request submitted after detection that was answered.
+          std::optional<Clock::time_point> recovered;
+          if (detected)
+            for (size_t i = 0; i < s.submitted_at.size() && i < s.completions.size(); ++i)
+              if (s.submitted_at[i] >= *detected && s.completions[i].second) {
+                recovered = s.completions[i].first;
+                break;
+              }
+          f["recover_ms"] = recovered ? Json(since_ms(*killed_time, *recovered)) : Json(nullptr);
+          if (s.failed) f["error"] = s.first_error;
+          // The device comes back: time until the cluster serves with it again.
+          auto back = Clock::now();
+          devices[killed]->revive();
+          double rejoin_ms = -1;
+          for (int i = 0; i < 1000 && rejoin_ms < 0; ++i) {
+            for (auto& n : c.nodes())
+              if (n.name == devices[killed]->name() && n.ready) rejoin_ms = since_ms(back, Clock::now());
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          }
+          f["rejoin_ms"] = rejoin_ms >= 0 ? Json(rejoin_ms) : Json(nullptr);
+          if (!o.json)
+            std::cout << fmt::format("  {:8} {:2}  kill {}: sent {:6} answered {:6} failed {:5} lost {} twice {}  detect {} ms  recover {} ms  rejoin {} ms{}\n",
+                                     variant, mode, devices[killed]->name(), s.sent, s.answered, s.failed,
+                                     f["lost"].get<int64_t>(), s.duplicated,
+                                     detected ? fmt::format("{:.1f}", f["detect_ms"].get<double>()) : "-",
+                                     recovered ? fmt::format("{:.1f}", f["recover_ms"].get<double>()) : "-",
+                                     rejoin_ms >= 0 ? fmt::format("{:.0f}", rejoin_ms) : "-",
+                                     s.failed ? "  (" + s.first_error.substr(0, 90) + ")" : "");
+          failures.push_back(f);
+        }
+  }
+
+  write_file_atomically(o.plot, "", svg_plot(cells));
+  Json cell_list = Json::array();
+  for (const auto& c : cells) {
+    Json j{{"variant", c.variant}, {"mode", c.mode}, {"online", c.online}};
+    if (c.throughput > 0) {
+      j["throughput_ips"] = c.throughput;
+      j["p50_ms"] = c.p50;
+      j["p99_ms"] = c.p99;
+      j["accuracy"] = c.accuracy;
+    }
+    if (!c.error.empty()) j["error"] = c.error;
+    cell_list.push_back(j);
+  }
+  auto ips = [&](const std::string& v, const std::string& m, const std::string& on) {
+    for (const auto& c : cells)
+      if (c.variant == v && c.mode == m && c.online == on) return c.throughput;
+    return 0.0;
+  };
+  double fluid_ht = ips("fluid", "ht", "both");
+  Json ratios{{"fluid_ht_over_static", ips("static", "ht", "both") > 0 ? fluid_ht / ips("static", "ht", "both") : 0.0},
+              {"fluid_ht_over_dynamic", ips("dynamic", "ha", "both") > 0 ? fluid_ht / ips("dynamic", "ha", "both") : 0.0},
+              {"fluid_ht_over_standalone_sum",
+               ips("fluid", "ht", "1") + ips("fluid", "ht", "2") > 0 ? fluid_ht / (ips("fluid", "ht", "1") + ips("fluid", "ht", "2")) : 0.0}};
+  if (o.json) {
+    print_json(Json{{"settings", settings}, {"cells", cell_list}, {"failures", failures}, {"ratios", ratios}, {"plot", o.plot}});
+  } else {
+    std::cout << fmt::format("Fluid HT (both) = {:.2f}x Static, {:.2f}x Dynamic (full network), {:.0f} % of the two standalone sub-networks' sum\n",
+                             ratios["fluid_ht_over_static"].get<double>(), ratios["fluid_ht_over_dynamic"].get<double>(),
+                             100 * ratios["fluid_ht_over_standalone_sum"].get<double>());
+    std::cout << "plot: " << o.plot << "\n";
+  }
+}
+
+}  // namespace
+
+void add_bench_fluid_command(CLI::App& bench) {
+  auto* cmd = bench.add_subcommand("fluid", "The Fluid DyDNN experiment: Static/Dynamic/Fluid x HA/HT x devices online, and failures");
+  auto o = std::make_shared<FluidBenchOptions>();
+  cmd->add_option("--models", o->models, "Directory of trained models (static/, dynamic/, fluid/); trained there if missing")
+      ->capture_default_str();
+  cmd->add_option("--data", o->data, "mnist, fashion-mnist or an IDX directory")->capture_default_str();
+  cmd->add_option("--epochs", o->epochs, "Epochs when training is needed")->check(CLI::Range(1, 1000))->capture_default_str();
+  cmd->add_option("--link-rate", o->link_rate, "Emulated link rate of each device, Mbit/s (0 = none)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--link-latency", o->link_latency, "Emulated one-way latency of each link, ms")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--max-batch", o->max_batch, "Micro-batch limit on each node")->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--concurrency", o->concurrency, "Requests in flight from the client")->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd->add_option("--requests", o->requests, "Requests per cell (default: the test split once)")->check(CLI::Range(0, 10000000));
+  cmd->add_option("--failure-seconds", o->failure_seconds, "How long each failure run goes on after the kill")
+      ->check(CLI::Range(0.5, 600.0))->capture_default_str();
+  cmd->add_flag("--skip-failures", o->skip_failures, "Only the throughput/accuracy cells");
+  cmd->add_option("--plot", o->plot, "Where to write the SVG plot")->capture_default_str();
+  cmd->add_flag("--json", o->json, "Print one JSON object");
+  cmd->callback([o] { run_bench_fluid(*o); });
+}
+
+}  // namespace fluidedge::cli

@@ -1,0 +1,247 @@
+// Real device-node processes on loopback, served by the coordinator: answers equal the whole
+// model's; kill -9 of either node in HT, HA and auto mode loses no request and answers none
+// twice; the node rejoins when it comes back; a silent (stopped) node is detected; Static and
+// Dynamic fail as the paper says, fast and with a clear error.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "cluster/coordinator.h"
+#include "graph/onnx_io.h"
+#include "node_process.h"
+#include "partition/cut.h"
+#include "runtime/fast/fast_session.h"
+
+namespace fluidedge::cluster {
+namespace {
+namespace fs = std::filesystem;
+using testing::NodeProcess;
+using Clock = std::chrono::steady_clock;
+
+graph::Tensor random_image(std::mt19937& rng) {
+  graph::Tensor t(graph::DType::kFloat32, {1, 1, 28, 28});
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = u(rng);
+  return t;
+}
+
+ClusterConfig make_config(const std::string& variant, const std::string& mode, const fs::path& model,
+                          const std::vector<std::pair<const NodeProcess*, std::string>>& nodes) {
+  std::string yaml = "variant: " + variant + "\nmode: " + mode + "\nmodel: " + model.string() +
+                     "\nrequest_timeout_ms: 30000\nnodes:\n";
+  for (auto& [node, part] : nodes)
+    yaml += "  - {name: " + node->name() + ", address: " + node->address() + ", part: " + part + "}\n";
+  return parse_cluster_config(yaml, "test-cluster.yaml", ".");
+}
+
+bool wait_ready(const Coordinator& c, const std::string& node, int timeout_ms) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (Clock::now() < deadline) {
+    for (const auto& n : c.nodes())
+      if (n.name == node && n.ready) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// Sends `count` requests, keeping `window` in flight; calls `at(i)` after the i-th answer.
+std::vector<Answer> stream(Coordinator& c, int count, const std::function<void(int)>& at = {}, int window = 16) {
+  std::mt19937 rng(7);
+  std::deque<std::future<Answer>> in_flight;
+  std::vector<Answer> answers;
+  auto take = [&] {
+    answers.push_back(in_flight.front().get());
+    in_flight.pop_front();
+    if (at) at(static_cast<int>(answers.size()));
+  };
+  for (int i = 0; i < count; ++i) {
+    in_flight.push_back(c.submit({{"input", random_image(rng)}}));
+    if (static_cast<int>(in_flight.size()) >= window) take();
+  }
+  while (!in_flight.empty()) take();
+  return answers;
+}
+
+void expect_each_answered_once(const std::vector<Answer>& answers, int count) {
+  std::set<uint64_t> ids;
+  int errors = 0;
+  for (const auto& a : answers) {
+    EXPECT_TRUE(ids.insert(a.id).second) << "request " << a.id << " answered twice";
+    if (!a.error.empty() && errors++ < 3) ADD_FAILURE() << "request " << a.id << ": " << a.error;
+    if (a.error.empty()) EXPECT_EQ(a.prediction.shape(), (graph::Shape{1, 10}));
+  }
+  EXPECT_EQ(static_cast<int>(ids.size()), count);
+  EXPECT_EQ(errors, 0);
+}
+
+fs::path model_dir(const std::string& variant) { return fs::path(testing::cluster_models_dir()) / variant; }
+
+TEST(Cluster, AnswersEqualTheWholeModel) {
+  NodeProcess a("dev1"), b("dev2");
+  runtime::fast::register_fast_backend();
+  auto whole = runtime::make_session("fast", graph::load_onnx((model_dir("fluid") / "model.onnx").string()));
+  for (std::string mode : {"ht", "ha"}) {
+    Coordinator c(make_config("fluid", mode, model_dir("fluid"), {{&a, "part1.onnx"}, {&b, "part2.onnx"}}));
+    c.start();
+    std::mt19937 rng(3);
+    for (int i = 0; i < 20; ++i) {
+      auto image = random_image(rng);
+      Answer answer = c.submit({{"input", image}}).get();
+      ASSERT_TRUE(answer.error.empty()) << answer.error;
+      auto expected = whole->run({{"input", image}});
+      std::string output = mode == "ht" ? "logits_" + answer.produced_by : "combiner_1+2";
+      EXPECT_EQ(answer.produced_by, mode == "ht" ? answer.produced_by : "1+2");
+      const float* got = answer.prediction.data<float>();
+      const float* want = expected.at(output).data<float>();
+      for (int k = 0; k < 10; ++k) EXPECT_NEAR(got[k], want[k], 1e-4f * (1 + std::abs(want[k]))) << mode;
+    }
+  }
+}
+
+struct KillCase {
+  std::string mode;
+  int killed;  // 0 or 1
+};
+
+class KillNode : public ::testing::TestWithParam<KillCase> {};
+
+TEST_P(KillNode, NoRequestLostNoneTwiceAndTheNodeRejoins) {
+  const auto& p = GetParam();
+  NodeProcess a("dev1"), b("dev2");
+  NodeProcess* victim = p.killed == 0 ? &a : &b;
+  Coordinator c(make_config("fluid", p.mode, model_dir("fluid"), {{&a, "part1.onnx"}, {&b, "part2.onnx"}}));
+  c.start();
+  const int total = 1200;
+  auto answers = stream(c, total, [&](int answered) {
+    if (answered == 300) victim->kill(SIGKILL);
+    if (answered == 700) {
+      victim->restart();
+      EXPECT_TRUE(wait_ready(c, victim->name(), 5000)) << victim->name() << " did not rejoin";
+    }
+  });
+  expect_each_answered_once(answers, total);
+  auto events = c.events();
+  int downs = 0, ups_after_down = 0;
+  for (const auto& e : events) {
+    if (e.node != victim->name()) continue;
+    if (!e.up) ++downs;
+    if (e.up && downs > 0) ++ups_after_down;
+  }
+  EXPECT_EQ(downs, 1);
+  EXPECT_EQ(ups_after_down, 1);
+  // Back in full service: the last answers come from the rejoined node too.
+  int from_victim = 0;
+  for (size_t i = answers.size() - 200; i < answers.size(); ++i)
+    for (const auto& n : answers[i].nodes) from_victim += n == victim->name();
+  EXPECT_GT(from_victim, 0) << "no answer from " << victim->name() << " after it rejoined";
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryMode, KillNode,
+                         ::testing::Values(KillCase{"ht", 0}, KillCase{"ht", 1}, KillCase{"ha", 0},
+                                           KillCase{"ha", 1}, KillCase{"auto", 0}, KillCase{"auto", 1}),
+                         [](const auto& info) {
+                           return info.param.mode + "_kill_dev" + std::to_string(info.param.killed + 1);
+                         });
+
+TEST(Cluster, SilentNodeIsDetectedAndRejoinsWhenItWakes) {
+  NodeProcess a("dev1"), b("dev2");
+  Coordinator c(make_config("fluid", "ht", model_dir("fluid"), {{&a, "part1.onnx"}, {&b, "part2.onnx"}}));
+  c.start();
+  auto answers = stream(c, 800, [&](int answered) {
+    if (answered == 200) b.kill(SIGSTOP);  // port open, process frozen: only the detector can tell
+    if (answered == 500) {
+      b.kill(SIGCONT);
+      EXPECT_TRUE(wait_ready(c, "dev2", 5000));
+    }
+  });
+  expect_each_answered_once(answers, 800);
+  bool detected = false;
+  for (const auto& e : c.events())
+    if (e.node == "dev2" && !e.up) {
+      detected = true;
+      EXPECT_NE(e.reason.find("health check"), std::string::npos) << e.reason;
+    }
+  EXPECT_TRUE(detected);
+}
+
+// The Static model cut in two at a single-tensor point, written next to its metrics.json.
+fs::path static_stages() {
+  fs::path dir = fs::temp_directory_path() / ("fluidedge_static_stages_" + std::to_string(::getpid()));
+  if (fs::exists(dir / "stage2.onnx")) return dir;
+  fs::create_directories(dir);
+  fs::copy_file(model_dir("static") / "metrics.json", dir / "metrics.json", fs::copy_options::overwrite_existing);
+  auto g = graph::load_onnx((model_dir("static") / "model.onnx").string());
+  auto cuts = partition::single_tensor_cuts(g);
+  const auto& middle = cuts.at(cuts.size() / 2);
+  auto stages = partition::split_stages(g, {middle.position});
+  graph::save_onnx(stages.at(0), (dir / "stage1.onnx").string());
+  graph::save_onnx(stages.at(1), (dir / "stage2.onnx").string());
+  return dir;
+}
+
+TEST(Cluster, StaticPipelineAnswersAndFailsFastWithoutAStage) {
+  NodeProcess a("dev1"), b("dev2");
+  auto dir = static_stages();
+  runtime::fast::register_fast_backend();
+  auto whole = runtime::make_session("fast", graph::load_onnx((model_dir("static") / "model.onnx").string()));
+  Coordinator c(make_config("static", "ht", dir, {{&a, "stage1.onnx"}, {&b, "stage2.onnx"}}));
+  c.start();
+  std::mt19937 rng(5);
+  auto image = random_image(rng);
+  Answer ok = c.submit({{"input", image}}).get();
+  ASSERT_TRUE(ok.error.empty()) << ok.error;
+  EXPECT_EQ(ok.produced_by, "full");
+  EXPECT_EQ(ok.nodes, (std::vector<std::string>{"dev1", "dev2"}));
+  auto expected = whole->run({{"input", image}}).begin()->second;
+  for (int k = 0; k < 10; ++k)
+    EXPECT_NEAR(ok.prediction.data<float>()[k], expected.data<float>()[k], 1e-4f);
+
+  b.kill(SIGKILL);
+  ASSERT_TRUE([&] {
+    for (int i = 0; i < 200; ++i) {
+      for (auto& n : c.nodes())
+        if (n.name == "dev2" && !n.ready) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }());
+  auto start = Clock::now();
+  Answer failed = c.submit({{"input", image}}).get();
+  double waited = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  EXPECT_NE(failed.error.find("Static DNN cannot answer"), std::string::npos) << failed.error;
+  EXPECT_NE(failed.error.find("dev2"), std::string::npos) << failed.error;
+  EXPECT_LT(waited, 5000) << "a request should fail at once, not wait for its 30 s timeout";
+}
+
+TEST(Cluster, DynamicDegradesWithoutLaterGroupsAndStopsWithoutGroupOne) {
+  NodeProcess a("dev1"), b("dev2");
+  Coordinator c(make_config("dynamic", "ha", model_dir("dynamic"), {{&a, "part1.onnx"}, {&b, "part2.onnx"}}));
+  c.start();
+  auto both = stream(c, 50);
+  expect_each_answered_once(both, 50);
+  for (const auto& a : both) EXPECT_EQ(a.produced_by, "1+2");
+
+  b.kill(SIGKILL);
+  auto degraded = stream(c, 100);
+  expect_each_answered_once(degraded, 100);
+  EXPECT_EQ(degraded.back().produced_by, "1");
+
+  a.kill(SIGKILL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::mt19937 rng(1);
+  Answer failed = c.submit({{"input", random_image(rng)}}).get();
+  EXPECT_NE(failed.error.find("Dynamic DNN cannot answer"), std::string::npos) << failed.error;
+  EXPECT_NE(failed.error.find("group 1"), std::string::npos) << failed.error;
+}
+
+}  // namespace
+}  // namespace fluidedge::cluster

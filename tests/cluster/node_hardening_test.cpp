@@ -1,0 +1,134 @@
+// A node faces the network: garbage models, unknown parts, malformed tensors and oversized
+// messages are refused with a clear status or error reply, and the node keeps serving; SIGTERM
+// shuts it down cleanly.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <grpcpp/grpcpp.h>
+
+#include "cluster/channel_settings.h"
+#include "cluster/protocol/device_node.grpc.pb.h"
+#include "cluster/protocol/health.grpc.pb.h"
+#include "cluster/wire.h"
+#include "node_process.h"
+
+namespace fluidedge::cluster {
+namespace {
+
+std::string part_bytes() {
+  std::ifstream f(testing::cluster_models_dir() + "/fluid/part1.onnx", std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::chrono::system_clock::time_point in_ms(int ms) {
+  return std::chrono::system_clock::now() + std::chrono::milliseconds(ms);
+}
+
+bool healthy(grpc::health::v1::Health::Stub& health) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(in_ms(2000));
+  grpc::health::v1::HealthCheckResponse r;
+  return health.Check(&ctx, {}, &r).ok() && r.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+}
+
+// One request on a fresh stream; returns the reply (or the stream's status when there is none).
+std::pair<wire::InferReply, grpc::Status> infer_once(wire::DeviceNode::Stub& stub, const wire::InferRequest& req) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(in_ms(5000));
+  auto rw = stub.Infer(&ctx);
+  wire::InferReply reply;
+  rw->Write(req);
+  rw->WritesDone();
+  bool got = rw->Read(&reply);
+  while (rw->Read(&reply)) {
+  }
+  auto status = rw->Finish();
+  if (!got) reply.set_error("<no reply>");
+  return {reply, status};
+}
+
+wire::InferRequest good_request(uint64_t id) {
+  wire::InferRequest r;
+  r.set_id(id);
+  r.set_part("p1");
+  to_wire("input", graph::Tensor(graph::DType::kFloat32, {1, 1, 28, 28}), r.add_inputs());
+  return r;
+}
+
+TEST(NodeHardening, HostileMessagesAreRefusedAndTheNodeKeepsServing) {
+  testing::NodeProcess node("dev1");
+  auto channel = make_channel(node.address());
+  auto stub = wire::DeviceNode::NewStub(channel);
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  ASSERT_TRUE(healthy(*health));
+
+  {  // A model that is not ONNX.
+    grpc::ClientContext ctx;
+    ctx.set_deadline(in_ms(5000));
+    wire::DeployRequest d;
+    d.set_part("junk");
+    d.set_onnx("this is not a model");
+    wire::DeployReply r;
+    auto status = stub->Deploy(&ctx, d, &r);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(status.error_message().find("junk"), std::string::npos) << status.error_message();
+  }
+  {  // The real part.
+    grpc::ClientContext ctx;
+    ctx.set_deadline(in_ms(10000));
+    wire::DeployRequest d;
+    d.set_part("p1");
+    d.set_onnx(part_bytes());
+    wire::DeployReply r;
+    ASSERT_TRUE(stub->Deploy(&ctx, d, &r).ok());
+    EXPECT_EQ(r.inputs_size(), 1);
+  }
+  {  // Unknown part.
+    auto req = good_request(1);
+    req.set_part("nope");
+    auto [reply, status] = infer_once(*stub, req);
+    EXPECT_NE(reply.error().find("no part 'nope'"), std::string::npos) << reply.error();
+  }
+  {  // Bytes that do not match the shape.
+    auto req = good_request(2);
+    req.mutable_inputs(0)->set_data("short");
+    auto [reply, status] = infer_once(*stub, req);
+    EXPECT_EQ(reply.id(), 2u);
+    EXPECT_NE(reply.error().find("needs 3136 bytes"), std::string::npos) << reply.error();
+  }
+  {  // Wrong shape for the model.
+    wire::InferRequest req;
+    req.set_id(3);
+    req.set_part("p1");
+    to_wire("input", graph::Tensor(graph::DType::kFloat32, {1, 3, 28, 28}), req.add_inputs());
+    auto [reply, status] = infer_once(*stub, req);
+    EXPECT_FALSE(reply.error().empty());
+    EXPECT_NE(reply.error().find("input"), std::string::npos) << reply.error();
+  }
+  {  // Larger than the message limit: refused by the transport, node unharmed.
+    wire::InferRequest req;
+    req.set_id(4);
+    req.set_part("p1");
+    to_wire("input", graph::Tensor(graph::DType::kFloat32, {1, 17 << 20}), req.add_inputs());
+    auto [reply, status] = infer_once(*stub, req);
+    EXPECT_TRUE(reply.outputs().empty());
+    EXPECT_FALSE(status.ok());
+  }
+  {  // Still serving: health and a good request.
+    EXPECT_TRUE(healthy(*health));
+    auto [reply, status] = infer_once(*stub, good_request(5));
+    EXPECT_TRUE(reply.error().empty()) << reply.error();
+    EXPECT_EQ(reply.outputs_size(), 2);
+  }
+  EXPECT_EQ(node.terminate(), 0) << "SIGTERM should end the node cleanly";
+}
+
+}  // namespace
+}  // namespace fluidedge::cluster
