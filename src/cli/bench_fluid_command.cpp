@@ -102,7 +102,8 @@ void ensure_trained(const FluidBenchOptions& o, const std::string& variant) {
   std::cerr << "bench fluid: training the " << variant << " model (" << o.epochs << " epochs on " << o.data
             << ") into " << dir.string() << std::endl;
   int code = run_command({self_binary(), "train", "--variant", variant, "--data", o.data, "--epochs",
-                          std::to_string(o.epochs), "--out", dir.string()});
+                          std::to_string(o.epochs), "--out", dir.string()},
+                         /*stdout_to_stderr=*/true);
   if (code != 0) fail("bench fluid: training the {} model failed (exit {})", variant, code);
 }
 
@@ -300,7 +301,10 @@ void run_bench_fluid(const FluidBenchOptions& o) {
   for (std::string variant : {"static", "dynamic", "fluid"})
     for (std::string mode : {"ha", "ht"})
       for (std::string online : {"1", "2", "both"}) {
-        Cell cell{variant, mode, online};
+        Cell cell;
+        cell.variant = variant;
+        cell.mode = mode;
+        cell.online = online;
         for (auto* d : devices) d->revive();
         if (online == "1") dev2.kill();
         if (online == "2") dev1.kill();
@@ -345,8 +349,8 @@ void run_bench_fluid(const FluidBenchOptions& o) {
                                 start + std::chrono::milliseconds(static_cast<int>(1000 * (1 + o.failure_seconds))),
                                 [&] {
                                   if (!killed_time && Clock::now() >= kill_at) {
-                                    devices[killed]->kill();
                                     killed_time = Clock::now();
+                                    devices[killed]->kill();
                                   }
                                 });
           Json f{{"variant", variant}, {"mode", mode}, {"killed", devices[killed]->name()}, {"sent", s.sent},

@@ -386,10 +386,24 @@ struct Coordinator::Impl {
   // ---------------------------------------------------------------- dispatch
   enum class Dispatch { kSent, kBlocked, kDone };
 
+  // What a member must send back for this request: only the prediction when it answers alone
+  // (HT, or the last stage), the features the combiner needs in HA, everything mid-chain.
+  std::vector<std::string> wanted(const Request& req, int m) const {
+    const NodeSpec& spec = members[m].spec;
+    if (!chained()) {
+      if (req.mode == "ht") return {spec.prediction};
+      return {spec.prediction, spec.features};
+    }
+    bool last = req.step + 1 == members.size() || (config.variant == Variant::kDynamic && req.mode == "ht");
+    if (last && !spec.prediction.empty()) return {spec.prediction};
+    return {};
+  }
+
   bool send_to(Request& req, int m, const runtime::TensorMap& inputs) {
     wire::InferRequest w;
     w.set_id(wire_id(req.id, req.attempts));
     w.set_part(members[m].part_id);
+    for (const auto& name : wanted(req, m)) w.add_outputs(name);
     to_wire(inputs, w.mutable_inputs());
     if (!members[m].link->send(std::move(w))) {
       members[m].ready = false;  // the link says down; its own event follows
@@ -427,12 +441,15 @@ struct Coordinator::Impl {
       if (ready.empty()) return Dispatch::kBlocked;  // wait for a node to (re)join
       req.attempts++;
       if (req.mode == "ht") {
+        // The node with the fewest requests in flight (ties: the faster one). A faster node
+        // drains its queue sooner and so takes a larger share: traffic follows measured
+        // capacity, links and micro-batching included, without trusting a model of either.
         int best = -1;
-        double best_cost = 0;
         for (int m : ready) {
           if (!has_room(m)) continue;
-          double cost = (members[m].in_flight + 1) * members[m].service_ms;
-          if (best < 0 || cost < best_cost) best = m, best_cost = cost;
+          if (best < 0 || members[m].in_flight < members[best].in_flight ||
+              (members[m].in_flight == members[best].in_flight && members[m].service_ms < members[best].service_ms))
+            best = m;
         }
         if (best < 0 || !send_to(req, best, req.inputs)) {
           req.attempts--;

@@ -1,5 +1,6 @@
 #include "cluster/device_node.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -54,6 +55,7 @@ struct WorkItem {
   uint64_t id = 0;
   std::shared_ptr<Part> part;
   runtime::TensorMap inputs;
+  std::vector<std::string> wanted;  // outputs to return (empty: all)
   int64_t batch = 0;
 };
 
@@ -215,6 +217,11 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
         item.part = it->second;
       }
       item.inputs = from_wire(request.inputs());
+      item.wanted.assign(request.outputs().begin(), request.outputs().end());
+      for (const auto& name : item.wanted)
+        if (std::find(item.part->session->graph().outputs.begin(), item.part->session->graph().outputs.end(),
+                      name) == item.part->session->graph().outputs.end())
+          fail("part '{}' has no output '{}'", request.part(), name);
       if (item.inputs.empty()) fail("request {} carries no input tensor", request.id());
       item.batch = -1;
       for (const auto& [name, t] : item.inputs) {
@@ -334,6 +341,8 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
         reply.set_error(error);
       } else {
         for (const auto& [name, t] : outputs) {
+          if (!item.wanted.empty() && std::find(item.wanted.begin(), item.wanted.end(), name) == item.wanted.end())
+            continue;
           bool batched = batch.size() > 1 && t.rank() > 0 && t.dim(0) == total;
           to_wire(name, batched ? slice_batch(t, offset, item.batch) : t, reply.add_outputs());
         }

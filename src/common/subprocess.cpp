@@ -115,14 +115,19 @@ void Subprocess::kill(int signal) {
   if (!exited_ && pid_ > 0) ::kill(pid_, signal);
 }
 
-int run_command(const std::vector<std::string>& argv) {
+int run_command(const std::vector<std::string>& argv, bool stdout_to_stderr) {
   if (argv.empty()) fail("no command to run");
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid;
-  if (posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0)
-    fail("cannot run '{}': {}", argv[0], std::strerror(errno));
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (stdout_to_stderr) posix_spawn_file_actions_adddup2(&actions, 2, 1);
+  int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0)
+    fail("cannot run '{}': {}", argv[0], std::strerror(spawned));
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -37,7 +37,8 @@ class Subprocess {
   int status_ = 0;
 };
 
-// Runs a command to completion and returns its exit code (stdout and stderr inherited).
-int run_command(const std::vector<std::string>& argv);
+// Runs a command to completion and returns its exit code (stdout and stderr inherited; with
+// `stdout_to_stderr`, the child's stdout goes to our stderr, keeping our stdout for results).
+int run_command(const std::vector<std::string>& argv, bool stdout_to_stderr = false);
 
 }  // namespace fluidedge

@@ -77,7 +77,9 @@ void expect_each_answered_once(const std::vector<Answer>& answers, int count) {
   for (const auto& a : answers) {
     EXPECT_TRUE(ids.insert(a.id).second) << "request " << a.id << " answered twice";
     if (!a.error.empty() && errors++ < 3) ADD_FAILURE() << "request " << a.id << ": " << a.error;
-    if (a.error.empty()) EXPECT_EQ(a.prediction.shape(), (graph::Shape{1, 10}));
+    if (a.error.empty()) {
+      EXPECT_EQ(a.prediction.shape(), (graph::Shape{1, 10}));
+    }
   }
   EXPECT_EQ(static_cast<int>(ids.size()), count);
   EXPECT_EQ(errors, 0);
