@@ -33,6 +33,8 @@
 #include "graph/onnx_io.h"
 #include "graph/shape_inference.h"
 #include "partition/cut.h"
+#include "partition/search.h"
+#include "partition/system.h"
 
 namespace fluidedge::cli {
 namespace {
@@ -107,29 +109,35 @@ void ensure_trained(const FluidBenchOptions& o, const std::string& variant) {
   if (code != 0) fail("bench fluid: training the {} model failed (exit {})", variant, code);
 }
 
-// The Static model as a two-stage pipeline: the single-tensor cut that balances the stages'
-// MACs best (with links equal and devices equal, the pipeline's best two-stage plan).
+// The Static model as a two-stage pipeline: the partitioner's best-throughput two-stage plan
+// for two equal devices (one core of this machine each) joined by the bench's link. The model is
+// split, never replicated: each device holds only its own stage.
 std::string ensure_static_stages(const FluidBenchOptions& o) {
   fs::path dir = fs::path(o.models) / "static";
-  if (fs::exists(dir / "stage2.onnx")) return "existing";
   auto g = graph::load_onnx((dir / "model.onnx").string());
-  auto cuts = partition::single_tensor_cuts(g);
-  if (cuts.empty()) fail("bench fluid: the static model has no single-tensor cut");
-  int64_t total = 0;
-  std::vector<int64_t> prefix(g.nodes.size() + 1, 0);
-  for (size_t i = 0; i < g.nodes.size(); ++i) prefix[i + 1] = prefix[i] + graph::node_cost(g, g.nodes[i]).macs;
-  total = prefix.back();
-  const partition::Cut* best = nullptr;
-  int64_t best_max = 0;
-  for (const auto& c : cuts) {
-    int64_t worst = std::max(prefix[c.position], total - prefix[c.position]);
-    if (!best || worst < best_max) best = &c, best_max = worst;
-  }
-  auto stages = partition::split_stages(g, {best->position});
+  std::string device =
+      "    peak_gflops: 100\n    memory_bandwidth_gbps: 20\n    efficiency: 0.5\n    memory_mb: 1024\n"
+      "    active_power_w: 5\n    idle_power_w: 2\n    precision: fp32\n";
+  std::string yaml = "devices:\n  - name: dev1\n" + device + "  - name: dev2\n" + device +
+                     fmt::format("links:\n  - rate_mbps: {}\n    latency_ms: {}\n    overhead: 0.054\n    power_w: 0.25\n"
+                                 "objectives: [throughput, latency]\n",
+                                 o.link_rate > 0 ? o.link_rate : 100000.0, o.link_latency);
+  auto system = partition::parse_system(yaml, "bench-fluid system");
+  partition::SearchOptions options;
+  options.max_stages = 2;
+  auto result = partition::search_plans(g, system, options);
+  const partition::PlanCost* best = nullptr;
+  for (const auto& plan : result.front)
+    if (plan.plan.positions.size() == 1 && (!best || plan.throughput_fps > best->throughput_fps)) best = &plan;
+  if (!best) fail("bench fluid: the partitioner found no two-stage plan for the static model");
+  int position = best->plan.positions[0];
+  auto stages = partition::split_stages(g, {position});
   graph::save_onnx(stages[0], (dir / "stage1.onnx").string());
   graph::save_onnx(stages[1], (dir / "stage2.onnx").string());
-  return fmt::format("cut after node {} ({}), {} bytes per image on the link", best->position,
-                     g.nodes[best->position - 1].name, best->bytes / std::max<int64_t>(1, graph::graph_batch(g)));
+  int64_t batch = std::max<int64_t>(1, graph::graph_batch(g));
+  return fmt::format("partitioner's best two-stage plan cuts after node {} ('{}'), {} bytes per image on the link, "
+                     "predicted {:.0f} images/s",
+                     position, g.nodes[position - 1].name, best->total_link_bytes / batch, best->throughput_fps * batch);
 }
 
 cluster::ClusterConfig cell_config(const FluidBenchOptions& o, const std::string& variant, const std::string& mode,
