@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -27,6 +26,7 @@
 #include "cluster/coordinator.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/statistics.h"
 #include "common/subprocess.h"
 #include "data/dataset.h"
 #include "graph/cost.h"
@@ -152,15 +152,6 @@ cluster::ClusterConfig cell_config(const FluidBenchOptions& o, const std::string
   return cluster::parse_cluster_config(yaml, "bench-fluid cluster", ".");
 }
 
-graph::Tensor image_rows(const graph::Tensor& t, int64_t begin) {
-  graph::Shape shape = t.shape();
-  shape[0] = 1;
-  graph::Tensor out(t.dtype(), shape);
-  size_t row = t.nbytes() / static_cast<size_t>(t.dim(0));
-  std::memcpy(out.raw(), static_cast<const std::byte*>(t.raw()) + row * begin, row);
-  return out;
-}
-
 struct Stream {
   int64_t sent = 0, answered = 0, failed = 0, correct = 0, duplicated = 0;
   std::vector<double> latencies;
@@ -201,19 +192,13 @@ Stream run_stream(cluster::Coordinator& c, const data::Split& test, int64_t coun
     if (tick) tick();
     int64_t index = i % test.size();
     s.submitted_at.push_back(Clock::now());
-    window.push_back({index, c.submit({{"input", image_rows(test.images, index)}})});
+    window.push_back({index, c.submit({{"input", test.images.rows(index, 1)}})});
     ++s.sent;
     if (static_cast<int>(window.size()) >= concurrency) collect();
   }
   while (!window.empty()) collect();
   s.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return s;
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5))];
 }
 
 struct Cell {

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <deque>
 #include <future>
 #include <iostream>
@@ -16,6 +15,7 @@
 #include "cli/json_output.h"
 #include "cluster/coordinator.h"
 #include "common/error.h"
+#include "common/statistics.h"
 #include "common/progress.h"
 #include "data/dataset.h"
 #include "graph/onnx_io.h"
@@ -35,22 +35,6 @@ struct InferOptions {
   int wait_ms = 5000;
   bool json = false;
 };
-
-graph::Tensor rows(const graph::Tensor& t, int64_t begin, int64_t count) {
-  graph::Shape shape = t.shape();
-  shape[0] = count;
-  graph::Tensor out(t.dtype(), shape);
-  size_t row = t.nbytes() / static_cast<size_t>(t.dim(0));
-  std::memcpy(out.raw(), static_cast<const std::byte*>(t.raw()) + row * begin, row * count);
-  return out;
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * (v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
 
 void run_infer(const InferOptions& o) {
   auto config = cluster::load_cluster_config(o.cluster);
@@ -107,7 +91,7 @@ void run_infer(const InferOptions& o) {
   for (int i = 0; i < o.count; ++i) {
     int64_t first = (static_cast<int64_t>(i) * o.batch) % test.size();
     int64_t take = std::min<int64_t>(o.batch, test.size() - first);
-    runtime::TensorMap inputs{{input_name, rows(test.images, first, take)}};
+    runtime::TensorMap inputs{{input_name, test.images.rows(first, take)}};
     window.push_back({first, coordinator.submit(std::move(inputs))});
     if (static_cast<int>(window.size()) >= o.concurrency) {
       collect(window.front());

@@ -10,6 +10,7 @@
 #include "cli/json_output.h"
 #include "cli/model_source.h"
 #include "common/resources.h"
+#include "common/statistics.h"
 #include "graph/npy.h"
 #include "graph/shape_inference.h"
 #include "runtime/session.h"
@@ -105,12 +106,6 @@ Json summary_json(const graph::Tensor& t) {
     }
   }
   return j;
-}
-
-double percentile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
 }
 
 void run_run(const RunOptions& o) {

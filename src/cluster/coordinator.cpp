@@ -98,6 +98,11 @@ struct Coordinator::Impl {
 
   bool chained() const { return config.variant != Variant::kFluid; }
 
+  // Chains: whether the request's current stage gives the answer (Dynamic HT stops at group 1).
+  bool last_stage(const Request& req) const {
+    return req.step + 1 == members.size() || (config.variant == Variant::kDynamic && req.mode == "ht");
+  }
+
   // ---------------------------------------------------------------- membership
   void on_up(int m) {
     {
@@ -194,18 +199,27 @@ struct Coordinator::Impl {
   }
 
   // ---------------------------------------------------------------- answers
-  void answer(Request& req, Answer a, std::vector<std::function<void()>>& done) {
+  // Takes `req` off the books (its in-flight slots freed) and fills what `a` must say about it.
+  // Returns the request, whose promise the caller completes once the lock is released.
+  std::shared_ptr<Request> detach(Request& req, Answer& a) {
     a.id = req.id;
     a.attempts = req.attempts;
     a.mode = req.mode;
     a.nodes = req.nodes;
-    auto now = Clock::now();
-    a.latency_ms = ms_between(req.submitted, now);
-    if (a.error.empty()) latency_ms = latency_ms == 0 ? a.latency_ms : 0.9 * latency_ms + 0.1 * a.latency_ms;
     for (int m : req.waiting) members[m].in_flight--;
     req.waiting.clear();
     auto holder = requests.at(req.id);
     requests.erase(req.id);
+    return holder;
+  }
+
+  // Auto mode's smoothed latency of answered requests (under `mutex`).
+  void note_latency(double ms) { latency_ms = latency_ms == 0 ? ms : 0.9 * latency_ms + 0.1 * ms; }
+
+  void answer(Request& req, Answer a, std::vector<std::function<void()>>& done) {
+    auto holder = detach(req, a);
+    a.latency_ms = ms_between(holder->submitted, Clock::now());
+    if (a.error.empty()) note_latency(a.latency_ms);
     done.push_back([holder, a = std::move(a)]() mutable { holder->promise.set_value(std::move(a)); });
   }
 
@@ -287,15 +301,8 @@ struct Coordinator::Impl {
     std::string path = path_it->second;
     // The combiner runs after the lock is released; the answer is set there.
     Answer a;
-    a.id = req.id;
-    a.attempts = req.attempts;
-    a.mode = req.mode;
-    a.nodes = req.nodes;
     a.produced_by = key;
-    for (int m : req.waiting) members[m].in_flight--;
-    req.waiting.clear();
-    auto holder = requests.at(req.id);
-    requests.erase(req.id);
+    auto holder = detach(req, a);
     done.push_back([this, holder, a = std::move(a), features = std::move(features), path, key]() mutable {
       try {
         std::lock_guard lock(combiner_mutex);
@@ -307,9 +314,9 @@ struct Coordinator::Impl {
         a.error = fmt::format("combiner {}: {}", key, e.what());
       }
       a.latency_ms = ms_between(holder->submitted, Clock::now());
-      {
+      if (a.error.empty()) {
         std::lock_guard lock(mutex);
-        latency_ms = latency_ms == 0 ? a.latency_ms : 0.9 * latency_ms + 0.1 * a.latency_ms;
+        note_latency(a.latency_ms);
       }
       holder->promise.set_value(std::move(a));
     });
@@ -373,9 +380,7 @@ struct Coordinator::Impl {
       req.last_prediction = spec.prediction;
       req.last_key = spec.key;
     }
-    bool last = req.step + 1 == members.size() ||
-                (config.variant == Variant::kDynamic && req.mode == "ht");
-    if (last) {
+    if (last_stage(req)) {
       deliver_chain(req, done);
       return;
     }
@@ -394,8 +399,7 @@ struct Coordinator::Impl {
       if (req.mode == "ht") return {spec.prediction};
       return {spec.prediction, spec.features};
     }
-    bool last = req.step + 1 == members.size() || (config.variant == Variant::kDynamic && req.mode == "ht");
-    if (last && !spec.prediction.empty()) return {spec.prediction};
+    if (last_stage(req) && !spec.prediction.empty()) return {spec.prediction};
     return {};
   }
 

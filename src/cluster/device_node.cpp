@@ -4,7 +4,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -72,28 +71,6 @@ bool batchable(const WorkItem& a, const WorkItem& b) {
       if (it->second.dim(d) != t.dim(d)) return false;
   }
   return true;
-}
-
-graph::Tensor concat_batch(const std::vector<const graph::Tensor*>& parts) {
-  graph::Shape shape = parts[0]->shape();
-  shape[0] = 0;
-  for (const auto* p : parts) shape[0] += p->dim(0);
-  graph::Tensor out(parts[0]->dtype(), shape);
-  auto* dst = static_cast<std::byte*>(out.raw());
-  for (const auto* p : parts) {
-    std::memcpy(dst, p->raw(), p->nbytes());
-    dst += p->nbytes();
-  }
-  return out;
-}
-
-graph::Tensor slice_batch(const graph::Tensor& t, int64_t begin, int64_t count) {
-  graph::Shape shape = t.shape();
-  shape[0] = count;
-  graph::Tensor out(t.dtype(), shape);
-  size_t row = t.dim(0) ? t.nbytes() / static_cast<size_t>(t.dim(0)) : 0;
-  std::memcpy(out.raw(), static_cast<const std::byte*>(t.raw()) + row * begin, row * count);
-  return out;
 }
 
 }  // namespace
@@ -310,7 +287,7 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
         for (const auto& [name, t] : batch[0].inputs) {
           std::vector<const graph::Tensor*> slices;
           for (const auto& item : batch) slices.push_back(&item.inputs.at(name));
-          inputs[name] = concat_batch(slices);
+          inputs[name] = graph::concat_rows(slices);
         }
       }
       outputs = batch[0].part->session->run(inputs);
@@ -344,7 +321,7 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
           if (!item.wanted.empty() && std::find(item.wanted.begin(), item.wanted.end(), name) == item.wanted.end())
             continue;
           bool batched = batch.size() > 1 && t.rank() > 0 && t.dim(0) == total;
-          to_wire(name, batched ? slice_batch(t, offset, item.batch) : t, reply.add_outputs());
+          to_wire(name, batched ? t.rows(offset, item.batch) : t, reply.add_outputs());
         }
       }
       offset += item.batch;

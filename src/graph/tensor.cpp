@@ -77,6 +77,31 @@ Tensor Tensor::clone() const {
   return t;
 }
 
+Tensor Tensor::rows(int64_t begin, int64_t count) const {
+  if (rank() == 0 || begin < 0 || count < 0 || begin + count > dim(0))
+    fail("rows [{}, {}) of a tensor of shape {}", begin, begin + count, shape_str(shape_));
+  Shape shape = shape_;
+  shape[0] = count;
+  Tensor out(dtype_, shape);
+  size_t row = dim(0) ? nbytes() / static_cast<size_t>(dim(0)) : 0;
+  std::memcpy(out.raw(), static_cast<const std::byte*>(raw()) + row * begin, row * count);
+  return out;
+}
+
+Tensor concat_rows(const std::vector<const Tensor*>& parts) {
+  if (parts.empty()) fail("concat_rows of no tensors");
+  Shape shape = parts[0]->shape();
+  shape[0] = 0;
+  for (const auto* p : parts) shape[0] += p->dim(0);
+  Tensor out(parts[0]->dtype(), shape);
+  auto* dst = static_cast<std::byte*>(out.raw());
+  for (const auto* p : parts) {
+    std::memcpy(dst, p->raw(), p->nbytes());
+    dst += p->nbytes();
+  }
+  return out;
+}
+
 Tensor Tensor::reshaped(Shape shape) const {
   if (shape_numel(shape) != numel())
     fail("cannot reshape a tensor of shape {} to {}", shape_str(shape_), shape_str(shape));

@@ -73,6 +73,8 @@ class Tensor {
   Tensor clone() const;
   // Same data, new shape of equal element count.
   Tensor reshaped(Shape shape) const;
+  // A copy of rows [begin, begin + count) along dimension 0 (the batch).
+  Tensor rows(int64_t begin, int64_t count) const;
   // Converts the contents to another dtype (numeric conversion).
   Tensor cast(DType dtype) const;
   // True if dtype, shape and every byte are equal.
@@ -85,5 +87,8 @@ class Tensor {
   Shape shape_;
   std::shared_ptr<std::byte[]> data_;
 };
+
+// The tensors stacked along dimension 0 (all of one dtype, equal in every other dimension).
+Tensor concat_rows(const std::vector<const Tensor*>& parts);
 
 }  // namespace fluidedge::graph

@@ -10,20 +10,14 @@
 #include "graph/cost.h"
 #include "graph/shape_inference.h"
 #include "partition/cost_model.h"
-#include "zoo/zoo.h"
+#include "zoo_models.h"
 
 namespace fluidedge::partition {
 namespace {
 
 using graph::Graph;
 
-// Zoo models are built once per test binary: VGG-16's random weights alone take seconds.
-const Graph& model(const std::string& name) {
-  static std::map<std::string, Graph> built;
-  auto it = built.find(name);
-  if (it == built.end()) it = built.emplace(name, zoo::build_model(name)).first;
-  return it->second;
-}
+const Graph& model(const std::string& name) { return testing::zoo_model(name); }
 
 SystemDescription two_devices(const std::string& extra = "") {
   return parse_system(R"(

@@ -11,20 +11,14 @@
 
 #include "common/error.h"
 #include "partition/search.h"
-#include "zoo/zoo.h"
+#include "zoo_models.h"
 
 namespace fluidedge::partition {
 namespace {
 
 using graph::Graph;
 
-// Zoo models are built once per test binary: VGG-16's random weights alone take seconds.
-const Graph& model(const std::string& name) {
-  static std::map<std::string, Graph> built;
-  auto it = built.find(name);
-  if (it == built.end()) it = built.emplace(name, zoo::build_model(name)).first;
-  return it->second;
-}
+const Graph& model(const std::string& name) { return testing::zoo_model(name); }
 
 const std::vector<Objective> kAllObjectives = {Objective::kThroughput, Objective::kLatency, Objective::kEnergy,
                                                Objective::kMemory, Objective::kLinkBytes};

@@ -55,7 +55,9 @@ TEST(DynamicIndependence, RemovingTheLastGroupLeavesEarlierGroupsUnchanged) {
   auto parts = deployable_parts(m);
   const graph::Graph& group1 = parts.at(0).graph;
   for (const auto& [name, t] : group1.initializers)
-    if (m.param_stage.count(name)) EXPECT_EQ(m.param_stage.at(name), 1) << name;
+    if (m.param_stage.count(name)) {
+      EXPECT_EQ(m.param_stage.at(name), 1) << name;
+    }
   auto alone = run(group1, {{"input", x}});
   EXPECT_TRUE(alone.at(m.predictions.at("1")).equals(full.at(m.predictions.at("1"))));
 }
