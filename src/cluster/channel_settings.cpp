@@ -1,14 +1,32 @@
 #include "cluster/channel_settings.h"
 
+#include <mutex>
+
+#include <grpc/support/log.h>
+#include <spdlog/spdlog.h>
+
 #include "cluster/wire.h"
 
 namespace fluidedge::cluster {
 namespace {
 constexpr int kKeepaliveMs = 1000;        // ping an idle connection every second...
 constexpr int kKeepaliveTimeoutMs = 500;  // ...and drop it if the ack takes longer than this
+
+// gRPC's own log lines ("E1123 ... chttp2_server.cc ... Servname not supported") would reach the
+// user next to fluidedge's one-line error for the same event. They go to fluidedge's log at debug
+// level instead, where whoever debugs the transport finds them.
+void log_grpc_message(gpr_log_func_args* args) {
+  spdlog::debug("grpc {}:{}: {}", args->file, args->line, args->message);
+}
+
+void route_grpc_logs() {
+  static std::once_flag once;
+  std::call_once(once, [] { gpr_set_log_function(log_grpc_message); });
+}
 }  // namespace
 
 void apply_server_settings(grpc::ServerBuilder& builder) {
+  route_grpc_logs();
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveMs);
@@ -17,9 +35,12 @@ void apply_server_settings(grpc::ServerBuilder& builder) {
   // Accept the clients' pings at their rate instead of answering GOAWAY "too_many_pings".
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, kKeepaliveMs / 2);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  // gRPC sets SO_REUSEPORT by default: a second node on a taken port would silently share it.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
 }
 
 std::shared_ptr<grpc::Channel> make_channel(const std::string& address) {
+  route_grpc_logs();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);

@@ -1,6 +1,13 @@
 #include "cluster/device_node.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -30,6 +37,44 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// What is wrong with a listening address, or "" if it is a well-formed HOST:PORT. (gRPC would
+// take port 99999 as 34463.)
+std::string malformed_address(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) return "it is not HOST:PORT";
+  std::string port_text = address.substr(colon + 1);
+  int port = -1;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 0 || port > 65535)
+    return fmt::format("the port '{}' is not a number from 0 to 65535", port_text);
+  return "";
+}
+
+// Why gRPC could not listen on a well-formed `address`, in words a user can act on: a host that
+// does not resolve, or what the kernel says when we try to bind it ourselves.
+std::string why_cannot_listen(const std::string& address) {
+  auto colon = address.rfind(':');
+  std::string host = address.substr(0, colon), port_text = address.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (int rc = getaddrinfo(host.empty() || host == "*" ? nullptr : host.c_str(), port_text.c_str(), &hints, &found); rc != 0)
+    return fmt::format("the host '{}' does not resolve ({})", host, gai_strerror(rc));
+  std::string reason = "gRPC refused it";
+  for (addrinfo* a = found; a; a = a->ai_next) {
+    int fd = ::socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (fd < 0) continue;
+    int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0) reason = std::strerror(errno);
+    ::close(fd);
+  }
+  freeaddrinfo(found);
+  return reason;
 }
 
 struct Part {
@@ -358,6 +403,8 @@ DeviceNode::DeviceNode(NodeOptions options) : impl_(std::make_unique<Impl>(std::
   auto& o = impl_->options;
   if (o.slowdown < 1.0) fail("--slowdown must be at least 1 (got {})", o.slowdown);
   if (o.max_batch < 1) fail("--max-batch must be at least 1 (got {})", o.max_batch);
+  if (auto problem = malformed_address(o.listen); !problem.empty())
+    fail("node '{}': cannot listen on '{}': {}", o.name, o.listen, problem);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
@@ -366,7 +413,7 @@ DeviceNode::DeviceNode(NodeOptions options) : impl_(std::make_unique<Impl>(std::
   apply_server_settings(builder);
   impl_->server = builder.BuildAndStart();
   if (!impl_->server || port == 0)
-    fail("node '{}': cannot listen on '{}' (address in use or malformed?)", o.name, o.listen);
+    fail("node '{}': cannot listen on '{}': {}", o.name, o.listen, why_cannot_listen(o.listen));
   auto colon = o.listen.rfind(':');
   impl_->bound_address = o.listen.substr(0, colon) + ":" + std::to_string(port);
   impl_->server->GetHealthCheckService()->SetServingStatus(true);

@@ -1,5 +1,9 @@
 // Bad input at the command line: each mistake gives exactly one line on stderr that names the
 // thing at fault, a non-zero exit, and nothing on stdout.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -126,6 +130,56 @@ TEST_F(CliErrors, UnknownZooModel) {
 
 TEST_F(CliErrors, UnwritableOutput) {
   expect_clear_error("zoo export lenet5 --out /nonexistent-dir/x.onnx", {"/nonexistent-dir"});
+}
+
+TEST_F(CliErrors, NodeCannotListen) {
+  // gRPC alone would take port 99999 as 34463, and log its own lines next to ours.
+  expect_clear_error("node --listen 127.0.0.1:99999", {"'127.0.0.1:99999'", "not a number"});
+  expect_clear_error("node --listen 127.0.0.1", {"'127.0.0.1'", "HOST:PORT"});
+  expect_clear_error("node --listen no-such-host.invalid:5000", {"no-such-host.invalid", "does not resolve"});
+}
+
+TEST_F(CliErrors, NodePortTaken) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  std::string address = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  // Not shared through SO_REUSEPORT: a second server on a taken port is an error.
+  expect_clear_error("node --listen " + address, {"'" + address + "'", "in use"});
+  ::close(fd);
+}
+
+TEST_F(CliErrors, NodeCannotPin) {
+  expect_clear_error("node --listen 127.0.0.1:0 --cpu 999", {"--cpu 999", "cannot pin"});
+}
+
+TEST_F(CliErrors, InferClusterFileMissing) {
+  expect_clear_error("infer --cluster " + path("no-cluster.yaml"), {"no-cluster.yaml"});
+}
+
+TEST_F(CliErrors, InferNodeDown) {
+  // A well-formed cluster whose first node never answers: the client names it and gives up
+  // after --wait instead of hanging.
+  fs::create_directories(dir_ / "model");
+  std::ofstream(dir_ / "model" / "metrics.json") << R"({
+    "variant": "fluid", "groups": 2,
+    "outputs": {"1": "logits_1", "2": "logits_2", "1+2": "combined"},
+    "parts": [
+      {"file": "part1.onnx", "prediction": "1", "outputs": [{"name": "f1"}, {"name": "logits_1"}]},
+      {"file": "part2.onnx", "prediction": "2", "outputs": [{"name": "f2"}, {"name": "logits_2"}]}],
+    "combiners": [{"file": "combiner_1+2.onnx", "prediction": "1+2"}]})";
+  for (auto f : {"part1.onnx", "part2.onnx", "combiner_1+2.onnx"})
+    fs::copy_file(path("good.onnx"), dir_ / "model" / f, fs::copy_options::overwrite_existing);
+  std::ofstream(path("down.yaml")) << "variant: fluid\nmode: ht\nmodel: model\nnodes:\n"
+                                      "  - {name: a, address: 127.0.0.1:1, part: part1.onnx}\n"
+                                      "  - {name: b, address: 127.0.0.1:2, part: part2.onnx}\n";
+  expect_clear_error("infer --cluster " + path("down.yaml") + " --wait 300", {"'a'", "127.0.0.1:1", "300 ms"});
 }
 
 TEST_F(CliErrors, NoSubcommand) {
