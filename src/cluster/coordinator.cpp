@@ -62,6 +62,7 @@ struct Request {
   int attempts = 0;
   std::string mode;                           // as dispatched: "ht", "ha", "pipeline"
   size_t step = 0;                            // chains: the stage it is at
+  bool stops_early = false;                   // Dynamic: the current stage answers (later group down)
   runtime::TensorMap carried;                 // chains: outputs of earlier stages
   std::string last_prediction, last_key;      // chains: latest prediction available
   std::map<int, runtime::TensorMap> gathered; // HA: member -> outputs
@@ -98,9 +99,11 @@ struct Coordinator::Impl {
 
   bool chained() const { return config.variant != Variant::kFluid; }
 
-  // Chains: whether the request's current stage gives the answer (Dynamic HT stops at group 1).
+  // Chains: whether the request's current stage gives the answer (Dynamic HT stops at group 1,
+  // Dynamic HA at the last group whose successor is down).
   bool last_stage(const Request& req) const {
-    return req.step + 1 == members.size() || (config.variant == Variant::kDynamic && req.mode == "ht");
+    return req.step + 1 == members.size() || req.stops_early ||
+           (config.variant == Variant::kDynamic && req.mode == "ht");
   }
 
   // ---------------------------------------------------------------- membership
@@ -489,6 +492,10 @@ struct Coordinator::Impl {
       return Dispatch::kDone;
     }
     if (!has_room(m)) return Dispatch::kBlocked;
+    // Dynamic with the next group down: this group answers, so ask it for the logits only
+    // rather than the activations no one would read.
+    req.stops_early = config.variant == Variant::kDynamic && req.step + 1 < members.size() &&
+                      !members[req.step + 1].ready && !members[req.step + 1].joining;
     runtime::TensorMap inputs;
     for (const auto& name : members[m].part_inputs) {
       auto it = req.inputs.find(name);

@@ -25,6 +25,7 @@
 #include "cluster/protocol/device_node.grpc.pb.h"
 #include "cluster/wire.h"
 #include "common/error.h"
+#include "common/thread_clock.h"
 #include "graph/cost.h"
 #include "graph/onnx_io.h"
 #include "runtime/fast/fast_session.h"
@@ -82,6 +83,16 @@ struct Part {
   std::unique_ptr<runtime::Session> session;
   std::vector<std::string> inputs;
   int max_batch = 1;
+  // Warm CPU time of one row and of a full micro-batch, timed at deploy when the node emulates a
+  // slower CPU: the emulated device's speed (see emulated_ms).
+  double row_ms = 0, full_ms = 0;
+
+  // How long the emulated device, `slowdown` times slower than this core at its best, takes for
+  // a batch of `rows`: linear in the rows between the two timed points.
+  double emulated_ms(int64_t rows, double slowdown) const {
+    double per_extra_row = max_batch > 1 ? (full_ms - row_ms) / (max_batch - 1) : row_ms;
+    return slowdown * (row_ms + std::max(0.0, per_extra_row) * static_cast<double>(rows - 1));
+  }
 };
 
 // One open Infer stream. Replies are written from the link's thread; the handler returns only
@@ -139,7 +150,8 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
 
   std::mutex stats_mutex;
   int64_t served = 0, rejected = 0, batches = 0;
-  double compute_ms_total = 0;
+  double compute_ms_total = 0;  // wall time per batch (with the slowdown)
+  double cpu_ms_total = 0;      // CPU time per batch (without)
 
   std::mutex shutdown_mutex;
   std::condition_variable shutdown_done;
@@ -186,8 +198,9 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
   }
 
   // Plans the part for the batch sizes it will see most (one request alone, a full micro-batch)
-  // before the first request arrives, so the first answers are not slowed by planning.
-  static void warm_up(Part& part, const graph::Graph& graph) {
+  // before the first request arrives, so the first answers are not slowed by planning. With a
+  // slowdown, also times both sizes (best CPU time of a few runs): the emulated device's speed.
+  void warm_up(Part& part, const graph::Graph& graph) const {
     for (int64_t batch : {int64_t{1}, static_cast<int64_t>(part.max_batch)}) {
       runtime::TensorMap inputs;
       for (const auto& name : part.inputs) {
@@ -197,7 +210,17 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
         inputs[name] = graph::Tensor(graph.value(name).dtype, shape);
       }
       part.session->run(inputs);
-      if (part.max_batch == 1) break;
+      double best = 1e300;
+      for (int i = 0; options.slowdown > 1.0 && i < 5; ++i) {
+        double t0 = thread_cpu_ms();
+        part.session->run(inputs);
+        best = std::min(best, thread_cpu_ms() - t0);
+      }
+      (batch == 1 ? part.row_ms : part.full_ms) = options.slowdown > 1.0 ? best : 0.0;
+      if (part.max_batch == 1) {
+        part.full_ms = part.row_ms;
+        break;
+      }
     }
   }
 
@@ -322,6 +345,7 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
 
   void run_batch(std::vector<WorkItem>& batch) {
     auto start = Clock::now();
+    double cpu_start = thread_cpu_ms();
     runtime::TensorMap outputs;
     std::string error;
     try {
@@ -340,16 +364,23 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
       error = e.what();
     }
     double compute_ms = ms_since(start);
-    if (options.slowdown > 1.0)
-      std::this_thread::sleep_for(
-          std::chrono::duration<double, std::milli>(compute_ms * (options.slowdown - 1.0)));
-    compute_ms = ms_since(start);
+    double busy_ms = options.threads == 1 ? thread_cpu_ms() - cpu_start : compute_ms;
     int64_t total = 0;
     for (const auto& item : batch) total += item.batch;
+    if (options.slowdown > 1.0) {
+      // The emulated device takes `slowdown` times what this core needs for such a batch at its
+      // best (timed at deploy), not times this run's time: cold caches after idling and other
+      // load on this machine would otherwise be multiplied too.
+      double emulated_ms = batch[0].part->emulated_ms(total, options.slowdown);
+      std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
+                                                std::chrono::duration<double, std::milli>(emulated_ms)));
+      compute_ms = ms_since(start);
+    }
     {
       std::lock_guard lock(stats_mutex);
       ++batches;
       compute_ms_total += compute_ms;
+      cpu_ms_total += busy_ms;
       (error.empty() ? served : rejected) += static_cast<int64_t>(batch.size());
     }
     int64_t offset = 0;
@@ -449,6 +480,15 @@ void DeviceNode::shutdown(int grace_ms) {
   }
   impl_->queue_ready.notify_all();
   if (impl_->worker.joinable()) impl_->worker.join();
+  {
+    std::lock_guard lock(impl_->stats_mutex);
+    auto b = std::max<int64_t>(1, impl_->batches);
+    spdlog::info("{}: served {} requests ({} refused) in {} batches: mean batch {:.2f}, {:.3f} ms CPU and {:.3f} ms "
+                 "in all per batch",
+                 impl_->options.name, impl_->served, impl_->rejected, impl_->batches,
+                 static_cast<double>(impl_->served + impl_->rejected) / static_cast<double>(b),
+                 impl_->cpu_ms_total / static_cast<double>(b), impl_->compute_ms_total / static_cast<double>(b));
+  }
   impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));
   {
     std::lock_guard lock(impl_->shutdown_mutex);

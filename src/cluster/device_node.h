@@ -15,7 +15,7 @@ struct NodeOptions {
   std::string name = "node";
   std::string listen = "127.0.0.1:0";  // port 0: any free port (see DeviceNode::address)
   LinkSettings link;                   // applied to what arrives and to what leaves
-  double slowdown = 1.0;               // >1: every batch takes this many times its compute time
+  double slowdown = 1.0;               // >1: emulate a CPU this many times slower than this core at its best
   int threads = 1;                     // fast-backend threads per run
   int max_batch = 8;                   // default micro-batching limit of a part
 };
