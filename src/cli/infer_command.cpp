@@ -29,6 +29,7 @@ struct InferOptions {
   std::string cluster;
   std::string data = "mnist";
   std::string mode;
+  std::string coordinator;
   int count = 1000;
   int batch = 1;
   int concurrency = 32;
@@ -39,13 +40,14 @@ struct InferOptions {
 void run_infer(const InferOptions& o) {
   auto config = cluster::load_cluster_config(o.cluster);
   if (!o.mode.empty()) config.mode = cluster::parse_mode(o.mode);
+  if (!o.coordinator.empty()) config.coordination = cluster::parse_coordination(o.coordinator);
   auto dataset = data::load_dataset(o.data);
   const auto& test = dataset.test;
   if (test.size() == 0) fail("{}: the test split is empty", o.data);
   std::string input_name = graph::load_onnx(config.nodes.front().part_file).inputs.at(0);
 
-  cluster::Coordinator coordinator(config);
-  coordinator.start(o.wait_ms);
+  auto client = cluster::make_inference_client(config);
+  client->start(o.wait_ms);
 
   struct Sent {
     int64_t first;  // index of its first image
@@ -55,7 +57,7 @@ void run_infer(const InferOptions& o) {
   std::vector<double> latencies;
   std::map<std::string, std::pair<int64_t, int64_t>> by_subnet;  // key -> (correct, images)
   std::map<uint64_t, int> answers_per_id;
-  std::map<std::string, int64_t> per_node;
+  std::map<std::string, int64_t> per_node, per_coordinator;
   int64_t correct = 0, images = 0, failed = 0, reissued = 0;
   std::string first_error;
   ProgressBar progress("infer", o.count);
@@ -73,6 +75,7 @@ void run_infer(const InferOptions& o) {
     latencies.push_back(a.latency_ms);
     if (a.attempts > 1) ++reissued;
     for (const auto& n : a.nodes) per_node[n]++;
+    if (!a.coordinator.empty()) per_coordinator[a.coordinator]++;
     const auto& logits = a.prediction;
     int64_t n = logits.dim(0), classes = logits.numel() / std::max<int64_t>(1, n);
     const float* p = logits.data<float>();
@@ -92,7 +95,7 @@ void run_infer(const InferOptions& o) {
     int64_t first = (static_cast<int64_t>(i) * o.batch) % test.size();
     int64_t take = std::min<int64_t>(o.batch, test.size() - first);
     runtime::TensorMap inputs{{input_name, test.images.rows(first, take)}};
-    window.push_back({first, coordinator.submit(std::move(inputs))});
+    window.push_back({first, client->submit(std::move(inputs))});
     if (static_cast<int>(window.size()) >= o.concurrency) {
       collect(window.front());
       window.pop_front();
@@ -104,10 +107,17 @@ void run_infer(const InferOptions& o) {
   }
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   progress.finish();
-  auto events = coordinator.events();
-  auto nodes = coordinator.nodes();
-  int64_t late = coordinator.late_replies();
-  coordinator.stop();
+  auto events = client->events();
+  // Node details are known here when this process coordinated; otherwise the answers tell.
+  std::vector<cluster::NodeStatus> nodes;
+  int64_t late = 0;
+  if (auto* coordinator = dynamic_cast<cluster::Coordinator*>(client.get())) {
+    nodes = coordinator->nodes();
+    late = coordinator->late_replies();
+  } else {
+    for (const auto& n : config.nodes) nodes.push_back({n.name, n.address, n.key, false, 0, 0, 0.0});
+  }
+  client->stop();
 
   int64_t answered = static_cast<int64_t>(latencies.size());
   int64_t duplicated = 0;
@@ -121,7 +131,8 @@ void run_infer(const InferOptions& o) {
     Json node_list = Json::array();
     for (auto& n : nodes)
       node_list.push_back({{"name", n.name}, {"address", n.address}, {"part", n.key}, {"ready", n.ready},
-                           {"answered", per_node[n.name]}, {"service_ms", n.service_ms}});
+                           {"answered", per_node[n.name]}, {"coordinated", per_coordinator[n.name]},
+                           {"service_ms", n.service_ms}});
     Json event_list = Json::array();
     for (auto& e : events)
       event_list.push_back({{"node", e.node}, {"up", e.up},
@@ -130,6 +141,7 @@ void run_infer(const InferOptions& o) {
     Json j{{"cluster", o.cluster},
            {"variant", cluster::variant_name(config.variant)},
            {"mode", cluster::mode_name(config.mode)},
+           {"coordinator", config.coordination == cluster::Coordination::kNodes ? "nodes" : "client"},
            {"requests", o.count},
            {"batch", o.batch},
            {"answered", answered},
@@ -159,6 +171,8 @@ void run_infer(const InferOptions& o) {
     for (auto& [key, cn] : by_subnet)
       std::cout << fmt::format("  answered by {:>5}: {:6} images, accuracy {:.2f} %\n", key, cn.second,
                                cn.second ? 100.0 * cn.first / cn.second : 0.0);
+    for (auto& [node, n] : per_coordinator)
+      std::cout << fmt::format("  coordinated by {}: {} requests\n", node, n);
     for (auto& e : events)
       std::cout << fmt::format("  {:8.1f} ms  node {} {}{}\n",
                                std::chrono::duration<double, std::milli>(e.time - start).count(), e.node,
@@ -175,6 +189,9 @@ void add_infer_command(CLI::App& app) {
   cmd->add_option("--cluster", o->cluster, "cluster.yaml describing the nodes and their parts")->required();
   cmd->add_option("--data", o->data, "mnist, fashion-mnist or a directory of IDX files")->capture_default_str();
   cmd->add_option("--mode", o->mode, "Override the cluster file's mode")->check(CLI::IsMember({"ht", "ha", "auto"}));
+  cmd->add_option("--coordinator", o->coordinator,
+                  "Override the cluster file's coordinator: client (this process) or nodes (any node, with failover)")
+      ->check(CLI::IsMember({"client", "nodes"}));
   cmd->add_option("--count", o->count, "Requests to send")->check(CLI::Range(1, 100000000))->capture_default_str();
   cmd->add_option("--batch", o->batch, "Images per request")->check(CLI::Range(1, 4096))->capture_default_str();
   cmd->add_option("--concurrency", o->concurrency, "Requests kept in flight")

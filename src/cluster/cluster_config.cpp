@@ -75,6 +75,12 @@ Variant parse_variant(const std::string& text) {
   fail("unknown variant '{}' (expected fluid, dynamic or static)", text);
 }
 
+Coordination parse_coordination(const std::string& text) {
+  if (text == "client") return Coordination::kClient;
+  if (text == "nodes") return Coordination::kNodes;
+  fail("unknown coordinator '{}' (expected client or nodes)", text);
+}
+
 ClusterConfig parse_cluster_config(const std::string& text, const std::string& source,
                                    const std::string& base_dir) {
   YAML::Node root;
@@ -87,11 +93,12 @@ ClusterConfig parse_cluster_config(const std::string& text, const std::string& s
   c.source = source;
   check_fields(root, "top level",
                {"variant", "mode", "model", "nodes", "max_batch", "window", "latency_target_ms",
-                "request_timeout_ms", "detector"},
+                "request_timeout_ms", "detector", "coordinator"},
                source);
   try {
     c.variant = parse_variant(get<std::string>(root, "variant", "top level", source, "fluid"));
     c.mode = parse_mode(get<std::string>(root, "mode", "top level", source, "ht"));
+    c.coordination = parse_coordination(get<std::string>(root, "coordinator", "top level", source, "client"));
   } catch (const Error& e) {
     fail("{}: {}", source, e.what());
   }

@@ -13,6 +13,8 @@
 //   latency_target_ms: 30     # auto mode: HA while latency stays under this and no backlog
 //   request_timeout_ms: 10000
 //   detector: {heartbeat_ms: 20, timeout_ms: 60}
+//   coordinator: client       # client: the client coordinates; nodes: any node does, for the
+//                             # client, which fails over between them (see gateway.h)
 #pragma once
 
 #include <map>
@@ -25,11 +27,14 @@ namespace fluidedge::cluster {
 
 enum class Variant { kFluid, kDynamic, kStatic };
 enum class Mode { kHighThroughput, kHighAccuracy, kAuto };
+// Who coordinates: the client process itself, or one of the nodes on its behalf.
+enum class Coordination { kClient, kNodes };
 
 std::string variant_name(Variant variant);
 std::string mode_name(Mode mode);  // "ht", "ha", "auto"
 Mode parse_mode(const std::string& text);
 Variant parse_variant(const std::string& text);
+Coordination parse_coordination(const std::string& text);  // "client" | "nodes"
 
 struct NodeSpec {
   std::string name;
@@ -44,6 +49,7 @@ struct ClusterConfig {
   std::string source = "cluster.yaml";
   Variant variant = Variant::kFluid;
   Mode mode = Mode::kHighThroughput;
+  Coordination coordination = Coordination::kClient;
   std::string model_dir;
   std::vector<NodeSpec> nodes;
   std::map<std::string, std::string> combiners;  // subset key "1+2" -> absolute ONNX path

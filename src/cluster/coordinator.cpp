@@ -57,7 +57,7 @@ struct Member {
 struct Request {
   uint64_t id = 0;
   runtime::TensorMap inputs;
-  std::promise<Answer> promise;
+  std::function<void(Answer)> complete;        // called once, without the lock held
   Clock::time_point submitted;
   int attempts = 0;
   std::string mode;                           // as dispatched: "ht", "ha", "pipeline"
@@ -203,7 +203,7 @@ struct Coordinator::Impl {
 
   // ---------------------------------------------------------------- answers
   // Takes `req` off the books (its in-flight slots freed) and fills what `a` must say about it.
-  // Returns the request, whose promise the caller completes once the lock is released.
+  // Returns the request, which the caller completes once the lock is released.
   std::shared_ptr<Request> detach(Request& req, Answer& a) {
     a.id = req.id;
     a.attempts = req.attempts;
@@ -223,7 +223,7 @@ struct Coordinator::Impl {
     auto holder = detach(req, a);
     a.latency_ms = ms_between(holder->submitted, Clock::now());
     if (a.error.empty()) note_latency(a.latency_ms);
-    done.push_back([holder, a = std::move(a)]() mutable { holder->promise.set_value(std::move(a)); });
+    done.push_back([holder, a = std::move(a)]() mutable { holder->complete(std::move(a)); });
   }
 
   void fail_request(Request& req, const std::string& error, std::vector<std::function<void()>>& done) {
@@ -321,7 +321,7 @@ struct Coordinator::Impl {
         std::lock_guard lock(mutex);
         note_latency(a.latency_ms);
       }
-      holder->promise.set_value(std::move(a));
+      holder->complete(std::move(a));
     });
   }
 
@@ -619,25 +619,34 @@ void Coordinator::stop() {
 }
 
 std::future<Answer> Coordinator::submit(runtime::TensorMap inputs) {
+  auto promise = std::make_shared<std::promise<Answer>>();
+  auto future = promise->get_future();
+  submit(std::move(inputs), [promise](Answer a) { promise->set_value(std::move(a)); });
+  return future;
+}
+
+void Coordinator::submit(runtime::TensorMap inputs, std::function<void(Answer)> on_answer) {
   auto& im = *impl_;
   auto req = std::make_shared<Request>();
   req->inputs = std::move(inputs);
   req->submitted = Clock::now();
-  auto future = req->promise.get_future();
+  req->complete = std::move(on_answer);
   {
     std::lock_guard lock(im.mutex);
-    if (im.stopping) {
-      Answer a;
-      a.error = "the coordinator is stopped";
-      req->promise.set_value(std::move(a));
-      return future;
+    if (!im.stopping) {
+      req->id = im.next_id++;
+      im.requests[req->id] = req;
+      im.pending.push_back(req->id);
+      req.reset();
     }
-    req->id = im.next_id++;
-    im.requests[req->id] = req;
-    im.pending.push_back(req->id);
+  }
+  if (req) {
+    Answer a;
+    a.error = "the coordinator is stopped";
+    req->complete(std::move(a));
+    return;
   }
   im.wake.notify_all();
-  return future;
 }
 
 std::vector<NodeStatus> Coordinator::nodes() const {

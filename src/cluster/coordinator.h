@@ -8,33 +8,17 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "cluster/cluster_config.h"
+#include "cluster/inference_client.h"
 #include "runtime/session.h"
 
 namespace fluidedge::cluster {
-
-struct Answer {
-  uint64_t id = 0;
-  graph::Tensor prediction;        // the logits, [batch, classes]
-  std::string produced_by;         // "1", "2", "1+2" (Static: "full")
-  std::vector<std::string> nodes;  // the nodes that computed it
-  std::string mode;                // "ht", "ha" or "pipeline"
-  double latency_ms = 0;
-  int attempts = 1;                // > 1: re-issued after a node failed
-  std::string error;               // non-empty: the request could not be answered
-};
-
-struct MembershipEvent {
-  std::string node;
-  bool up = false;                 // false: went down
-  std::chrono::steady_clock::time_point time;
-  std::string reason;
-};
 
 struct NodeStatus {
   std::string name, address, key;
@@ -44,7 +28,7 @@ struct NodeStatus {
   double service_ms = 0;    // measured time per request
 };
 
-class Coordinator {
+class Coordinator final : public InferenceClient {
  public:
   explicit Coordinator(ClusterConfig config);
   ~Coordinator();
@@ -53,15 +37,17 @@ class Coordinator {
 
   // Connects to every node and deploys its part; returns once every node is ready or `wait_ms`
   // has passed. Throws Error if no node (Static: not every node) is ready by then.
-  void start(int wait_ms = 5000);
-  void stop();
+  void start(int wait_ms = 5000) override;
+  void stop() override;
 
   // Queues one request (inputs named as the model's input, dim 0 the batch). The future always
   // completes: with a prediction, or with Answer::error set.
-  std::future<Answer> submit(runtime::TensorMap inputs);
+  std::future<Answer> submit(runtime::TensorMap inputs) override;
+  // The same, calling `on_answer` exactly once (from a coordinator thread, no lock held).
+  void submit(runtime::TensorMap inputs, std::function<void(Answer)> on_answer);
 
   std::vector<NodeStatus> nodes() const;
-  std::vector<MembershipEvent> events() const;
+  std::vector<MembershipEvent> events() const override;
   const ClusterConfig& config() const;
   // Replies that arrived for requests already answered or re-issued elsewhere (ignored).
   int64_t late_replies() const;

@@ -22,6 +22,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cluster/channel_settings.h"
+#include "cluster/gateway.h"
 #include "cluster/protocol/device_node.grpc.pb.h"
 #include "cluster/wire.h"
 #include "common/error.h"
@@ -157,7 +158,11 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
   std::condition_variable shutdown_done;
   bool is_shut_down = false;
 
-  explicit Impl(NodeOptions o) : options(std::move(o)), rx(options.link), tx(options.link) {}
+  // Coordination for clients (gateway.h), on the same server.
+  std::unique_ptr<Gateway> gateway;
+
+  explicit Impl(NodeOptions o)
+      : options(std::move(o)), rx(options.link), tx(options.link), gateway(std::make_unique<Gateway>(options.name)) {}
 
   // --- Deploy ---------------------------------------------------------------------------------
   grpc::Status Deploy(grpc::ServerContext*, const wire::DeployRequest* request,
@@ -441,6 +446,7 @@ DeviceNode::DeviceNode(NodeOptions options) : impl_(std::make_unique<Impl>(std::
   int port = 0;
   builder.AddListeningPort(o.listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(impl_.get());
+  builder.RegisterService(impl_->gateway.get());
   apply_server_settings(builder);
   impl_->server = builder.BuildAndStart();
   if (!impl_->server || port == 0)
@@ -466,6 +472,7 @@ void DeviceNode::shutdown(int grace_ms) {
     impl_->is_shut_down = true;
   }
   impl_->server->GetHealthCheckService()->SetServingStatus(false);
+  impl_->gateway->stop();  // its clients move to another node
   {
     std::lock_guard lock(impl_->queue_mutex);
     impl_->stopping = true;
