@@ -151,7 +151,29 @@ void Gateway::stop() {
 std::shared_ptr<Coordinator> Gateway::find(const std::string& cluster) {
   std::lock_guard lock(mutex_);
   auto it = clusters_.find(cluster);
-  return it == clusters_.end() ? nullptr : it->second;
+  if (it == clusters_.end()) return nullptr;
+  last_used_[cluster] = std::chrono::steady_clock::now();
+  return it->second;
+}
+
+void Gateway::drop_idle() {
+  constexpr auto kIdle = std::chrono::minutes(10);
+  std::vector<std::shared_ptr<Coordinator>> idle;
+  {
+    std::lock_guard lock(mutex_);
+    auto now = std::chrono::steady_clock::now();
+    for (auto it = clusters_.begin(); it != clusters_.end();) {
+      if (now - last_used_[it->first] > kIdle) {
+        spdlog::info("{}: no client used cluster {} for 10 minutes: stopping its coordinator", node_name_, it->first);
+        idle.push_back(it->second);
+        last_used_.erase(it->first);
+        it = clusters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& c : idle) c->stop();
 }
 
 grpc::Status Gateway::Setup(grpc::ServerContext*, const wire::SetupRequest* request, wire::SetupReply* reply) {
@@ -161,6 +183,7 @@ grpc::Status Gateway::Setup(grpc::ServerContext*, const wire::SetupRequest* requ
     return {grpc::StatusCode::INVALID_ARGUMENT,
             fmt::format("node '{}': cluster id '{}' does not match its spec ({})", node_name_, request->cluster(), id)};
   reply->set_cluster(id);
+  drop_idle();
   if (find(id)) return grpc::Status::OK;  // a standby already: nothing to do
   try {
     auto config = from_spec(request->spec(), work_dir_ / id,
@@ -172,6 +195,7 @@ grpc::Status Gateway::Setup(grpc::ServerContext*, const wire::SetupRequest* requ
     std::lock_guard lock(mutex_);
     if (stopping_) return {grpc::StatusCode::UNAVAILABLE, fmt::format("node '{}' is shutting down", node_name_)};
     clusters_[id] = std::move(coordinator);
+    last_used_[id] = std::chrono::steady_clock::now();
   } catch (const Error& e) {
     return {grpc::StatusCode::FAILED_PRECONDITION, e.what()};
   }

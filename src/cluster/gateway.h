@@ -5,6 +5,7 @@
 // every node it knows, so each is a hot standby; no node is a single point of failure.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -42,12 +43,15 @@ class Gateway final : public wire::Gateway::Service {
 
  private:
   std::shared_ptr<Coordinator> find(const std::string& cluster);
+  // Stops the coordinators no client has used for 10 minutes (their clients are gone).
+  void drop_idle();
 
   std::string node_name_;
   std::filesystem::path work_dir_;  // model files of the clusters set up here
   std::mutex setup_mutex_;          // one setup at a time
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Coordinator>> clusters_;
+  std::map<std::string, std::chrono::steady_clock::time_point> last_used_;
   bool stopping_ = false;
 };
 
