@@ -1,16 +1,19 @@
 // Real device-node processes on loopback, served by the coordinator: answers equal the whole
 // model's; kill -9 of either node in HT, HA and auto mode loses no request and answers none
-// twice; the node rejoins when it comes back; a silent (stopped) node is detected; Static and
+// twice; the node rejoins when it comes back; a silent (stopped) node and a cut veth link are
+// detected; coordination on the nodes survives the coordinating node's death; Static and
 // Dynamic fail as the paper says, fast and with a clear error.
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iostream>
 #include <random>
 #include <set>
 #include <thread>
@@ -249,6 +252,69 @@ TEST(Cluster, SilentNodeIsDetectedAndRejoinsWhenItWakes) {
     if (e.node == "dev2" && !e.up) {
       detected = true;
       EXPECT_NE(e.reason.find("health check"), std::string::npos) << e.reason;
+    }
+  EXPECT_TRUE(detected);
+}
+
+// A network namespace joined to this one by a veth pair, for a node whose link can be cut.
+class VethLink {
+ public:
+  VethLink() {
+    std::string id = std::to_string(::getpid() % 100000);
+    ns_ = "fe" + id;
+    host_ = "feh" + id;
+    int subnet = 1 + ::getpid() % 250;
+    host_ip_ = "10.213." + std::to_string(subnet) + ".1";
+    node_ip_ = "10.213." + std::to_string(subnet) + ".2";
+    ok_ = run("ip netns add " + ns_) && run("ip link add " + host_ + " type veth peer name fen" + id) &&
+          run("ip link set fen" + id + " netns " + ns_) && run("ip addr add " + host_ip_ + "/24 dev " + host_) &&
+          run("ip link set " + host_ + " up") &&
+          run("ip netns exec " + ns_ + " ip addr add " + node_ip_ + "/24 dev fen" + id) &&
+          run("ip netns exec " + ns_ + " ip link set fen" + id + " up") &&
+          run("ip netns exec " + ns_ + " ip link set lo up");
+  }
+  ~VethLink() {
+    run("ip link del " + host_);
+    run("ip netns del " + ns_);
+  }
+  bool ok() const { return ok_; }
+  const std::string& node_ip() const { return node_ip_; }
+  std::vector<std::string> launcher() const { return {"ip", "netns", "exec", ns_}; }
+  bool set_up(bool up) { return run("ip link set " + host_ + (up ? " up" : " down")); }
+
+ private:
+  static bool run(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()) == 0; }
+  std::string ns_, host_, host_ip_, node_ip_;
+  bool ok_ = false;
+};
+
+TEST(Cluster, CutLinkIsDetectedAndTheNodeRejoinsWhenItIsBack) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root for a network namespace";
+  VethLink link;
+  if (!link.ok()) GTEST_SKIP() << "cannot create a network namespace and veth pair here";
+  NodeProcess a("dev1"), b("dev2", link.node_ip() + ":0", {}, link.launcher());
+  Coordinator c(make_config("fluid", "ht", model_dir("fluid"), {{&a, "part1.onnx"}, {&b, "part2.onnx"}}));
+  c.start();
+  Clock::time_point cut_at;
+  auto answers = stream(c, 800, [&](int answered) {
+    if (answered == 200) {
+      cut_at = Clock::now();
+      ASSERT_TRUE(link.set_up(false));  // the cable is pulled: no FIN, no RST, just silence
+    }
+    if (answered == 500) {
+      ASSERT_TRUE(link.set_up(true));
+      EXPECT_TRUE(wait_ready(c, "dev2", 10000)) << "dev2 did not rejoin after its link came back";
+    }
+  });
+  expect_each_answered_once(answers, 800);
+  bool detected = false;
+  for (const auto& e : c.events())
+    if (e.node == "dev2" && !e.up && !detected) {
+      detected = true;
+      double ms = std::chrono::duration<double, std::milli>(e.time - cut_at).count();
+      // The health probe (every 20 ms, 60 ms deadline) catches it; keepalive would take 1.5 s.
+      EXPECT_LT(ms, 1000) << "detected " << ms << " ms after the cut (" << e.reason << ")";
+      std::cerr << "cut link detected after " << ms << " ms: " << e.reason << "\n";
     }
   EXPECT_TRUE(detected);
 }

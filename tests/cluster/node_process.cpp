@@ -6,13 +6,15 @@
 
 namespace fluidedge::testing {
 
-NodeProcess::NodeProcess(std::string name, std::string listen, std::vector<std::string> extra)
-    : name_(std::move(name)), extra_(std::move(extra)) {
+NodeProcess::NodeProcess(std::string name, std::string listen, std::vector<std::string> extra,
+                         std::vector<std::string> launcher)
+    : name_(std::move(name)), extra_(std::move(extra)), launcher_(std::move(launcher)) {
   launch(listen);
 }
 
 void NodeProcess::launch(const std::string& listen) {
-  std::vector<std::string> argv = {FLUIDEDGE_NODE_CLI, "node", "--name", name_, "--listen", listen};
+  std::vector<std::string> argv = launcher_;
+  argv.insert(argv.end(), {FLUIDEDGE_NODE_CLI, "node", "--name", name_, "--listen", listen});
   argv.insert(argv.end(), extra_.begin(), extra_.end());
   process_ = std::make_unique<Subprocess>(argv, /*quiet_stderr=*/true);
   std::string line = process_->read_line(20000);

@@ -12,8 +12,10 @@ namespace fluidedge::testing {
 
 class NodeProcess {
  public:
-  // Starts the node and waits for its "listening on" line.
-  NodeProcess(std::string name, std::string listen = "127.0.0.1:0", std::vector<std::string> extra = {});
+  // Starts the node and waits for its "listening on" line. `launcher` runs it (e.g. "ip netns
+  // exec NS", which execs the node in place).
+  NodeProcess(std::string name, std::string listen = "127.0.0.1:0", std::vector<std::string> extra = {},
+              std::vector<std::string> launcher = {});
   const std::string& address() const { return address_; }
   const std::string& name() const { return name_; }
   void kill(int signal);
@@ -25,7 +27,7 @@ class NodeProcess {
  private:
   void launch(const std::string& listen);
   std::string name_, address_;
-  std::vector<std::string> extra_;
+  std::vector<std::string> extra_, launcher_;
   std::unique_ptr<Subprocess> process_;
 };
 
