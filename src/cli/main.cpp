@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
   [[maybe_unused]] auto* bench = fluidedge::cli::add_bench_command(app);
   fluidedge::cli::add_node_command(app);
   fluidedge::cli::add_infer_command(app);
+  fluidedge::cli::add_profile_command(app);
+  fluidedge::cli::add_partition_command(app);
 #ifdef FLUIDEDGE_WITH_TORCH
   fluidedge::cli::add_train_command(app);
   fluidedge::cli::add_bench_fluid_command(*bench);
