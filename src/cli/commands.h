@@ -24,7 +24,7 @@ void add_train_command(CLI::App& app);
 void add_bench_runtime_command(CLI::App& bench);
 // Workstation only (trains the models it serves).
 void add_bench_fluid_command(CLI::App& bench);
-// Workstation only (the partitioner's experiment with real node processes).
+// Workstation only (the partitioner's experiment with real node processes; no libtorch needed).
 void add_bench_partition_command(CLI::App& bench);
 
 }  // namespace fluidedge::cli

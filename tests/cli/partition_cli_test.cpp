@@ -196,5 +196,33 @@ links:
   EXPECT_TRUE(alone) << "the faster device alone has the lowest latency; it must be on the front";
 }
 
+// `bench partition`'s contract (keys, consistency, files), not its timings: one small model, two
+// real node processes, half a second per deployment.
+TEST_F(PartitionCli, BenchPartitionJson) {
+  json j = parse(run_cli("bench partition --models squeezenet1_1 --seconds 0.5 --repeats 3 --out " + path("bench") +
+                         " --plot " + path("bench.svg") + " --json"));
+  EXPECT_EQ(j["settings"]["slowdowns"], json({1.0, 1.6}));
+  ASSERT_EQ(j["models"].size(), 1u);
+  const json& m = j["models"][0];
+  EXPECT_EQ(m["model"], "squeezenet1_1");
+  EXPECT_GE(m["explore_ms"].get<double>(), 0);
+  EXPECT_GT(m["single_ips"].get<double>(), 0);
+  EXPECT_GT(m["single_predicted_ips"].get<double>(), 0);
+  // The slower device alone is predicted slower, by its slowdown.
+  EXPECT_NEAR(m["dev2_alone"]["predicted_ms"].get<double>() / m["dev1_alone"]["predicted_ms"].get<double>(), 1.6, 1e-6);
+  ASSERT_TRUE(m["split"].is_object()) << m.dump();
+  EXPECT_GT(m["split_predicted_ips"].get<double>(), 0);
+  EXPECT_GT(m["split_measured_ips"].get<double>(), 0);
+  EXPECT_NEAR(m["gain_measured"].get<double>(), m["split_measured_ips"].get<double>() / m["single_ips"].get<double>() - 1,
+              1e-9);
+  EXPECT_EQ(m["split"]["stages"].size(), 2u);
+  EXPECT_EQ(m["split"]["failed"], 0);
+  EXPECT_FALSE(m["gap"].get<std::string>().empty());
+  EXPECT_TRUE(fs::exists(path("bench.svg")));
+  // What was deployed is on disk: the profiles, the system and the stage files.
+  for (const char* f : {"dev1.json", "dev2.json", "system.yaml", "split/stage_1.onnx", "split/stage_2.onnx"})
+    EXPECT_TRUE(fs::exists(dir_ / "bench" / "squeezenet1_1" / f)) << f;
+}
+
 }  // namespace
 }  // namespace fluidedge

@@ -212,5 +212,11 @@ TEST_F(PartitionCliErrors, EmptyFrontNamesTheConstraint) {
                      {"strict.yaml", "min_accuracy"});
 }
 
+TEST_F(PartitionCliErrors, BenchPartitionOptions) {
+  expect_clear_error("bench partition --models resnet9000 --out " + path("b"), {"--models", "resnet9000"});
+  expect_clear_error("bench partition --slowdowns 0.5,1 --out " + path("b"), {"--slowdowns", "0.5"});
+  expect_clear_error("bench partition --slowdowns 1,2,3 --out " + path("b"), {"--slowdowns", "two values"});
+}
+
 }  // namespace
 }  // namespace fluidedge
