@@ -14,11 +14,17 @@ void add_zoo_command(CLI::App& app);
 CLI::App* add_bench_command(CLI::App& app);
 void add_node_command(CLI::App& app);
 void add_infer_command(CLI::App& app);
+// Device profile for the partitioner (graph + fast runtime only: in both binaries).
+void add_profile_command(CLI::App& app);
+// Workstation only (the partitioner's reports).
+void add_partition_command(CLI::App& app);
 // Workstation only (links the trainer).
 void add_train_command(CLI::App& app);
 // Subcommands of `bench`.
 void add_bench_runtime_command(CLI::App& bench);
 // Workstation only (trains the models it serves).
 void add_bench_fluid_command(CLI::App& bench);
+// Workstation only (the partitioner's experiment with real node processes; no libtorch needed).
+void add_bench_partition_command(CLI::App& bench);
 
 }  // namespace fluidedge::cli

@@ -28,9 +28,12 @@ int main(int argc, char** argv) {
   fluidedge::cli::add_info_command(app);
   fluidedge::cli::add_run_command(app);
   fluidedge::cli::add_zoo_command(app);
-  [[maybe_unused]] auto* bench = fluidedge::cli::add_bench_command(app);
+  auto* bench = fluidedge::cli::add_bench_command(app);
   fluidedge::cli::add_node_command(app);
   fluidedge::cli::add_infer_command(app);
+  fluidedge::cli::add_profile_command(app);
+  fluidedge::cli::add_partition_command(app);
+  fluidedge::cli::add_bench_partition_command(*bench);
 #ifdef FLUIDEDGE_WITH_TORCH
   fluidedge::cli::add_train_command(app);
   fluidedge::cli::add_bench_fluid_command(*bench);

@@ -15,5 +15,6 @@ int main(int argc, char** argv) {
   fluidedge::cli::add_info_command(app);
   fluidedge::cli::add_run_command(app);
   fluidedge::cli::add_node_command(app);
+  fluidedge::cli::add_profile_command(app);
   return fluidedge::cli::run_app(app, argc, argv, "fluidedge-node");
 }

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "graph/shape_inference.h"
+#include "graph/transforms.h"
 
 namespace fluidedge::partition {
 
@@ -48,6 +49,16 @@ std::vector<std::string> crossing(const Lifetimes& l, int p) {
 }
 
 }  // namespace
+
+graph::Graph partitionable_graph(const graph::Graph& model) {
+  graph::Graph g = model;
+  graph::remove_identities(g);
+  graph::fold_batch_norms(g);
+  graph::remove_dead_nodes(g);
+  g.prune_unused();
+  graph::infer_shapes(g);
+  return g;
+}
 
 std::vector<Cut> enumerate_cuts(const graph::Graph& g) {
   Lifetimes l = lifetimes(g);

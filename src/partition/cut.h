@@ -19,6 +19,12 @@ struct Cut {
   bool single_tensor() const { return tensors.size() == 1; }
 };
 
+// The graph the partitioner cuts: the model after the rewrites every backend applies anyway
+// (identities removed, batch norms folded into their convolutions, dead nodes removed). No cut
+// then separates a convolution from its batch norm, stage files carry no dead weight, and node
+// names stay those of the model, so device profiles (keyed by node name) still apply.
+graph::Graph partitionable_graph(const graph::Graph& model);
+
 // Every cut position 1 .. nodes-1 of the graph's (topologically sorted) node order, with the
 // tensors crossing it. Graph inputs read after the cut cross it too (they must be forwarded).
 std::vector<Cut> enumerate_cuts(const graph::Graph& graph);

@@ -188,5 +188,89 @@ TEST_F(CliErrors, NoSubcommand) {
   EXPECT_EQ(r.err_lines().size(), 1u) << r.err;
 }
 
+// The partitioner's command line: each mistake names the file, flag or constraint at fault.
+class PartitionCliErrors : public CliErrors {
+ protected:
+  static std::string example(const std::string& name) {
+    return std::string(FLUIDEDGE_SOURCE_DIR) + "/examples/" + name;
+  }
+  static std::string write(const std::string& name, const std::string& text) {
+    std::ofstream(path(name)) << text;
+    return path(name);
+  }
+};
+
+TEST_F(PartitionCliErrors, MissingModel) {
+  expect_clear_error("partition " + path("no-model.onnx") + " --system " + example("two_boards_1gbe.yaml") +
+                         " --out " + path("p1"),
+                     {"no-model.onnx"});
+  expect_clear_error("partition zoo:resnet9000 --system " + example("two_boards_1gbe.yaml") + " --out " + path("p1"),
+                     {"resnet9000"});
+}
+
+TEST_F(PartitionCliErrors, BadSystemYaml) {
+  std::string yaml = write("typo.yaml",
+                           "devices:\n  - {name: a, peak_gflops: 10, memory_bandwidth_gbps: 4, memroy_mb: 512}\n");
+  expect_clear_error("partition " + path("good.onnx") + " --system " + yaml + " --out " + path("p2"),
+                     {"typo.yaml", "memroy_mb", "unknown field"});
+  std::string negative = write("negative.yaml",
+                               "devices:\n  - {name: a, peak_gflops: 10, memory_bandwidth_gbps: 4}\n"
+                               "  - {name: b, peak_gflops: 10, memory_bandwidth_gbps: 4}\n"
+                               "links:\n  - {rate_mbps: -100}\n");
+  expect_clear_error("partition " + path("good.onnx") + " --system " + negative + " --out " + path("p2"),
+                     {"negative.yaml", "rate_mbps"});
+  expect_clear_error("partition " + path("good.onnx") + " --system " + path("absent.yaml") + " --out " + path("p2"),
+                     {"absent.yaml"});
+  std::string profiled = write("profiled.yaml", "devices:\n  - {name: a, profile: nowhere.json}\n");
+  expect_clear_error("partition " + path("good.onnx") + " --system " + profiled + " --out " + path("p2"),
+                     {"profiled.yaml", "nowhere.json"});
+}
+
+TEST_F(PartitionCliErrors, UnwritableOut) {
+  write("a-file", "not a directory\n");
+  expect_clear_error("partition " + path("good.onnx") + " --system " + example("two_boards_1gbe.yaml") + " --out " +
+                         path("a-file/plans"),
+                     {"--out", "a-file/plans"});
+  expect_clear_error("profile " + path("good.onnx") + " --out " + path("no-such-dir/profile.json"),
+                     {"--out", "no-such-dir"});
+}
+
+TEST_F(PartitionCliErrors, UnknownObjectiveAndOptionValues) {
+  std::string base = "partition " + path("good.onnx") + " --system " + example("two_boards_1gbe.yaml") + " --out " +
+                     path("p3");
+  expect_clear_error(base + " --objectives throughput,speed", {"--objectives", "'speed'", "throughput"});
+  expect_clear_error(base + " --choose cheapness", {"--choose", "'cheapness'"});
+  expect_clear_error(base + " --transfer fp8", {"--transfer", "'fp8'"});
+  expect_clear_error(base + " --algorithm genetic", {"--algorithm", "'genetic'"});
+  expect_clear_error(base + " --accuracy-data " + path("no-dataset"), {"no-dataset"});
+}
+
+TEST_F(PartitionCliErrors, EmptyFrontNamesTheConstraint) {
+  std::string tiny = write("tiny.yaml",
+                           "devices:\n  - {name: a, peak_gflops: 10, memory_bandwidth_gbps: 4}\n"
+                           "  - {name: b, peak_gflops: 10, memory_bandwidth_gbps: 4}\n"
+                           "links:\n  - {rate_mbps: 100}\nconstraints:\n  max_memory_mb: 0.01\n");
+  expect_clear_error("partition " + path("good.onnx") + " --system " + tiny + " --out " + path("p4"),
+                     {"tiny.yaml", "no plan", "max_memory_mb"});
+  std::string slow = write("slow_link.yaml",
+                           "devices:\n  - {name: a, peak_gflops: 10, memory_bandwidth_gbps: 4}\n"
+                           "  - {name: b, peak_gflops: 10, memory_bandwidth_gbps: 4}\n"
+                           "links:\n  - {rate_mbps: 100}\nconstraints:\n  max_latency_ms: 0.0001\n");
+  expect_clear_error("partition " + path("good.onnx") + " --system " + slow + " --out " + path("p5"),
+                     {"slow_link.yaml", "max_latency_ms"});
+  // A min_accuracy no plan could reach is a mistake in the file itself.
+  std::string strict = write("strict.yaml",
+                             "devices:\n  - {name: a, peak_gflops: 10, memory_bandwidth_gbps: 4}\n"
+                             "constraints:\n  min_accuracy: 1.5\n");
+  expect_clear_error("partition " + path("good.onnx") + " --system " + strict + " --out " + path("p6"),
+                     {"strict.yaml", "min_accuracy"});
+}
+
+TEST_F(PartitionCliErrors, BenchPartitionOptions) {
+  expect_clear_error("bench partition --models resnet9000 --out " + path("b"), {"--models", "resnet9000"});
+  expect_clear_error("bench partition --slowdowns 0.5,1 --out " + path("b"), {"--slowdowns", "0.5"});
+  expect_clear_error("bench partition --slowdowns 1,2,3 --out " + path("b"), {"--slowdowns", "two values"});
+}
+
 }  // namespace
 }  // namespace fluidedge

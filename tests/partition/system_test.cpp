@@ -197,7 +197,7 @@ TEST(SystemYaml, ProfiledDeviceLoadsItsProfile) {
 }
 
 TEST(SystemYaml, ShippedExamplesLoad) {
-  for (const char* name : {"two_boards_100mbit.yaml", "two_boards_1gbe.yaml", "four_boards.yaml"}) {
+  for (const char* name : {"two_boards_100mbit.yaml", "two_boards_1gbe.yaml", "three_boards.yaml", "four_boards.yaml"}) {
     SCOPED_TRACE(name);
     SystemDescription s = load_system(std::filesystem::path(FLUIDEDGE_SOURCE_DIR) / "examples" / name);
     EXPECT_GE(s.devices.size(), 2u);
@@ -207,6 +207,7 @@ TEST(SystemYaml, ShippedExamplesLoad) {
     for (const auto& d : s.devices) differ |= d.peak_gflops != s.devices[0].peak_gflops;
     EXPECT_TRUE(differ);
   }
+  EXPECT_EQ(load_system(std::filesystem::path(FLUIDEDGE_SOURCE_DIR) / "examples/three_boards.yaml").devices.size(), 3u);
   EXPECT_EQ(load_system(std::filesystem::path(FLUIDEDGE_SOURCE_DIR) / "examples/four_boards.yaml").devices.size(), 4u);
 }
 

@@ -1,0 +1,429 @@
+// `fluidedge bench partition`: the partitioner's experiment, end to end, with real device-node
+// processes. Two emulated heterogeneous devices (two `fluidedge-node` processes on their own
+// cores, different --slowdown; the second behind an emulated link) are profiled with the fast
+// backend (one measurement on this machine, scaled by each device's slowdown); the partitioner
+// finds the best single device and the best two-stage split; both are deployed for real through
+// the coordinator's Static pipeline, and predicted throughput is set against measured, per model,
+// with the stage or link that explains any gap.
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/json_output.h"
+#include "cli/svg_chart.h"
+#include "cli/tool_paths.h"
+#include "cluster/coordinator.h"
+#include "cluster/node_link.h"
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/subprocess.h"
+#include "graph/onnx_io.h"
+#include "partition/cut.h"
+#include "partition/device_profiler.h"
+#include "partition/search.h"
+#include "partition/transfer_accuracy.h"
+#include "zoo/zoo.h"
+
+namespace fluidedge::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using namespace fluidedge::partition;
+
+// The paper's CNNs (CNNParted's seven), and its EfficientNet-B0 gain of the best two-device split.
+const char* const kPaperModels = "alexnet,efficientnet_b0,googlenet,regnet_x_400mf,resnet50,squeezenet1_1,vgg16";
+constexpr double kPaperEfficientNetGain = 0.475;
+
+struct PartitionBenchOptions {
+  std::vector<std::string> models;
+  std::vector<double> slowdowns{1.0, 1.6};
+  double link_rate = 200;
+  double link_latency = 0.2;
+  double seconds = 4;
+  int concurrency = 4;
+  int repeats = 20;
+  std::string out = "runs/bench-partition";
+  std::string plot = "bench-partition.svg";
+  bool json = false;
+};
+
+// One device: a fluidedge-node process on its own core.
+class NodeProcess {
+ public:
+  NodeProcess(const std::string& name, int cpu, double slowdown, double link_rate, double link_latency) : name_(name) {
+    std::vector<std::string> argv = {node_binary(), "node", "--name", name, "--max-batch", "1", "--listen", "127.0.0.1:0",
+                                     "--slowdown", fmt::format("{}", slowdown)};
+    if (link_rate > 0) argv.insert(argv.end(), {"--link-rate", fmt::format("{}", link_rate)});
+    if (link_latency > 0) argv.insert(argv.end(), {"--link-latency", fmt::format("{}", link_latency)});
+    if (cpu >= 0) argv.insert(argv.end(), {"--cpu", std::to_string(cpu)});
+    process_ = std::make_unique<Subprocess>(argv, true);
+    std::string line = process_->read_line(20000);
+    if (line.rfind("listening on ", 0) != 0) fail("bench partition: node {} did not start: '{}'", name, line);
+    address_ = line.substr(13);
+  }
+  const std::string& name() const { return name_; }
+  const std::string& address() const { return address_; }
+
+ private:
+  std::string name_, address_;
+  std::unique_ptr<Subprocess> process_;
+};
+
+// /proc/loadavg's 1, 5 and 15 minute averages: the machine is shared, and other work on its cores
+// moves every measurement here.
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  double a = 0, b = 0, c = 0;
+  if (!(in >> a >> b >> c)) return "unknown";
+  return fmt::format("{:.2f} {:.2f} {:.2f} on {} cores", a, b, c, std::thread::hardware_concurrency());
+}
+
+// A Static model directory: the stage files and the manifest the cluster config reads.
+void write_static_dir(const fs::path& dir, const std::vector<graph::Graph>& stages, const std::string& output) {
+  fs::create_directories(dir);
+  Json parts = Json::array();
+  for (size_t s = 0; s < stages.size(); ++s) {
+    std::string file = fmt::format("stage_{}.onnx", s + 1);
+    write_file_atomically((dir / file).string(), "", graph::serialize_onnx(stages[s]));
+    parts.push_back(Json{{"file", file}, {"prediction", "full"}});
+  }
+  Json manifest{{"variant", "static"}, {"made_by", "fluidedge bench partition"}, {"outputs", {{"full", output}}},
+                {"parts", parts}};
+  write_file_atomically((dir / "metrics.json").string(), "", manifest.dump(2) + "\n");
+}
+
+// What a node has computed so far: requests served and their total compute time (slowdown
+// included), from its Stats call. With max_batch 1 every batch is one request.
+struct NodeWork {
+  int64_t served = 0;
+  double compute_ms = 0;
+};
+NodeWork node_work(const NodeProcess& node) {
+  cluster::NodeLink link(node.name(), node.address(), {}, {});
+  wire::NodeStats s = link.stats(10000);
+  return {s.served() + s.rejected(), s.mean_compute_ms() * static_cast<double>(s.served() + s.rejected())};
+}
+
+struct Measured {
+  double ips = 0;
+  int64_t answered = 0, failed = 0;
+  std::vector<double> node_ms;  // per stage: the node's mean compute per request while measured (slowdown included)
+  std::string error;
+};
+
+// Deploys `stages` (stage i on nodes[i]) and streams requests for `seconds` with `concurrency`
+// in flight, after a warm-up.
+Measured measure_pipeline(const fs::path& dir, const std::vector<NodeProcess*>& nodes, const runtime::TensorMap& input,
+                          const PartitionBenchOptions& o) {
+  std::string yaml = fmt::format("variant: static\nmode: ht\nmodel: {}\nmax_batch: 1\nwindow: {}\n"
+                                 "request_timeout_ms: 60000\n"
+                                 // Failure detection is not measured here: a busy shared core must not make
+                                 // a slow probe look like a dead node.
+                                 "detector: {{heartbeat_ms: 200, timeout_ms: 5000}}\nnodes:\n",
+                                 fs::absolute(dir).string(), std::max(2, o.concurrency));
+  for (size_t i = 0; i < nodes.size(); ++i)
+    yaml += fmt::format("  - {{name: {}, address: {}, part: stage_{}.onnx}}\n", nodes[i]->name(), nodes[i]->address(), i + 1);
+  cluster::Coordinator c(cluster::parse_cluster_config(yaml, "bench-partition cluster", "."));
+  c.start(60000);
+  Measured m;
+  auto stream = [&](Clock::time_point stop, int64_t at_least) {
+    std::deque<std::future<cluster::Answer>> window;
+    int64_t sent = 0;
+    auto collect = [&] {
+      cluster::Answer a = window.front().get();
+      window.pop_front();
+      if (!a.error.empty()) {
+        ++m.failed;
+        if (m.error.empty()) m.error = a.error;
+      } else {
+        ++m.answered;
+      }
+    };
+    while (Clock::now() < stop || sent < at_least) {
+      window.push_back(c.submit(input));
+      ++sent;
+      if (static_cast<int>(window.size()) >= o.concurrency) collect();
+    }
+    while (!window.empty()) collect();
+  };
+  stream(Clock::now(), 2 * o.concurrency);  // warm-up: first runs plan the kernels
+  m.answered = m.failed = 0;
+  std::vector<NodeWork> before;
+  for (const auto* n : nodes) before.push_back(node_work(*n));
+  auto start = Clock::now();
+  stream(start + std::chrono::milliseconds(static_cast<int64_t>(o.seconds * 1000)), o.concurrency);
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  m.ips = m.answered / seconds;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    NodeWork after = node_work(*nodes[i]);
+    int64_t served = after.served - before[i].served;
+    m.node_ms.push_back(served > 0 ? (after.compute_ms - before[i].compute_ms) / static_cast<double>(served) : 0.0);
+  }
+  c.stop();
+  if (m.answered == 0) fail("bench partition: no request answered: {}", m.error);
+  return m;
+}
+
+// The profile measured here, as a device `slowdown` times slower would show it.
+MeasuredProfile scaled(const MeasuredProfile& base, const std::string& device, double slowdown) {
+  MeasuredProfile p = base;
+  p.options.device = device;
+  p.options.scale = slowdown;
+  p.total_ms = 0;
+  for (auto& n : p.nodes) {
+    n.ms *= slowdown;
+    p.total_ms += n.ms;
+  }
+  p.run_ms *= slowdown;
+  return p;
+}
+
+std::string system_yaml(const PartitionBenchOptions& o) {
+  std::string yaml = "# written by fluidedge bench partition: two emulated devices on this machine\ndevices:\n";
+  for (int d = 0; d < 2; ++d)
+    yaml += fmt::format("  - {{name: dev{0}, profile: dev{0}.json, active_power_w: 6.4, idle_power_w: 2.7}}\n", d + 1);
+  yaml += fmt::format("links:\n  - {{rate_mbps: {}, latency_ms: {}, overhead: 0, energy_nj_per_bit: 0.6, "
+                      "bidirectional: false}}\nobjectives: [throughput, latency]\n",
+                      o.link_rate > 0 ? o.link_rate : 1e6, o.link_latency);
+  return yaml;
+}
+
+void run_bench_partition(const PartitionBenchOptions& o) {
+  if (o.slowdowns.size() != 2) fail("--slowdowns: give two values, one per device (got {})", o.slowdowns.size());
+  for (double s : o.slowdowns)
+    if (s < 1) fail("--slowdowns: {} is below 1 (a node can only be emulated slower)", s);
+  std::vector<std::string> models = o.models;
+  if (models.empty()) {
+    std::string all = kPaperModels;
+    for (size_t p = 0; p != std::string::npos;) {
+      size_t q = all.find(',', p);
+      models.push_back(all.substr(p, q == std::string::npos ? q : q - p));
+      p = q == std::string::npos ? q : q + 1;
+    }
+  }
+  for (const auto& m : models)
+    if (!zoo::zoo_has(m)) fail("--models: unknown model '{}'; see `fluidedge zoo list`", m);
+  fs::create_directories(o.out);
+  const std::string load_before = load_average();
+  const bool pin = std::thread::hardware_concurrency() >= 2;
+
+  Json settings{{"devices", 2},
+                {"slowdowns", o.slowdowns},
+                {"cores_per_device", 1},
+                {"pinned", pin},
+                {"link", fmt::format("dev1 -> dev2 only, emulated on dev2's side: {} Mbit/s + {} ms each way; dev1 "
+                                     "holds the input (no link emulation)",
+                                     o.link_rate, o.link_latency)},
+                {"max_batch", 1},
+                {"concurrency", o.concurrency},
+                {"seconds_per_run", o.seconds},
+                {"profile", fmt::format("fast backend, 1 thread, median of {} timed runs per step, measured once in "
+                                        "the bench process and scaled by each device's slowdown",
+                                        o.repeats)},
+                {"paper_efficientnet_b0_gain", kPaperEfficientNetGain}};
+  if (!o.json)
+    std::cout << fmt::format("bench partition: 2 devices (1 core each{}, slowdown {} and {}), dev1 -> dev2 link {} "
+                             "Mbit/s + {} ms, batch 1, {} in flight, {} s per run\n",
+                             pin ? ", pinned" : "", o.slowdowns[0], o.slowdowns[1], o.link_rate, o.link_latency,
+                             o.concurrency, o.seconds);
+
+  Json rows = Json::array();
+  BarChart chart;
+  chart.title = "bench partition: best single device vs best two-device split";
+  chart.y_label = "throughput (inferences/s)";
+  chart.series = {"best single (measured)", "split (predicted)", "split (measured)"};
+  double explore_total_ms = 0;
+  for (const auto& name : models) {
+    spdlog::info("bench partition: {}", name);
+    const graph::Graph g = partitionable_graph(zoo::build_model(name));
+    fs::path dir = fs::path(o.out) / name;
+    fs::create_directories(dir);
+    ProfileOptions po;
+    po.repeats = o.repeats;
+    MeasuredProfile base = measure_device_profile(g, po);
+    for (int d = 0; d < 2; ++d)
+      write_file_atomically((dir / fmt::format("dev{}.json", d + 1)).string(), "",
+                            scaled(base, fmt::format("dev{}", d + 1), o.slowdowns[d]).json());
+    write_file_atomically((dir / "system.yaml").string(), "", system_yaml(o));
+    SystemDescription system = load_system(dir / "system.yaml");
+
+    SearchOptions so;
+    so.max_stages = 2;
+    SearchResult result = search_plans(g, system, so);
+    const double explore_ms = result.seconds * 1000;
+    explore_total_ms += explore_ms;
+    std::vector<Cut> cuts = enumerate_cuts(g);
+    PlanEvaluator evaluator(g, cuts, system);
+    PlanCost single[2] = {evaluator.evaluate({{}, {0}}), evaluator.evaluate({{}, {1}})};
+    const PlanCost* split = nullptr;
+    for (const auto& p : result.front)
+      if (p.plan.positions.size() == 1 && (!split || p.throughput_fps > split->throughput_fps)) split = &p;
+
+    runtime::TensorMap input = random_samples(g, 1, 1).inputs;
+    Json row{{"model", name}, {"explore_ms", explore_ms}, {"nodes", g.nodes.size()},
+             {"profile_total_ms", base.total_ms}, {"profile_run_ms", base.run_ms}};
+
+    // Best single device: the whole model on each device alone (input local, no link).
+    write_static_dir(dir / "single", {g}, g.outputs.at(0));
+    double single_ips[2] = {0, 0};
+    for (int d = 0; d < 2; ++d) {
+      NodeProcess node(fmt::format("dev{}", d + 1), pin ? d : -1, o.slowdowns[d], 0, 0);
+      Measured m = measure_pipeline(dir / "single", {&node}, input, o);
+      single_ips[d] = m.ips;
+      row[fmt::format("dev{}_alone", d + 1)] = Json{{"predicted_ips", single[d].throughput_fps},
+                                                   {"measured_ips", m.ips},
+                                                   {"predicted_ms", single[d].stage_ms[0]},
+                                                   {"measured_ms", m.node_ms.at(0)}};
+    }
+    int best_single = single_ips[1] > single_ips[0] ? 1 : 0;
+    int best_single_predicted = single[1].throughput_fps > single[0].throughput_fps ? 1 : 0;
+    row["single_device"] = fmt::format("dev{}", best_single + 1);
+    row["single_ips"] = single_ips[best_single];
+    row["single_predicted_ips"] = single[best_single_predicted].throughput_fps;
+    row["single_energy_mj"] = single[best_single_predicted].energy_mj;
+    row["single_memory_mb"] = single[best_single_predicted].peak_memory_bytes / (1024.0 * 1024.0);
+
+    if (!split) {
+      row["split"] = nullptr;
+      row["note"] = "no two-stage plan on the front: every split is dominated by a single device";
+      rows.push_back(row);
+      chart.groups.push_back({name, {single_ips[best_single], NAN, NAN}});
+      if (!o.json)
+        std::cout << fmt::format("  {:<16} single {:8.2f}/s measured (dev{}), no split on the front\n", name,
+                                 single_ips[best_single], best_single + 1);
+      continue;
+    }
+
+    // Best split: stage 1 on the device holding the input, stage 2 behind the link.
+    std::vector<graph::Graph> stages = split_stages(g, split->plan.positions);
+    write_static_dir(dir / "split", stages, g.outputs.at(0));
+    int d1 = split->plan.devices[0], d2 = split->plan.devices[1];
+    NodeProcess n1(fmt::format("dev{}", d1 + 1), pin ? 0 : -1, o.slowdowns[d1], 0, 0);
+    NodeProcess n2(fmt::format("dev{}", d2 + 1), pin ? 1 : -1, o.slowdowns[d2], o.link_rate, o.link_latency);
+    Measured m = measure_pipeline(dir / "split", {&n1, &n2}, input, o);
+
+    const int cut = split->plan.positions[0];
+    double link_busy = split->link_busy_ms[0];
+    Json stages_json = Json::array();
+    for (int s = 0; s < 2; ++s)
+      stages_json.push_back(Json{{"device", fmt::format("dev{}", split->plan.devices[s] + 1)},
+                                 {"predicted_ms", split->stage_ms[s]},
+                                 {"measured_ms", m.node_ms.at(s)}});
+    // What explains the gap: the predicted bottleneck and whichever stage (or the link, which the
+    // nodes' times do not contain) is furthest from its prediction.
+    double measured_period = 1000.0 / m.ips;
+    std::string bottleneck = split->period_ms == split->stage_ms[0]   ? "stage 1"
+                             : split->period_ms == split->stage_ms[1] ? "stage 2"
+                                                                      : "the link";
+    std::string gap;
+    double worst = 1;
+    for (int s = 0; s < 2; ++s) {
+      double off = m.node_ms[s] / split->stage_ms[s];
+      if (gap.empty() || std::abs(std::log(off)) > std::abs(std::log(worst))) {
+        worst = off;
+        gap = fmt::format("stage {} on dev{} takes {:.2f} ms per request, {:.0f} % of the predicted {:.2f} ms", s + 1,
+                          split->plan.devices[s] + 1, m.node_ms[s], 100 * off, split->stage_ms[s]);
+      }
+    }
+    // The pipeline model fed with the nodes' measured stage times instead of the profile's: if it
+    // matches the measured throughput, the model of the pipeline holds and the gap is in the
+    // stages' compute; if not, the link or the hand-off between stages is what it misses.
+    double slowest_node = std::max(m.node_ms[0], m.node_ms[1]);
+    double remodelled_ips = 1000.0 / std::max(slowest_node, link_busy);
+    if (remodelled_ips <= 1.15 * m.ips)
+      gap += fmt::format("; with the nodes' measured stage times the pipeline model predicts {:.2f}/s ({:+.0f} % of "
+                         "measured): the gap is the stages' compute on the nodes, not the link",
+                         remodelled_ips, 100 * (remodelled_ips / m.ips - 1));
+    else
+      gap += fmt::format("; even with the nodes' measured stage times the model predicts {:.2f}/s: the pipeline's beat "
+                         "({:.2f} ms) is above every stage's time, so the link ({:.2f} ms busy per frame predicted) and "
+                         "the hand-off through the coordinator cost more than modelled",
+                         remodelled_ips, measured_period, link_busy);
+    row["split_remodelled_ips"] = remodelled_ips;
+
+    row["split"] = Json{{"devices", {fmt::format("dev{}", d1 + 1), fmt::format("dev{}", d2 + 1)}},
+                        {"cut_after", g.nodes[cut - 1].name},
+                        {"position", cut},
+                        {"tensors", cuts[cut - 1].tensors},
+                        {"link_bytes", split->link_bytes[0]},
+                        {"link_busy_ms", link_busy},
+                        {"link_ms", split->link_ms[0]},
+                        {"predicted_bottleneck", bottleneck},
+                        {"stages", stages_json},
+                        {"energy_mj", split->energy_mj},
+                        {"memory_mb", {split->memory_bytes[0] / (1024.0 * 1024.0), split->memory_bytes[1] / (1024.0 * 1024.0)}},
+                        {"failed", m.failed}};
+    row["split_predicted_ips"] = split->throughput_fps;
+    row["split_measured_ips"] = m.ips;
+    row["predicted_over_measured"] = split->throughput_fps / m.ips;
+    row["gain_predicted"] = split->throughput_fps / single[best_single_predicted].throughput_fps - 1;
+    row["gain_measured"] = m.ips / single_ips[best_single] - 1;
+    row["gap"] = gap;
+    rows.push_back(row);
+    chart.groups.push_back({name, {single_ips[best_single], split->throughput_fps, m.ips}});
+    if (!o.json)
+      std::cout << fmt::format("  {:<16} single {:8.2f}/s (dev{})  split predicted {:8.2f}/s measured {:8.2f}/s "
+                               "(pred/meas {:.2f})  gain measured {:+.1f} % predicted {:+.1f} %  cut after {} ({:.0f} KB)  "
+                               "explore {:.2f} ms\n    {}\n",
+                               name, single_ips[best_single], best_single + 1, split->throughput_fps, m.ips,
+                               split->throughput_fps / m.ips, 100 * row["gain_measured"].get<double>(),
+                               100 * row["gain_predicted"].get<double>(), g.nodes[cut - 1].name,
+                               split->link_bytes[0] / 1024.0, explore_ms, gap);
+  }
+
+  write_file_atomically(o.plot, "", svg_bars(chart));
+  settings["load_average_before"] = load_before;
+  settings["load_average_after"] = load_average();
+  if (o.json) {
+    print_json(Json{{"settings", settings}, {"models", rows}, {"explore_ms_total", explore_total_ms}, {"plot", o.plot}});
+    return;
+  }
+  for (const auto& r : rows)
+    if (r["model"] == "efficientnet_b0" && r.contains("gain_measured"))
+      std::cout << fmt::format("EfficientNet-B0 gain of the best split over the best single device: measured {:+.1f} %, "
+                               "predicted {:+.1f} % (paper: {:+.1f} %, on its devices)\n",
+                               100 * r["gain_measured"].get<double>(), 100 * r["gain_predicted"].get<double>(),
+                               100 * kPaperEfficientNetGain);
+  std::cout << fmt::format("exploration time, all models: {:.2f} ms\nload average before {}, after {}\nplot: {}\n",
+                           explore_total_ms, load_before, settings["load_average_after"].get<std::string>(), o.plot);
+}
+
+}  // namespace
+
+void add_bench_partition_command(CLI::App& bench) {
+  auto* cmd = bench.add_subcommand("partition",
+                                   "The partitioner's experiment: best single device vs best split on two emulated "
+                                   "devices, predicted and measured");
+  auto o = std::make_shared<PartitionBenchOptions>();
+  cmd->add_option("--models", o->models, fmt::format("Zoo models (default: {})", kPaperModels))->delimiter(',');
+  cmd->add_option("--slowdowns", o->slowdowns, "CPU slowdown of dev1 and dev2 (node --slowdown)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--link-rate", o->link_rate, "Emulated dev1 -> dev2 link rate, Mbit/s (0 = none)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--link-latency", o->link_latency, "Emulated one-way latency of that link, ms")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--seconds", o->seconds, "Measured streaming time per deployment")
+      ->check(CLI::Range(0.1, 3600.0))->capture_default_str();
+  cmd->add_option("--concurrency", o->concurrency, "Requests in flight")->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--repeats", o->repeats, "Timed runs of the profile")->check(CLI::Range(1, 10000))->capture_default_str();
+  cmd->add_option("--out", o->out, "Directory for profiles, system.yaml and stage files per model")->capture_default_str();
+  cmd->add_option("--plot", o->plot, "Where to write the SVG bar chart")->capture_default_str();
+  cmd->add_flag("--json", o->json, "Print one JSON object");
+  cmd->callback([o] { run_bench_partition(*o); });
+}
+
+}  // namespace fluidedge::cli

@@ -1,0 +1,465 @@
+// `fluidedge partition MODEL --system system.yaml --out DIR`: the automated partitioner from the
+// command line. Searches the model's cut points on the described devices and links, enforces
+// every constraint of system.yaml (min_accuracy included, measured under the chosen transfer
+// format), and writes the Pareto front (CSV, JSON, SVG), the chosen plan and one ONNX file per
+// stage. DIR is also a Static model directory for `fluidedge infer` (metrics.json).
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/json_output.h"
+#include "cli/model_source.h"
+#include "cli/svg_chart.h"
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/progress.h"
+#include "data/dataset.h"
+#include "graph/onnx_io.h"
+#include "partition/cut.h"
+#include "partition/search.h"
+#include "partition/transfer_accuracy.h"
+
+namespace fluidedge::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace fluidedge::partition;
+
+struct PartitionOptions {
+  std::string model, system, out, plot;
+  bool json = false;
+  std::vector<std::string> objectives;
+  std::string algorithm = "auto";
+  std::string transfer = "fp32";
+  std::string choose = "throughput";
+  int max_stages = 0;
+  bool single_tensor_cuts = false;
+  int accuracy_inputs = 0;
+  std::string accuracy_data;
+  int accuracy_samples = 1000;
+  uint64_t seed = 1;
+};
+
+constexpr int kDefaultAccuracyInputs = 32;
+constexpr double kMiB = 1024.0 * 1024.0;
+
+SearchAlgorithm parse_algorithm(const std::string& text) {
+  for (SearchAlgorithm a : {SearchAlgorithm::kAuto, SearchAlgorithm::kExact, SearchAlgorithm::kNsga2})
+    if (text == search_algorithm_name(a)) return a;
+  fail("--algorithm: unknown search algorithm '{}'; expected auto, exact or nsga2", text);
+}
+
+// The directory exists (created if needed) and a file can be written in it.
+void check_writable_dir(const fs::path& dir, const std::string& option) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) fail("{} {}: cannot create the directory: {}", option, dir.string(), ec.message());
+  if (!fs::is_directory(dir)) fail("{} {}: exists and is not a directory", option, dir.string());
+  fs::path probe = dir / ".fluidedge-write-test";
+  {
+    std::ofstream f(probe);
+    if (!f || !(f << "x") || !f.flush()) fail("{} {}: the directory is not writable", option, dir.string());
+  }
+  fs::remove(probe, ec);
+}
+
+// Which constraint of system.yaml a failure reason is about.
+std::string constraint_of(const std::string& reason) {
+  if (reason.find("MB limit") != std::string::npos) return "constraints.max_memory_mb (or the devices' memory_mb)";
+  if (reason.find("Mbit/s") != std::string::npos) return "constraints.target_fps (or the links' rate_mbps)";
+  if (reason.find("latency") != std::string::npos) return "constraints.max_latency_ms";
+  return "";
+}
+
+std::string device_names(const SystemDescription& s, const PipelinePlan& p) {
+  std::vector<std::string> names;
+  for (int d : p.devices) names.push_back(s.devices[d].name);
+  return fmt::format("{}", fmt::join(names, ">"));
+}
+
+// Names of the last node before each cut ("after NODE").
+std::vector<std::string> cut_names(const graph::Graph& g, const PipelinePlan& p) {
+  std::vector<std::string> names;
+  for (int pos : p.positions) names.push_back(g.nodes[pos - 1].name);
+  return names;
+}
+
+struct Evaluated {
+  PlanCost cost;
+  std::optional<TransferAccuracy> accuracy;
+};
+
+Json accuracy_json(const TransferAccuracy& a) {
+  Json j{{"transfer", precision_name(a.transfer)}, {"samples", a.samples}, {"agreement", a.agreement},
+         {"output_relative_error", a.output_relative_error}};
+  if (a.accuracy) {
+    j["accuracy"] = *a.accuracy;
+    j["float_accuracy"] = *a.float_accuracy;
+  }
+  return j;
+}
+
+Json plan_summary_json(const graph::Graph& g, const SystemDescription& s, const Evaluated& e, int index, bool chosen) {
+  const PlanCost& c = e.cost;
+  std::vector<double> memory_mb;
+  for (auto b : c.memory_bytes) memory_mb.push_back(static_cast<double>(b) / kMiB);
+  std::vector<std::string> devices;
+  for (int d : c.plan.devices) devices.push_back(s.devices[d].name);
+  Json j{{"index", index},
+         {"chosen", chosen},
+         {"stages", c.plan.devices.size()},
+         {"devices", devices},
+         {"positions", c.plan.positions},
+         {"cut_after", cut_names(g, c.plan)},
+         {"throughput_fps", c.throughput_fps},
+         {"period_ms", c.period_ms},
+         {"latency_ms", c.latency_ms},
+         {"energy_mj", c.energy_mj},
+         {"peak_memory_mb", static_cast<double>(c.peak_memory_bytes) / kMiB},
+         {"total_link_bytes", c.total_link_bytes},
+         {"stage_ms", c.stage_ms},
+         {"link_ms", c.link_ms},
+         {"link_bytes", c.link_bytes},
+         {"memory_mb", memory_mb}};
+  if (e.accuracy) j["accuracy"] = accuracy_json(*e.accuracy);
+  return j;
+}
+
+std::string front_csv(const graph::Graph& g, const SystemDescription& s, const std::vector<Evaluated>& front,
+                      size_t chosen) {
+  std::ostringstream o;
+  o << "index,chosen,stages,devices,positions,cut_after,throughput_fps,period_ms,latency_ms,energy_mj,peak_memory_mb,"
+       "total_link_bytes,agreement,accuracy\n";
+  auto quote = [](const std::string& text) {
+    std::string q = "\"";
+    for (char c : text) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  };
+  for (size_t i = 0; i < front.size(); ++i) {
+    const PlanCost& c = front[i].cost;
+    o << fmt::format("{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{}\n", i + 1, i == chosen ? 1 : 0,
+                     c.plan.devices.size(), quote(device_names(s, c.plan)),
+                     quote(fmt::format("{}", fmt::join(c.plan.positions, " "))),
+                     quote(fmt::format("{}", fmt::join(cut_names(g, c.plan), " "))), c.throughput_fps, c.period_ms,
+                     c.latency_ms, c.energy_mj, static_cast<double>(c.peak_memory_bytes) / kMiB, c.total_link_bytes,
+                     front[i].accuracy ? fmt::format("{:.6g}", front[i].accuracy->agreement) : "",
+                     front[i].accuracy && front[i].accuracy->accuracy ? fmt::format("{:.6g}", *front[i].accuracy->accuracy)
+                                                                        : "");
+  }
+  return o.str();
+}
+
+std::string front_svg(const std::string& model, const SystemDescription& s, const std::vector<Evaluated>& front,
+                      const std::vector<Evaluated>& dropped, size_t chosen, const std::string& chosen_by) {
+  ScatterChart chart;
+  chart.title = fmt::format("{}: Pareto front on {}", model, fs::path(s.source).filename().string());
+  chart.x_label = "end-to-end latency (ms)";
+  chart.y_label = "pipeline throughput (inferences/s)";
+  size_t max_stages = 0;
+  for (const auto& e : front) max_stages = std::max(max_stages, e.cost.plan.devices.size());
+  for (size_t k = 1; k <= max_stages; ++k) chart.series.push_back(fmt::format("{} stage{}", k, k == 1 ? "" : "s"));
+  int dropped_series = static_cast<int>(chart.series.size());
+  if (!dropped.empty()) chart.series.push_back("below min_accuracy (dropped)");
+  for (size_t i = 0; i < front.size(); ++i) {
+    const PlanCost& c = front[i].cost;
+    ScatterPoint p;
+    p.x = c.latency_ms;
+    p.y = c.throughput_fps;
+    p.series = static_cast<int>(c.plan.devices.size()) - 1;
+    p.label = fmt::format("#{} {}", i + 1, device_names(s, c.plan));
+    p.marked = i == chosen;
+    chart.points.push_back(p);
+  }
+  for (const auto& e : dropped) {
+    ScatterPoint p;
+    p.x = e.cost.latency_ms;
+    p.y = e.cost.throughput_fps;
+    p.series = dropped_series;
+    p.label = fmt::format("dropped {}", device_names(s, e.cost.plan));
+    chart.points.push_back(p);
+  }
+  chart.marked_legend = "chosen (" + chosen_by + ")";
+  return svg_scatter(chart);
+}
+
+void run_partition(const PartitionOptions& o) {
+  // Everything a user can get wrong is checked before the work starts.
+  std::vector<Objective> objectives;
+  for (const auto& text : o.objectives) {
+    Objective obj = parse_objective(text, "--objectives");
+    if (std::find(objectives.begin(), objectives.end(), obj) != objectives.end())
+      fail("--objectives: '{}' is listed twice", text);
+    objectives.push_back(obj);
+  }
+  Objective chosen_by = parse_objective(o.choose, "--choose");
+  SearchAlgorithm algorithm = parse_algorithm(o.algorithm);
+  Precision transfer = parse_precision(o.transfer, "--transfer");
+  graph::Graph model = load_model(o.model);
+  SystemDescription system = load_system(o.system);
+  const fs::path out(o.out);
+  check_writable_dir(out, "--out");
+  const std::string plot = o.plot.empty() ? (out / "front.svg").string() : o.plot;
+  if (!o.plot.empty() && fs::path(plot).has_parent_path()) check_writable_dir(fs::path(plot).parent_path(), "--plot");
+  std::optional<data::Dataset> dataset;
+  if (!o.accuracy_data.empty()) dataset = data::load_dataset(o.accuracy_data);
+
+  const graph::Graph g = partitionable_graph(model);
+  SearchOptions options;
+  options.algorithm = algorithm;
+  options.objectives = objectives;
+  options.transfer = transfer;
+  options.single_tensor_cuts_only = o.single_tensor_cuts;
+  options.max_stages = o.max_stages;
+  options.nsga2.seed = o.seed;
+  SearchResult result = search_plans(g, system, options);
+  const double explore_ms = result.seconds * 1000;
+
+  if (result.front.empty()) {
+    std::set<std::string> relax;
+    for (const auto& e : result.infeasible_examples)
+      if (auto c = constraint_of(e); !c.empty()) relax.insert(c);
+    fail("{}: no plan of {} meets the constraints ({}); relax {}", system.source, o.model,
+         fmt::join(result.infeasible_examples, "; "),
+         relax.empty() ? std::string("the constraints") : fmt::format("{}", fmt::join(relax, " or ")));
+  }
+  for (size_t d = 0; d < result.missing_profile_nodes.size(); ++d)
+    if (result.missing_profile_nodes[d] > 0)
+      spdlog::warn("device '{}': its profile names none of {} nodes of this model (costed 0 ms); was it profiled on "
+                   "this model?",
+                   system.devices[d].name, result.missing_profile_nodes[d]);
+
+  // Accuracy under the transfer format: measured when it can differ from the float model, when
+  // min_accuracy asks for it, or when the user asked for an estimate.
+  const double min_accuracy = system.constraints.min_accuracy;
+  const bool measure = transfer != Precision::kFp32 || min_accuracy > 0 || o.accuracy_inputs > 0 || dataset;
+  std::vector<Evaluated> front, dropped;
+  std::string samples_description;
+  if (measure) {
+    AccuracySamples samples =
+        dataset ? dataset_samples(g, dataset->test.images, dataset->test.labels, o.accuracy_samples,
+                                  fmt::format("{} test split", dataset->name))
+                : random_samples(g, o.accuracy_inputs > 0 ? o.accuracy_inputs : kDefaultAccuracyInputs, o.seed);
+    samples_description = samples.description;
+    TransferAccuracyEvaluator evaluator(g, std::move(samples));
+    ProgressBar bar("accuracy", static_cast<int64_t>(result.front.size()));
+    for (const auto& plan : result.front) {
+      TransferAccuracy a = evaluator.evaluate(plan.plan.positions, transfer);
+      (a.score() + 1e-12 >= min_accuracy ? front : dropped).push_back({plan, a});
+      bar.advance();
+    }
+    bar.finish();
+    if (front.empty()) {
+      double best = 0;
+      for (const auto& e : dropped) best = std::max(best, e.accuracy->score());
+      fail("{}: no plan reaches constraints.min_accuracy {} with {} transfer (best {:.4f} {} on {}); relax "
+           "constraints.min_accuracy or choose --transfer {}",
+           system.source, min_accuracy, precision_name(transfer), best,
+           dataset ? "accuracy" : "agreement with the float model", samples_description,
+           transfer == Precision::kInt8 ? "fp16" : "fp32");
+    }
+    for (const auto& e : dropped)
+      spdlog::info("dropped plan {} ({}): {} {:.4f} below min_accuracy {}", fmt::join(e.cost.plan.positions, ","),
+                   device_names(system, e.cost.plan), dataset ? "accuracy" : "agreement", e.accuracy->score(),
+                   min_accuracy);
+  } else {
+    for (const auto& plan : result.front) front.push_back({plan, std::nullopt});
+  }
+
+  std::vector<PlanCost> kept;
+  for (const auto& e : front) kept.push_back(e.cost);
+  const PlanCost& best = choose(kept, chosen_by);
+  size_t chosen = 0;
+  for (size_t i = 0; i < kept.size(); ++i)
+    if (&kept[i] == &best) chosen = i;
+  const Evaluated& plan = front[chosen];
+
+  // Stage files, then the reports that point at them.
+  std::vector<graph::Graph> stages = split_stages(g, plan.cost.plan.positions);
+  std::vector<std::string> stage_files;
+  for (size_t s = 0; s < stages.size(); ++s) {
+    stages[s].name = fmt::format("{}_stage_{}", g.name, s + 1);
+    std::string file = (out / fmt::format("stage_{}.onnx", s + 1)).string();
+    write_file_atomically(file, "", graph::serialize_onnx(stages[s]));
+    stage_files.push_back(file);
+  }
+
+  Json plan_json{{"model", o.model},
+                 {"system", system.source},
+                 {"chosen_by", objective_name(chosen_by)},
+                 {"transfer", precision_name(transfer)},
+                 {"nodes", g.nodes.size()}};
+  plan_json["summary"] = plan_summary_json(g, system, plan, static_cast<int>(chosen) + 1, true);
+  const PlanCost& c = plan.cost;
+  std::vector<int> bounds = {0};
+  bounds.insert(bounds.end(), c.plan.positions.begin(), c.plan.positions.end());
+  bounds.push_back(static_cast<int>(g.nodes.size()));
+  Json stage_list = Json::array(), link_list = Json::array(), cut_list = Json::array();
+  for (size_t s = 0; s < stages.size(); ++s) {
+    Json inputs = Json::array(), outputs = Json::array();
+    for (const auto& v : stages[s].inputs) inputs.push_back(value_json(stages[s], v));
+    for (const auto& v : stages[s].outputs) outputs.push_back(value_json(stages[s], v));
+    stage_list.push_back(Json{{"stage", s + 1},
+                              {"device", system.devices[c.plan.devices[s]].name},
+                              {"file", stage_files[s]},
+                              {"first_node", g.nodes[bounds[s]].name},
+                              {"last_node", g.nodes[bounds[s + 1] - 1].name},
+                              {"node_range", {bounds[s], bounds[s + 1]}},
+                              {"compute_ms", c.stage_ms[s]},
+                              {"memory_mb", static_cast<double>(c.memory_bytes[s]) / kMiB},
+                              {"inputs", inputs},
+                              {"outputs", outputs}});
+  }
+  std::vector<Cut> all_cuts = enumerate_cuts(g);
+  for (size_t k = 0; k < c.plan.positions.size(); ++k) {
+    const Cut& cut = all_cuts[c.plan.positions[k] - 1];
+    cut_list.push_back(Json{{"position", cut.position},
+                            {"after_node", g.nodes[cut.position - 1].name},
+                            {"tensors", cut.tensors},
+                            {"fp32_bytes", cut.bytes}});
+    link_list.push_back(Json{{"from", system.devices[c.plan.devices[k]].name},
+                             {"to", system.devices[c.plan.devices[k + 1]].name},
+                             {"tensors", cut.tensors},
+                             {"bytes", c.link_bytes[k]},
+                             {"transfer_ms", c.link_ms[k]},
+                             {"busy_ms", c.link_busy_ms[k]},
+                             {"utilisation", c.link_utilisation[k]}});
+  }
+  plan_json["devices"] = plan_summary_json(g, system, plan, 0, true)["devices"];
+  plan_json["cuts"] = cut_list;
+  plan_json["stages"] = stage_list;
+  plan_json["links"] = link_list;
+
+  Json front_list = Json::array(), dropped_list = Json::array();
+  for (size_t i = 0; i < front.size(); ++i) front_list.push_back(plan_summary_json(g, system, front[i], static_cast<int>(i) + 1, i == chosen));
+  for (size_t i = 0; i < dropped.size(); ++i) dropped_list.push_back(plan_summary_json(g, system, dropped[i], 0, false));
+  std::vector<std::string> objective_names;
+  for (Objective obj : result.objectives) objective_names.push_back(objective_name(obj));
+  Json front_json{{"model", o.model},
+                  {"system", system.source},
+                  {"algorithm", search_algorithm_name(result.algorithm)},
+                  {"objectives", objective_names},
+                  {"transfer", precision_name(transfer)},
+                  {"explore_ms", explore_ms},
+                  {"space_size", result.space_size},
+                  {"evaluated", result.evaluated},
+                  {"front", front_list}};
+  if (measure) {
+    front_json["accuracy_samples"] = samples_description;
+    front_json["min_accuracy"] = min_accuracy;
+    front_json["dropped_by_min_accuracy"] = dropped_list;
+  }
+
+  // A Static model directory: `fluidedge infer` deploys the stages with a cluster.yaml.
+  Json parts = Json::array();
+  for (size_t s = 0; s < stages.size(); ++s)
+    parts.push_back(Json{{"file", fs::path(stage_files[s]).filename().string()}, {"prediction", "full"}});
+  Json manifest{{"variant", "static"}, {"made_by", "fluidedge partition"}, {"outputs", {{"full", g.outputs.at(0)}}},
+                {"parts", parts}};
+
+  const std::string plan_file = (out / "plan.json").string();
+  write_file_atomically((out / "front.json").string(), "", front_json.dump(2) + "\n");
+  write_file_atomically((out / "front.csv").string(), "", front_csv(g, system, front, chosen));
+  write_file_atomically(plan_file, "", plan_json.dump(2) + "\n");
+  write_file_atomically((out / "metrics.json").string(), "", manifest.dump(2) + "\n");
+  write_file_atomically(plot, "", front_svg(o.model, system, front, dropped, chosen, objective_name(chosen_by)));
+  spdlog::info("wrote {} stage file(s), plan.json, front.json, front.csv and metrics.json to {}; plot {}", stages.size(),
+               out.string(), plot);
+
+  if (o.json) {
+    Json j = front_json;
+    j["chosen"] = static_cast<int>(chosen) + 1;
+    j["plan"] = plan_json;
+    j["files"] = Json{{"plan", plan_file},
+                      {"front_json", (out / "front.json").string()},
+                      {"front_csv", (out / "front.csv").string()},
+                      {"plot", plot},
+                      {"stages", stage_files}};
+    print_json(j);
+    return;
+  }
+
+  std::cout << fmt::format("{} on {} ({} devices): {} nodes, {} candidate plans, {} search over {} in {:.1f} ms\n",
+                           o.model, system.source, system.devices.size(), g.nodes.size(), result.space_size,
+                           search_algorithm_name(result.algorithm), fmt::join(objective_names, ", "), explore_ms);
+  if (measure)
+    std::cout << fmt::format("accuracy with {} transfer on {}{}\n", precision_name(transfer), samples_description,
+                             min_accuracy > 0 ? fmt::format(" (min_accuracy {})", min_accuracy) : "");
+  std::cout << fmt::format("{:>3}  {:<28} {:>9} {:>11} {:>10} {:>10} {:>10}{}  {}\n", "#", "devices", "fps",
+                           "latency ms", "energy mJ", "memory MB", "link KB", measure ? (dataset ? "  accuracy" : "     agree") : "",
+                           "cut after");
+  for (size_t i = 0; i < front.size(); ++i) {
+    const PlanCost& p = front[i].cost;
+    std::string acc;
+    if (front[i].accuracy) acc = fmt::format("{:>10.4f}", front[i].accuracy->score());
+    std::cout << fmt::format("{:>3}{} {:<28} {:>9.2f} {:>11.2f} {:>10.2f} {:>10.1f} {:>10.1f}{}  {}\n", i + 1,
+                             i == chosen ? "*" : " ", device_names(system, p.plan), p.throughput_fps, p.latency_ms,
+                             p.energy_mj, static_cast<double>(p.peak_memory_bytes) / kMiB,
+                             static_cast<double>(p.total_link_bytes) / 1024.0, acc,
+                             p.plan.positions.empty() ? "-" : fmt::format("{}", fmt::join(cut_names(g, p.plan), ", ")));
+  }
+  if (!dropped.empty())
+    std::cout << fmt::format("{} plan(s) dropped: {} below min_accuracy {} with {} transfer\n", dropped.size(),
+                             dataset ? "accuracy" : "agreement", min_accuracy, precision_name(transfer));
+  std::cout << fmt::format("chosen: #{} (best {}), {:.2f} inferences/s, {:.2f} ms\n", chosen + 1,
+                           objective_name(chosen_by), c.throughput_fps, c.latency_ms);
+  for (size_t s = 0; s < stages.size(); ++s) {
+    std::cout << fmt::format("  stage {} on {:<12} nodes {}..{} ({} .. {}): {:.2f} ms, {:.1f} MB -> {}\n", s + 1,
+                             system.devices[c.plan.devices[s]].name, bounds[s], bounds[s + 1] - 1,
+                             g.nodes[bounds[s]].name, g.nodes[bounds[s + 1] - 1].name, c.stage_ms[s],
+                             static_cast<double>(c.memory_bytes[s]) / kMiB, stage_files[s]);
+    if (s + 1 < stages.size())
+      std::cout << fmt::format("  link {} -> {}: {} tensor(s), {:.1f} KB, {:.3f} ms\n",
+                               system.devices[c.plan.devices[s]].name, system.devices[c.plan.devices[s + 1]].name,
+                               all_cuts[c.plan.positions[s] - 1].tensors.size(), c.link_bytes[s] / 1024.0, c.link_ms[s]);
+  }
+  std::cout << "plan: " << plan_file << "\nplot: " << plot << "\n";
+}
+
+}  // namespace
+
+void add_partition_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("partition", "Find the Pareto-optimal ways to split a model over a chain of devices");
+  auto o = std::make_shared<PartitionOptions>();
+  cmd->add_option("MODEL", o->model, kModelHelp)->required();
+  cmd->add_option("--system", o->system, "system.yaml: devices, links, constraints, objectives (see examples/)")
+      ->required();
+  cmd->add_option("--out", o->out, "Directory for front.csv, front.json, plan.json, stage_N.onnx and the plot")
+      ->required();
+  cmd->add_flag("--json", o->json, "Print one JSON object (explore_ms, front, chosen plan with its stage files)");
+  cmd->add_option("--objectives", o->objectives,
+                  "Objectives of the Pareto front: throughput, latency, energy, memory, link_bytes (default: the "
+                  "system's)")
+      ->delimiter(',');
+  cmd->add_option("--algorithm", o->algorithm, "auto (exact up to 4 devices), exact or nsga2")->capture_default_str();
+  cmd->add_option("--transfer", o->transfer, "Format of tensors sent between devices: fp32, fp16 or int8")
+      ->capture_default_str();
+  cmd->add_option("--choose", o->choose, "Which plan of the front becomes plan.json: the best at this objective")
+      ->capture_default_str();
+  cmd->add_option("--max-stages", o->max_stages, "At most this many stages (0: one per device)")
+      ->check(CLI::Range(0, 64));
+  cmd->add_flag("--single-tensor-cuts", o->single_tensor_cuts, "Only cut where a single tensor crosses");
+  cmd->add_option("--accuracy-inputs", o->accuracy_inputs,
+                  "Random inputs for the accuracy estimate (default 32 when one is needed: int8/fp16 transfer or "
+                  "min_accuracy)")
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--accuracy-data", o->accuracy_data,
+                  "Estimate accuracy against labels on this dataset's test split (mnist, fashion-mnist or an IDX "
+                  "directory)");
+  cmd->add_option("--accuracy-samples", o->accuracy_samples, "Test images used from --accuracy-data")
+      ->check(CLI::Range(1, 10000000))->capture_default_str();
+  cmd->add_option("--plot", o->plot, "Where to write the SVG plot of the front (default: DIR/front.svg)");
+  cmd->add_option("--seed", o->seed, "Seed of NSGA-II and of the random accuracy inputs")->capture_default_str();
+  cmd->callback([o] { run_partition(*o); });
+}
+
+}  // namespace fluidedge::cli

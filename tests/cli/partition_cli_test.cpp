@@ -1,0 +1,228 @@
+// The command-line contract of `fluidedge partition` and `fluidedge profile`: --json is one JSON
+// object with the keys DESIGN.md names, the files of DIR exist and agree with it, the stage files
+// are ordinary ONNX files whose composition computes the model, min_accuracy is enforced, and a
+// profile written by `profile` (either binary) drives `partition`.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli_runner.h"
+#include "compare.h"
+#include "graph/graph.h"
+#include "graph/onnx_io.h"
+#include "partition/transfer_accuracy.h"
+#include "runtime/fast/fast_session.h"
+#include "zoo/zoo.h"
+
+namespace fluidedge {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testing::run_cli;
+
+class PartitionCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { runtime::fast::register_fast_backend(); }
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("fluidedge_partition_cli_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  static std::string example(const std::string& name) {
+    return std::string(FLUIDEDGE_SOURCE_DIR) + "/examples/" + name;
+  }
+  static json parse(const testing::CliResult& r) {
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out);  // throws (fails the test) unless stdout is exactly one JSON object
+  }
+  fs::path dir_;
+};
+
+TEST_F(PartitionCli, JsonFilesAndStagesComposeToTheModel) {
+  json j = parse(run_cli("partition zoo:resnet18 --system " + example("two_boards_1gbe.yaml") + " --out " +
+                         path("out") + " --json"));
+  EXPECT_GE(j["explore_ms"].get<double>(), 0);
+  EXPECT_EQ(j["algorithm"], "exact");
+  ASSERT_TRUE(j["front"].is_array());
+  ASSERT_GE(j["front"].size(), 2u);
+  // The chosen plan is the front's best throughput (the default --choose).
+  double best = 0;
+  for (const auto& p : j["front"]) best = std::max(best, p["throughput_fps"].get<double>());
+  const json& plan = j["plan"];
+  EXPECT_DOUBLE_EQ(plan["summary"]["throughput_fps"].get<double>(), best);
+  EXPECT_EQ(j["front"][j["chosen"].get<int>() - 1]["chosen"], true);
+  // On Gigabit Ethernet the fastest ResNet-18 plan uses both boards.
+  ASSERT_EQ(plan["stages"].size(), 2u);
+  ASSERT_EQ(plan["links"].size(), 1u);
+  EXPECT_EQ(plan["links"][0]["tensors"], plan["cuts"][0]["tensors"]);
+  EXPECT_GT(plan["links"][0]["bytes"].get<int64_t>(), 0);
+
+  // The files: front.csv has one row per plan, front.json and plan.json are what --json said.
+  for (const char* f : {"front.csv", "front.json", "plan.json", "front.svg", "metrics.json"})
+    EXPECT_TRUE(fs::exists(dir_ / "out" / f)) << f;
+  std::ifstream csv(path("out/front.csv"));
+  size_t rows = 0;
+  for (std::string line; std::getline(csv, line);) rows += !line.empty();
+  EXPECT_EQ(rows, j["front"].size() + 1);
+  EXPECT_EQ(json::parse(testing::slurp(path("out/plan.json"))), json::parse(plan.dump()));
+  EXPECT_EQ(json::parse(testing::slurp(path("out/front.json")))["front"], j["front"]);
+  EXPECT_EQ(testing::slurp(path("out/front.svg")).rfind("<svg", 0), 0u);
+
+  // Run the stage files in sequence: they compute what the model computes.
+  graph::Graph model = zoo::build_model("resnet18");
+  runtime::TensorMap inputs = partition::random_samples(model, 1, 9).inputs;
+  runtime::TensorMap want = runtime::make_session("fast", model)->run(inputs);
+  runtime::TensorMap current = inputs;
+  ASSERT_EQ(j["files"]["stages"].size(), 2u);
+  for (const auto& stage : plan["stages"]) {
+    std::string file = stage["file"];
+    ASSERT_TRUE(fs::exists(file)) << file;
+    graph::Graph g = graph::load_onnx(file);
+    runtime::TensorMap feeds;
+    for (const auto& in : g.inputs) feeds[in] = current.at(in);
+    current = runtime::make_session("fast", g)->run(feeds);
+  }
+  for (const auto& name : model.outputs)
+    EXPECT_LE(testing::relative_error(current.at(name), want.at(name)), 1e-5) << name;
+}
+
+TEST_F(PartitionCli, HumanTableAndOptions) {
+  auto r = run_cli("partition zoo:squeezenet1_1 --system " + example("four_boards.yaml") + " --out " + path("t") +
+                   " --objectives throughput,energy --algorithm nsga2 --max-stages 3 --single-tensor-cuts --choose "
+                   "energy --plot " + path("front.svg"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("nsga2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("chosen: #"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("best energy"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(path("front.svg")));
+  EXPECT_FALSE(fs::exists(path("t/front.svg")));
+  json front = json::parse(testing::slurp(path("t/front.json")));
+  EXPECT_EQ(front["objectives"], json({"throughput", "energy"}));
+  for (const auto& p : front["front"]) EXPECT_LE(p["stages"].get<int>(), 3);
+  // --choose energy: the chosen plan has the front's lowest energy.
+  json plan = json::parse(testing::slurp(path("t/plan.json")));
+  for (const auto& p : front["front"])
+    EXPECT_LE(plan["summary"]["energy_mj"].get<double>(), p["energy_mj"].get<double>() * (1 + 1e-9));
+}
+
+TEST_F(PartitionCli, MinAccuracyIsEnforcedUnderInt8Transfer) {
+  // scores = relu(relu(x)) over 1000 classes, cut between the two: on uniform random inputs the
+  // two best classes are ~1/1000 apart, well under the int8 step (1/255), so int8 transfer
+  // changes many predictions; the split plan is faster (two stages in a pipeline), so it is on
+  // the front until min_accuracy removes it.
+  graph::Graph g;
+  g.inputs = {"x"};
+  g.values["x"] = graph::ValueInfo{graph::DType::kFloat32, {1, 1000}, true};
+  for (int i = 0; i < 2; ++i) {
+    graph::Node n;
+    n.name = "relu" + std::to_string(i);
+    n.op_type = "Relu";
+    n.inputs = {i == 0 ? "x" : "h"};
+    n.outputs = {i == 0 ? "h" : "scores"};
+    g.values[n.outputs[0]] = graph::ValueInfo{graph::DType::kFloat32, {1, 1000}, true};
+    g.nodes.push_back(n);
+  }
+  g.outputs = {"scores"};
+  graph::save_onnx(g, path("scores.onnx"));
+  std::ofstream(path("strict.yaml")) << R"(
+devices:
+  - {name: a, peak_gflops: 10, memory_bandwidth_gbps: 0.001}
+  - {name: b, peak_gflops: 10, memory_bandwidth_gbps: 0.001}
+links:
+  - {rate_mbps: 1000, latency_ms: 0.01}
+constraints:
+  min_accuracy: 0.9
+)";
+  std::string base = "partition " + path("scores.onnx") + " --system " + path("strict.yaml") + " --json --out ";
+
+  // fp32 transfer (measured because min_accuracy asks): the split plan stays and is chosen.
+  json fp32 = parse(run_cli(base + path("fp32")));
+  ASSERT_EQ(fp32["plan"]["stages"].size(), 2u);
+  EXPECT_TRUE(fp32["dropped_by_min_accuracy"].empty());
+
+  json j = parse(run_cli(base + path("int8") + " --transfer int8 --accuracy-inputs 64"));
+  EXPECT_EQ(j["transfer"], "int8");
+  EXPECT_EQ(j["min_accuracy"], 0.9);
+  ASSERT_FALSE(j["dropped_by_min_accuracy"].empty());
+  for (const auto& p : j["dropped_by_min_accuracy"]) {
+    EXPECT_EQ(p["stages"], 2);
+    EXPECT_LT(p["accuracy"]["agreement"].get<double>(), 0.9);
+  }
+  for (const auto& p : j["front"]) {
+    ASSERT_TRUE(p.contains("accuracy")) << p.dump();
+    EXPECT_EQ(p["accuracy"]["samples"], 64);
+    EXPECT_GE(p["accuracy"]["agreement"].get<double>(), 0.9) << p.dump();
+  }
+  EXPECT_EQ(j["plan"]["stages"].size(), 1u);  // the split plan is gone
+}
+
+TEST_F(PartitionCli, ProfileDrivesPartitionInBothBinaries) {
+  json p = parse(run_cli("profile zoo:squeezenet1_1 --out " + path("measured.json") +
+                         " --device measured --repeats 3 --json"));
+  EXPECT_EQ(p["device"], "measured");
+  EXPECT_GT(p["total_ms"].get<double>(), 0);
+  json file = json::parse(testing::slurp(path("measured.json")));
+  EXPECT_EQ(file["nodes"].size(), p["nodes"].get<size_t>());
+
+  // The device binary has the same command (and links no libtorch: node_binary_links_no_libtorch).
+  std::string node = (fs::path(FLUIDEDGE_CLI).parent_path() / "fluidedge-node").string();
+  std::string cmd = "'" + node + "' profile zoo:squeezenet1_1 --out '" + path("node.json") +
+                    "' --device node --repeats 2 --scale 3 > /dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  EXPECT_EQ(json::parse(testing::slurp(path("node.json")))["scale"], 3.0);
+
+  std::ofstream(path("system.yaml")) << R"(
+devices:
+  - {name: measured, profile: measured.json}
+  - {name: node, profile: node.json}
+links:
+  - {rate_mbps: 1000, latency_ms: 0.1}
+)";
+  auto r = run_cli("partition zoo:squeezenet1_1 --system " + path("system.yaml") + " --out " + path("pp") + " --json");
+  json j = parse(r);
+  EXPECT_FALSE(j["front"].empty());
+  EXPECT_EQ(r.err.find("profile names none"), std::string::npos) << r.err;  // no node missing from the profiles
+  // The single-device plan on 'measured' costs the profile's total.
+  bool alone = false;
+  for (const auto& plan : j["front"]) {
+    if (plan["devices"] != json({"measured"})) continue;
+    alone = true;
+    EXPECT_NEAR(plan["stage_ms"][0].get<double>(), p["total_ms"].get<double>(), 1e-6 * p["total_ms"].get<double>());
+  }
+  EXPECT_TRUE(alone) << "the faster device alone has the lowest latency; it must be on the front";
+}
+
+// `bench partition`'s contract (keys, consistency, files), not its timings: one small model, two
+// real node processes, half a second per deployment.
+TEST_F(PartitionCli, BenchPartitionJson) {
+  json j = parse(run_cli("bench partition --models squeezenet1_1 --seconds 0.5 --repeats 3 --out " + path("bench") +
+                         " --plot " + path("bench.svg") + " --json"));
+  EXPECT_EQ(j["settings"]["slowdowns"], json({1.0, 1.6}));
+  ASSERT_EQ(j["models"].size(), 1u);
+  const json& m = j["models"][0];
+  EXPECT_EQ(m["model"], "squeezenet1_1");
+  EXPECT_GE(m["explore_ms"].get<double>(), 0);
+  EXPECT_GT(m["single_ips"].get<double>(), 0);
+  EXPECT_GT(m["single_predicted_ips"].get<double>(), 0);
+  // The slower device alone is predicted slower, by its slowdown.
+  EXPECT_NEAR(m["dev2_alone"]["predicted_ms"].get<double>() / m["dev1_alone"]["predicted_ms"].get<double>(), 1.6, 1e-6);
+  ASSERT_TRUE(m["split"].is_object()) << m.dump();
+  EXPECT_GT(m["split_predicted_ips"].get<double>(), 0);
+  EXPECT_GT(m["split_measured_ips"].get<double>(), 0);
+  EXPECT_NEAR(m["gain_measured"].get<double>(), m["split_measured_ips"].get<double>() / m["single_ips"].get<double>() - 1,
+              1e-9);
+  EXPECT_EQ(m["split"]["stages"].size(), 2u);
+  EXPECT_EQ(m["split"]["failed"], 0);
+  EXPECT_FALSE(m["gap"].get<std::string>().empty());
+  EXPECT_TRUE(fs::exists(path("bench.svg")));
+  // What was deployed is on disk: the profiles, the system and the stage files.
+  for (const char* f : {"dev1.json", "dev2.json", "system.yaml", "split/stage_1.onnx", "split/stage_2.onnx"})
+    EXPECT_TRUE(fs::exists(dir_ / "bench" / "squeezenet1_1" / f)) << f;
+}
+
+}  // namespace
+}  // namespace fluidedge

@@ -1,0 +1,179 @@
+// Accuracy under quantized transfer: the encodings do what a sender would (fp16 rounding,
+// per-frame affine int8), fp16 transfer leaves a zoo model's predictions as they are, int8 adds
+// measurable but bounded noise, labels are scored, and min_accuracy drops the plans below it.
+#include <cmath>
+#include <random>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "graph/shape_inference.h"
+#include "partition/cut.h"
+#include "partition/search.h"
+#include "partition/transfer_accuracy.h"
+#include "runtime/fast/fast_session.h"
+#include "zoo_models.h"
+
+namespace fluidedge::partition {
+namespace {
+
+class TransferAccuracyTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { runtime::fast::register_fast_backend(); }
+};
+
+graph::Tensor random_tensor(graph::Shape shape, float lo, float hi, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  graph::Tensor t(graph::DType::kFloat32, std::move(shape));
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = u(rng);
+  return t;
+}
+
+TEST(TransferEncoding, Fp16RoundsToHalfPrecision) {
+  graph::Tensor t = graph::Tensor::from_vector<float>({1, 4}, {1.0f, 0.5f, 1.0f + 1e-4f, 70000.0f});
+  graph::Tensor encoded = transfer_round_trip(t, Precision::kFp16);
+  auto r = encoded.values<float>();
+  EXPECT_EQ(r[0], 1.0f);
+  EXPECT_EQ(r[1], 0.5f);
+  EXPECT_EQ(r[2], 1.0f);                 // below half's resolution at 1 (2^-10)
+  EXPECT_TRUE(std::isinf(r[3]));         // beyond half's range (65504)
+  EXPECT_TRUE(transfer_round_trip(t, Precision::kFp32).equals(t));
+}
+
+TEST(TransferEncoding, Int8IsAffinePerFrame) {
+  // Two frames of very different ranges: each gets its own scale.
+  graph::Tensor t = random_tensor({2, 1000}, -1.0f, 3.0f, 1);
+  float* d = t.data<float>();
+  for (int i = 0; i < 1000; ++i) d[1000 + i] *= 1e-3f;
+  d[5] = 0.0f;
+  graph::Tensor r = transfer_round_trip(t, Precision::kInt8);
+  const float* q = r.data<float>();
+  for (int f = 0; f < 2; ++f) {
+    AffineInt8 p = affine_int8_parameters(d + f * 1000, 1000);
+    EXPECT_GT(p.scale, 0);
+    EXPECT_LE(p.scale, (f == 0 ? 4.0f : 4e-3f) / 255.0f * 1.001f);
+    std::set<float> levels;
+    for (int i = 0; i < 1000; ++i) {
+      EXPECT_LE(std::abs(q[f * 1000 + i] - d[f * 1000 + i]), p.scale / 2 * 1.001f) << f << " " << i;
+      levels.insert(q[f * 1000 + i]);
+    }
+    EXPECT_LE(levels.size(), 256u);
+  }
+  EXPECT_EQ(q[5], 0.0f);  // zero (padding, ReLU output) is exact
+  // Integer tensors are not touched.
+  graph::Tensor ints = graph::Tensor::from_vector<int64_t>({3}, {1, 2, 3});
+  EXPECT_TRUE(transfer_round_trip(ints, Precision::kInt8).equals(ints));
+}
+
+TEST(TransferEncoding, ConstantFrameSurvives) {
+  graph::Tensor t = graph::Tensor::from_vector<float>({1, 3}, {2.5f, 2.5f, 2.5f});
+  graph::Tensor encoded = transfer_round_trip(t, Precision::kInt8);
+  for (float v : encoded.values<float>()) EXPECT_NEAR(v, 2.5f, 2.5f / 255);
+}
+
+// A two-stage plan through the middle of the model (a single-tensor cut, so the whole activation
+// is quantized once).
+std::vector<int> middle_cut(const graph::Graph& g) {
+  auto cuts = single_tensor_cuts(g);
+  return {cuts[cuts.size() / 2].position};
+}
+
+TEST_F(TransferAccuracyTest, Fp16KeepsPredictionsInt8AddsBoundedNoise) {
+  const graph::Graph g = partitionable_graph(testing::zoo_model("resnet18"));
+  TransferAccuracyEvaluator ev(g, random_samples(g, 16, 3));
+  std::vector<int> plan = middle_cut(g);
+
+  TransferAccuracy fp32 = ev.evaluate(plan, Precision::kFp32);
+  TransferAccuracy fp16 = ev.evaluate(plan, Precision::kFp16);
+  TransferAccuracy int8 = ev.evaluate(plan, Precision::kInt8);
+  EXPECT_EQ(fp32.samples, 16);
+  EXPECT_EQ(fp32.agreement, 1.0);
+  EXPECT_LT(fp32.output_relative_error, 1e-5);
+  EXPECT_GE(fp16.agreement, 15.0 / 16);
+  EXPECT_LT(fp16.output_relative_error, 5e-3);
+  // int8 moves the outputs measurably more than fp16, but not into noise.
+  EXPECT_GT(int8.output_relative_error, 2 * fp16.output_relative_error);
+  EXPECT_GT(int8.output_relative_error, 1e-4);
+  EXPECT_LT(int8.output_relative_error, 0.2);
+  EXPECT_GE(int8.agreement, 0.5);
+  // The single-device plan sends nothing: nothing to lose.
+  EXPECT_EQ(ev.evaluate({}, Precision::kInt8).agreement, 1.0);
+  EXPECT_EQ(ev.evaluate({}, Precision::kInt8).output_relative_error, 0.0);
+}
+
+TEST_F(TransferAccuracyTest, LabelsAreScored) {
+  const graph::Graph g = partitionable_graph(testing::zoo_model("paper_cnn"));
+  AccuracySamples random = random_samples(g, 40, 5);
+  const graph::Tensor& images = random.inputs.begin()->second;
+  // Labels: the float model's own predictions, except the first ten are shifted by one class.
+  auto session = runtime::make_session("fast", g);
+  std::vector<int64_t> predicted = top1(session->run(random.inputs).at(g.outputs[0]));
+  for (int i = 0; i < 10; ++i) predicted[i] = (predicted[i] + 1) % 10;
+  graph::Tensor labels = graph::Tensor::from_vector<int64_t>({40}, predicted);
+  TransferAccuracyEvaluator ev(g, dataset_samples(g, images, labels, 0, "test images"));
+  TransferAccuracy a = ev.evaluate(middle_cut(g), Precision::kFp16);
+  ASSERT_TRUE(a.accuracy.has_value());
+  EXPECT_DOUBLE_EQ(*a.float_accuracy, 0.75);
+  EXPECT_NEAR(*a.accuracy, 0.75, 1.0 / 40);
+  EXPECT_EQ(a.score(), *a.accuracy);
+  // A count keeps the first images only.
+  EXPECT_EQ(dataset_samples(g, images, labels, 8, "test images").size(), 8);
+  // Images of the wrong shape are an error naming both shapes.
+  graph::Tensor wrong(graph::DType::kFloat32, {4, 3, 28, 28});
+  try {
+    dataset_samples(g, wrong, labels, 0, "mnist test split");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("mnist test split"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("[3,28,28]"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("[1,28,28]"), std::string::npos) << msg;
+  }
+}
+
+TEST_F(TransferAccuracyTest, MinAccuracyDropsThePlansBelowIt) {
+  // logits = (x + 0) * 1, cut between the two nodes. For x = [1, 1.001, -100] the int8 step
+  // (~0.4) merges the two top classes, so the split plan's top-1 changes; x = [5, 0, -1] keeps it.
+  graph::Graph g;
+  g.inputs = {"x"};
+  g.values["x"] = graph::ValueInfo{graph::DType::kFloat32, {1, 3}, true};
+  g.set_initializer("zero", graph::Tensor::from_vector<float>({3}, {0, 0, 0}));
+  g.set_initializer("one", graph::Tensor::from_vector<float>({3}, {1, 1, 1}));
+  auto node = [&](const std::string& op, std::vector<std::string> in, const std::string& out) {
+    graph::Node n;
+    n.name = op;
+    n.op_type = op;
+    n.inputs = std::move(in);
+    n.outputs = {out};
+    g.values.try_emplace(out);
+    g.nodes.push_back(std::move(n));
+  };
+  node("Add", {"x", "zero"}, "y");
+  node("Mul", {"y", "one"}, "logits");
+  g.outputs = {"logits"};
+  graph::infer_shapes(g);
+
+  AccuracySamples samples;
+  samples.inputs["x"] = graph::Tensor::from_vector<float>({2, 3}, {1.0f, 1.001f, -100.0f, 5.0f, 0.0f, -1.0f});
+  TransferAccuracyEvaluator ev(g, samples);
+  std::vector<PlanCost> front(2);
+  front[0].plan = {{}, {0}};
+  front[1].plan = {{1}, {0, 1}};
+  EXPECT_EQ(ev.evaluate({1}, Precision::kInt8).agreement, 0.5);
+  EXPECT_EQ(ev.evaluate({1}, Precision::kFp16).agreement, 1.0);
+
+  AccuracyFiltered f = filter_by_accuracy(front, ev, Precision::kInt8, 0.9);
+  ASSERT_EQ(f.kept.size(), 1u);
+  EXPECT_TRUE(f.kept[0].plan.positions.empty());
+  ASSERT_EQ(f.dropped.size(), 1u);
+  EXPECT_EQ(f.dropped[0].plan.positions, std::vector<int>{1});
+  EXPECT_EQ(f.dropped_accuracy[0].score(), 0.5);
+  // In fp16 both plans pass; with no threshold nothing is dropped.
+  EXPECT_EQ(filter_by_accuracy(front, ev, Precision::kFp16, 0.9).kept.size(), 2u);
+  EXPECT_EQ(filter_by_accuracy(front, ev, Precision::kInt8, 0).kept.size(), 2u);
+}
+
+}  // namespace
+}  // namespace fluidedge::partition
