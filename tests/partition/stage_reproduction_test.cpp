@@ -7,9 +7,10 @@
 // (the tensors sent on after each prefix of cuts are kept) and builds each distinct stage's
 // session once (StageRunner), visiting plans grouped by their last stage. About 2 minutes for the
 // whole zoo on one core of the development machine (VGG-16 60 s, AlexNet 18 s, ResNet-50 23 s:
-// their fully connected weights and long fronts); one CTest test per model, so ctest -j spreads them.
-#include <filesystem>
+// their fully connected weights and long fronts); 6 minutes of test time under `ctest -j2` on
+// the shared 2-core VM while another job ran. One CTest test per model, so ctest -j spreads them.
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 
