@@ -283,7 +283,7 @@ PlanCost PlanEvaluator::evaluate(const PipelinePlan& plan) const {
     double limit = memory_limit_[dev[s]];
     if (limit > 0 && static_cast<double>(c.memory_bytes[s]) > limit) {
       c.feasible = false;
-      c.infeasible_reason = fmt::format("device '{}' needs {:.1f} MB for nodes {}..{}, over its {:.0f} MB limit",
+      c.infeasible_reason = fmt::format("device '{}' needs {:.3g} MB for nodes {}..{}, over its {:g} MB limit",
                                         system_.devices[dev[s]].name, c.memory_bytes[s] / kMiB, bounds[s],
                                         bounds[s + 1] - 1, limit / kMiB);
     }
