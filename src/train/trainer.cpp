@@ -75,6 +75,10 @@ at::Tensor distort_batch(const at::Tensor& x, const TrainConfig& c, std::mt19937
   return at::grid_sampler(x, grid, 0, 0, false);
 }
 
+at::Tensor augment_batch(const at::Tensor& x, const TrainConfig& c, std::mt19937_64& rng) {
+  return c.max_rotation > 0 || c.max_scale > 0 ? distort_batch(x, c, rng) : shift_batch(x, c.max_shift, rng);
+}
+
 // Cross-entropy against the labels (with label smoothing), blended with distillation from the
 // teacher's softened distribution `soft` when it is given.
 at::Tensor sample_loss(const at::Tensor& logits, const at::Tensor& y, const at::Tensor& soft, const TrainConfig& c) {
@@ -89,6 +93,12 @@ at::Tensor sample_loss(const at::Tensor& logits, const at::Tensor& y, const at::
 }
 
 }  // namespace
+
+graph::Tensor augment_images(const graph::Tensor& images, const TrainConfig& config, uint64_t seed) {
+  at::NoGradGuard no_grad;
+  std::mt19937_64 rng(seed);
+  return from_aten(augment_batch(to_aten(images), config, rng).contiguous());
+}
 
 StageReport Trainer::train(const data::Split& data, const std::set<std::string>& trainable,
                            const std::vector<std::string>& loss_outputs, const TrainConfig& config,
@@ -143,9 +153,7 @@ StageReport Trainer::train(const data::Split& data, const std::set<std::string>&
     for (int64_t b = 0; b < steps_per_epoch; ++b, ++step) {
       int64_t lo = b * config.batch, hi = std::min(n, lo + config.batch);
       at::Tensor idx = at::tensor(std::vector<int64_t>(order.begin() + lo, order.begin() + hi), at::kLong);
-      at::Tensor x = images.index_select(0, idx);
-      x = config.max_rotation > 0 || config.max_scale > 0 ? distort_batch(x, config, rng)
-                                                          : shift_batch(x, config.max_shift, rng);
+      at::Tensor x = augment_batch(images.index_select(0, idx), config, rng);
       at::Tensor y = labels.index_select(0, idx);
       auto outs = impl_->executor.evaluate({{input, x}}, loss_outputs, true);
       at::Tensor soft = distil ? teacher_soft.index_select(0, idx) : at::Tensor();

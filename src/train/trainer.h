@@ -45,6 +45,11 @@ struct StageReport {
   double final_loss = 0;
 };
 
+// The training-time augmentation of a batch of images ([N, C, H, W] float32) as train() applies
+// it: integer shifts when only max_shift is set, else a random affine distortion (rotation,
+// zoom, shift) per image. Deterministic for a seed.
+graph::Tensor augment_images(const graph::Tensor& images, const TrainConfig& config, uint64_t seed);
+
 class Trainer {
  public:
   // The graph's initializers become trainable ATen tensors.
