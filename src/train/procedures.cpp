@@ -19,11 +19,14 @@ TrainResult train_variant(const graph::Graph& base, Variant variant, int groups,
   if ((config.teacher != "none") != (config.distill_weight > 0))
     fail("distillation needs both a teacher and a weight: got --teacher {} and --distill {}", config.teacher,
          config.distill_weight);
-  if (variant != Variant::kStatic && config.teacher != "none") {
+  if (variant == Variant::kStatic && config.teacher != "none")
+    fail("--teacher applies to Dynamic and Fluid training, not to Static");
+  if (config.teacher != "none") {
     graph::Graph teacher;
     if (config.teacher == "static") {
       TrainConfig c = config;
       c.teacher = "none";
+      c.distill_weight = 0;
       TrainResult t = train_variant(base, Variant::kStatic, 1, data, c);
       result.stages.insert(result.stages.end(), t.stages.begin(), t.stages.end());
       result.stages.back().label = "teacher (static)";

@@ -227,6 +227,30 @@ TEST(Procedures, DistillationNeedsATeacherAndAWeight) {
   c.distill_weight = 0.5;
   c.teacher = "/nonexistent/teacher.onnx";
   EXPECT_THROW(train_variant(zoo::build_model("paper_cnn"), Variant::kFluid, 2, d, c), Error);
+  c.teacher = "static";
+  EXPECT_THROW(train_variant(zoo::build_model("paper_cnn"), Variant::kStatic, 1, d, c), Error);
+}
+
+// `--teacher static` trains the teacher first and reports it as a stage of its own.
+TEST(Procedures, StaticTeacherIsTrainedFirst) {
+  data::Dataset d;
+  d.train.images = random_images(32, 2);
+  std::vector<int64_t> labels(32);
+  for (int i = 0; i < 32; ++i) labels[i] = i % 10;
+  d.train.labels = graph::Tensor::from_vector<int64_t>({32}, labels);
+  d.test = d.train;
+  TrainConfig c;
+  c.epochs = 1;
+  c.batch = 16;
+  c.teacher = "static";
+  c.distill_weight = 0.5;
+  TrainResult r = train_variant(zoo::build_model("paper_cnn"), Variant::kFluid, 2, d, c);
+  ASSERT_EQ(r.stages.size(), 4u);
+  EXPECT_EQ(r.stages[0].label, "teacher (static)");
+  EXPECT_EQ(r.stages[1].label, "fluid stage 1");
+  EXPECT_GE(r.teacher_accuracy, 0.0);
+  EXPECT_LE(r.teacher_accuracy, 1.0);
+  EXPECT_EQ(r.accuracy.count("1+2"), 1u);
 }
 
 TEST(Trainer, BadConfigIsAnError) {
