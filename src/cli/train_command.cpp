@@ -87,7 +87,11 @@ void run_train(const TrainOptions& o) {
                {"stages", stages},
                {"config", {{"epochs", o.config.epochs}, {"batch", o.config.batch}, {"optimizer", o.config.optimizer},
                            {"learning_rate", o.config.learning_rate}, {"max_shift", o.config.max_shift},
-                           {"seed", o.config.seed}}}};
+                           {"max_rotation", o.config.max_rotation}, {"max_scale", o.config.max_scale},
+                           {"label_smoothing", o.config.label_smoothing}, {"teacher", o.config.teacher},
+                           {"distill_weight", o.config.distill_weight},
+                           {"distill_temperature", o.config.distill_temperature}, {"seed", o.config.seed}}}};
+  if (r.teacher_accuracy >= 0) metrics["teacher_accuracy"] = r.teacher_accuracy;
   write_file_atomically((dir / "metrics.json").string(), {}, metrics.dump(2) + "\n");
   if (o.json) {
     print_json(metrics);
@@ -111,8 +115,16 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--epochs", o->config.epochs, "Epochs per stage (default 15)")->check(CLI::PositiveNumber);
   cmd->add_option("--batch", o->config.batch, "Mini-batch size (default 64)")->check(CLI::PositiveNumber);
   cmd->add_option("--optimizer", o->config.optimizer, "adam or sgd (default adam)")->check(CLI::IsMember({"adam", "sgd"}));
-  cmd->add_option("--lr", o->config.learning_rate, "Peak learning rate, cosine-decayed (default 2e-3)")->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", o->config.learning_rate, "Peak learning rate, cosine-decayed (default 4e-3)")->check(CLI::PositiveNumber);
   cmd->add_option("--shift", o->config.max_shift, "Random shift augmentation in pixels (default 2)")->check(CLI::Range(0, 8));
+  cmd->add_option("--rotate", o->config.max_rotation, "Random rotation augmentation in degrees (default 10)")
+      ->check(CLI::Range(0.0, 180.0));
+  cmd->add_option("--scale", o->config.max_scale, "Random zoom augmentation, a fraction (default 0.1)")->check(CLI::Range(0.0, 0.9));
+  cmd->add_option("--label-smoothing", o->config.label_smoothing, "Label smoothing (default 0.1)")->check(CLI::Range(0.0, 0.99));
+  cmd->add_option("--teacher", o->config.teacher,
+                  "Dynamic/Fluid: distil from 'none', 'static' (trained first, same recipe) or a model ONNX file");
+  cmd->add_option("--distill", o->config.distill_weight, "Weight of the distillation loss, 0 to 1 (default 0: off)")->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--temperature", o->config.distill_temperature, "Distillation temperature (default 4)")->check(CLI::PositiveNumber);
   cmd->add_option("--seed", o->config.seed, "Seed of weights, shuffling and augmentation (default 1)");
   cmd->add_option("--out,-o", o->out, "Output directory")->required();
   cmd->add_flag("--json", o->json, "Print metrics.json to stdout too");

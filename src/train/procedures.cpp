@@ -2,6 +2,9 @@
 
 #include <chrono>
 
+#include "common/error.h"
+#include "graph/onnx_io.h"
+
 namespace fluidedge::train {
 
 TrainResult train_variant(const graph::Graph& base, Variant variant, int groups, const data::Dataset& data,
@@ -11,6 +14,35 @@ TrainResult train_variant(const graph::Graph& base, Variant variant, int groups,
   result.model = width_split(base, variant, groups, config.seed);
   SplitModel& m = result.model;
   Trainer trainer(m.graph);
+  // The teacher's logits on the (unshifted) training images, computed once.
+  graph::Tensor teacher_logits;
+  if ((config.teacher != "none") != (config.distill_weight > 0))
+    fail("distillation needs both a teacher and a weight: got --teacher {} and --distill {}", config.teacher,
+         config.distill_weight);
+  if (variant == Variant::kStatic && config.teacher != "none")
+    fail("--teacher applies to Dynamic and Fluid training, not to Static");
+  if (config.teacher != "none") {
+    graph::Graph teacher;
+    if (config.teacher == "static") {
+      TrainConfig c = config;
+      c.teacher = "none";
+      c.distill_weight = 0;
+      TrainResult t = train_variant(base, Variant::kStatic, 1, data, c);
+      result.stages.insert(result.stages.end(), t.stages.begin(), t.stages.end());
+      result.stages.back().label = "teacher (static)";
+      result.teacher_accuracy = t.accuracy.at("full");
+      teacher = t.model.graph;
+    } else {
+      teacher = graph::load_onnx(config.teacher);
+    }
+    if (teacher.outputs.size() != 1)
+      fail("teacher '{}' has {} outputs; a teacher must output one tensor of class logits", config.teacher,
+           teacher.outputs.size());
+    teacher_logits = Trainer(teacher).predict(data.train, teacher.outputs[0]);
+    if (teacher_logits.rank() != 2 || teacher_logits.dim(1) != data.classes)
+      fail("teacher '{}' outputs {}, not logits over {} classes", config.teacher,
+           graph::shape_str(teacher_logits.shape()), data.classes);
+  }
   auto params_of_stage = [&](int stage) {
     std::set<std::string> s;
     for (const auto& [name, st] : m.param_stage)
@@ -29,7 +61,7 @@ TrainResult train_variant(const graph::Graph& base, Variant variant, int groups,
       TrainConfig c = config;
       c.seed = config.seed + static_cast<uint64_t>(j);
       result.stages.push_back(trainer.train(data.train, params_of_stage(j), {m.predictions.at(key)}, c,
-                                            fmt::format("{} stage {}", variant_name(variant), j)));
+                                            fmt::format("{} stage {}", variant_name(variant), j), teacher_logits));
     }
     if (variant == Variant::kFluid) {
       // Each combiner starts as the average of its members' heads (a logit-averaging ensemble,
@@ -67,7 +99,8 @@ TrainResult train_variant(const graph::Graph& base, Variant variant, int groups,
       c.seed = config.seed + 100;
       c.epochs = std::max(1, config.epochs / 3);
       c.learning_rate = config.learning_rate / 4;
-      result.stages.push_back(trainer.train(data.train, params_of_stage(m.groups + 1), combiners, c, "fluid combiners"));
+      result.stages.push_back(
+          trainer.train(data.train, params_of_stage(m.groups + 1), combiners, c, "fluid combiners", teacher_logits));
     }
   }
   m.graph = trainer.graph();

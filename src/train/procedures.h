@@ -20,8 +20,11 @@ struct TrainResult {
   std::map<std::string, double> accuracy;    // test accuracy per subset key ("1", "1+2", "full")
   std::vector<StageReport> stages;
   double train_seconds = 0;
+  double teacher_accuracy = -1;              // test accuracy of a teacher trained here (or -1)
 };
 
+// config.teacher "static" trains a Static teacher first (its time counts in train_seconds);
+// Dynamic and Fluid stages then distil from its logits when config.distill_weight > 0.
 TrainResult train_variant(const graph::Graph& base, Variant variant, int groups, const data::Dataset& data,
                           const TrainConfig& config);
 

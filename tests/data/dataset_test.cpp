@@ -108,6 +108,109 @@ TEST_F(DatasetFiles, LabelOutOfRange) {
   EXPECT_NE(e.find("label 10 is out of range"), std::string::npos) << e;
 }
 
+TEST_F(DatasetFiles, MissingLabelsFile) {
+  write_split("train", 5);
+  write_split("test", 3);
+  fs::remove(dir_ / "train-labels-idx1-ubyte");
+  std::string e = error_of(dir_.string());
+  EXPECT_NE(e.find("no train labels file"), std::string::npos) << e;
+  EXPECT_NE(e.find(dir_.string()), std::string::npos) << e;
+}
+
+TEST_F(DatasetFiles, NoSuchIdxFile) {
+  try {
+    read_idx((dir_ / "absent-idx3-ubyte").string());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("absent-idx3-ubyte: no such file"), std::string::npos) << e.what();
+  }
+}
+
+// A dataset whose file is not IDX at all: the error names the file.
+TEST_F(DatasetFiles, WrongMagicInADataset) {
+  write_split("train", 5);
+  write_split("test", 3);
+  std::ofstream(dir_ / "test-labels-idx1-ubyte", std::ios::trunc) << "label,0\nlabel,1\n";
+  std::string e = error_of(dir_.string());
+  EXPECT_NE(e.find("wrong magic"), std::string::npos) << e;
+  EXPECT_NE(e.find("test-labels-idx1-ubyte"), std::string::npos) << e;
+}
+
+TEST_F(DatasetFiles, UnknownTypeCodeAndTruncatedHeader) {
+  const char bad_type[] = {0, 0, 0x07, 1, 0, 0, 0, 1, 5};
+  std::ofstream(dir_ / "type-idx", std::ios::binary).write(bad_type, sizeof bad_type);
+  try {
+    read_idx((dir_ / "type-idx").string());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown type code 0x07"), std::string::npos) << e.what();
+  }
+  const char short_header[] = {0, 0, 0x08, 3, 0, 0, 0, 2};  // rank 3, one dimension given
+  std::ofstream(dir_ / "header-idx", std::ios::binary).write(short_header, sizeof short_header);
+  try {
+    read_idx((dir_ / "header-idx").string());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("truncated IDX header"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(DatasetFiles, TruncatedGzip) {
+  write_split("train", 5);
+  write_split("test", 3);
+  std::string raw = (dir_ / "train-images-idx3-ubyte").string();
+  std::ifstream in(raw, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  in.close();
+  gzFile gz = gzopen((raw + ".gz").c_str(), "wb");
+  gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size()));
+  gzclose(gz);
+  fs::remove(raw);
+  fs::resize_file(raw + ".gz", fs::file_size(raw + ".gz") - 12);  // cut into the stream
+  std::string e = error_of(dir_.string());
+  EXPECT_NE(e.find("train-images-idx3-ubyte.gz"), std::string::npos) << e;
+  EXPECT_NE(e.find("truncated"), std::string::npos) << e;
+}
+
+// Labels stored as signed bytes may be negative.
+TEST_F(DatasetFiles, NegativeLabel) {
+  write_split("train", 2);
+  write_split("test", 2);
+  const char labels[] = {0, 0, 0x09, 1, 0, 0, 0, 2, 1, static_cast<char>(-1)};
+  std::ofstream(dir_ / "test-labels-idx1-ubyte", std::ios::binary | std::ios::trunc).write(labels, sizeof labels);
+  std::string e = error_of(dir_.string());
+  EXPECT_NE(e.find("label -1 is out of range (0 to 9)"), std::string::npos) << e;
+}
+
+TEST_F(DatasetFiles, ImagesOfTheWrongRank) {
+  write_split("train", 5);
+  write_split("test", 3);
+  fs::copy_file(dir_ / "train-labels-idx1-ubyte", dir_ / "train-images-idx3-ubyte", fs::copy_options::overwrite_existing);
+  std::string e = error_of(dir_.string());
+  EXPECT_NE(e.find("expected uint8 images of shape [N, H, W]"), std::string::npos) << e;
+}
+
+TEST_F(DatasetFiles, TrainAndTestImageSizesDiffer) {
+  write_split("train", 5);
+  graph::Tensor images(graph::DType::kUInt8, {3, 5, 5});
+  graph::Tensor labels(graph::DType::kUInt8, {3});
+  write_idx(images, (dir_ / "test-images-idx3-ubyte").string());
+  write_idx(labels, (dir_ / "test-labels-idx1-ubyte").string());
+  std::string e = error_of(dir_.string());
+  EXPECT_NE(e.find("training images are 4x4 but test images are 5x5"), std::string::npos) << e;
+}
+
+TEST_F(DatasetFiles, MnistNotInstalled) {
+  const char* old = std::getenv("FLUIDEDGE_DATA_DIR");
+  std::string saved = old ? old : "";
+  ::setenv("FLUIDEDGE_DATA_DIR", dir_.c_str(), 1);  // holds no mnist/
+  std::string e = error_of("mnist");
+  if (old) ::setenv("FLUIDEDGE_DATA_DIR", saved.c_str(), 1);
+  else ::unsetenv("FLUIDEDGE_DATA_DIR");
+  EXPECT_NE(e.find("not installed"), std::string::npos) << e;
+  EXPECT_NE(e.find("scripts/setup.sh"), std::string::npos) << e;
+}
+
 // The shipped mnist source (made by scripts/setup.sh): 10,000 digits, a fifth of each held out.
 TEST(ShippedData, MnistSplit) {
   if (!fs::exists(mnist_dir())) GTEST_SKIP() << "mnist not installed in " << mnist_dir() << " (scripts/setup.sh makes it)";

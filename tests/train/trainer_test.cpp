@@ -1,9 +1,12 @@
+#include <algorithm>
+#include <cmath>
 #include <random>
 
 #include <gtest/gtest.h>
 
 #include "runtime/reference/reference_session.h"
 #include "train/deploy.h"
+#include "train/procedures.h"
 #include "train/trainer.h"
 #include "train/width_split.h"
 #include "zoo/zoo.h"
@@ -113,6 +116,143 @@ TEST(Trainer, FreezesEverythingOutsideTheStage) {
   }
 }
 
+// Images of one shape drawn at the centre of a 28x28 frame: a disc of radius 6, or a horizontal
+// bar 2 pixels high and 20 wide.
+graph::Tensor centred(const std::string& shape, int64_t n) {
+  graph::Tensor t(graph::DType::kFloat32, {n, 1, 28, 28});
+  for (int64_t i = 0; i < n; ++i)
+    for (int y = 0; y < 28; ++y)
+      for (int x = 0; x < 28; ++x) {
+        float dy = static_cast<float>(y) - 13.5f, dx = static_cast<float>(x) - 13.5f;
+        bool on = shape == "disc" ? dx * dx + dy * dy <= 36.f : (y == 13 || y == 14) && x >= 4 && x < 24;
+        t.data<float>()[(i * 28 + y) * 28 + x] = on ? 1.f : 0.f;
+      }
+  return t;
+}
+
+float max_abs_diff(const graph::Tensor& a, const graph::Tensor& b, int64_t image) {
+  float m = 0;
+  for (int64_t p = image * 784; p < (image + 1) * 784; ++p) m = std::max(m, std::abs(a.data<float>()[p] - b.data<float>()[p]));
+  return m;
+}
+
+TEST(Augmentation, OffLeavesImagesUnchangedAndShiftsMoveWholePixels) {
+  graph::Tensor x = random_images(4, 7);
+  TrainConfig off;
+  off.max_shift = 0;
+  off.max_rotation = 0;
+  off.max_scale = 0;
+  EXPECT_TRUE(augment_images(x, off, 1).equals(x));
+  // Integer shifts keep every pixel value of a centred bar (nothing is cut off), and move it.
+  TrainConfig shift = off;
+  shift.max_shift = 2;
+  graph::Tensor bar = centred("bar", 16);
+  graph::Tensor moved = augment_images(bar, shift, 3);
+  int changed = 0;
+  for (int64_t i = 0; i < 16; ++i) {
+    float sum = 0;
+    for (int64_t p = i * 784; p < (i + 1) * 784; ++p) sum += moved.data<float>()[p];
+    EXPECT_FLOAT_EQ(sum, 40.f) << i;
+    changed += max_abs_diff(moved, bar, i) > 0.5f;
+  }
+  EXPECT_GT(changed, 0);
+}
+
+// Rotation about the centre leaves a centred disc (almost) as it is but turns a bar; the same
+// seed gives the same distortion.
+TEST(Augmentation, RotationTurnsImagesAboutTheirCentre) {
+  TrainConfig rotate;
+  rotate.max_shift = 0;
+  rotate.max_scale = 0;
+  rotate.max_rotation = 90;
+  graph::Tensor disc = centred("disc", 8), bar = centred("bar", 8);
+  graph::Tensor disc_r = augment_images(disc, rotate, 5), bar_r = augment_images(bar, rotate, 5);
+  int bars_turned = 0;
+  for (int64_t i = 0; i < 8; ++i) {
+    double diff = 0;
+    for (int64_t p = i * 784; p < (i + 1) * 784; ++p) diff += std::abs(disc_r.data<float>()[p] - disc.data<float>()[p]);
+    EXPECT_LT(diff / 113.0, 0.15) << "disc " << i << " changed by rotation";  // 113: the disc's area
+    bars_turned += max_abs_diff(bar_r, bar, i) > 0.5f;
+  }
+  EXPECT_GE(bars_turned, 6);
+  EXPECT_TRUE(augment_images(bar, rotate, 5).equals(bar_r));
+  EXPECT_FALSE(augment_images(bar, rotate, 6).equals(bar_r));
+}
+
+// With the whole loss on distillation, a model learns the teacher's answer (3), not the
+// labels (7); without it, the labels.
+TEST(Trainer, DistillationFollowsTheTeacher) {
+  SplitModel m = width_split(zoo::build_model("paper_cnn"), Variant::kFluid, 2, 4);
+  data::Split d;
+  d.images = random_images(64, 8);
+  d.labels = graph::Tensor::from_vector<int64_t>({64}, std::vector<int64_t>(64, 7));
+  graph::Tensor teacher(graph::DType::kFloat32, {64, 10});
+  for (int64_t i = 0; i < 64; ++i)
+    for (int c = 0; c < 10; ++c) teacher.data<float>()[i * 10 + c] = c == 3 ? 8.f : 0.f;
+  std::set<std::string> stage1;
+  for (const auto& [name, stage] : m.param_stage)
+    if (stage == 1) stage1.insert(name);
+  auto share_of_class3 = [&](double weight) {
+    Trainer trainer(m.graph);
+    TrainConfig c;
+    c.epochs = 3;
+    c.batch = 16;
+    c.distill_weight = weight;
+    trainer.train(d, stage1, {m.predictions.at("1")}, c, "test", teacher);
+    graph::Tensor logits = trainer.predict(d, m.predictions.at("1"));
+    EXPECT_EQ(logits.shape(), (graph::Shape{64, 10}));
+    int hits = 0;
+    for (int64_t i = 0; i < 64; ++i) {
+      const float* row = logits.data<float>() + i * 10;
+      hits += std::max_element(row, row + 10) - row == 3;
+    }
+    return hits / 64.0;
+  };
+  EXPECT_GT(share_of_class3(1.0), 0.9);
+  EXPECT_LT(share_of_class3(0.0), 0.1);
+}
+
+TEST(Procedures, DistillationNeedsATeacherAndAWeight) {
+  data::Dataset d;
+  d.train.images = random_images(8, 1);
+  d.train.labels = graph::Tensor::from_vector<int64_t>({8}, std::vector<int64_t>(8, 1));
+  d.test = d.train;
+  TrainConfig c;
+  c.epochs = 1;
+  c.distill_weight = 0.5;  // no teacher
+  EXPECT_THROW(train_variant(zoo::build_model("paper_cnn"), Variant::kFluid, 2, d, c), Error);
+  c.distill_weight = 0;
+  c.teacher = "static";  // no weight
+  EXPECT_THROW(train_variant(zoo::build_model("paper_cnn"), Variant::kFluid, 2, d, c), Error);
+  c.distill_weight = 0.5;
+  c.teacher = "/nonexistent/teacher.onnx";
+  EXPECT_THROW(train_variant(zoo::build_model("paper_cnn"), Variant::kFluid, 2, d, c), Error);
+  c.teacher = "static";
+  EXPECT_THROW(train_variant(zoo::build_model("paper_cnn"), Variant::kStatic, 1, d, c), Error);
+}
+
+// `--teacher static` trains the teacher first and reports it as a stage of its own.
+TEST(Procedures, StaticTeacherIsTrainedFirst) {
+  data::Dataset d;
+  d.train.images = random_images(32, 2);
+  std::vector<int64_t> labels(32);
+  for (int i = 0; i < 32; ++i) labels[i] = i % 10;
+  d.train.labels = graph::Tensor::from_vector<int64_t>({32}, labels);
+  d.test = d.train;
+  TrainConfig c;
+  c.epochs = 1;
+  c.batch = 16;
+  c.teacher = "static";
+  c.distill_weight = 0.5;
+  TrainResult r = train_variant(zoo::build_model("paper_cnn"), Variant::kFluid, 2, d, c);
+  ASSERT_EQ(r.stages.size(), 4u);
+  EXPECT_EQ(r.stages[0].label, "teacher (static)");
+  EXPECT_EQ(r.stages[1].label, "fluid stage 1");
+  EXPECT_GE(r.teacher_accuracy, 0.0);
+  EXPECT_LE(r.teacher_accuracy, 1.0);
+  EXPECT_EQ(r.accuracy.count("1+2"), 1u);
+}
+
 TEST(Trainer, BadConfigIsAnError) {
   SplitModel m = width_split(zoo::build_model("paper_cnn"), Variant::kStatic, 1, 4);
   data::Split d;
@@ -124,6 +264,22 @@ TEST(Trainer, BadConfigIsAnError) {
   EXPECT_THROW(trainer.train(d, {"x"}, {m.predictions.at("full")}, c, "bad"), Error);
   c.optimizer = "adam";
   EXPECT_THROW(trainer.train(d, {"not-a-parameter"}, {m.predictions.at("full")}, c, "bad"), Error);
+  std::set<std::string> all;
+  for (const auto& [name, stage] : m.param_stage) all.insert(name);
+  auto bad = [&](auto change) {
+    TrainConfig b;
+    change(b);
+    EXPECT_THROW(trainer.train(d, all, {m.predictions.at("full")}, b, "bad"), Error);
+  };
+  bad([](TrainConfig& b) { b.label_smoothing = 1.0; });
+  bad([](TrainConfig& b) { b.max_rotation = -5; });
+  bad([](TrainConfig& b) { b.max_scale = 1.5; });
+  bad([](TrainConfig& b) { b.distill_weight = 2; });
+  bad([](TrainConfig& b) { b.distill_temperature = 0; });
+  // Teacher logits must have one row per training image.
+  EXPECT_THROW(trainer.train(d, all, {m.predictions.at("full")}, TrainConfig{}, "bad",
+                             graph::Tensor(graph::DType::kFloat32, {3, 10})),
+               Error);
 }
 
 }  // namespace
