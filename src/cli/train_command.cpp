@@ -52,7 +52,9 @@ void run_train(const TrainOptions& o) {
     fail("model {} takes input {}, but dataset '{}' has images of {}x{}x{}", o.model, graph::shape_str(in), o.data,
          data.train.images.dim(1), data.train.images.dim(2), data.train.images.dim(3));
 
-  train::TrainResult r = train::train_variant(base, variant, o.groups, data, o.config);
+  train::TrainConfig config = o.config;
+  if (config.checkpoint_dir.empty()) config.checkpoint_dir = (fs::path(o.out) / "checkpoints").string();
+  train::TrainResult r = train::train_variant(base, variant, o.groups, data, config);
   const train::SplitModel& m = r.model;
   const graph::Graph& g = m.graph;
   fs::path dir(o.out);
@@ -69,7 +71,8 @@ void run_train(const TrainOptions& o) {
   for (const auto& key : train::subset_keys(variant, m.groups)) acc[key] = r.accuracy.at(key);
   Json stages = Json::array();
   for (const auto& s : r.stages)
-    stages.push_back(Json{{"stage", s.label}, {"epochs", s.epochs}, {"seconds", s.seconds}, {"final_loss", s.final_loss}});
+    stages.push_back(Json{{"stage", s.label}, {"epochs", s.epochs}, {"seconds", s.seconds}, {"final_loss", s.final_loss},
+                          {"from_checkpoint", s.from_checkpoint}});
   Json outputs = Json::object();
   for (const auto& [key, value] : m.predictions) outputs[key] = value;
   auto total = graph::graph_cost(g);
@@ -121,6 +124,10 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 180.0));
   cmd->add_option("--scale", o->config.max_scale, "Random zoom augmentation, a fraction (default 0.1)")->check(CLI::Range(0.0, 0.9));
   cmd->add_option("--label-smoothing", o->config.label_smoothing, "Label smoothing (default 0.1)")->check(CLI::Range(0.0, 0.99));
+  cmd->add_option("--checkpoints", o->config.checkpoint_dir,
+                  "Where the model is saved after every stage (default OUT/checkpoints)");
+  cmd->add_flag("--resume", o->config.resume,
+                "Load the stages whose checkpoint exists instead of training them (after an interrupted run)");
   cmd->add_option("--teacher", o->config.teacher,
                   "Dynamic/Fluid: distil from 'none', 'static' (trained first, same recipe) or a model ONNX file");
   cmd->add_option("--distill", o->config.distill_weight, "Weight of the distillation loss, 0 to 1 (default 0: off)")->check(CLI::Range(0.0, 1.0));

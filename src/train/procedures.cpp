@@ -1,11 +1,42 @@
 #include "train/procedures.h"
 
 #include <chrono>
+#include <filesystem>
+#include <functional>
 
 #include "common/error.h"
 #include "graph/onnx_io.h"
 
 namespace fluidedge::train {
+namespace {
+namespace fs = std::filesystem;
+
+// Written next to its final name, then renamed: a checkpoint is whole or absent.
+void save_checkpoint(const graph::Graph& graph, const fs::path& file) {
+  std::error_code ec;
+  fs::create_directories(file.parent_path(), ec);
+  if (ec) fail("checkpoint directory {}: cannot create: {}", file.parent_path().string(), ec.message());
+  fs::path partial = file.string() + ".partial";
+  graph::save_onnx(graph, partial.string());
+  fs::rename(partial, file, ec);
+  if (ec) fail("checkpoint {}: cannot write: {}", file.string(), ec.message());
+}
+
+// Every trainable parameter of `m` from the checkpoint, which must hold each with its shape.
+void load_checkpoint(Trainer& trainer, const SplitModel& m, const std::string& file) {
+  graph::Graph saved = graph::load_onnx(file);
+  for (const auto& [name, stage] : m.param_stage) {
+    auto it = saved.initializers.find(name);
+    graph::Tensor current = trainer.parameter(name);
+    if (it == saved.initializers.end() || it->second.shape() != current.shape() || it->second.dtype() != current.dtype())
+      fail("checkpoint {}: parameter '{}' is missing or has another shape: it was written for another model, "
+           "variant or number of groups (delete it, or train without --resume)",
+           file, name);
+    trainer.set_parameter(name, it->second);
+  }
+}
+
+}  // namespace
 
 TrainResult train_variant(const graph::Graph& base, Variant variant, int groups, const data::Dataset& data,
                           const TrainConfig& config) {
@@ -27,6 +58,7 @@ TrainResult train_variant(const graph::Graph& base, Variant variant, int groups,
       TrainConfig c = config;
       c.teacher = "none";
       c.distill_weight = 0;
+      if (!config.checkpoint_dir.empty()) c.checkpoint_dir = (fs::path(config.checkpoint_dir) / "teacher").string();
       TrainResult t = train_variant(base, Variant::kStatic, 1, data, c);
       result.stages.insert(result.stages.end(), t.stages.begin(), t.stages.end());
       result.stages.back().label = "teacher (static)";
@@ -43,6 +75,24 @@ TrainResult train_variant(const graph::Graph& base, Variant variant, int groups,
       fail("teacher '{}' outputs {}, not logits over {} classes", config.teacher,
            graph::shape_str(teacher_logits.shape()), data.classes);
   }
+  // Runs stage `k` (or, resuming, loads its checkpoint), then saves the model as its checkpoint.
+  int stage_number = 0;
+  auto stage = [&](const std::string& label, const std::function<StageReport()>& train_it) {
+    ++stage_number;
+    fs::path file = config.checkpoint_dir.empty()
+                        ? fs::path()
+                        : fs::path(config.checkpoint_dir) / fmt::format("stage-{}.onnx", stage_number);
+    if (config.resume && !file.empty() && fs::exists(file)) {
+      load_checkpoint(trainer, m, file.string());
+      StageReport r;
+      r.label = label;
+      r.from_checkpoint = true;
+      result.stages.push_back(r);
+      return;
+    }
+    result.stages.push_back(train_it());
+    if (!file.empty()) save_checkpoint(trainer.graph(), file);
+  };
   auto params_of_stage = [&](int stage) {
     std::set<std::string> s;
     for (const auto& [name, st] : m.param_stage)
@@ -52,7 +102,7 @@ TrainResult train_variant(const graph::Graph& base, Variant variant, int groups,
   if (variant == Variant::kStatic) {
     std::set<std::string> all;
     for (const auto& [name, st] : m.param_stage) all.insert(name);
-    result.stages.push_back(trainer.train(data.train, all, {m.predictions.at("full")}, config, "static"));
+    stage("static", [&] { return trainer.train(data.train, all, {m.predictions.at("full")}, config, "static"); });
   } else {
     auto keys = subset_keys(variant, m.groups);
     for (int j = 1; j <= m.groups; ++j) {
@@ -60,8 +110,10 @@ TrainResult train_variant(const graph::Graph& base, Variant variant, int groups,
       std::string key = variant == Variant::kDynamic ? keys[j - 1] : std::to_string(j);
       TrainConfig c = config;
       c.seed = config.seed + static_cast<uint64_t>(j);
-      result.stages.push_back(trainer.train(data.train, params_of_stage(j), {m.predictions.at(key)}, c,
-                                            fmt::format("{} stage {}", variant_name(variant), j), teacher_logits));
+      std::string label = fmt::format("{} stage {}", variant_name(variant), j);
+      stage(label, [&] {
+        return trainer.train(data.train, params_of_stage(j), {m.predictions.at(key)}, c, label, teacher_logits);
+      });
     }
     if (variant == Variant::kFluid) {
       // Each combiner starts as the average of its members' heads (a logit-averaging ensemble,
@@ -99,8 +151,9 @@ TrainResult train_variant(const graph::Graph& base, Variant variant, int groups,
       c.seed = config.seed + 100;
       c.epochs = std::max(1, config.epochs / 3);
       c.learning_rate = config.learning_rate / 4;
-      result.stages.push_back(
-          trainer.train(data.train, params_of_stage(m.groups + 1), combiners, c, "fluid combiners", teacher_logits));
+      stage("fluid combiners", [&] {
+        return trainer.train(data.train, params_of_stage(m.groups + 1), combiners, c, "fluid combiners", teacher_logits);
+      });
     }
   }
   m.graph = trainer.graph();

@@ -36,10 +36,15 @@ struct TrainConfig {
   // (a Static model trained first with this same recipe), or an ONNX file of a trained model.
   std::string teacher = "none";
   uint64_t seed = 1;
+  // Checkpoints (procedures.h): non-empty, the model is saved there after every stage as
+  // stage-K.onnx; with `resume`, a stage whose checkpoint exists is loaded instead of trained.
+  std::string checkpoint_dir;
+  bool resume = false;
 };
 
 struct StageReport {
   std::string label;
+  bool from_checkpoint = false;  // loaded, not trained
   int epochs = 0;
   double seconds = 0;
   double final_loss = 0;

@@ -1,5 +1,9 @@
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -251,6 +255,49 @@ TEST(Procedures, StaticTeacherIsTrainedFirst) {
   EXPECT_GE(r.teacher_accuracy, 0.0);
   EXPECT_LE(r.teacher_accuracy, 1.0);
   EXPECT_EQ(r.accuracy.count("1+2"), 1u);
+}
+
+// After every stage the model is saved; an interrupted run resumed from the checkpoints it left
+// ends with the same model as an uninterrupted one, and a checkpoint of another model is refused.
+TEST(Procedures, CheckpointsAfterEveryStageAndResumeLoadsThem) {
+  namespace fs = std::filesystem;
+  data::Dataset d;
+  d.train.images = random_images(32, 4);
+  std::vector<int64_t> labels(32);
+  for (int i = 0; i < 32; ++i) labels[i] = i % 10;
+  d.train.labels = graph::Tensor::from_vector<int64_t>({32}, labels);
+  d.test = d.train;
+  fs::path dir = fs::temp_directory_path() / ("fluidedge_checkpoints_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  TrainConfig c;
+  c.epochs = 1;
+  c.batch = 16;
+  c.checkpoint_dir = dir.string();
+  auto base = zoo::build_model("paper_cnn");
+  TrainResult whole = train_variant(base, Variant::kFluid, 2, d, c);
+  for (int k = 1; k <= 3; ++k) EXPECT_TRUE(fs::exists(dir / ("stage-" + std::to_string(k) + ".onnx"))) << k;
+
+  fs::remove(dir / "stage-3.onnx");  // interrupted while training the combiners
+  c.resume = true;
+  TrainResult resumed = train_variant(base, Variant::kFluid, 2, d, c);
+  ASSERT_EQ(resumed.stages.size(), 3u);
+  EXPECT_TRUE(resumed.stages[0].from_checkpoint);
+  EXPECT_TRUE(resumed.stages[1].from_checkpoint);
+  EXPECT_FALSE(resumed.stages[2].from_checkpoint);
+  for (const auto& [name, t] : whole.model.graph.initializers) {
+    const auto& r = resumed.model.graph.initializers.at(name);
+    ASSERT_EQ(r.shape(), t.shape()) << name;
+    EXPECT_EQ(std::memcmp(r.raw(), t.raw(), t.nbytes()), 0) << name << " differs after resuming";
+  }
+  EXPECT_EQ(resumed.accuracy, whole.accuracy);
+
+  try {
+    train_variant(base, Variant::kStatic, 1, d, c);  // stage-1.onnx is the Fluid model's
+    ADD_FAILURE() << "a Fluid checkpoint was loaded into a Static model";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("stage-1.onnx"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
 }
 
 TEST(Trainer, BadConfigIsAnError) {
