@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -187,48 +189,56 @@ cluster::ClusterConfig cell_config(const FluidBenchOptions& o, const std::string
 struct Stream {
   int64_t sent = 0, answered = 0, failed = 0, correct = 0, duplicated = 0;
   std::vector<double> latencies;
-  std::vector<std::pair<Clock::time_point, bool>> completions;  // (when, ok), in order
-  std::vector<Clock::time_point> submitted_at;
+  std::vector<Clock::time_point> submitted_at;                          // per request
+  std::vector<std::optional<std::pair<Clock::time_point, bool>>> done;  // per request: when, ok
   std::string first_error;
   double seconds = 0;
 };
 
 // Closed-loop stream of single-image requests, `concurrency` in flight, until `count` are sent
-// or `stop_at` passes; calls `tick` between submissions.
+// or `stop_at` passes; calls `tick` between submissions. A new request goes out as soon as any
+// answer comes back (not the oldest: nodes of different speed answer out of order).
 Stream run_stream(cluster::Coordinator& c, const data::Split& test, int64_t count, int concurrency,
                   std::optional<Clock::time_point> stop_at = {}, const std::function<void()>& tick = {}) {
   Stream s;
-  std::deque<std::pair<int64_t, std::future<cluster::Answer>>> window;
+  std::mutex mutex;
+  std::condition_variable answered;
+  int in_flight = 0;
   std::map<uint64_t, int> seen;
   const int64_t* labels = test.labels.data<int64_t>();
-  auto collect = [&] {
-    auto [index, future] = std::move(window.front());
-    window.pop_front();
-    cluster::Answer a = future.get();
-    if (seen[a.id]++) ++s.duplicated;
-    s.completions.push_back({Clock::now(), a.error.empty()});
-    if (!a.error.empty()) {
-      ++s.failed;
-      if (s.first_error.empty()) s.first_error = a.error;
-      return;
-    }
-    ++s.answered;
-    s.latencies.push_back(a.latency_ms);
-    const float* p = a.prediction.data<float>();
-    int64_t classes = a.prediction.numel();
-    s.correct += (std::max_element(p, p + classes) - p) == labels[index % test.size()];
-  };
   auto start = Clock::now();
   for (int64_t i = 0;; ++i) {
     if (stop_at ? Clock::now() >= *stop_at : i >= count) break;
     if (tick) tick();
     int64_t index = i % test.size();
-    s.submitted_at.push_back(Clock::now());
-    window.push_back({index, c.submit({{"input", test.images.rows(index, 1)}})});
-    ++s.sent;
-    if (static_cast<int>(window.size()) >= concurrency) collect();
+    {
+      std::unique_lock lock(mutex);
+      answered.wait(lock, [&] { return in_flight < concurrency; });
+      ++in_flight;
+      ++s.sent;
+      s.submitted_at.push_back(Clock::now());
+      s.done.emplace_back();
+    }
+    c.submit({{"input", test.images.rows(index, 1)}}, [&, i, index](cluster::Answer a) {
+      std::lock_guard lock(mutex);
+      if (seen[a.id]++) ++s.duplicated;
+      s.done[i] = std::make_pair(Clock::now(), a.error.empty());
+      if (!a.error.empty()) {
+        ++s.failed;
+        if (s.first_error.empty()) s.first_error = a.error;
+      } else {
+        ++s.answered;
+        s.latencies.push_back(a.latency_ms);
+        const float* p = a.prediction.data<float>();
+        int64_t classes = a.prediction.numel();
+        s.correct += (std::max_element(p, p + classes) - p) == labels[index];
+      }
+      --in_flight;
+      answered.notify_all();
+    });
   }
-  while (!window.empty()) collect();
+  std::unique_lock lock(mutex);
+  answered.wait(lock, [&] { return in_flight == 0; });
   s.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return s;
 }
@@ -399,9 +409,9 @@ void run_bench_fluid(const FluidBenchOptions& o) {
           // Recovered: the first request submitted after detection that was answered.
           std::optional<Clock::time_point> recovered;
           if (detected)
-            for (size_t i = 0; i < s.submitted_at.size() && i < s.completions.size(); ++i)
-              if (s.submitted_at[i] >= *detected && s.completions[i].second) {
-                recovered = s.completions[i].first;
+            for (size_t i = 0; i < s.submitted_at.size(); ++i)
+              if (s.submitted_at[i] >= *detected && s.done[i] && s.done[i]->second) {
+                recovered = s.done[i]->first;
                 break;
               }
           f["recover_ms"] = recovered ? Json(since_ms(*killed_time, *recovered)) : Json(nullptr);
