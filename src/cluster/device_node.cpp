@@ -153,6 +153,8 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
   int64_t served = 0, rejected = 0, batches = 0;
   double compute_ms_total = 0;  // wall time per batch (with the slowdown)
   double cpu_ms_total = 0;      // CPU time per batch (without)
+  double run_ms_total = 0;      // wall time of the runs themselves (without the slowdown's wait)
+  int64_t overruns = 0;         // batches whose run alone took longer than the emulated device
 
   std::mutex shutdown_mutex;
   std::condition_variable shutdown_done;
@@ -369,14 +371,17 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
       error = e.what();
     }
     double compute_ms = ms_since(start);
+    const double run_ms = compute_ms;
     double busy_ms = options.threads == 1 ? thread_cpu_ms() - cpu_start : compute_ms;
     int64_t total = 0;
     for (const auto& item : batch) total += item.batch;
+    bool overran = false;
     if (options.slowdown > 1.0) {
       // The emulated device takes `slowdown` times what this core needs for such a batch at its
       // best (timed at deploy), not times this run's time: cold caches after idling and other
       // load on this machine would otherwise be multiplied too.
       double emulated_ms = batch[0].part->emulated_ms(total, options.slowdown);
+      overran = run_ms > emulated_ms;
       std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
                                                 std::chrono::duration<double, std::milli>(emulated_ms)));
       compute_ms = ms_since(start);
@@ -386,6 +391,8 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
       ++batches;
       compute_ms_total += compute_ms;
       cpu_ms_total += busy_ms;
+      run_ms_total += run_ms;
+      overruns += overran ? 1 : 0;
       (error.empty() ? served : rejected) += static_cast<int64_t>(batch.size());
     }
     int64_t offset = 0;
@@ -430,6 +437,8 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
     reply->set_link_rate_mbps(options.link.rate_mbps);
     reply->set_link_latency_ms(options.link.latency_ms);
     reply->set_slowdown(options.slowdown);
+    reply->set_mean_run_ms(batches ? run_ms_total / batches : 0.0);
+    reply->set_overruns(overruns);
     return grpc::Status::OK;
   }
 };
@@ -495,6 +504,10 @@ void DeviceNode::shutdown(int grace_ms) {
                  impl_->options.name, impl_->served, impl_->rejected, impl_->batches,
                  static_cast<double>(impl_->served + impl_->rejected) / static_cast<double>(b),
                  impl_->cpu_ms_total / static_cast<double>(b), impl_->compute_ms_total / static_cast<double>(b));
+    if (impl_->overruns > 0)
+      spdlog::warn("{}: {} of {} batches took longer on this host than the emulated device (--slowdown {}) should: "
+                   "the host was too busy to emulate it there",
+                   impl_->options.name, impl_->overruns, impl_->batches, impl_->options.slowdown);
   }
   impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));
   {
