@@ -13,16 +13,14 @@
 
 #include "cli/commands.h"
 #include "cluster/device_node.h"
+#include "common/cpu_affinity.h"
 #include "common/error.h"
 
 namespace fluidedge::cli {
 namespace {
 
 void pin_to_cpu(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  if (sched_setaffinity(0, sizeof(set), &set) != 0)
+  if (!pin_process_to_cpu(cpu))
     fail("--cpu {}: cannot pin to that core (this machine has {})", cpu, std::thread::hardware_concurrency());
 }
 

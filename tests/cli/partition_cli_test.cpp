@@ -208,8 +208,12 @@ TEST_F(PartitionCli, BenchPartitionJson) {
   EXPECT_GE(m["explore_ms"].get<double>(), 0);
   EXPECT_GT(m["single_ips"].get<double>(), 0);
   EXPECT_GT(m["single_predicted_ips"].get<double>(), 0);
-  // The slower device alone is predicted slower, by its slowdown.
-  EXPECT_NEAR(m["dev2_alone"]["predicted_ms"].get<double>() / m["dev1_alone"]["predicted_ms"].get<double>(), 1.6, 1e-6);
+  // Each device alone is predicted at its own core's profile times its slowdown.
+  ASSERT_EQ(m["host_profile"].size(), 2u);
+  for (int d = 0; d < 2; ++d) {
+    const double expected = m["host_profile"][d]["total_ms"].get<double>() * j["settings"]["slowdowns"][d].get<double>();
+    EXPECT_NEAR(m[d == 0 ? "dev1_alone" : "dev2_alone"]["predicted_ms"].get<double>(), expected, 1e-6 * expected);
+  }
   ASSERT_TRUE(m["split"].is_object()) << m.dump();
   EXPECT_GT(m["split_predicted_ips"].get<double>(), 0);
   EXPECT_GT(m["split_measured_ips"].get<double>(), 0);
