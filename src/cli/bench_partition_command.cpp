@@ -62,6 +62,7 @@ struct PartitionBenchOptions {
   std::string out = "runs/bench-partition";
   std::string plot = "bench-partition.svg";
   bool json = false;
+  bool explore_only = false;  // profiles and exploration only, nothing deployed
 };
 
 // One device: a fluidedge-node process on its own core.
@@ -202,14 +203,63 @@ MeasuredProfile scaled(const MeasuredProfile& base, const std::string& device, d
   return p;
 }
 
-std::string system_yaml(const PartitionBenchOptions& o) {
-  std::string yaml = "# written by fluidedge bench partition: two emulated devices on this machine\ndevices:\n";
-  for (int d = 0; d < 2; ++d)
+// A chain of `devices` emulated devices (profiles dev1.json ... devN.json next to the file), every
+// link the bench's link.
+std::string system_yaml(const PartitionBenchOptions& o, int devices = 2) {
+  std::string yaml = fmt::format("# written by fluidedge bench partition: {} emulated devices on this machine\ndevices:\n",
+                                 devices);
+  for (int d = 0; d < devices; ++d)
     yaml += fmt::format("  - {{name: dev{0}, profile: dev{0}.json, active_power_w: 6.4, idle_power_w: 2.7}}\n", d + 1);
-  yaml += fmt::format("links:\n  - {{rate_mbps: {}, latency_ms: {}, overhead: 0, energy_nj_per_bit: 0.6, "
-                      "bidirectional: false}}\nobjectives: [throughput, latency]\n",
-                      o.link_rate > 0 ? o.link_rate : 1e6, o.link_latency);
+  yaml += "links:\n";
+  for (int l = 0; l + 1 < devices; ++l)
+    yaml += fmt::format("  - {{rate_mbps: {}, latency_ms: {}, overhead: 0, energy_nj_per_bit: 0.6, bidirectional: false}}\n",
+                        o.link_rate > 0 ? o.link_rate : 1e6, o.link_latency);
+  yaml += "objectives: [throughput, latency]\n";
   return yaml;
+}
+
+// The exploration on 2, 3 and 4 devices (dev3 is another board like dev1, dev4 like dev2): the
+// exact search against NSGA-II (the bench's peer: the heuristic the paper's framework uses) on
+// the same system, each timed. The exact front's best throughput is never below NSGA-II's.
+Json explore_chains(const graph::Graph& g, const fs::path& dir, const PartitionBenchOptions& o, double& exact_total_ms,
+                    double& nsga2_total_ms) {
+  Json runs = Json::array();
+  for (int devices = 2; devices <= 4; ++devices) {
+    const fs::path file = dir / fmt::format("system-{}.yaml", devices);
+    write_file_atomically(file.string(), "", system_yaml(o, devices));
+    SystemDescription system = load_system(file);
+    SearchOptions exact, heuristic;
+    exact.algorithm = SearchAlgorithm::kExact;
+    heuristic.algorithm = SearchAlgorithm::kNsga2;
+    SearchResult e = search_plans(g, system, exact);
+    SearchResult h = search_plans(g, system, heuristic);
+    auto best = [](const SearchResult& r) {
+      double fps = 0;
+      for (const auto& p : r.front) fps = std::max(fps, p.throughput_fps);
+      return fps;
+    };
+    exact_total_ms += e.seconds * 1000;
+    nsga2_total_ms += h.seconds * 1000;
+    runs.push_back(Json{{"devices", devices},
+                        {"space_size", e.space_size},
+                        {"exact_ms", e.seconds * 1000},
+                        {"exact_front", e.front.size()},
+                        {"exact_best_ips", best(e)},
+                        {"nsga2_ms", h.seconds * 1000},
+                        {"nsga2_front", h.front.size()},
+                        {"nsga2_best_ips", best(h)},
+                        {"exact_over_nsga2_time", e.seconds / std::max(1e-12, h.seconds)}});
+  }
+  return runs;
+}
+
+void print_exploration(const std::string& name, const Json& chains) {
+  std::string line = fmt::format("  {:<16} exploration", name);
+  for (const auto& c : chains)
+    line += fmt::format("  {} devices: exact {:.2f} ms (NSGA-II {:.1f} ms, best {:.1f} vs {:.1f}/s)", c["devices"].get<int>(),
+                        c["exact_ms"].get<double>(), c["nsga2_ms"].get<double>(), c["exact_best_ips"].get<double>(),
+                        c["nsga2_best_ips"].get<double>());
+  std::cout << line << "\n";
 }
 
 void run_bench_partition(const PartitionBenchOptions& o) {
@@ -247,16 +297,17 @@ void run_bench_partition(const PartitionBenchOptions& o) {
                 {"paper_efficientnet_b0_gain", kPaperEfficientNetGain}};
   if (!o.json)
     std::cout << fmt::format("bench partition: 2 devices (1 core each{}, slowdown {} and {}), dev1 -> dev2 link {} "
-                             "Mbit/s + {} ms, batch 1, {} in flight, {} s per run\n",
+                             "Mbit/s + {} ms, {}\n",
                              pin ? ", pinned" : "", o.slowdowns[0], o.slowdowns[1], o.link_rate, o.link_latency,
-                             o.concurrency, o.seconds);
+                             o.explore_only ? "exploration only (nothing deployed)"
+                                            : fmt::format("batch 1, {} in flight, {} s per run", o.concurrency, o.seconds));
 
   Json rows = Json::array();
   BarChart chart;
   chart.title = "bench partition: best single device vs best two-device split";
   chart.y_label = "throughput (inferences/s)";
   chart.series = {"best single (measured)", "split (predicted)", "split (measured)"};
-  double explore_total_ms = 0;
+  double explore_total_ms = 0, explore_chains_ms = 0, nsga2_chains_ms = 0;
   for (const auto& name : models) {
     spdlog::info("bench partition: {}", name);
     const graph::Graph g = partitionable_graph(zoo::build_model(name));
@@ -272,11 +323,14 @@ void run_bench_partition(const PartitionBenchOptions& o) {
       if (pin) on_core.emplace(d);
       MeasuredProfile base = measure_device_profile(g, po);
       profile_ms.push_back(Json{{"total_ms", base.total_ms}, {"run_ms", base.run_ms}});
-      write_file_atomically((dir / fmt::format("dev{}.json", d + 1)).string(), "",
-                            scaled(base, fmt::format("dev{}", d + 1), o.slowdowns[d]).json());
+      // dev3 and dev4 (exploration on longer chains only) are boards like dev1 and dev2.
+      for (int copy : {d, d + 2})
+        write_file_atomically((dir / fmt::format("dev{}.json", copy + 1)).string(), "",
+                              scaled(base, fmt::format("dev{}", copy + 1), o.slowdowns[d]).json());
     }
     write_file_atomically((dir / "system.yaml").string(), "", system_yaml(o));
     SystemDescription system = load_system(dir / "system.yaml");
+    Json chains = explore_chains(g, dir, o, explore_chains_ms, nsga2_chains_ms);
 
     SearchOptions so;
     so.max_stages = 2;
@@ -291,7 +345,13 @@ void run_bench_partition(const PartitionBenchOptions& o) {
       if (p.plan.positions.size() == 1 && (!split || p.throughput_fps > split->throughput_fps)) split = &p;
 
     runtime::TensorMap input = random_samples(g, 1, 1).inputs;
-    Json row{{"model", name}, {"explore_ms", explore_ms}, {"nodes", g.nodes.size()}, {"host_profile", profile_ms}};
+    Json row{{"model", name},          {"explore_ms", explore_ms},   {"nodes", g.nodes.size()},
+             {"host_profile", profile_ms}, {"exploration", chains}};
+    if (o.explore_only) {
+      rows.push_back(row);
+      if (!o.json) print_exploration(name, chains);
+      continue;
+    }
 
     // Best single device: the whole model on each device alone (input local, no link).
     write_static_dir(dir / "single", {g}, g.outputs.at(0));
@@ -409,15 +469,31 @@ void run_bench_partition(const PartitionBenchOptions& o) {
                                split->throughput_fps / m.ips, 100 * row["gain_measured"].get<double>(),
                                100 * row["gain_predicted"].get<double>(), g.nodes[cut - 1].name,
                                split->link_bytes[0] / 1024.0, explore_ms, gap);
+    if (!o.json) print_exploration(name, chains);
   }
 
-  write_file_atomically(o.plot, "", svg_bars(chart));
+  if (!o.explore_only) write_file_atomically(o.plot, "", svg_bars(chart));
   settings["load_average_before"] = load_before;
   settings["load_average_after"] = load_average();
+  Json exploration_total{{"models", models.size()},
+                         {"devices", {2, 3, 4}},
+                         {"exact_ms", explore_chains_ms},
+                         {"nsga2_ms", nsga2_chains_ms},
+                         {"exact_over_nsga2_time", explore_chains_ms / std::max(1e-9, nsga2_chains_ms)}};
   if (o.json) {
-    print_json(Json{{"settings", settings}, {"models", rows}, {"explore_ms_total", explore_total_ms}, {"plot", o.plot}});
+    Json out{{"settings", settings},
+             {"models", rows},
+             {"explore_ms_total", explore_total_ms},
+             {"exploration_total", exploration_total}};
+    if (!o.explore_only) out["plot"] = o.plot;
+    print_json(out);
     return;
   }
+  std::cout << fmt::format("exploration of {} models on 2, 3 and 4 devices: exact {:.1f} ms in total, NSGA-II {:.1f} ms "
+                           "(exact/NSGA-II time {:.3f})\n",
+                           models.size(), explore_chains_ms, nsga2_chains_ms,
+                           exploration_total["exact_over_nsga2_time"].get<double>());
+  if (o.explore_only) return;
   for (const auto& r : rows)
     if (r["model"] == "efficientnet_b0" && r.contains("gain_measured"))
       std::cout << fmt::format("EfficientNet-B0 gain of the best split over the best single device: measured {:+.1f} %, "
@@ -449,6 +525,8 @@ void add_bench_partition_command(CLI::App& bench) {
   cmd->add_option("--repeats", o->repeats, "Timed runs of the profile")->check(CLI::Range(1, 10000))->capture_default_str();
   cmd->add_option("--out", o->out, "Directory for profiles, system.yaml and stage files per model")->capture_default_str();
   cmd->add_option("--plot", o->plot, "Where to write the SVG bar chart")->capture_default_str();
+  cmd->add_flag("--explore-only", o->explore_only,
+                "Profile and explore (2, 3 and 4 devices) only; deploy nothing");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o] { run_bench_partition(*o); });
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -233,6 +234,37 @@ TEST_F(PartitionCli, BenchPartitionJson) {
   // What was deployed is on disk: the profiles, the system and the stage files.
   for (const char* f : {"dev1.json", "dev2.json", "system.yaml", "split/stage_1.onnx", "split/stage_2.onnx"})
     EXPECT_TRUE(fs::exists(dir_ / "bench" / "squeezenet1_1" / f)) << f;
+}
+
+// `bench partition --explore-only`: the exploration on 2, 3 and 4 devices, exact against NSGA-II,
+// nothing deployed.
+TEST_F(PartitionCli, BenchPartitionExploreOnly) {
+  json j = parse(run_cli("bench partition --models squeezenet1_1 --explore-only --repeats 3 --out " + path("explore") +
+                         " --plot " + path("explore.svg") + " --json"));
+  ASSERT_EQ(j["models"].size(), 1u);
+  const json& m = j["models"][0];
+  EXPECT_FALSE(m.contains("split")) << "nothing is deployed";
+  EXPECT_FALSE(fs::exists(path("explore.svg")));
+  ASSERT_EQ(m["exploration"].size(), 3u);
+  int64_t previous_space = 0;
+  double previous_best = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    const json& c = m["exploration"][i];
+    EXPECT_EQ(c["devices"], static_cast<int>(i) + 2);
+    // A longer chain has more plans, and the shorter chains' plans among them.
+    EXPECT_GT(c["space_size"].get<int64_t>(), previous_space);
+    EXPECT_GE(c["exact_best_ips"].get<double>(), previous_best * (1 - 1e-9));
+    // The exact front is never beaten by the heuristic's.
+    EXPECT_GE(c["exact_best_ips"].get<double>(), c["nsga2_best_ips"].get<double>() * (1 - 1e-9));
+    EXPECT_GT(c["exact_front"].get<int>(), 0);
+    EXPECT_TRUE(fs::exists(dir_ / "explore" / "squeezenet1_1" / fmt::format("system-{}.yaml", i + 2)));
+    previous_space = c["space_size"].get<int64_t>();
+    previous_best = c["exact_best_ips"].get<double>();
+  }
+  EXPECT_NEAR(j["exploration_total"]["exact_ms"].get<double>(),
+              m["exploration"][0]["exact_ms"].get<double>() + m["exploration"][1]["exact_ms"].get<double>() +
+                  m["exploration"][2]["exact_ms"].get<double>(),
+              1e-6);
 }
 
 }  // namespace
