@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include "common/statistics.h"
 #include "graph/npy.h"
 #include "graph/shape_inference.h"
+#include "runtime/fast/fast_session.h"
 #include "runtime/session.h"
 
 namespace fluidedge::cli {
@@ -29,6 +31,7 @@ struct RunOptions {
   int64_t batch = 0;
   std::string output_dir;
   double bench_seconds = 0;
+  bool steps = false;  // with --bench on the fast backend: where the time goes, per op type and step
   bool json = false;
 };
 
@@ -108,6 +111,44 @@ Json summary_json(const graph::Tensor& t) {
   return j;
 }
 
+// Where the fast backend's time goes: each step timed alone (synchronised, median of `runs`),
+// summed per op type (reorders between layouts are their own type), and the slowest steps.
+Json step_breakdown(runtime::Session& session, const runtime::TensorMap& inputs, int runs) {
+  auto* fast = dynamic_cast<runtime::fast::FastSession*>(&session);
+  if (fast == nullptr) fail("--steps: only the fast backend times its steps (use --backend fast)");
+  std::vector<runtime::fast::StepTiming> steps = fast->profile(inputs, std::max(runs, 3));
+  double total = 0;
+  std::map<std::string, std::pair<double, int>> by_op;
+  for (const auto& s : steps) {
+    total += s.ms;
+    by_op[s.op_type].first += s.ms;
+    ++by_op[s.op_type].second;
+  }
+  Json ops = Json::array();
+  for (const auto& [op, v] : by_op)
+    ops.push_back(Json{{"op_type", op}, {"ms", v.first}, {"steps", v.second}, {"share", v.first / std::max(total, 1e-12)}});
+  std::sort(ops.begin(), ops.end(), [](const Json& a, const Json& b) { return a["ms"].get<double>() > b["ms"].get<double>(); });
+  std::vector<size_t> order(steps.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return steps[a].ms > steps[b].ms; });
+  Json slowest = Json::array();
+  for (size_t i = 0; i < std::min<size_t>(order.size(), 10); ++i) {
+    const auto& s = steps[order[i]];
+    slowest.push_back(Json{{"name", s.name}, {"op_type", s.op_type}, {"fused", s.fused}, {"ms", s.ms}});
+  }
+  return Json{{"total_ms", total}, {"count", steps.size()}, {"by_op", ops}, {"slowest", slowest}};
+}
+
+void print_step_breakdown(const Json& j) {
+  fmt::print("  {} steps, {:.3f} ms timed one by one\n", j["count"].get<size_t>(), j["total_ms"].get<double>());
+  for (const auto& op : j["by_op"])
+    fmt::print("    {:<20} {:9.3f} ms {:5.1f} %  ({} steps)\n", op["op_type"].get<std::string>(), op["ms"].get<double>(),
+               100 * op["share"].get<double>(), op["steps"].get<int>());
+  fmt::print("  slowest steps:\n");
+  for (const auto& s : j["slowest"])
+    fmt::print("    {:9.3f} ms  {} {}\n", s["ms"].get<double>(), s["op_type"].get<std::string>(), s["name"].get<std::string>());
+}
+
 void run_run(const RunOptions& o) {
   graph::Graph g = load_model(o.model);
   runtime::TensorMap inputs = gather_inputs(o, g);
@@ -132,15 +173,19 @@ void run_run(const RunOptions& o) {
     } while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < o.bench_seconds ||
              ms.size() < 3);
     double median = percentile(ms, 0.5), p90 = percentile(ms, 0.9);
+    Json steps_json = o.steps ? step_breakdown(*session, inputs, static_cast<int>(std::min<size_t>(ms.size(), 50)))
+                              : Json();
     if (o.json) {
-      print_json(Json{{"model", o.model}, {"backend", backend}, {"threads", o.threads}, {"batch", batch},
-                      {"runs", ms.size()}, {"median_ms", median}, {"p90_ms", p90},
-                      {"peak_rss_mb", peak_rss_mb()}});
+      Json j{{"model", o.model}, {"backend", backend},  {"threads", o.threads},         {"batch", batch},
+             {"runs", ms.size()}, {"median_ms", median}, {"p90_ms", p90}, {"peak_rss_mb", peak_rss_mb()}};
+      if (o.steps) j["steps"] = steps_json;
+      print_json(j);
     } else {
       fmt::print("{} on {} ({} thread{}), batch {}: median {:.3f} ms, p90 {:.3f} ms over {} runs; "
                  "{:.1f} inferences/s; peak RSS {:.1f} MiB\n",
                  o.model, backend, o.threads, o.threads == 1 ? "" : "s", batch, median, p90, ms.size(),
                  1000.0 * static_cast<double>(batch) / median, peak_rss_mb());
+      if (o.steps) print_step_breakdown(steps_json);
     }
     return;
   }
@@ -197,8 +242,13 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--output-dir,-o", opts->output_dir, "Write each output to DIR/<output>.npy");
   cmd->add_option("--bench", opts->bench_seconds, "Time repeated runs for this many seconds")
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("--steps", opts->steps,
+                "With --bench (fast backend): time each step alone and show the time per op type and the slowest steps");
   cmd->add_flag("--json", opts->json, "Print one JSON object to stdout");
-  cmd->callback([opts] { run_run(*opts); });
+  cmd->callback([opts] {
+    if (opts->steps && opts->bench_seconds <= 0) fail("--steps needs --bench SECONDS (it breaks a timed run down)");
+    run_run(*opts);
+  });
 }
 
 }  // namespace fluidedge::cli

@@ -88,6 +88,38 @@ TEST_F(Cli, RunRandomWithBatchAndBench) {
   EXPECT_GT(j["peak_rss_mb"].get<double>(), 1.0);
 }
 
+// --steps breaks a fast-backend run down: the op types' times add up to the steps' total, every
+// step is counted once, and the slowest steps come first.
+TEST_F(Cli, RunStepsBreaksTheTimeDownByOp) {
+  json j = parse(run_cli("run zoo:squeezenet1_1 --random --batch 2 --bench 0.2 --steps --json"));
+  ASSERT_TRUE(j.contains("steps")) << j.dump();
+  const json& s = j["steps"];
+  double sum = 0;
+  int count = 0;
+  bool has_conv = false, has_concat = false;
+  for (const json& op : s["by_op"]) {
+    sum += op["ms"].get<double>();
+    count += op["steps"].get<int>();
+    has_conv |= op["op_type"] == "Conv";
+    has_concat |= op["op_type"] == "Concat";
+  }
+  EXPECT_NEAR(sum, s["total_ms"].get<double>(), 1e-9 * s["total_ms"].get<double>() + 1e-12);
+  EXPECT_EQ(count, s["count"].get<int>());
+  EXPECT_TRUE(has_conv && has_concat) << s["by_op"].dump();
+  ASSERT_FALSE(s["slowest"].empty());
+  for (size_t i = 1; i < s["slowest"].size(); ++i)
+    EXPECT_GE(s["slowest"][i - 1]["ms"].get<double>(), s["slowest"][i]["ms"].get<double>());
+}
+
+TEST_F(Cli, RunStepsNeedsBenchAndTheFastBackend) {
+  auto r = run_cli("run zoo:lenet5 --random --steps");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--steps needs --bench"), std::string::npos) << r.err;
+  r = run_cli("run zoo:lenet5 --random --backend reference --bench 0.1 --steps");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--steps: only the fast backend"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace fluidedge
 
