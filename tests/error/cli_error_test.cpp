@@ -198,6 +198,10 @@ class PartitionCliErrors : public CliErrors {
     std::ofstream(path(name)) << text;
     return path(name);
   }
+  // Two analytic boards, the start of a system file the tests then break.
+  static constexpr const char* kTwoBoards =
+      "devices:\n  - {name: a, peak_gflops: 10, memory_bandwidth_gbps: 4}\n"
+      "  - {name: b, peak_gflops: 10, memory_bandwidth_gbps: 4}\n";
 };
 
 TEST_F(PartitionCliErrors, MissingModel) {
@@ -213,10 +217,7 @@ TEST_F(PartitionCliErrors, BadSystemYaml) {
                            "devices:\n  - {name: a, peak_gflops: 10, memory_bandwidth_gbps: 4, memroy_mb: 512}\n");
   expect_clear_error("partition " + path("good.onnx") + " --system " + yaml + " --out " + path("p2"),
                      {"typo.yaml", "memroy_mb", "unknown field"});
-  std::string negative = write("negative.yaml",
-                               "devices:\n  - {name: a, peak_gflops: 10, memory_bandwidth_gbps: 4}\n"
-                               "  - {name: b, peak_gflops: 10, memory_bandwidth_gbps: 4}\n"
-                               "links:\n  - {rate_mbps: -100}\n");
+  std::string negative = write("negative.yaml", std::string(kTwoBoards) + "links:\n  - {rate_mbps: -100}\n");
   expect_clear_error("partition " + path("good.onnx") + " --system " + negative + " --out " + path("p2"),
                      {"negative.yaml", "rate_mbps"});
   expect_clear_error("partition " + path("good.onnx") + " --system " + path("absent.yaml") + " --out " + path("p2"),
@@ -246,16 +247,12 @@ TEST_F(PartitionCliErrors, UnknownObjectiveAndOptionValues) {
 }
 
 TEST_F(PartitionCliErrors, EmptyFrontNamesTheConstraint) {
-  std::string tiny = write("tiny.yaml",
-                           "devices:\n  - {name: a, peak_gflops: 10, memory_bandwidth_gbps: 4}\n"
-                           "  - {name: b, peak_gflops: 10, memory_bandwidth_gbps: 4}\n"
-                           "links:\n  - {rate_mbps: 100}\nconstraints:\n  max_memory_mb: 0.01\n");
+  std::string tiny = write("tiny.yaml", std::string(kTwoBoards) +
+                                            "links:\n  - {rate_mbps: 100}\nconstraints:\n  max_memory_mb: 0.01\n");
   expect_clear_error("partition " + path("good.onnx") + " --system " + tiny + " --out " + path("p4"),
                      {"tiny.yaml", "no plan", "max_memory_mb"});
-  std::string slow = write("slow_link.yaml",
-                           "devices:\n  - {name: a, peak_gflops: 10, memory_bandwidth_gbps: 4}\n"
-                           "  - {name: b, peak_gflops: 10, memory_bandwidth_gbps: 4}\n"
-                           "links:\n  - {rate_mbps: 100}\nconstraints:\n  max_latency_ms: 0.0001\n");
+  std::string slow = write("slow_link.yaml", std::string(kTwoBoards) +
+                                                 "links:\n  - {rate_mbps: 100}\nconstraints:\n  max_latency_ms: 0.0001\n");
   expect_clear_error("partition " + path("good.onnx") + " --system " + slow + " --out " + path("p5"),
                      {"slow_link.yaml", "max_latency_ms"});
   // A min_accuracy no plan could reach is a mistake in the file itself.

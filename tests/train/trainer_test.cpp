@@ -26,6 +26,16 @@ graph::Tensor random_images(int64_t n, uint32_t seed) {
   return t;
 }
 
+// `n` random images labelled 0, 1, ..., 9, 0, 1, ...
+data::Split labelled_images(int64_t n, uint32_t seed) {
+  data::Split split;
+  split.images = random_images(n, seed);
+  std::vector<int64_t> labels(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) labels[static_cast<size_t>(i)] = i % 10;
+  split.labels = graph::Tensor::from_vector<int64_t>({n}, labels);
+  return split;
+}
+
 runtime::TensorMap run(const graph::Graph& g, const runtime::TensorMap& inputs) {
   runtime::reference::register_reference_backend();
   return runtime::make_session("reference", g)->run(inputs);
@@ -90,11 +100,7 @@ TEST(DeployableParts, RunInSequenceEqualTheFullModel) {
 // Training one stage leaves the other stages' parameters bit-identical (freezing works).
 TEST(Trainer, FreezesEverythingOutsideTheStage) {
   SplitModel m = width_split(zoo::build_model("paper_cnn"), Variant::kFluid, 2, 4);
-  data::Split d;
-  d.images = random_images(64, 4);
-  std::vector<int64_t> labels(64);
-  for (int i = 0; i < 64; ++i) labels[i] = i % 10;
-  d.labels = graph::Tensor::from_vector<int64_t>({64}, labels);
+  data::Split d = labelled_images(64, 4);
   Trainer trainer(m.graph);
   std::set<std::string> stage2;
   for (const auto& [name, stage] : m.param_stage)
@@ -238,10 +244,7 @@ TEST(Procedures, DistillationNeedsATeacherAndAWeight) {
 // `--teacher static` trains the teacher first and reports it as a stage of its own.
 TEST(Procedures, StaticTeacherIsTrainedFirst) {
   data::Dataset d;
-  d.train.images = random_images(32, 2);
-  std::vector<int64_t> labels(32);
-  for (int i = 0; i < 32; ++i) labels[i] = i % 10;
-  d.train.labels = graph::Tensor::from_vector<int64_t>({32}, labels);
+  d.train = labelled_images(32, 2);
   d.test = d.train;
   TrainConfig c;
   c.epochs = 1;
@@ -262,10 +265,7 @@ TEST(Procedures, StaticTeacherIsTrainedFirst) {
 TEST(Procedures, CheckpointsAfterEveryStageAndResumeLoadsThem) {
   namespace fs = std::filesystem;
   data::Dataset d;
-  d.train.images = random_images(32, 4);
-  std::vector<int64_t> labels(32);
-  for (int i = 0; i < 32; ++i) labels[i] = i % 10;
-  d.train.labels = graph::Tensor::from_vector<int64_t>({32}, labels);
+  d.train = labelled_images(32, 4);
   d.test = d.train;
   fs::path dir = fs::temp_directory_path() / ("fluidedge_checkpoints_" + std::to_string(::getpid()));
   fs::remove_all(dir);
