@@ -1,10 +1,13 @@
 // `fluidedge bench runtime`: the fast backend against the reference backend and ONNX Runtime
 // (one intra-op thread, same ONNX file, same inputs), timed in the same run and interleaved so
-// that drifts of the machine hit all three alike.
+// that drifts of the machine hit all three alike. The fast backend runs where a device runs it:
+// in a fresh lean `fluidedge-node` process per model and batch, as ORT runs in a fresh node.js
+// process; the reference backend runs in this process. Everything is pinned to one core.
 #include <algorithm>
 #include <filesystem>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -12,12 +15,12 @@
 #include "cli/commands.h"
 #include "cli/json_output.h"
 #include "cli/tool_paths.h"
+#include "common/cpu_affinity.h"
 #include "common/progress.h"
 #include "common/subprocess.h"
 #include "graph/npy.h"
 #include "graph/onnx_io.h"
 #include "graph/shape_inference.h"
-#include "runtime/fast/fast_session.h"
 #include "runtime/session.h"
 #include "zoo/zoo.h"
 
@@ -31,6 +34,7 @@ struct BenchRuntimeOptions {
   int rounds = 5;
   double seconds = 1.0;  // per backend, model and batch, split over the rounds
   bool no_reference = false;
+  int cpu = -1;  // -1: the last core
   bool json = false;
 };
 
@@ -59,18 +63,38 @@ void time_runs(F&& run, double budget, std::vector<double>& ms) {
   } while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < budget);
 }
 
-// Peak RSS of a lean device-node process running the model on the fast backend.
-double node_rss_mb(const std::string& model, int64_t batch) {
-  Subprocess p({node_binary(), "run", model, "--random", "--batch", std::to_string(batch), "--bench", "0.3", "--json"}, true);
-  std::string all, line;
-  try {
-    while (true) all += p.read_line(120000) + "\n";
-  } catch (const Error&) {
+// A timing server (`run --serve` of the node binary, `ort_run.js --serve`) started and warmed up.
+struct TimingServer {
+  Subprocess process;
+  Json ready;
+
+  explicit TimingServer(const std::vector<std::string>& argv) : process(argv) {
+    std::string line = process.read_line();
+    ready = Json::parse(line, nullptr, false);
+    if (!ready.is_object() || !ready.value("ready", false))
+      fail("{}: expected a ready line, got '{}'", process.command(), line);
   }
-  p.wait();
-  auto j = Json::parse(all, nullptr, false);
-  return j.is_object() && j.contains("peak_rss_mb") ? j["peak_rss_mb"].get<double>() : -1;
-}
+  // Runs for `seconds` and appends each run's ms.
+  void run_for(double seconds, std::vector<double>& ms) {
+    process.write_line(fmt::format("run_for {}", seconds));
+    std::string line = process.read_line();
+    Json answer = Json::parse(line, nullptr, false);
+    if (!answer.is_object() || !answer.contains("ms")) fail("{}: unexpected answer '{}'", process.command(), line);
+    for (const auto& v : answer["ms"]) ms.push_back(v.get<double>());
+  }
+  double peak_rss_mb() {
+    process.write_line("rss");
+    return Json::parse(process.read_line())["peak_rss_mb"].get<double>();
+  }
+  ~TimingServer() {
+    try {
+      process.write_line("quit");
+      process.wait();
+    } catch (const std::exception&) {
+      // already gone: its answers were read or the error was reported
+    }
+  }
+};
 
 void run_bench_runtime(const BenchRuntimeOptions& o) {
   std::vector<std::string> models = o.models.empty() ? zoo::zoo_names() : split_list(o.models);
@@ -85,6 +109,9 @@ void run_bench_runtime(const BenchRuntimeOptions& o) {
   }
   for (const auto& m : models)
     if (!zoo::zoo_has(m)) zoo::build_model(m);  // throws the list of valid names
+  int cpus = static_cast<int>(std::thread::hardware_concurrency());
+  int cpu = o.cpu >= 0 ? o.cpu : std::max(cpus - 1, 0);
+  if (!pin_process_to_cpu(cpu)) fail("--cpu {}: cannot pin to that core (this machine has {})", cpu, cpus);
   auto backends = runtime::available_backends();
   bool with_reference = !o.no_reference && std::count(backends.begin(), backends.end(), "reference");
   std::string js = js_tools_dir();
@@ -107,30 +134,23 @@ void run_bench_runtime(const BenchRuntimeOptions& o) {
       std::string xfile = (dir / "input.npy").string();
       graph::save_npy(x, xfile);
       runtime::TensorMap feeds{{g.inputs.at(0), x}};
+      std::string input = g.inputs.at(0) + "=" + xfile;
 
-      auto fast = runtime::make_session("fast", g);
+      TimingServer fast({node_binary(), "run", file, "--input", input, "--serve"});
+      TimingServer ort({"node", js + "/ort_run.js", file, "--input", input, "--serve"});
       std::unique_ptr<runtime::Session> reference;
-      if (with_reference) reference = runtime::make_session("reference", g);
-      Subprocess ort({"node", js + "/ort_run.js", file, "--input", g.inputs.at(0) + "=" + xfile, "--serve"});
-      ort.read_line();  // ready (after its warm-up run)
-      fast->run(feeds);
-      if (reference) reference->run(feeds);
+      if (with_reference) {
+        reference = runtime::make_session("reference", g);
+        reference->run(feeds);
+      }
 
       std::vector<double> fast_ms, ref_ms, ort_ms;
       double budget = o.seconds / o.rounds;
       for (int r = 0; r < o.rounds; ++r) {
-        time_runs([&] { fast->run(feeds); }, budget, fast_ms);
+        fast.run_for(budget, fast_ms);
         if (reference) time_runs([&] { reference->run(feeds); }, budget, ref_ms);
-        ort.write_line(fmt::format("run_for {}", budget));
-        Json answer = Json::parse(ort.read_line());
-        for (const auto& v : answer.at("ms")) ort_ms.push_back(v.get<double>());
+        ort.run_for(budget, ort_ms);
       }
-      ort.write_line("rss");
-      double ort_rss = Json::parse(ort.read_line())["peak_rss_mb"].get<double>();
-      ort.write_line("quit");
-      ort.wait();
-      auto* fs = dynamic_cast<runtime::fast::FastSession*>(fast.get());
-      auto stats = fs->plan_stats(batch);
       Json row{{"model", name},
                {"batch", batch},
                {"fast_ms", median(fast_ms)},
@@ -139,10 +159,10 @@ void run_bench_runtime(const BenchRuntimeOptions& o) {
                {"fast_over_ort", median(fast_ms) / median(ort_ms)},
                {"fast_runs", fast_ms.size()},
                {"ort_runs", ort_ms.size()},
-               {"fast_activation_mb", static_cast<double>(stats.activation_bytes) / 1e6},
-               {"fast_fallback_steps", stats.fallback_steps},
-               {"fast_node_rss_mb", node_rss_mb(file, batch)},
-               {"ort_rss_mb", ort_rss}};
+               {"fast_activation_mb", fast.ready.value("activation_mb", -1.0)},
+               {"fast_fallback_steps", fast.ready.value("fallback_steps", -1)},
+               {"fast_node_rss_mb", fast.peak_rss_mb()},
+               {"ort_rss_mb", ort.peak_rss_mb()}};
       rows.push_back(row);
       bar.advance(1, fmt::format("{} b{}", name, batch));
     }
@@ -150,7 +170,8 @@ void run_bench_runtime(const BenchRuntimeOptions& o) {
   bar.finish();
   std::filesystem::remove_all(dir);
   if (o.json) {
-    print_json(Json{{"settings", {{"threads", 1}, {"rounds", o.rounds}, {"seconds_per_backend", o.seconds},
+    print_json(Json{{"settings", {{"threads", 1}, {"cpu", cpu}, {"rounds", o.rounds}, {"seconds_per_backend", o.seconds},
+                                  {"fast", "fluidedge-node run --serve, a fresh process per model and batch"},
                                   {"ort", "onnxruntime-node, 1 intra-op thread, graph optimizations all"}}},
                     {"results", rows}});
     return;
@@ -174,6 +195,7 @@ void add_bench_runtime_command(CLI::App& bench) {
   cmd->add_option("--batch", opts->batches, "Comma-separated batch sizes (default 1,32)");
   cmd->add_option("--rounds", opts->rounds, "Interleaved rounds per measurement (default 5)")->check(CLI::PositiveNumber);
   cmd->add_option("--seconds", opts->seconds, "Seconds per backend, model and batch (default 1)")->check(CLI::PositiveNumber);
+  cmd->add_option("--cpu", opts->cpu, "Core to pin every backend to (default: the last one)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--no-reference", opts->no_reference, "Skip the reference backend (it is slow on big models)");
   cmd->add_flag("--json", opts->json, "Print one JSON object to stdout");
   cmd->callback([opts] { run_bench_runtime(*opts); });

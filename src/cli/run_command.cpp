@@ -6,6 +6,8 @@
 #include <random>
 
 #include <fmt/format.h>
+#include <iostream>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "cli/json_output.h"
@@ -32,6 +34,7 @@ struct RunOptions {
   std::string output_dir;
   double bench_seconds = 0;
   bool steps = false;  // with --bench on the fast backend: where the time goes, per op type and step
+  bool serve = false;  // stay up and answer timing requests on stdin (bench runtime drives this)
   bool json = false;
 };
 
@@ -149,6 +152,45 @@ void print_step_breakdown(const Json& j) {
     fmt::print("    {:9.3f} ms  {} {}\n", s["ms"].get<double>(), s["op_type"].get<std::string>(), s["name"].get<std::string>());
 }
 
+// `--serve`: a timing server for interleaved benchmarks, so that the model runs in a process of
+// its own (nothing else loaded, nothing run before) like the peer it is compared with. After a
+// warm-up it prints one line {"ready":true,...}; then each line on stdin answers one line on
+// stdout: "run_for S" runs for S seconds (at least once) -> {"ms":[...]}; "rss" -> peak
+// resident memory; "quit" or end of input exits. A line it does not know answers {"error":...}.
+void serve(runtime::Session& session, const runtime::TensorMap& inputs, const std::string& backend, int64_t batch) {
+  session.run(inputs);  // warm-up
+  Json ready{{"ready", true}, {"backend", backend}, {"batch", batch}};
+  if (auto* fast = dynamic_cast<runtime::fast::FastSession*>(&session)) {
+    auto stats = fast->plan_stats(batch);
+    ready["activation_mb"] = static_cast<double>(stats.activation_bytes) / 1e6;
+    ready["fallback_steps"] = stats.fallback_steps;
+  }
+  auto answer = [](const Json& j) {
+    std::cout << j.dump() << std::endl;  // endl flushes: the driver waits for the line
+  };
+  answer(ready);
+  for (std::string line; std::getline(std::cin, line);) {
+    std::istringstream words(line);
+    std::string cmd;
+    words >> cmd;
+    if (cmd == "quit") return;
+    if (cmd == "rss") {
+      answer(Json{{"peak_rss_mb", peak_rss_mb()}});
+    } else if (double budget = 0; cmd == "run_for" && (words >> budget) && budget >= 0) {
+      std::vector<double> ms;
+      auto start = std::chrono::steady_clock::now();
+      do {
+        auto t0 = std::chrono::steady_clock::now();
+        session.run(inputs);
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      } while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < budget);
+      answer(Json{{"ms", ms}});
+    } else {
+      answer(Json{{"error", fmt::format("unknown request '{}' (expected run_for SECONDS, rss or quit)", line)}});
+    }
+  }
+}
+
 void run_run(const RunOptions& o) {
   graph::Graph g = load_model(o.model);
   runtime::TensorMap inputs = gather_inputs(o, g);
@@ -162,6 +204,10 @@ void run_run(const RunOptions& o) {
   auto session = runtime::make_session(backend, g, so);
   int64_t batch = runtime::check_inputs(g, inputs);
 
+  if (o.serve) {
+    serve(*session, inputs, backend, batch);
+    return;
+  }
   if (o.bench_seconds > 0) {
     session->run(inputs);  // warm-up
     std::vector<double> ms;
@@ -244,9 +290,14 @@ void add_run_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--steps", opts->steps,
                 "With --bench (fast backend): time each step alone and show the time per op type and the slowest steps");
+  cmd->add_flag("--serve", opts->serve,
+                "Stay up as a timing server: after a warm-up, answer 'run_for SECONDS', 'rss' and 'quit' lines on "
+                "stdin with one JSON line each (bench runtime uses this)");
   cmd->add_flag("--json", opts->json, "Print one JSON object to stdout");
   cmd->callback([opts] {
     if (opts->steps && opts->bench_seconds <= 0) fail("--steps needs --bench SECONDS (it breaks a timed run down)");
+    if (opts->serve && (opts->bench_seconds > 0 || !opts->output_dir.empty()))
+      fail("--serve answers timing requests on stdin; it does not combine with --bench or --output-dir");
     run_run(*opts);
   });
 }
