@@ -161,6 +161,7 @@ void run_bench_runtime(const BenchRuntimeOptions& o) {
                {"ort_runs", ort_ms.size()},
                {"fast_activation_mb", fast.ready.value("activation_mb", -1.0)},
                {"fast_fallback_steps", fast.ready.value("fallback_steps", -1)},
+               {"fast_layout", fast.ready.value("layout", std::string())},
                {"fast_node_rss_mb", fast.peak_rss_mb()},
                {"ort_rss_mb", ort.peak_rss_mb()}};
       rows.push_back(row);

@@ -30,6 +30,7 @@ struct RunOptions {
   uint64_t seed = 0;
   std::string backend;
   int threads = 1;
+  std::string layout = "auto";
   int64_t batch = 0;
   std::string output_dir;
   double bench_seconds = 0;
@@ -164,6 +165,7 @@ void serve(runtime::Session& session, const runtime::TensorMap& inputs, const st
     auto stats = fast->plan_stats(batch);
     ready["activation_mb"] = static_cast<double>(stats.activation_bytes) / 1e6;
     ready["fallback_steps"] = stats.fallback_steps;
+    ready["layout"] = stats.layout;
   }
   auto answer = [](const Json& j) {
     std::cout << j.dump() << std::endl;  // endl flushes: the driver waits for the line
@@ -196,6 +198,7 @@ void run_run(const RunOptions& o) {
   runtime::TensorMap inputs = gather_inputs(o, g);
   runtime::SessionOptions so;
   so.threads = o.threads;
+  so.layout = o.layout;
   std::string backend = o.backend;
   if (backend.empty()) {
     auto available = runtime::available_backends();
@@ -224,6 +227,7 @@ void run_run(const RunOptions& o) {
     if (o.json) {
       Json j{{"model", o.model}, {"backend", backend},  {"threads", o.threads},         {"batch", batch},
              {"runs", ms.size()}, {"median_ms", median}, {"p90_ms", p90}, {"peak_rss_mb", peak_rss_mb()}};
+      if (auto* fast = dynamic_cast<runtime::fast::FastSession*>(session.get())) j["layout"] = fast->plan_stats(batch).layout;
       if (o.steps) j["steps"] = steps_json;
       print_json(j);
     } else {
@@ -284,6 +288,10 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--backend", opts->backend, "Backend: fast or reference (default: fast when built)")
       ->check(CLI::IsMember({"fast", "reference"}));
   cmd->add_option("--threads", opts->threads, "Intra-op threads (default 1)")->check(CLI::PositiveNumber);
+  cmd->add_option("--layout", opts->layout,
+                  "Fast backend activation layout: auto (by the model's convolutions), library (oneDNN's "
+                  "choice) or blocked (nChw16c)")
+      ->check(CLI::IsMember({"auto", "library", "blocked"}));
   cmd->add_option("--batch", opts->batch, "Batch size of random inputs")->check(CLI::PositiveNumber);
   cmd->add_option("--output-dir,-o", opts->output_dir, "Write each output to DIR/<output>.npy");
   cmd->add_option("--bench", opts->bench_seconds, "Time repeated runs for this many seconds")

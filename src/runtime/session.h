@@ -19,6 +19,9 @@ using TensorMap = std::map<std::string, graph::Tensor>;
 
 struct SessionOptions {
   int threads = 1;  // intra-op threads; a device node owns one core
+  // Fast backend: activation layout, "auto" (by the model's convolutions), "library" (oneDNN's
+  // choice) or "blocked" (nChw16c); see runtime/fast/layout_policy.h.
+  std::string layout = "auto";
 };
 
 class Session {

@@ -120,6 +120,39 @@ TEST_F(Cli, RunStepsNeedsBenchAndTheFastBackend) {
   EXPECT_NE(r.err.find("--steps: only the fast backend"), std::string::npos) << r.err;
 }
 
+TEST_F(Cli, RunLayoutMustBeOneItKnows) {
+  auto r = run_cli("run zoo:lenet5 --random --layout diagonal");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--layout"), std::string::npos) << r.err;
+}
+
+// The timing server bench runtime drives: a ready line, one JSON answer per request, a clear
+// answer to a request it does not know, and a clean exit on quit.
+TEST_F(Cli, RunServeAnswersTimingRequests) {
+  auto requests = std::filesystem::temp_directory_path() / ("fluidedge_serve_" + std::to_string(::getpid()));
+  std::ofstream(requests) << "run_for 0.05\nrss\nrun_for soon\nquit\nrun_for 1\n";
+  auto r = run_cli("run zoo:lenet5 --random --batch 3 --serve <'" + requests.string() + "'");
+  std::filesystem::remove(requests);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::vector<nlohmann::json> answers;
+  for (std::string line; std::getline(lines, line);) answers.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(answers.size(), 4u) << r.out;  // nothing after quit
+  EXPECT_TRUE(answers[0]["ready"].get<bool>());
+  EXPECT_EQ(answers[0]["batch"], 3);
+  EXPECT_EQ(answers[0]["fallback_steps"], 0);
+  ASSERT_GE(answers[1]["ms"].size(), 1u);
+  for (const auto& ms : answers[1]["ms"]) EXPECT_GT(ms.get<double>(), 0);
+  EXPECT_GT(answers[2]["peak_rss_mb"].get<double>(), 1);
+  EXPECT_NE(answers[3]["error"].get<std::string>().find("run_for soon"), std::string::npos) << answers[3];
+}
+
+TEST_F(Cli, RunServeDoesNotCombineWithBench) {
+  auto r = run_cli("run zoo:lenet5 --random --serve --bench 1");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--serve"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace fluidedge
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/error.h"
 #include "compare.h"
 #include "runtime/fast/fast_session.h"
 #include "runtime/reference/reference_session.h"
@@ -46,6 +47,54 @@ TEST_P(FastVsReference, SameOutputs) {
 
 INSTANTIATE_TEST_SUITE_P(Zoo, FastVsReference, ::testing::ValuesIn(zoo::zoo_names()),
                          [](const auto& info) { return info.param; });
+
+// Both activation layouts compute the same function: convolutions with residual sums (ResNet-18),
+// channel concatenations copied in chunks (SqueezeNet, GoogLeNet) and depthwise convolutions
+// (MobileNetV2), each planned channels-last and nChw16c.
+class FastLayouts : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
+
+TEST_P(FastLayouts, GiveTheReferenceOutputs) {
+  reference::register_reference_backend();
+  const auto& [model, layout] = GetParam();
+  graph::Graph g = zoo::build_model(model, 5);
+  SessionOptions options;
+  options.layout = layout;
+  fast::FastSession fast(g, options);
+  fast.set_poison_buffers(true);
+  EXPECT_EQ(fast.plan_stats(2).layout, layout);
+  auto reference = make_session("reference", g);
+  graph::Shape shape = g.value("input").shape;
+  shape[0] = 2;
+  graph::Tensor x = random_input(shape, 4242u);
+  auto want = reference->run({{"input", x}}).at("output");
+  auto got = fast.run({{"input", x}}).at("output");
+  EXPECT_LE(testing::relative_error(got, want), 1e-4) << model << " planned " << layout;
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, FastLayouts,
+                         ::testing::Combine(::testing::Values("resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2"),
+                                            ::testing::Values("library", "blocked")),
+                         [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
+
+// "auto" goes by where the model's arithmetic is: wide dense convolutions with spatial kernels
+// keep oneDNN's choice, pointwise and depthwise ones are planned blocked.
+TEST(FastLayoutPolicy, FollowsTheModelsConvolutions) {
+  for (const auto& [model, want] : std::vector<std::pair<std::string, std::string>>{
+           {"resnet18", "library"}, {"googlenet", "library"}, {"mobilenet_v2", "blocked"}, {"squeezenet1_1", "blocked"}}) {
+    graph::Graph g = zoo::build_model(model);
+    fast::FastSession fast(g, {});
+    EXPECT_EQ(fast.plan_stats(1).layout, want) << model;
+  }
+  graph::Graph g = zoo::build_model("lenet5");
+  SessionOptions options;
+  options.layout = "diagonal";
+  try {
+    fast::FastSession fast(g, options);
+    ADD_FAILURE() << "an unknown layout was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("layout 'diagonal'"), std::string::npos) << e.what();
+  }
+}
 
 TEST(FastSession, ReusesActivationBuffers) {
   graph::Graph g = zoo::build_model("resnet18");

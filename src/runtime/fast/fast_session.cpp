@@ -97,6 +97,7 @@ struct FastSession::Impl {
   graph::Graph optimized;
   std::vector<FusedStep> steps;
   SessionOptions options;
+  LayoutChoice layout;
   std::map<int64_t, std::unique_ptr<Plan>> plans;
   dnnl::stream stream{cpu_engine()};
   bool poison = false;
@@ -182,6 +183,7 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
       ++p.stats.fallback_steps;
     }
     KernelPlan kp;
+    kp.layout = layout.layout;
     for (const auto& in : ins) kp.inputs.push_back(info[current.at(in)].desc);
     kernel->plan(engine, kp);
     Exec e;
@@ -290,6 +292,7 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
   for (const auto& s : info) p.stats.unshared_activation_bytes += s.alias_of >= 0 ? 0 : static_cast<int64_t>(s.desc.get_size());
   for (const auto& s : info) p.slots.emplace_back(s.desc, engine, p.buffers[s.buffer].data.get());
   p.stats.batch = batch;
+  p.stats.layout = layout.layout == ActivationLayout::kChannelBlocked ? "blocked" : "library";
   p.stats.steps = static_cast<int64_t>(p.execs.size());
 }
 
@@ -368,6 +371,7 @@ FastSession::FastSession(const graph::Graph& graph, const SessionOptions& option
   impl_->options = options;
   impl_->optimized = graph;
   impl_->steps = fuse_graph(impl_->optimized);
+  impl_->layout = choose_activation_layout(impl_->optimized, impl_->steps, options.layout);
   omp_set_num_threads(options.threads);
   impl_->plan_for(graph::graph_batch(impl_->optimized));
 }

@@ -11,6 +11,7 @@
 
 #include "graph/graph.h"
 #include "runtime/fast/fused_step.h"
+#include "runtime/fast/layout_policy.h"
 
 namespace fluidedge::runtime::fast {
 
@@ -24,6 +25,8 @@ struct KernelPlan {
   std::vector<memory::desc> outputs;
   // Output i is a view of input alias[i] (same buffer; reshapes), or -1.
   std::vector<int> alias;
+  // In: the session's activation layout policy (layout_policy.h).
+  ActivationLayout layout = ActivationLayout::kLibraryChoice;
   // Index of the runtime input a "sum" post-op accumulates into output 0, or -1. The session
   // places that input's data in output 0's buffer before execute().
   int sum_input = -1;

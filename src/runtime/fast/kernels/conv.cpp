@@ -7,6 +7,13 @@ namespace fluidedge::runtime::fast {
 
 namespace {
 
+// Whether oneDNN runs a convolution with a jit or brgemm kernel (not the reference loops or the
+// im2col + gemm path).
+bool optimised(const dnnl::convolution_forward::primitive_desc& pd) {
+  std::string impl = pd.impl_info_str();
+  return impl.find("ref") == std::string::npos && impl.find("gemm:") == std::string::npos;
+}
+
 class ConvKernel : public Kernel {
  public:
   ConvKernel(const FusedStep& step, const graph::Graph& g) : step_(step), g_(g) {}
@@ -32,16 +39,28 @@ class ConvKernel : public Kernel {
     memory::desc dst_md(to_dims(y), memory::data_type::f32, any);
     bool has_bias = n.has_input(2);
     memory::desc b_md({w.dim(0)}, memory::data_type::f32, memory::format_tag::a);
-    auto make_pd = [&](const memory::desc& src) {
+    auto make_pd = [&](const memory::desc& src, const memory::desc& dst = memory::desc()) {
       auto desc = has_bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
                                                               dnnl::algorithm::convolution_direct, src, w_md, b_md,
-                                                              dst_md, strides, dilates, pl, pr)
+                                                              dst.is_zero() ? dst_md : dst, strides, dilates, pl, pr)
                            : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                              dnnl::algorithm::convolution_direct, src, w_md, dst_md,
+                                                              dnnl::algorithm::convolution_direct, src, w_md, dst.is_zero() ? dst_md : dst,
                                                               strides, dilates, pl, pr);
       return dnnl::convolution_forward::primitive_desc(desc, post_op_attr(step_), engine);
     };
     pd_ = make_pd(src_md);
+    // The blocked policy: nChw16c in and out (a plain input when it has few channels, as the
+    // first layer's image), where an optimised kernel takes it.
+    if (plan.layout == ActivationLayout::kChannelBlocked && x.size() == 4) {
+      auto blocked = memory::format_tag::aBcd16b;
+      try {
+        auto alt = make_pd(memory::desc(to_dims(x), memory::data_type::f32, x[1] < 8 ? memory::format_tag::abcd : blocked),
+                           memory::desc(to_dims(y), memory::data_type::f32, blocked));
+        if (optimised(alt)) pd_ = alt;
+      } catch (const dnnl::error&) {
+        // no implementation for these layouts: oneDNN's choice
+      }
+    }
     // A grouped (not depthwise) convolution has only a blocked (nChw16c on AVX-512) optimised
     // implementation, while the dense convolutions around it prefer channels-last: two reorders
     // per block (14 % of RegNetX at batch 32). So a convolution fed a blocked layout takes it as
@@ -51,8 +70,7 @@ class ConvKernel : public Kernel {
         have.data.format_desc.blocking.inner_nblks > 0) {
       try {
         auto alt = make_pd(have);
-        std::string impl = alt.impl_info_str();
-        if (impl.find("ref") == std::string::npos && impl.find("gemm:") == std::string::npos) pd_ = alt;
+        if (optimised(alt)) pd_ = alt;
       } catch (const dnnl::error&) {
         // no implementation takes that layout: keep the reorder
       }
