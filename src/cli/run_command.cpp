@@ -166,6 +166,8 @@ void serve(runtime::Session& session, const runtime::TensorMap& inputs, const st
     ready["activation_mb"] = static_cast<double>(stats.activation_bytes) / 1e6;
     ready["fallback_steps"] = stats.fallback_steps;
     ready["layout"] = stats.layout;
+    ready["blocked_convolutions"] = stats.blocked_convolutions;
+    ready["layout_planning_ms"] = stats.layout_planning_ms;
   }
   auto answer = [](const Json& j) {
     std::cout << j.dump() << std::endl;  // endl flushes: the driver waits for the line
@@ -227,7 +229,12 @@ void run_run(const RunOptions& o) {
     if (o.json) {
       Json j{{"model", o.model}, {"backend", backend},  {"threads", o.threads},         {"batch", batch},
              {"runs", ms.size()}, {"median_ms", median}, {"p90_ms", p90}, {"peak_rss_mb", peak_rss_mb()}};
-      if (auto* fast = dynamic_cast<runtime::fast::FastSession*>(session.get())) j["layout"] = fast->plan_stats(batch).layout;
+      if (auto* fast = dynamic_cast<runtime::fast::FastSession*>(session.get())) {
+        auto stats = fast->plan_stats(batch);
+        j["layout"] = stats.layout;
+        j["blocked_convolutions"] = stats.blocked_convolutions;
+        j["layout_planning_ms"] = stats.layout_planning_ms;
+      }
       if (o.steps) j["steps"] = steps_json;
       print_json(j);
     } else {

@@ -97,7 +97,6 @@ struct FastSession::Impl {
   graph::Graph optimized;
   std::vector<FusedStep> steps;
   SessionOptions options;
-  LayoutChoice layout;
   std::map<int64_t, std::unique_ptr<Plan>> plans;
   dnnl::stream stream{cpu_engine()};
   bool poison = false;
@@ -106,6 +105,9 @@ struct FastSession::Impl {
   // Validates the inputs, picks (or builds) the plan for their batch and copies them in.
   Plan& prepare(const TensorMap& inputs);
   void build(Plan& p, int64_t batch);
+  // Each step's activation layout (options.layout; "auto": measured, see layout_planner.h).
+  std::vector<ActivationLayout> choose_layouts(const graph::Graph& g, std::vector<std::unique_ptr<Kernel>>& kernels,
+                                               int64_t batch, FastPlanStats& stats);
 };
 
 void FastSession::set_poison_buffers(bool on) { impl_->poison = on; }
@@ -165,15 +167,16 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
 
   bool have_reference = false;
   for (const auto& b : available_backends()) have_reference |= b == "reference";
+  std::vector<std::unique_ptr<Kernel>> kernels;
   for (const FusedStep& step : steps) {
     std::string why_not;
     std::unique_ptr<Kernel> kernel = make_kernel(step, g, why_not);
-    std::vector<std::string> ins = step.runtime_inputs(g);
     if (!kernel) {
       if (!have_reference)
         fail("{}: the fast backend cannot run it ({}), and this build has no reference backend to fall back to",
              step.node.describe(), why_not);
       // The fused chain's nodes, recomputed from the original graph by the reference backend.
+      std::vector<std::string> ins = step.runtime_inputs(g);
       graph::Graph sub = graph::extract_subgraph(g, ins, step.node.outputs, step.node.name);
       for (auto& o : sub.outputs)
         if (o.empty()) o = sub.unique_name("unused");
@@ -182,8 +185,16 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
       kernel = std::make_unique<FallbackKernel>(make_session("reference", sub, options), ins, g, step.node.outputs);
       ++p.stats.fallback_steps;
     }
+    kernels.push_back(std::move(kernel));
+  }
+  std::vector<ActivationLayout> layouts = choose_layouts(g, kernels, batch, p.stats);
+
+  for (size_t k = 0; k < steps.size(); ++k) {
+    const FusedStep& step = steps[k];
+    std::unique_ptr<Kernel>& kernel = kernels[k];
+    std::vector<std::string> ins = step.runtime_inputs(g);
     KernelPlan kp;
-    kp.layout = layout.layout;
+    kp.layout = layouts[k];
     for (const auto& in : ins) kp.inputs.push_back(info[current.at(in)].desc);
     kernel->plan(engine, kp);
     Exec e;
@@ -292,8 +303,56 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
   for (const auto& s : info) p.stats.unshared_activation_bytes += s.alias_of >= 0 ? 0 : static_cast<int64_t>(s.desc.get_size());
   for (const auto& s : info) p.slots.emplace_back(s.desc, engine, p.buffers[s.buffer].data.get());
   p.stats.batch = batch;
-  p.stats.layout = layout.layout == ActivationLayout::kChannelBlocked ? "blocked" : "library";
   p.stats.steps = static_cast<int64_t>(p.execs.size());
+}
+
+std::vector<ActivationLayout> FastSession::Impl::choose_layouts(const graph::Graph& g,
+                                                               std::vector<std::unique_ptr<Kernel>>& kernels,
+                                                               int64_t batch, FastPlanStats& stats) {
+  const dnnl::engine& engine = cpu_engine();
+  if (options.layout != "auto") {
+    stats.layout = options.layout;
+    auto uniform = options.layout == "blocked" ? ActivationLayout::kChannelBlocked : ActivationLayout::kLibraryChoice;
+    return std::vector<ActivationLayout>(steps.size(), uniform);
+  }
+  // Measured at a batch of at most 8: the layouts' relative speeds are those of the plan's batch
+  // (the working sets are past the caches already) at a quarter of the timing cost at 32.
+  int64_t timing_batch = std::min<int64_t>(batch, 8);
+  auto t0 = std::chrono::steady_clock::now();
+  LayoutPlanInputs in;
+  in.is_conv.assign(steps.size(), false);
+  in.conv.resize(steps.size());
+  for (size_t k = 0; k < steps.size(); ++k)
+    if (auto t = kernels[k]->time_layouts(engine, timing_batch)) {
+      in.is_conv[k] = true;
+      in.conv[k] = *t;
+    }
+  std::map<std::tuple<graph::Shape, ValueLayout, ValueLayout>, double> reorders;
+  in.reorder_ms = [&](const std::string& value, ValueLayout from, ValueLayout to) {
+    graph::Shape shape = g.value(value).shape;
+    shape[0] = timing_batch;
+    auto key = std::make_tuple(shape, from, to);
+    if (auto it = reorders.find(key); it != reorders.end()) return it->second;
+    auto desc = [&](ValueLayout l) {
+      using tag = memory::format_tag;
+      return memory::desc(to_dims(shape), memory::data_type::f32,
+                          l == ValueLayout::kPlain ? tag::abcd : l == ValueLayout::kLibrary ? tag::acdb : tag::aBcd16b);
+    };
+    memory a = zero_memory(desc(from), engine), b = zero_memory(desc(to), engine);
+    dnnl::reorder r(dnnl::reorder::primitive_desc(engine, a.get_desc(), engine, b.get_desc()));
+    return reorders[key] = time_best_ms([&](dnnl::stream& s) { r.execute(s, a, b); }, engine);
+  };
+  std::vector<ActivationLayout> layouts = plan_layouts(g, steps, in);
+  int64_t blocked = 0, convs = 0;
+  for (size_t k = 0; k < steps.size(); ++k)
+    if (in.is_conv[k]) {
+      ++convs;
+      blocked += layouts[k] == ActivationLayout::kChannelBlocked;
+    }
+  stats.layout = blocked == 0 ? "library" : blocked == convs ? "blocked" : "mixed";
+  stats.blocked_convolutions = blocked;
+  stats.layout_planning_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return layouts;
 }
 
 Plan& FastSession::Impl::prepare(const TensorMap& inputs) {
@@ -371,7 +430,8 @@ FastSession::FastSession(const graph::Graph& graph, const SessionOptions& option
   impl_->options = options;
   impl_->optimized = graph;
   impl_->steps = fuse_graph(impl_->optimized);
-  impl_->layout = choose_activation_layout(impl_->optimized, impl_->steps, options.layout);
+  if (options.layout != "auto" && options.layout != "library" && options.layout != "blocked")
+    fail("layout '{}': expected auto, library or blocked", options.layout);
   omp_set_num_threads(options.threads);
   impl_->plan_for(graph::graph_batch(impl_->optimized));
 }

@@ -3,7 +3,9 @@
 // reorders where a producer's layout differs) and which layout each output gets.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,7 +13,7 @@
 
 #include "graph/graph.h"
 #include "runtime/fast/fused_step.h"
-#include "runtime/fast/layout_policy.h"
+#include "runtime/fast/layout_planner.h"
 
 namespace fluidedge::runtime::fast {
 
@@ -25,7 +27,8 @@ struct KernelPlan {
   std::vector<memory::desc> outputs;
   // Output i is a view of input alias[i] (same buffer; reshapes), or -1.
   std::vector<int> alias;
-  // In: the session's activation layout policy (layout_policy.h).
+  // In: the activation layout the session planned for this step (layout_planner.h; used by
+  // convolutions, the other kernels follow their inputs).
   ActivationLayout layout = ActivationLayout::kLibraryChoice;
   // Index of the runtime input a "sum" post-op accumulates into output 0, or -1. The session
   // places that input's data in output 0's buffer before execute().
@@ -37,6 +40,10 @@ class Kernel {
   virtual ~Kernel() = default;
   // Creates primitives for the layouts in plan.inputs and fills the rest of `plan`.
   virtual void plan(const dnnl::engine& engine, KernelPlan& plan) = 0;
+  // For the layout planner: the time (ms) of one run in `layout` at batch `batch`, measured on
+  // scratch memories; negative when no optimised kernel runs the step that way. Kernels whose
+  // speed does not depend on the layout say so with an empty answer (the default).
+  virtual std::optional<ConvTimes> time_layouts(const dnnl::engine&, int64_t /*batch*/) { return std::nullopt; }
   // Runs the step; memories are in the layouts plan() asked for.
   virtual void execute(dnnl::stream& stream, const std::vector<memory>& inputs,
                        const std::vector<memory>& outputs) = 0;
@@ -49,8 +56,15 @@ std::unique_ptr<Kernel> make_kernel(const FusedStep& step, const graph::Graph& g
 // Helpers shared by kernels.
 memory::dims to_dims(const graph::Shape& shape);
 memory::desc plain_desc(const graph::Shape& shape, memory::data_type type = memory::data_type::f32);
+// A float32 layout of `shape` in the format of `model` (plain, channels-last or channel-blocked);
+// plain when that format is none of those.
+memory::desc like(const memory::desc& model, const graph::Shape& shape);
 // A oneDNN memory holding a copy of a constant tensor (plain layout, owns its buffer).
 memory constant_memory(const graph::Tensor& t, const dnnl::engine& engine);
+// Best of a few runs of `run` (ms) after a warm-up run; fewer when one run takes long.
+double time_best_ms(const std::function<void(dnnl::stream&)>& run, const dnnl::engine& engine);
+// A memory of `desc` filled with zeros (scratch for timing: no NaN or denormal slows it).
+memory zero_memory(const memory::desc& desc, const dnnl::engine& engine);
 // Post-ops of the step's fused nodes (eltwise and sum) as oneDNN attributes.
 dnnl::primitive_attr post_op_attr(const FusedStep& step);
 

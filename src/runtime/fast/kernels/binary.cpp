@@ -39,8 +39,10 @@ class BinaryKernel : public Kernel {
       b_const_ = constant_memory(*bc, engine);
       b_md = plain_desc(bs);
     } else {
-      memory::desc actual = plan.inputs[slot(b)];
-      b_md = bs == y ? a_md : (actual.dims().size() == rank ? actual : plain_desc(bs));
+      // A broadcast operand (a squeeze-excitation scale [N,C,1,1]) is tiny: bring it to the first
+      // operand's format, which keeps oneDNN on its optimised kernel (mixed formats run the
+      // reference loops, 20x slower).
+      b_md = bs == y ? a_md : like(a_md, bs);
       plan.inputs[slot(b)] = b_md.dims().size() == g_.value(b).shape.size() ? b_md : plain_desc(g_.value(b).shape);
     }
     plan.inputs[slot(a)] = a_padded ? plain_desc(g_.value(a).shape) : a_md;

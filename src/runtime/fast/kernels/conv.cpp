@@ -1,11 +1,28 @@
 // Conv (1-D to 3-D, grouped, dilated) with fused activations and residual sum, on oneDNN's
 // convolution primitive. Weights are reordered once into the layout the primitive wants.
+#include <omp.h>
+
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include <fmt/ranges.h>
+
 #include "graph/op_schema.h"
 #include "runtime/fast/kernels/kernels.h"
 
 namespace fluidedge::runtime::fast {
 
 namespace {
+
+// A memory layout as text: dims with strides, and the inner blocks.
+std::string desc_key(const memory::desc& d) {
+  const auto& b = d.data.format_desc.blocking;
+  std::string k;
+  for (int i = 0; i < d.data.ndims; ++i) k += fmt::format("{}/{},", d.data.dims[i], b.strides[i]);
+  for (int i = 0; i < b.inner_nblks; ++i) k += fmt::format("b{}x{}", b.inner_idxs[i], b.inner_blks[i]);
+  return k;
+}
 
 // Whether oneDNN runs a convolution with a jit or brgemm kernel (not the reference loops or the
 // im2col + gemm path).
@@ -20,74 +37,28 @@ class ConvKernel : public Kernel {
 
   void plan(const dnnl::engine& engine, KernelPlan& plan) override {
     const graph::Node& n = step_.node;
-    const graph::Shape& x = g_.value(n.input(0)).shape;
-    const graph::Tensor& w = *g_.initializer(n.input(1));
-    const graph::Shape& y = g_.value(step_.node.outputs[0]).shape;
-    auto geo = graph::window_geometry(n, x, {w.shape().begin() + 2, w.shape().end()}, false);
-    int64_t groups = n.attr_int("group", 1);
-    memory::dims wdims = to_dims(w.shape());
-    if (groups > 1) {
-      wdims[0] /= groups;
-      wdims.insert(wdims.begin(), groups);
-    }
-    memory::dims strides(geo.strides.begin(), geo.strides.end());
-    memory::dims dilates, pl(geo.pads_begin.begin(), geo.pads_begin.end()), pr(geo.pads_end.begin(), geo.pads_end.end());
-    for (int64_t d : geo.dilations) dilates.push_back(d - 1);
-    auto any = memory::format_tag::any;
-    memory::desc src_md(to_dims(x), memory::data_type::f32, any);
-    memory::desc w_md(wdims, memory::data_type::f32, any);
-    memory::desc dst_md(to_dims(y), memory::data_type::f32, any);
-    bool has_bias = n.has_input(2);
-    memory::desc b_md({w.dim(0)}, memory::data_type::f32, memory::format_tag::a);
-    auto make_pd = [&](const memory::desc& src, const memory::desc& dst = memory::desc()) {
-      auto desc = has_bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                              dnnl::algorithm::convolution_direct, src, w_md, b_md,
-                                                              dst.is_zero() ? dst_md : dst, strides, dilates, pl, pr)
-                           : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                              dnnl::algorithm::convolution_direct, src, w_md, dst.is_zero() ? dst_md : dst,
-                                                              strides, dilates, pl, pr);
-      return dnnl::convolution_forward::primitive_desc(desc, post_op_attr(step_), engine);
-    };
-    pd_ = make_pd(src_md);
-    // The blocked policy: nChw16c in and out (a plain input when it has few channels, as the
-    // first layer's image), where an optimised kernel takes it.
-    if (plan.layout == ActivationLayout::kChannelBlocked && x.size() == 4) {
-      auto blocked = memory::format_tag::aBcd16b;
-      try {
-        auto alt = make_pd(memory::desc(to_dims(x), memory::data_type::f32, x[1] < 8 ? memory::format_tag::abcd : blocked),
-                           memory::desc(to_dims(y), memory::data_type::f32, blocked));
-        if (optimised(alt)) pd_ = alt;
-      } catch (const dnnl::error&) {
-        // no implementation for these layouts: oneDNN's choice
-      }
-    }
-    // A grouped (not depthwise) convolution has only a blocked (nChw16c on AVX-512) optimised
-    // implementation, while the dense convolutions around it prefer channels-last: two reorders
-    // per block (14 % of RegNetX at batch 32). So a convolution fed a blocked layout takes it as
-    // it is when an optimised (jit or brgemm) implementation runs on it, and the layout carries on.
-    const memory::desc& have = plan.inputs[0];
-    if (have != pd_.src_desc() && have.dims() == to_dims(x) && have.data.format_kind == dnnl_blocked &&
-        have.data.format_desc.blocking.inner_nblks > 0) {
-      try {
-        auto alt = make_pd(have);
-        if (optimised(alt)) pd_ = alt;
-      } catch (const dnnl::error&) {
-        // no implementation takes that layout: keep the reorder
-      }
-    }
+    int64_t batch = g_.value(n.input(0)).shape.at(0);
+    // The planned layout where an optimised kernel runs it, else the other one, else whatever
+    // oneDNN has (reference loops for exotic cases).
+    auto other = plan.layout == ActivationLayout::kChannelBlocked ? ActivationLayout::kLibraryChoice
+                                                             : ActivationLayout::kChannelBlocked;
+    auto pd = layout_pd(engine, plan.layout, batch);
+    if (!pd) pd = layout_pd(engine, other, batch);
+    pd_ = pd ? *pd : make_pd(engine, ActivationLayout::kLibraryChoice, batch);
     prim_ = dnnl::convolution_forward(pd_);
 
     // Weights into the primitive's layout, once per layout.
+    const graph::Tensor& w = *g_.initializer(n.input(1));
     if (!weights_ || weights_.get_desc() != pd_.weights_desc()) {
       memory plain = constant_memory(w, engine);
-      memory::desc plain_md = plain.get_desc().reshape(wdims);
+      memory::desc plain_md = plain.get_desc().reshape(weight_dims());
       memory src(plain_md, engine, plain.get_data_handle());
       weights_ = memory(pd_.weights_desc(), engine);
       dnnl::stream s(engine);
       dnnl::reorder(src, weights_).execute(s, src, weights_);
       s.wait();
     }
-    if (has_bias && !bias_) bias_ = constant_memory(*g_.initializer(n.input(2)), engine);
+    if (n.has_input(2) && !bias_) bias_ = constant_memory(*g_.initializer(n.input(2)), engine);
 
     plan.inputs[0] = pd_.src_desc();
     plan.outputs = {pd_.dst_desc()};
@@ -98,6 +69,14 @@ class ConvKernel : public Kernel {
     }
   }
 
+  std::optional<ConvTimes> time_layouts(const dnnl::engine& engine, int64_t batch) override {
+    ConvTimes t;
+    t.first_layer = first_layer();
+    for (auto layout : {ActivationLayout::kLibraryChoice, ActivationLayout::kChannelBlocked})
+      if (auto pd = layout_pd(engine, layout, batch)) t.ms[static_cast<int>(layout)] = time_pd(*pd, engine);
+    return t;
+  }
+
   void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, in[0]}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, out[0]}};
     if (bias_) args[DNNL_ARG_BIAS] = bias_;
@@ -105,6 +84,95 @@ class ConvKernel : public Kernel {
   }
 
  private:
+  // A 1- to 7-channel 2-D input: an image, read as it is by the blocked kernel.
+  bool first_layer() const {
+    const graph::Shape& x = g_.value(step_.node.input(0)).shape;
+    return x.size() == 4 && x[1] < 8;
+  }
+
+  memory::dims weight_dims() const {
+    memory::dims wdims = to_dims(g_.initializer(step_.node.input(1))->shape());
+    int64_t groups = step_.node.attr_int("group", 1);
+    if (groups > 1) {
+      wdims[0] /= groups;
+      wdims.insert(wdims.begin(), groups);
+    }
+    return wdims;
+  }
+
+  // The convolution at `batch` in `layout`: oneDNN's choice (format `any`), or nChw16c out and
+  // in (plain in for a first layer).
+  dnnl::convolution_forward::primitive_desc make_pd(const dnnl::engine& engine, ActivationLayout layout,
+                                                    int64_t batch) const {
+    const graph::Node& n = step_.node;
+    memory::dims x = to_dims(g_.value(n.input(0)).shape), y = to_dims(g_.value(n.outputs[0]).shape);
+    x[0] = y[0] = batch;
+    const graph::Tensor& w = *g_.initializer(n.input(1));
+    auto geo = graph::window_geometry(n, g_.value(n.input(0)).shape, {w.shape().begin() + 2, w.shape().end()}, false);
+    memory::dims strides(geo.strides.begin(), geo.strides.end());
+    memory::dims dilates, pl(geo.pads_begin.begin(), geo.pads_begin.end()), pr(geo.pads_end.begin(), geo.pads_end.end());
+    for (int64_t d : geo.dilations) dilates.push_back(d - 1);
+    using tag = memory::format_tag;
+    bool blocked = layout == ActivationLayout::kChannelBlocked;
+    tag src_tag = blocked ? (first_layer() ? tag::abcd : tag::aBcd16b) : tag::any;
+    memory::desc src(x, memory::data_type::f32, src_tag), dst(y, memory::data_type::f32, blocked ? tag::aBcd16b : tag::any);
+    memory::desc wmd(weight_dims(), memory::data_type::f32, tag::any);
+    auto kind = dnnl::prop_kind::forward_inference;
+    auto alg = dnnl::algorithm::convolution_direct;
+    auto desc = n.has_input(2)
+                    ? dnnl::convolution_forward::desc(kind, alg, src, wmd, memory::desc({w.dim(0)}, memory::data_type::f32, tag::a),
+                                                      dst, strides, dilates, pl, pr)
+                    : dnnl::convolution_forward::desc(kind, alg, src, wmd, dst, strides, dilates, pl, pr);
+    return dnnl::convolution_forward::primitive_desc(desc, post_op_attr(step_), engine);
+  }
+
+  // make_pd when an optimised (jit or brgemm) kernel runs it; blocked only for 2-D convolutions.
+  std::optional<dnnl::convolution_forward::primitive_desc> layout_pd(const dnnl::engine& engine, ActivationLayout layout,
+                                                                     int64_t batch) const {
+    if (layout == ActivationLayout::kChannelBlocked && g_.value(step_.node.input(0)).shape.size() != 4)
+      return std::nullopt;
+    try {
+      auto pd = make_pd(engine, layout, batch);
+      if (optimised(pd)) return pd;
+    } catch (const dnnl::error&) {
+      // no implementation for these layouts
+    }
+    return std::nullopt;
+  }
+
+  // One run's time on zero-filled scratch memories, measured once per process and problem
+  // (equal layers of a network, or the same model loaded twice, are timed once).
+  double time_pd(const dnnl::convolution_forward::primitive_desc& pd, const dnnl::engine& engine) const {
+    std::string key = fmt::format("{} src {} wei {} dst {} attr {} {}", pd.impl_info_str(), desc_key(pd.src_desc()),
+                                  desc_key(pd.weights_desc()), desc_key(pd.dst_desc()), geometry_key(), omp_get_max_threads());
+    static std::mutex mutex;
+    static std::map<std::string, double> cache;
+    {
+      std::lock_guard lock(mutex);
+      if (auto it = cache.find(key); it != cache.end()) return it->second;
+    }
+    dnnl::convolution_forward prim(pd);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, zero_memory(pd.src_desc(), engine)},
+                                         {DNNL_ARG_WEIGHTS, zero_memory(pd.weights_desc(), engine)},
+                                         {DNNL_ARG_DST, zero_memory(pd.dst_desc(), engine)}};
+    if (step_.node.has_input(2)) args[DNNL_ARG_BIAS] = zero_memory(pd.bias_desc(), engine);
+    double ms = time_best_ms([&](dnnl::stream& s) { prim.execute(s, args); }, engine);
+    std::lock_guard lock(mutex);
+    cache[key] = ms;
+    return ms;
+  }
+
+  // What else decides a convolution's time: geometry, bias and fused post-ops.
+  std::string geometry_key() const {
+    const graph::Node& n = step_.node;
+    const graph::Shape& w = g_.initializer(n.input(1))->shape();
+    auto geo = graph::window_geometry(n, g_.value(n.input(0)).shape, {w.begin() + 2, w.end()}, false);
+    std::string k = fmt::format("s{} d{} p{}/{} bias{}", fmt::join(geo.strides, "x"), fmt::join(geo.dilations, "x"),
+                                fmt::join(geo.pads_begin, "x"), fmt::join(geo.pads_end, "x"), n.has_input(2));
+    for (const auto& p : step_.post_ops) k += fmt::format(" {}{}/{}", p.op_type, p.alpha, p.beta);
+    return k;
+  }
+
   FusedStep step_;
   const graph::Graph& g_;
   dnnl::convolution_forward::primitive_desc pd_;
