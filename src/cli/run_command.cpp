@@ -296,8 +296,8 @@ void add_run_command(CLI::App& app) {
       ->check(CLI::IsMember({"fast", "reference"}));
   cmd->add_option("--threads", opts->threads, "Intra-op threads (default 1)")->check(CLI::PositiveNumber);
   cmd->add_option("--layout", opts->layout,
-                  "Fast backend activation layout: auto (by the model's convolutions), library (oneDNN's "
-                  "choice) or blocked (nChw16c)")
+                  "Fast backend: each convolution's activation layout, auto (measured when planned), library "
+                  "(oneDNN's choice) or blocked (nChw16c)")
       ->check(CLI::IsMember({"auto", "library", "blocked"}));
   cmd->add_option("--batch", opts->batch, "Batch size of random inputs")->check(CLI::PositiveNumber);
   cmd->add_option("--output-dir,-o", opts->output_dir, "Write each output to DIR/<output>.npy");

@@ -19,8 +19,8 @@ using TensorMap = std::map<std::string, graph::Tensor>;
 
 struct SessionOptions {
   int threads = 1;  // intra-op threads; a device node owns one core
-  // Fast backend: activation layout, "auto" (by the model's convolutions), "library" (oneDNN's
-  // choice) or "blocked" (nChw16c); see runtime/fast/layout_policy.h.
+  // Fast backend: each convolution's activation layout, "auto" (measured at plan time),
+  // "library" (oneDNN's choice) or "blocked" (nChw16c); see runtime/fast/layout_planner.h.
   std::string layout = "auto";
 };
 

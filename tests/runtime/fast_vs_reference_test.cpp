@@ -9,6 +9,7 @@
 #include "compare.h"
 #include "runtime/fast/fast_session.h"
 #include "runtime/reference/reference_session.h"
+#include "zoo/graph_builder.h"
 #include "zoo/zoo.h"
 
 namespace fluidedge::runtime {
@@ -75,6 +76,24 @@ INSTANTIATE_TEST_SUITE_P(Zoo, FastLayouts,
                          ::testing::Combine(::testing::Values("resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2"),
                                             ::testing::Values("library", "blocked")),
                          [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
+
+// A concat whose inputs come in different layouts (a convolution's nChw16c output and the plain
+// graph input) is not a chunk copy: the elements of each chunk are ordered differently.
+TEST(FastLayouts, ConcatOfMixedLayoutsKeepsEachInputsElements) {
+  reference::register_reference_backend();
+  zoo::GraphBuilder b("mixed_concat", {2, 16, 8, 8}, 3);
+  std::string y = b.concat({b.relu(b.conv(b.input(), "conv", 32, 3, 1, 1)), b.input()});
+  graph::Graph g = b.finish(b.flatten(b.global_avg_pool(b.conv(y, "mix", 8, 1))));
+  for (std::string layout : {"blocked", "library"}) {
+    SessionOptions options;
+    options.layout = layout;
+    fast::FastSession fast(g, options);
+    fast.set_poison_buffers(true);
+    graph::Tensor x = random_input({2, 16, 8, 8}, 99u);
+    auto want = make_session("reference", g)->run({{"input", x}}).at("output");
+    EXPECT_LE(testing::relative_error(fast.run({{"input", x}}).at("output"), want), 1e-4) << layout;
+  }
+}
 
 // "auto" measures and plans each convolution's layout; a layout it does not know is an error.
 TEST(FastLayoutPlanning, ReportsWhatItChoseAndRejectsUnknownLayouts) {

@@ -40,9 +40,9 @@ class Kernel {
   virtual ~Kernel() = default;
   // Creates primitives for the layouts in plan.inputs and fills the rest of `plan`.
   virtual void plan(const dnnl::engine& engine, KernelPlan& plan) = 0;
-  // For the layout planner: the time (ms) of one run in `layout` at batch `batch`, measured on
-  // scratch memories; negative when no optimised kernel runs the step that way. Kernels whose
-  // speed does not depend on the layout say so with an empty answer (the default).
+  // For the layout planner (convolutions): the time (ms) of one run at batch `batch` in each
+  // ActivationLayout, measured on scratch memories (negative where no optimised kernel runs it
+  // that way). Kernels that follow their inputs' layout answer nothing (the default).
   virtual std::optional<ConvTimes> time_layouts(const dnnl::engine&, int64_t /*batch*/) { return std::nullopt; }
   // Runs the step; memories are in the layouts plan() asked for.
   virtual void execute(dnnl::stream& stream, const std::vector<memory>& inputs,

@@ -33,8 +33,24 @@ bool concat_is_chunk_copy(const std::vector<memory::desc>& ins, const memory::de
     std::sort(dims.rbegin(), dims.rend());
     return true;
   };
+  // The same format in all: equal inner blocks, and the dimensions in the same stride order
+  // (plain and channel-blocked share their outer order, yet copy differently).
+  auto format = [](const memory::desc& d) {
+    const auto& md = d.data;
+    const auto& b = md.format_desc.blocking;
+    std::vector<int64_t> f(b.inner_blks, b.inner_blks + b.inner_nblks);
+    f.insert(f.end(), b.inner_idxs, b.inner_idxs + b.inner_nblks);
+    std::vector<std::pair<int64_t, int>> order;
+    for (int i = 0; i < md.ndims; ++i)
+      if (md.dims[i] > 1) order.push_back({b.strides[i], i});
+    std::sort(order.rbegin(), order.rend());
+    for (const auto& o : order) f.push_back(100 + o.second);
+    return f;
+  };
   std::vector<std::pair<int64_t, int>> want;
   if (!outside(out, want)) return false;
+  for (const auto& d : ins)
+    if (format(d) != format(out)) return false;
   outer = 1;
   for (const auto& [stride, dim] : want) outer *= out.data.dims[dim];
   chunks.clear();
