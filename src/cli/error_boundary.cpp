@@ -25,7 +25,13 @@ int run_app(CLI::App& app, int argc, char** argv, const char* program) {
     std::string what = e.what();
     for (auto& c : what)
       if (c == '\n') c = ' ';
-    std::cerr << program << ": error: " << what << " (see " << program << " --help)" << std::endl;
+    // Point at the help of the (sub)command being parsed: "see fluidedge zoo export --help".
+    std::string command = program;
+    for (CLI::App* sub = &app; !sub->get_subcommands().empty();) {
+      sub = sub->get_subcommands().front();
+      command += " " + sub->get_name();
+    }
+    std::cerr << program << ": error: " << what << " (see " << command << " --help)" << std::endl;
     return e.get_exit_code() == 0 ? 2 : e.get_exit_code();
   } catch (const Error& e) {
     std::cerr << program << ": error: " << e.what() << std::endl;

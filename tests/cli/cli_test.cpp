@@ -120,6 +120,16 @@ TEST_F(Cli, RunStepsNeedsBenchAndTheFastBackend) {
   EXPECT_NE(r.err.find("--steps: only the fast backend"), std::string::npos) << r.err;
 }
 
+// A command-line mistake points at the help of the subcommand it was made in.
+TEST_F(Cli, ParseErrorsPointAtTheSubcommandsHelp) {
+  auto r = run_cli("zoo export resnet18");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--out is required (see fluidedge zoo export --help)"), std::string::npos) << r.err;
+  r = run_cli("--no-such-flag");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("(see fluidedge --help)"), std::string::npos) << r.err;
+}
+
 TEST_F(Cli, RunLayoutMustBeOneItKnows) {
   auto r = run_cli("run zoo:lenet5 --random --layout diagonal");
   EXPECT_NE(r.exit_code, 0);
