@@ -107,6 +107,7 @@ TEST(FastLayoutPlanning, ReportsWhatItChoseAndRejectsUnknownLayouts) {
   uniform.layout = "blocked";
   fast::FastSession blocked(g, uniform);
   EXPECT_EQ(blocked.plan_stats(1).layout, "blocked");
+  EXPECT_EQ(blocked.plan_stats(1).blocked_convolutions, 52);  // every convolution of MobileNetV2
   EXPECT_EQ(blocked.plan_stats(1).layout_planning_ms, 0);
   SessionOptions options;
   options.layout = "diagonal";

@@ -188,6 +188,7 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
     kernels.push_back(std::move(kernel));
   }
   std::vector<ActivationLayout> layouts = choose_layouts(g, kernels, batch, p.stats);
+  int64_t convolutions = 0;
 
   for (size_t k = 0; k < steps.size(); ++k) {
     const FusedStep& step = steps[k];
@@ -197,6 +198,12 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
     kp.layout = layouts[k];
     for (const auto& in : ins) kp.inputs.push_back(info[current.at(in)].desc);
     kernel->plan(engine, kp);
+    if (step.node.op_type == "Conv" && !kp.outputs.empty()) {  // what was planned, not asked
+      const auto& blocking = kp.outputs[0].data.format_desc.blocking;
+      bool blocked = blocking.inner_nblks == 1 && blocking.inner_idxs[0] == 1;
+      ++convolutions;
+      p.stats.blocked_convolutions += blocked;
+    }
     Exec e;
     e.name = step.node.name;
     e.op_type = step.node.op_type;
@@ -302,6 +309,9 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
   }
   for (const auto& s : info) p.stats.unshared_activation_bytes += s.alias_of >= 0 ? 0 : static_cast<int64_t>(s.desc.get_size());
   for (const auto& s : info) p.slots.emplace_back(s.desc, engine, p.buffers[s.buffer].data.get());
+  p.stats.layout = p.stats.blocked_convolutions == 0             ? "library"
+                   : p.stats.blocked_convolutions == convolutions ? "blocked"
+                                                                  : "mixed";
   p.stats.batch = batch;
   p.stats.steps = static_cast<int64_t>(p.execs.size());
 }
@@ -311,7 +321,6 @@ std::vector<ActivationLayout> FastSession::Impl::choose_layouts(const graph::Gra
                                                                int64_t batch, FastPlanStats& stats) {
   const dnnl::engine& engine = cpu_engine();
   if (options.layout != "auto") {
-    stats.layout = options.layout;
     auto uniform = options.layout == "blocked" ? ActivationLayout::kChannelBlocked : ActivationLayout::kLibraryChoice;
     return std::vector<ActivationLayout>(steps.size(), uniform);
   }
@@ -350,14 +359,6 @@ std::vector<ActivationLayout> FastSession::Impl::choose_layouts(const graph::Gra
     return reorders[key] = time_best_ms([&](dnnl::stream& s) { r.execute(s, a, b); }, engine);
   };
   std::vector<ActivationLayout> layouts = plan_layouts(g, steps, in);
-  int64_t blocked = 0, convs = 0;
-  for (size_t k = 0; k < steps.size(); ++k)
-    if (in.is_conv[k]) {
-      ++convs;
-      blocked += layouts[k] == ActivationLayout::kChannelBlocked;
-    }
-  stats.layout = blocked == 0 ? "library" : blocked == convs ? "blocked" : "mixed";
-  stats.blocked_convolutions = blocked;
   stats.layout_planning_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return layouts;
 }

@@ -20,8 +20,10 @@ struct FastPlanStats {
   int64_t reorders = 0;           // layout conversions inserted between kernels
   int64_t fused_nodes = 0;        // nodes folded into a preceding kernel
   int64_t fallback_steps = 0;     // steps run by the reference backend
-  std::string layout;             // activation layouts: "library", "blocked" or "mixed"
-  int64_t blocked_convolutions = 0;  // convolutions planned nChw16c
+  // Convolutions' activation layouts as planned: "library" (none channel-blocked), "blocked"
+  // (all) or "mixed".
+  std::string layout;
+  int64_t blocked_convolutions = 0;  // convolutions whose output is channel-blocked
   double layout_planning_ms = 0;  // time spent measuring and choosing layouts ("auto")
   int64_t activation_bytes = 0;   // bytes of all activation buffers (after reuse)
   int64_t unshared_activation_bytes = 0;  // what they would take without reuse
