@@ -177,14 +177,14 @@ void run_bench_runtime(const BenchRuntimeOptions& o) {
                     {"results", rows}});
     return;
   }
-  fmt::print("{:<16} {:>5} {:>10} {:>12} {:>10} {:>9} {:>11} {:>10}\n", "model", "batch", "fast ms", "reference ms",
-             "ORT ms", "fast/ORT", "node RSS MB", "ORT RSS MB");
+  fmt::print("{:<16} {:>5} {:>10} {:>12} {:>10} {:>9} {:>11} {:>10}  {}\n", "model", "batch", "fast ms", "reference ms",
+             "ORT ms", "fast/ORT", "node RSS MB", "ORT RSS MB", "fast layouts");
   for (const auto& r : rows)
-    fmt::print("{:<16} {:>5} {:>10.3f} {:>12} {:>10.3f} {:>9.3f} {:>11.1f} {:>10.1f}\n", r["model"].get<std::string>(),
+    fmt::print("{:<16} {:>5} {:>10.3f} {:>12} {:>10.3f} {:>9.3f} {:>11.1f} {:>10.1f}  {}\n", r["model"].get<std::string>(),
                r["batch"].get<int64_t>(), r["fast_ms"].get<double>(),
                r["reference_ms"].is_null() ? std::string("-") : fmt::format("{:.3f}", r["reference_ms"].get<double>()),
                r["ort_ms"].get<double>(), r["fast_over_ort"].get<double>(), r["fast_node_rss_mb"].get<double>(),
-               r["ort_rss_mb"].get<double>());
+               r["ort_rss_mb"].get<double>(), r["fast_layout"].get<std::string>());
 }
 
 }  // namespace

@@ -242,6 +242,11 @@ void run_run(const RunOptions& o) {
                  "{:.1f} inferences/s; peak RSS {:.1f} MiB\n",
                  o.model, backend, o.threads, o.threads == 1 ? "" : "s", batch, median, p90, ms.size(),
                  1000.0 * static_cast<double>(batch) / median, peak_rss_mb());
+      if (auto* fast = dynamic_cast<runtime::fast::FastSession*>(session.get())) {
+        auto stats = fast->plan_stats(batch);
+        fmt::print("  convolution layouts: {} ({} channel-blocked), planned in {:.0f} ms\n", stats.layout,
+                   stats.blocked_convolutions, stats.layout_planning_ms);
+      }
       if (o.steps) print_step_breakdown(steps_json);
     }
     return;
