@@ -184,6 +184,8 @@ TEST(CliBench, RuntimeReportsAllThreeBackends) {
     EXPECT_NEAR(row["fast_over_ort"].get<double>(), row["fast_ms"].get<double>() / row["ort_ms"].get<double>(), 1e-9);
     EXPECT_GT(row["fast_node_rss_mb"].get<double>(), 1);
     EXPECT_EQ(row["fast_fallback_steps"], 0);
+    std::string layout = row["fast_layout"].get<std::string>();
+    EXPECT_TRUE(layout == "library" || layout == "blocked" || layout == "mixed") << layout;
   }
   EXPECT_EQ(j["results"][1]["batch"], 3);
 }
