@@ -17,6 +17,7 @@
 #include "cli/tool_paths.h"
 #include "common/cpu_affinity.h"
 #include "common/progress.h"
+#include "common/statistics.h"
 #include "common/subprocess.h"
 #include "graph/npy.h"
 #include "graph/onnx_io.h"
@@ -44,23 +45,6 @@ std::vector<std::string> split_list(const std::string& s) {
   for (std::string item; std::getline(ss, item, ',');)
     if (!item.empty()) out.push_back(item);
   return out;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-// Times `run` for about `budget` seconds (at least one call) and appends each call's ms.
-template <typename F>
-void time_runs(F&& run, double budget, std::vector<double>& ms) {
-  auto start = std::chrono::steady_clock::now();
-  do {
-    auto t0 = std::chrono::steady_clock::now();
-    run();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  } while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < budget);
 }
 
 // A timing server (`run --serve` of the node binary, `ort_run.js --serve`) started and warmed up.
@@ -148,15 +132,15 @@ void run_bench_runtime(const BenchRuntimeOptions& o) {
       double budget = o.seconds / o.rounds;
       for (int r = 0; r < o.rounds; ++r) {
         fast.run_for(budget, fast_ms);
-        if (reference) time_runs([&] { reference->run(feeds); }, budget, ref_ms);
+        if (reference) time_repeated([&] { reference->run(feeds); }, budget, ref_ms);
         ort.run_for(budget, ort_ms);
       }
       Json row{{"model", name},
                {"batch", batch},
-               {"fast_ms", median(fast_ms)},
-               {"reference_ms", reference ? Json(median(ref_ms)) : Json()},
-               {"ort_ms", median(ort_ms)},
-               {"fast_over_ort", median(fast_ms) / median(ort_ms)},
+               {"fast_ms", percentile(fast_ms, 0.5)},
+               {"reference_ms", reference ? Json(percentile(ref_ms, 0.5)) : Json()},
+               {"ort_ms", percentile(ort_ms, 0.5)},
+               {"fast_over_ort", percentile(fast_ms, 0.5) / percentile(ort_ms, 0.5)},
                {"fast_runs", fast_ms.size()},
                {"ort_runs", ort_ms.size()},
                {"fast_activation_mb", fast.ready.value("activation_mb", -1.0)},

@@ -153,6 +153,19 @@ void print_step_breakdown(const Json& j) {
     fmt::print("    {:9.3f} ms  {} {}\n", s["ms"].get<double>(), s["op_type"].get<std::string>(), s["name"].get<std::string>());
 }
 
+// The fast backend's plan at `batch` (activation memory, fallbacks, convolution layouts); an
+// empty object for another backend.
+Json fast_plan_json(runtime::Session& session, int64_t batch) {
+  auto* fast = dynamic_cast<runtime::fast::FastSession*>(&session);
+  if (fast == nullptr) return Json::object();
+  auto stats = fast->plan_stats(batch);
+  return Json{{"activation_mb", static_cast<double>(stats.activation_bytes) / 1e6},
+              {"fallback_steps", stats.fallback_steps},
+              {"layout", stats.layout},
+              {"blocked_convolutions", stats.blocked_convolutions},
+              {"layout_planning_ms", stats.layout_planning_ms}};
+}
+
 // `--serve`: a timing server for interleaved benchmarks, so that the model runs in a process of
 // its own (nothing else loaded, nothing run before) like the peer it is compared with. After a
 // warm-up it prints one line {"ready":true,...}; then each line on stdin answers one line on
@@ -161,14 +174,7 @@ void print_step_breakdown(const Json& j) {
 void serve(runtime::Session& session, const runtime::TensorMap& inputs, const std::string& backend, int64_t batch) {
   session.run(inputs);  // warm-up
   Json ready{{"ready", true}, {"backend", backend}, {"batch", batch}};
-  if (auto* fast = dynamic_cast<runtime::fast::FastSession*>(&session)) {
-    auto stats = fast->plan_stats(batch);
-    ready["activation_mb"] = static_cast<double>(stats.activation_bytes) / 1e6;
-    ready["fallback_steps"] = stats.fallback_steps;
-    ready["layout"] = stats.layout;
-    ready["blocked_convolutions"] = stats.blocked_convolutions;
-    ready["layout_planning_ms"] = stats.layout_planning_ms;
-  }
+  ready.update(fast_plan_json(session, batch));
   auto answer = [](const Json& j) {
     std::cout << j.dump() << std::endl;  // endl flushes: the driver waits for the line
   };
@@ -182,12 +188,7 @@ void serve(runtime::Session& session, const runtime::TensorMap& inputs, const st
       answer(Json{{"peak_rss_mb", peak_rss_mb()}});
     } else if (double budget = 0; cmd == "run_for" && (words >> budget) && budget >= 0) {
       std::vector<double> ms;
-      auto start = std::chrono::steady_clock::now();
-      do {
-        auto t0 = std::chrono::steady_clock::now();
-        session.run(inputs);
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-      } while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < budget);
+      time_repeated([&] { session.run(inputs); }, budget, ms);
       answer(Json{{"ms", ms}});
     } else {
       answer(Json{{"error", fmt::format("unknown request '{}' (expected run_for SECONDS, rss or quit)", line)}});
@@ -216,25 +217,14 @@ void run_run(const RunOptions& o) {
   if (o.bench_seconds > 0) {
     session->run(inputs);  // warm-up
     std::vector<double> ms;
-    auto start = std::chrono::steady_clock::now();
-    do {
-      auto t0 = std::chrono::steady_clock::now();
-      session->run(inputs);
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    } while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < o.bench_seconds ||
-             ms.size() < 3);
+    time_repeated([&] { session->run(inputs); }, o.bench_seconds, ms, 3);
     double median = percentile(ms, 0.5), p90 = percentile(ms, 0.9);
     Json steps_json = o.steps ? step_breakdown(*session, inputs, static_cast<int>(std::min<size_t>(ms.size(), 50)))
                               : Json();
     if (o.json) {
       Json j{{"model", o.model}, {"backend", backend},  {"threads", o.threads},         {"batch", batch},
              {"runs", ms.size()}, {"median_ms", median}, {"p90_ms", p90}, {"peak_rss_mb", peak_rss_mb()}};
-      if (auto* fast = dynamic_cast<runtime::fast::FastSession*>(session.get())) {
-        auto stats = fast->plan_stats(batch);
-        j["layout"] = stats.layout;
-        j["blocked_convolutions"] = stats.blocked_convolutions;
-        j["layout_planning_ms"] = stats.layout_planning_ms;
-      }
+      j.update(fast_plan_json(*session, batch));
       if (o.steps) j["steps"] = steps_json;
       print_json(j);
     } else {
@@ -242,11 +232,10 @@ void run_run(const RunOptions& o) {
                  "{:.1f} inferences/s; peak RSS {:.1f} MiB\n",
                  o.model, backend, o.threads, o.threads == 1 ? "" : "s", batch, median, p90, ms.size(),
                  1000.0 * static_cast<double>(batch) / median, peak_rss_mb());
-      if (auto* fast = dynamic_cast<runtime::fast::FastSession*>(session.get())) {
-        auto stats = fast->plan_stats(batch);
-        fmt::print("  convolution layouts: {} ({} channel-blocked), planned in {:.0f} ms\n", stats.layout,
-                   stats.blocked_convolutions, stats.layout_planning_ms);
-      }
+      if (Json plan = fast_plan_json(*session, batch); !plan.empty())
+        fmt::print("  convolution layouts: {} ({} channel-blocked), planned in {:.0f} ms\n",
+                   plan["layout"].get<std::string>(), plan["blocked_convolutions"].get<int64_t>(),
+                   plan["layout_planning_ms"].get<double>());
       if (o.steps) print_step_breakdown(steps_json);
     }
     return;

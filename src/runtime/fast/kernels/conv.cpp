@@ -90,6 +90,13 @@ class ConvKernel : public Kernel {
     return x.size() == 4 && x[1] < 8;
   }
 
+  // Strides, dilations and pads (auto_pad resolved) of the convolution window.
+  auto geometry() const {
+    const graph::Node& n = step_.node;
+    const graph::Shape& w = g_.initializer(n.input(1))->shape();
+    return graph::window_geometry(n, g_.value(n.input(0)).shape, {w.begin() + 2, w.end()}, false);
+  }
+
   memory::dims weight_dims() const {
     memory::dims wdims = to_dims(g_.initializer(step_.node.input(1))->shape());
     int64_t groups = step_.node.attr_int("group", 1);
@@ -108,7 +115,7 @@ class ConvKernel : public Kernel {
     memory::dims x = to_dims(g_.value(n.input(0)).shape), y = to_dims(g_.value(n.outputs[0]).shape);
     x[0] = y[0] = batch;
     const graph::Tensor& w = *g_.initializer(n.input(1));
-    auto geo = graph::window_geometry(n, g_.value(n.input(0)).shape, {w.shape().begin() + 2, w.shape().end()}, false);
+    auto geo = geometry();
     memory::dims strides(geo.strides.begin(), geo.strides.end());
     memory::dims dilates, pl(geo.pads_begin.begin(), geo.pads_begin.end()), pr(geo.pads_end.begin(), geo.pads_end.end());
     for (int64_t d : geo.dilations) dilates.push_back(d - 1);
@@ -165,8 +172,7 @@ class ConvKernel : public Kernel {
   // What else decides a convolution's time: geometry, bias and fused post-ops.
   std::string geometry_key() const {
     const graph::Node& n = step_.node;
-    const graph::Shape& w = g_.initializer(n.input(1))->shape();
-    auto geo = graph::window_geometry(n, g_.value(n.input(0)).shape, {w.begin() + 2, w.end()}, false);
+    auto geo = geometry();
     std::string k = fmt::format("s{} d{} p{}/{} bias{}", fmt::join(geo.strides, "x"), fmt::join(geo.dilations, "x"),
                                 fmt::join(geo.pads_begin, "x"), fmt::join(geo.pads_end, "x"), n.has_input(2));
     for (const auto& p : step_.post_ops) k += fmt::format(" {}{}/{}", p.op_type, p.alpha, p.beta);
