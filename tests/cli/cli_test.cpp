@@ -190,6 +190,12 @@ TEST(CliBench, RuntimeReportsAllThreeBackends) {
   EXPECT_EQ(j["results"][1]["batch"], 3);
 }
 
+TEST(CliBench, CoreToPinToMustExist) {
+  auto r = testing::run_cli("bench runtime --models lenet5 --cpu 4096");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--cpu 4096: cannot pin to that core"), std::string::npos) << r.err;
+}
+
 TEST(CliBench, UnknownModelIsAnError) {
   auto r = testing::run_cli("bench runtime --models resnet9000");
   EXPECT_NE(r.exit_code, 0);
