@@ -31,6 +31,7 @@ struct RunOptions {
   std::string backend;
   int threads = 1;
   std::string layout = "auto";
+  std::string conv_algorithm = "auto";
   int64_t batch = 0;
   std::string output_dir;
   double bench_seconds = 0;
@@ -163,6 +164,7 @@ Json fast_plan_json(runtime::Session& session, int64_t batch) {
               {"fallback_steps", stats.fallback_steps},
               {"layout", stats.layout},
               {"blocked_convolutions", stats.blocked_convolutions},
+              {"winograd_convolutions", stats.winograd_convolutions},
               {"layout_planning_ms", stats.layout_planning_ms}};
 }
 
@@ -202,6 +204,9 @@ void run_run(const RunOptions& o) {
   runtime::SessionOptions so;
   so.threads = o.threads;
   so.layout = o.layout;
+  so.conv_algorithm = o.conv_algorithm;
+  if (o.conv_algorithm == "winograd" && o.layout == "library")
+    fail("--conv-algorithm winograd runs on channel-blocked activations; it does not combine with --layout library");
   std::string backend = o.backend;
   if (backend.empty()) {
     auto available = runtime::available_backends();
@@ -233,9 +238,9 @@ void run_run(const RunOptions& o) {
                  o.model, backend, o.threads, o.threads == 1 ? "" : "s", batch, median, p90, ms.size(),
                  1000.0 * static_cast<double>(batch) / median, peak_rss_mb());
       if (Json plan = fast_plan_json(*session, batch); !plan.empty())
-        fmt::print("  convolution layouts: {} ({} channel-blocked), planned in {:.0f} ms\n",
+        fmt::print("  convolution layouts: {} ({} channel-blocked, {} Winograd), planned in {:.0f} ms\n",
                    plan["layout"].get<std::string>(), plan["blocked_convolutions"].get<int64_t>(),
-                   plan["layout_planning_ms"].get<double>());
+                   plan["winograd_convolutions"].get<int64_t>(), plan["layout_planning_ms"].get<double>());
       if (o.steps) print_step_breakdown(steps_json);
     }
     return;
@@ -293,6 +298,10 @@ void add_run_command(CLI::App& app) {
                   "Fast backend: each convolution's activation layout, auto (measured when planned), library "
                   "(oneDNN's choice) or blocked (nChw16c)")
       ->check(CLI::IsMember({"auto", "library", "blocked"}));
+  cmd->add_option("--conv-algorithm", opts->conv_algorithm,
+                  "Fast backend: algorithm of 3x3 stride-1 convolutions, auto (Winograd's where measured "
+                  "faster), direct, or winograd (wherever there is a kernel); results differ by rounding")
+      ->check(CLI::IsMember({"auto", "direct", "winograd"}));
   cmd->add_option("--batch", opts->batch, "Batch size of random inputs")->check(CLI::PositiveNumber);
   cmd->add_option("--output-dir,-o", opts->output_dir, "Write each output to DIR/<output>.npy");
   cmd->add_option("--bench", opts->bench_seconds, "Time repeated runs for this many seconds")

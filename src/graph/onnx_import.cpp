@@ -34,9 +34,11 @@ std::string read_file(const std::string& path, const std::string& what) {
   if (fs::is_directory(path, ec)) fail("{}: is a directory, expected {}", path, what);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("{}: cannot open for reading", path);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  in.seekg(0, std::ios::end);
+  std::string bytes(static_cast<size_t>(std::max<std::streamoff>(in.tellg(), 0)), '\0');
+  in.seekg(0);
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) fail("{}: cannot read", path);
+  return bytes;
 }
 
 // Reads `length` bytes at `offset` of an external data file, relative to the model's directory.
@@ -304,7 +306,9 @@ void make_reshapes_batch_polymorphic(Graph& graph) {
   graph.prune_unused();
 }
 
-Graph graph_from_model(const onnx::ModelProto& model, const std::string& base_dir) {
+// Builds the graph from `model`, releasing each initializer's bytes from it once converted, so
+// that a model's weights are in memory about once while it loads.
+Graph graph_from_model(onnx::ModelProto& model, const std::string& base_dir) {
   if (!model.has_graph() || model.ir_version() <= 0)
     fail("not an ONNX model (no graph or IR version in the file)");
   int64_t opset = -1;
@@ -321,9 +325,10 @@ Graph graph_from_model(const onnx::ModelProto& model, const std::string& base_di
   graph.name = gp.name().empty() ? "graph" : gp.name();
   graph.opset = 17;
 
-  for (const auto& init : gp.initializer()) {
+  for (auto& init : *model.mutable_graph()->mutable_initializer()) {
     if (init.name().empty()) fail("an initializer has no name");
     graph.set_initializer(init.name(), tensor_from_proto(init, base_dir));
+    std::string().swap(*init.mutable_raw_data());  // frees it (clear() keeps the capacity)
   }
   for (const auto& in : gp.input()) {
     if (graph.is_initializer(in.name())) continue;  // IR < 4 lists initializers as inputs
@@ -392,9 +397,7 @@ Graph graph_from_model(const onnx::ModelProto& model, const std::string& base_di
   return graph;
 }
 
-}  // namespace
-
-Graph parse_onnx(std::string_view bytes, const std::string& label, const std::string& base_dir) {
+onnx::ModelProto parse_model(std::string_view bytes, const std::string& label) {
   onnx::ModelProto model;
   if (bytes.empty()) fail("{}: empty file, expected an ONNX model", label);
   if (bytes.size() > static_cast<size_t>(INT32_MAX))
@@ -402,6 +405,10 @@ Graph parse_onnx(std::string_view bytes, const std::string& label, const std::st
          bytes.size());
   if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
     fail("{}: not a valid ONNX model (the protobuf does not parse: truncated or not ONNX)", label);
+  return model;
+}
+
+Graph build_graph(onnx::ModelProto& model, const std::string& label, const std::string& base_dir) {
   try {
     return graph_from_model(model, base_dir);
   } catch (const Error& e) {
@@ -409,10 +416,17 @@ Graph parse_onnx(std::string_view bytes, const std::string& label, const std::st
   }
 }
 
+}  // namespace
+
+Graph parse_onnx(std::string_view bytes, const std::string& label, const std::string& base_dir) {
+  onnx::ModelProto model = parse_model(bytes, label);
+  return build_graph(model, label, base_dir);
+}
+
 Graph load_onnx(const std::string& path) {
-  std::string bytes = read_file(path, "an ONNX model");
+  onnx::ModelProto model = parse_model(read_file(path, "an ONNX model"), path);  // the file's bytes go here
   fs::path dir = fs::path(path).parent_path();
-  return parse_onnx(bytes, path, dir.empty() ? "." : dir.string());
+  return build_graph(model, path, dir.empty() ? "." : dir.string());
 }
 
 Tensor load_onnx_tensor(const std::string& path) {

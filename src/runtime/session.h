@@ -22,6 +22,10 @@ struct SessionOptions {
   // Fast backend: each convolution's activation layout, "auto" (measured at plan time),
   // "library" (oneDNN's choice) or "blocked" (nChw16c); see runtime/fast/layout_planner.h.
   std::string layout = "auto";
+  // Fast backend: the algorithm of 3x3 stride-1 convolutions, "auto" (Winograd's where it is
+  // measured faster than direct, up to 2x), "direct", or "winograd" (wherever oneDNN has a
+  // Winograd kernel). Winograd's results differ from direct ones by rounding (~1e-6 relative).
+  std::string conv_algorithm = "auto";
 };
 
 class Session {

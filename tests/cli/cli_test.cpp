@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include "cli_runner.h"
 #include "graph/npy.h"
@@ -134,6 +135,21 @@ TEST_F(Cli, RunLayoutMustBeOneItKnows) {
   auto r = run_cli("run zoo:lenet5 --random --layout diagonal");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("--layout"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, RunConvAlgorithmMustBeOneItKnowsAndFitTheLayout) {
+  auto r = run_cli("run zoo:lenet5 --random --conv-algorithm fft");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--conv-algorithm"), std::string::npos) << r.err;
+  r = run_cli("run zoo:lenet5 --random --conv-algorithm winograd --layout library");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--conv-algorithm winograd"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--layout library"), std::string::npos) << r.err;
+  // Where it runs, the plan says how many convolutions run Winograd's algorithm.
+  r = run_cli("run zoo:squeezenet1_1 --random --conv-algorithm winograd --bench 0.01 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["winograd_convolutions"].get<int>(), dnnl::get_effective_cpu_isa() >= dnnl::cpu_isa::avx512_core ? 8 : 0);
 }
 
 // The timing server bench runtime drives: a ready line, one JSON answer per request, a clear

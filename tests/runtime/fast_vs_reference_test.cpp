@@ -2,6 +2,9 @@
 // random inputs, at batch 1 and another batch; fast's buffers are poisoned with NaN before each
 // run, so anything it leaves unwritten fails.
 #include <random>
+#include <thread>
+
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include <gtest/gtest.h>
 
@@ -93,6 +96,83 @@ TEST(FastLayouts, ConcatOfMixedLayoutsKeepsEachInputsElements) {
     auto want = make_session("reference", g)->run({{"input", x}}).at("output");
     EXPECT_LE(testing::relative_error(fast.run({{"input", x}}).at("output"), want), 1e-4) << layout;
   }
+}
+
+// Winograd's algorithm on the 3x3 stride-1 convolutions computes what the direct one does, with
+// residual sums (ResNet-18), concatenations (SqueezeNet, GoogLeNet) and fused ReLUs; it runs on
+// exactly those convolutions (not the strided, pointwise or 7x7 ones), and "direct" uses it on none.
+class FastWinograd : public ::testing::TestWithParam<std::tuple<std::string, std::string, int64_t>> {};
+
+TEST_P(FastWinograd, GivesTheReferenceOutputsOnEvery3x3Stride1Convolution) {
+  if (dnnl::get_effective_cpu_isa() < dnnl::cpu_isa::avx512_core)
+    GTEST_SKIP() << "oneDNN 2.6 has Winograd kernels for AVX-512 only";
+  reference::register_reference_backend();
+  const auto& [model, layout, eligible] = GetParam();
+  graph::Graph g = zoo::build_model(model, 6);
+  SessionOptions options;
+  options.layout = layout;  // "auto" plans them channel-blocked, where the Winograd kernels run
+  options.conv_algorithm = "winograd";
+  fast::FastSession fast(g, options);
+  fast.set_poison_buffers(true);
+  EXPECT_EQ(fast.plan_stats(2).winograd_convolutions, eligible);
+  graph::Shape shape = g.value("input").shape;
+  shape[0] = 2;
+  graph::Tensor x = random_input(shape, 777u);
+  auto want = make_session("reference", g)->run({{"input", x}}).at("output");
+  EXPECT_LE(testing::relative_error(fast.run({{"input", x}}).at("output"), want), 1e-4) << model;
+  options.conv_algorithm = "direct";
+  EXPECT_EQ(fast::FastSession(g, options).plan_stats(2).winograd_convolutions, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, FastWinograd,
+                         ::testing::Values(std::make_tuple("resnet18", "auto", 13),  // all but 3 strided
+                                           std::make_tuple("squeezenet1_1", "blocked", 8),  // one per fire module
+                                           std::make_tuple("googlenet", "blocked", 19)),  // conv3 and two per inception
+                         [](const auto& info) { return std::get<0>(info.param); });
+
+// A plan made on one thread runs on another (a device node loads its part on one gRPC thread and
+// serves on others): the Winograd kernels' scratch memory is the plan's, not the creating thread's.
+TEST(FastWinograd, APlanRunsOnAnotherThreadThanTheOneThatMadeIt) {
+  if (dnnl::get_effective_cpu_isa() < dnnl::cpu_isa::avx512_core)
+    GTEST_SKIP() << "oneDNN 2.6 has Winograd kernels for AVX-512 only";
+  zoo::GraphBuilder b("winograd_threads", {1, 32, 13, 13}, 7);
+  graph::Graph g = b.finish(b.flatten(b.global_avg_pool(b.relu(b.conv(b.input(), "conv", 64, 3, 1, 1)))));
+  SessionOptions options;
+  options.layout = "blocked";
+  options.conv_algorithm = "winograd";
+  fast::FastSession fast(g, options);
+  ASSERT_EQ(fast.plan_stats(1).winograd_convolutions, 1);
+  EXPECT_EQ(fast.plan_stats(4).winograd_convolutions, 1);
+  graph::Tensor x1 = random_input({1, 32, 13, 13}, 5u), x4 = random_input({4, 32, 13, 13}, 6u);
+  auto want1 = fast.run({{"input", x1}}).at("output"), want4 = fast.run({{"input", x4}}).at("output");
+  graph::Tensor got1, got4;
+  std::thread([&] {
+    got1 = fast.run({{"input", x1}}).at("output");
+    got4 = fast.run({{"input", x4}}).at("output");
+  }).join();
+  EXPECT_TRUE(got1.equals(want1));
+  EXPECT_TRUE(got4.equals(want4));
+}
+
+// An algorithm the fast backend does not know, or Winograd's with channels-last activations
+// (its kernels need channel-blocked ones), is an error naming it.
+TEST(FastWinograd, RejectsUnknownAlgorithmsAndTheLibraryLayout) {
+  graph::Graph g = zoo::build_model("lenet5");
+  auto message = [&](const SessionOptions& options) -> std::string {
+    try {
+      fast::FastSession session(g, options);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  SessionOptions unknown;
+  unknown.conv_algorithm = "fft";
+  EXPECT_NE(message(unknown).find("convolution algorithm 'fft'"), std::string::npos) << message(unknown);
+  SessionOptions library;
+  library.conv_algorithm = "winograd";
+  library.layout = "library";
+  EXPECT_NE(message(library).find("layout 'library'"), std::string::npos) << message(library);
 }
 
 // "auto" measures and plans each convolution's layout; a layout it does not know is an error.

@@ -77,6 +77,7 @@ struct Exec {
   std::vector<std::string> fused;
   Kernel* kernel = nullptr;            // null: a reorder
   dnnl::reorder reorder;
+  ScratchpadArg reorder_scratch;
   std::vector<int> in, out;            // slots
   int sum_from = -1;                   // slot copied into out[0] before the kernel runs
 };
@@ -84,6 +85,7 @@ struct Exec {
 struct Plan {
   graph::Graph graph;                  // at this batch
   std::vector<std::unique_ptr<Kernel>> kernels;
+  std::shared_ptr<PlanScratchpad> scratchpad = std::make_shared<PlanScratchpad>();
   std::vector<memory> slots;           // one oneDNN memory per (value, layout)
   std::vector<Buffer> buffers;
   std::vector<Exec> execs;
@@ -154,7 +156,9 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
     Exec e;
     e.name = "reorder:" + value;
     e.op_type = "Reorder";
-    e.reorder = dnnl::reorder(dnnl::reorder::primitive_desc(engine, info[s].desc, engine, want));
+    dnnl::reorder::primitive_desc pd(engine, info[s].desc, engine, want, scratchpad_attr());
+    e.reorder = dnnl::reorder(pd);
+    e.reorder_scratch = ScratchpadArg(pd, p.scratchpad);
     int t = new_slot(want, static_cast<int>(p.execs.size()));
     e.in = {s};
     e.out = {t};
@@ -170,7 +174,7 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
   std::vector<std::unique_ptr<Kernel>> kernels;
   for (const FusedStep& step : steps) {
     std::string why_not;
-    std::unique_ptr<Kernel> kernel = make_kernel(step, g, why_not);
+    std::unique_ptr<Kernel> kernel = make_kernel(step, g, options, why_not);
     if (!kernel) {
       if (!have_reference)
         fail("{}: the fast backend cannot run it ({}), and this build has no reference backend to fall back to",
@@ -196,6 +200,7 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
     std::vector<std::string> ins = step.runtime_inputs(g);
     KernelPlan kp;
     kp.layout = layouts[k];
+    kp.scratchpad = p.scratchpad;
     for (const auto& in : ins) kp.inputs.push_back(info[current.at(in)].desc);
     kernel->plan(engine, kp);
     if (step.node.op_type == "Conv" && !kp.outputs.empty()) {  // what was planned, not asked
@@ -203,6 +208,7 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
       bool blocked = blocking.inner_nblks == 1 && blocking.inner_idxs[0] == 1;
       ++convolutions;
       p.stats.blocked_convolutions += blocked;
+      p.stats.winograd_convolutions += kp.implementation.find("wino") != std::string::npos;  // oneDNN's names
     }
     Exec e;
     e.name = step.node.name;
@@ -309,6 +315,8 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
   }
   for (const auto& s : info) p.stats.unshared_activation_bytes += s.alias_of >= 0 ? 0 : static_cast<int64_t>(s.desc.get_size());
   for (const auto& s : info) p.slots.emplace_back(s.desc, engine, p.buffers[s.buffer].data.get());
+  p.scratchpad->allocate();
+  p.stats.scratchpad_bytes = static_cast<int64_t>(p.scratchpad->bytes());
   p.stats.layout = p.stats.blocked_convolutions == 0             ? "library"
                    : p.stats.blocked_convolutions == convolutions ? "blocked"
                                                                   : "mixed";
@@ -328,13 +336,8 @@ std::vector<ActivationLayout> FastSession::Impl::choose_layouts(const graph::Gra
   // (the working sets are past the caches already) at a quarter of the timing cost at 32.
   int64_t timing_batch = std::min<int64_t>(batch, 8);
   auto t0 = std::chrono::steady_clock::now();
-  // The primitives timed here are not used again: keep them out of oneDNN's primitive cache,
-  // where they would hold on to their code and buffers (+230 MiB for ResNet-50 at batch 32).
-  struct NoPrimitiveCache {
-    int capacity = dnnl::get_primitive_cache_capacity();
-    NoPrimitiveCache() { dnnl::set_primitive_cache_capacity(0); }
-    ~NoPrimitiveCache() { dnnl::set_primitive_cache_capacity(capacity); }
-  } no_cache;
+  // The primitives timed here are not used again (+230 MiB for ResNet-50 at batch 32 if cached).
+  PrimitiveCacheOff no_cache;
   LayoutPlanInputs in;
   in.is_conv.assign(steps.size(), false);
   in.conv.resize(steps.size());
@@ -396,7 +399,9 @@ void execute_plan(Plan& p, dnnl::stream& stream, std::vector<double>* ms) {
     Exec& e = p.execs[k];
     auto t0 = std::chrono::steady_clock::now();
     if (e.kernel == nullptr) {
-      e.reorder.execute(stream, p.slots[e.in[0]], p.slots[e.out[0]]);
+      std::unordered_map<int, memory> args{{DNNL_ARG_FROM, p.slots[e.in[0]]}, {DNNL_ARG_TO, p.slots[e.out[0]]}};
+      e.reorder_scratch.add_to(args);
+      e.reorder.execute(stream, args);
     } else {
       in.clear();
       out.clear();
@@ -440,6 +445,11 @@ FastSession::FastSession(const graph::Graph& graph, const SessionOptions& option
   impl_->steps = fuse_graph(impl_->optimized);
   if (options.layout != "auto" && options.layout != "library" && options.layout != "blocked")
     fail("layout '{}': expected auto, library or blocked", options.layout);
+  if (options.conv_algorithm != "auto" && options.conv_algorithm != "direct" && options.conv_algorithm != "winograd")
+    fail("convolution algorithm '{}': expected auto, direct or winograd", options.conv_algorithm);
+  if (options.conv_algorithm == "winograd" && options.layout == "library")
+    fail("convolution algorithm 'winograd' runs on channel-blocked activations; it does not combine with layout "
+         "'library'");
   omp_set_num_threads(options.threads);
   impl_->plan_for(graph::graph_batch(impl_->optimized));
 }

@@ -24,9 +24,11 @@ struct FastPlanStats {
   // (all) or "mixed".
   std::string layout;
   int64_t blocked_convolutions = 0;  // convolutions whose output is channel-blocked
+  int64_t winograd_convolutions = 0;  // convolutions running Winograd's algorithm
   double layout_planning_ms = 0;  // time spent measuring and choosing layouts ("auto")
   int64_t activation_bytes = 0;   // bytes of all activation buffers (after reuse)
   int64_t unshared_activation_bytes = 0;  // what they would take without reuse
+  int64_t scratchpad_bytes = 0;   // the primitives' scratch memory (one buffer, shared by all steps)
 };
 
 // Time of one executed step (a kernel with its fused nodes, or a layout reorder).

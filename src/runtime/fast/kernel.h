@@ -3,21 +3,60 @@
 // reorders where a producer's layout differs) and which layout each output gets.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "graph/graph.h"
+#include "runtime/session.h"
 #include "runtime/fast/fused_step.h"
 #include "runtime/fast/layout_planner.h"
 
 namespace fluidedge::runtime::fast {
 
 using dnnl::memory;
+
+// The scratch memory oneDNN primitives use while they run, one buffer per plan, sized for the
+// largest need and shared by the plan's steps (they run one at a time). Every primitive is made
+// with a user-managed scratchpad (post_op_attr, scratchpad_attr) so that a plan runs on
+// whichever thread calls it: oneDNN's own scratchpad is, for its Winograd and brgemm kernels,
+// a buffer of the thread that created the primitive, and such a primitive created on one
+// thread and run on another wrote through a null pointer (a device node serving its first
+// request on another thread than the one that loaded its part).
+class PlanScratchpad {
+ public:
+  void reserve(size_t bytes) { bytes_ = std::max(bytes_, bytes); }
+  // After every step is planned.
+  void allocate();
+  size_t bytes() const { return bytes_; }
+  std::byte* data() const { return data_.get(); }
+
+ private:
+  size_t bytes_ = 0;
+  std::shared_ptr<std::byte[]> data_;
+};
+
+// One primitive's scratchpad argument, in its plan's buffer.
+class ScratchpadArg {
+ public:
+  ScratchpadArg() = default;
+  // Reserves what a primitive of `pd` needs in `plan`.
+  ScratchpadArg(const dnnl::primitive_desc_base& pd, std::shared_ptr<PlanScratchpad> plan);
+  // Adds DNNL_ARG_SCRATCHPAD to `args` if the primitive needs scratch memory.
+  void add_to(std::unordered_map<int, memory>& args);
+
+ private:
+  memory::desc desc_;
+  dnnl::engine engine_;
+  std::shared_ptr<PlanScratchpad> plan_;
+  memory memory_;  // made on first use, once the plan's buffer exists
+};
 
 struct KernelPlan {
   // In: the layouts the step's runtime inputs currently have (FusedStep::runtime_inputs order).
@@ -33,6 +72,10 @@ struct KernelPlan {
   // Index of the runtime input a "sum" post-op accumulates into output 0, or -1. The session
   // places that input's data in output 0's buffer before execute().
   int sum_input = -1;
+  // Set by kernels that run one library primitive: its implementation's name (plan stats).
+  std::string implementation;
+  // In: the plan's scratchpad, for the kernel's primitives (ScratchpadArg).
+  std::shared_ptr<PlanScratchpad> scratchpad;
 };
 
 class Kernel {
@@ -51,7 +94,8 @@ class Kernel {
 
 // Creates the kernel for a step, or returns nullptr if the fast backend cannot run it (the
 // reason, for the user, in `why_not`).
-std::unique_ptr<Kernel> make_kernel(const FusedStep& step, const graph::Graph& g, std::string& why_not);
+std::unique_ptr<Kernel> make_kernel(const FusedStep& step, const graph::Graph& g, const SessionOptions& options,
+                                    std::string& why_not);
 
 // Helpers shared by kernels.
 memory::dims to_dims(const graph::Shape& shape);
@@ -59,13 +103,34 @@ memory::desc plain_desc(const graph::Shape& shape, memory::data_type type = memo
 // A float32 layout of `shape` in the format of `model` (plain, channels-last or channel-blocked);
 // plain when that format is none of those.
 memory::desc like(const memory::desc& model, const graph::Shape& shape);
+// While alive, oneDNN's primitive cache is off: primitives created only to be timed do not
+// stay in it holding their code and buffers.
+class PrimitiveCacheOff {
+ public:
+  PrimitiveCacheOff() : capacity_(dnnl::get_primitive_cache_capacity()) { dnnl::set_primitive_cache_capacity(0); }
+  ~PrimitiveCacheOff() { dnnl::set_primitive_cache_capacity(capacity_); }
+  PrimitiveCacheOff(const PrimitiveCacheOff&) = delete;
+  PrimitiveCacheOff& operator=(const PrimitiveCacheOff&) = delete;
+
+ private:
+  int capacity_;
+};
 // A oneDNN memory holding a copy of a constant tensor (plain layout, owns its buffer).
 memory constant_memory(const graph::Tensor& t, const dnnl::engine& engine);
+// Constant `t` (weights) in layout `want`, where `view` describes t's data as float32 (the same
+// elements; dims and strides may differ from t's shape). Shares t's buffer when `want` equals
+// `view` (`owner` then holds it), otherwise reorders it into a new buffer with no other copy:
+// a model's weights are in memory once as loaded and at most once more as the kernels want them.
+memory constant_in_layout(const graph::Tensor& t, const memory::desc& view, const memory::desc& want,
+                          const dnnl::engine& engine, graph::Tensor& owner);
 // Best of a few runs of `run` (ms) after a warm-up run; fewer when one run takes long.
 double time_best_ms(const std::function<void(dnnl::stream&)>& run, const dnnl::engine& engine);
 // A memory of `desc` filled with zeros (scratch for timing: no NaN or denormal slows it).
 memory zero_memory(const memory::desc& desc, const dnnl::engine& engine);
-// Post-ops of the step's fused nodes (eltwise and sum) as oneDNN attributes.
+// Post-ops of the step's fused nodes (eltwise and sum) as oneDNN attributes, with a
+// user-managed scratchpad (PlanScratchpad).
 dnnl::primitive_attr post_op_attr(const FusedStep& step);
+// Attributes with a user-managed scratchpad and nothing else.
+dnnl::primitive_attr scratchpad_attr();
 
 }  // namespace fluidedge::runtime::fast

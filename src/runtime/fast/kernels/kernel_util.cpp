@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -24,6 +25,23 @@ memory constant_memory(const graph::Tensor& t, const dnnl::engine& engine) {
   memory m(plain_desc(f.shape()), engine);
   std::memcpy(m.get_data_handle(), f.raw(), f.nbytes());
   return m;
+}
+
+memory constant_in_layout(const graph::Tensor& t, const memory::desc& view, const memory::desc& want,
+                          const dnnl::engine& engine, graph::Tensor& owner) {
+  graph::Tensor f = t.dtype() == graph::DType::kFloat32 ? t : t.cast(graph::DType::kFloat32);
+  // oneDNN reads weights and reorder sources only; the tensor's bytes are never written.
+  memory src(view, engine, const_cast<void*>(f.raw()));
+  if (view == want) {
+    owner = f;
+    return src;
+  }
+  owner = graph::Tensor();
+  memory dst(want, engine);
+  dnnl::stream s(engine);
+  dnnl::reorder(src, dst).execute(s, src, dst);
+  s.wait();
+  return dst;
 }
 
 memory::desc like(const memory::desc& model, const graph::Shape& shape) {
@@ -82,11 +100,36 @@ dnnl::primitive_attr post_op_attr(const FusedStep& step) {
   }
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::library);
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   return attr;
 }
 
-std::unique_ptr<Kernel> make_kernel(const FusedStep& step, const graph::Graph& g, std::string& why_not) {
+dnnl::primitive_attr scratchpad_attr() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+void PlanScratchpad::allocate() {
+  if (bytes_ == 0 || data_) return;
+  void* p = std::aligned_alloc(64, (bytes_ + 63) / 64 * 64);
+  if (p == nullptr) fail("out of memory allocating a {} byte scratchpad", bytes_);
+  data_ = std::shared_ptr<std::byte[]>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
+}
+
+ScratchpadArg::ScratchpadArg(const dnnl::primitive_desc_base& pd, std::shared_ptr<PlanScratchpad> plan)
+    : desc_(pd.scratchpad_desc()), engine_(pd.get_engine()), plan_(std::move(plan)) {
+  plan_->reserve(desc_.get_size());
+}
+
+void ScratchpadArg::add_to(std::unordered_map<int, memory>& args) {
+  if (desc_.get_size() == 0) return;
+  if (!memory_) memory_ = memory(desc_, engine_, plan_->data());
+  args[DNNL_ARG_SCRATCHPAD] = memory_;
+}
+
+std::unique_ptr<Kernel> make_kernel(const FusedStep& step, const graph::Graph& g, const SessionOptions& options,
+                                    std::string& why_not) {
   const std::string& op = step.node.op_type;
   for (const auto& in : step.node.inputs)
     if (!in.empty() && !g.is_initializer(in) && g.value(in).dtype != graph::DType::kFloat32 &&
@@ -96,7 +139,7 @@ std::unique_ptr<Kernel> make_kernel(const FusedStep& step, const graph::Graph& g
       return nullptr;
     }
   std::unique_ptr<Kernel> k;
-  if (op == "Conv") k = make_conv_kernel(step, g, why_not);
+  if (op == "Conv") k = make_conv_kernel(step, g, options, why_not);
   else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool")
     k = make_pool_kernel(step, g, why_not);
   else if (op == "Gemm" || op == "MatMul") k = make_linear_kernel(step, g, why_not);

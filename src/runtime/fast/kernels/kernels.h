@@ -8,7 +8,8 @@
 
 namespace fluidedge::runtime::fast {
 
-std::unique_ptr<Kernel> make_conv_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
+std::unique_ptr<Kernel> make_conv_kernel(const FusedStep&, const graph::Graph&, const SessionOptions&,
+                                         std::string& why_not);
 std::unique_ptr<Kernel> make_pool_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
 std::unique_ptr<Kernel> make_linear_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
 std::unique_ptr<Kernel> make_eltwise_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);

@@ -76,8 +76,9 @@ class ConcatKernel : public Kernel {
     // one of contiguous chunks, oneDNN's otherwise.
     std::vector<memory::desc> srcs = plan.inputs;
     memory::desc dst(to_dims(y), memory::data_type::f32, memory::format_tag::any);
-    pd_ = dnnl::concat::primitive_desc(dst, axis, srcs, engine);
+    pd_ = dnnl::concat::primitive_desc(dst, axis, srcs, engine, scratchpad_attr());
     prim_ = dnnl::concat(pd_);
+    scratch_ = ScratchpadArg(pd_, plan.scratchpad);
     chunk_copy_ = concat_is_chunk_copy(srcs, pd_.dst_desc(), axis, outer_, chunks_);
     plan.outputs = {pd_.dst_desc()};
     plan.alias = {-1};
@@ -86,6 +87,7 @@ class ConcatKernel : public Kernel {
     if (!chunk_copy_) {
       std::unordered_map<int, memory> args{{DNNL_ARG_DST, out[0]}};
       for (size_t i = 0; i < in.size(); ++i) args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i)] = in[i];
+      scratch_.add_to(args);
       prim_.execute(stream, args);
       return;
     }
@@ -107,6 +109,7 @@ class ConcatKernel : public Kernel {
   const graph::Graph& g_;
   dnnl::concat::primitive_desc pd_;
   dnnl::concat prim_;
+  ScratchpadArg scratch_;
   bool chunk_copy_ = false;
   int64_t outer_ = 1;
   std::vector<int64_t> chunks_;
@@ -150,11 +153,15 @@ class TransposeKernel : public Kernel {
     plan.inputs[0] = plain_desc(x);
     plan.outputs = {plain_desc(y)};
     plan.alias = {-1};
-    prim_ = dnnl::reorder(dnnl::reorder::primitive_desc(engine, view_, engine, plain_desc(y)));
+    dnnl::reorder::primitive_desc pd(engine, view_, engine, plain_desc(y), scratchpad_attr());
+    prim_ = dnnl::reorder(pd);
+    scratch_ = ScratchpadArg(pd, plan.scratchpad);
   }
   void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
     memory src(view_, in[0].get_engine(), in[0].get_data_handle());
-    prim_.execute(stream, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, out[0]}});
+    std::unordered_map<int, memory> args{{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, out[0]}};
+    scratch_.add_to(args);
+    prim_.execute(stream, args);
   }
 
  private:
@@ -162,6 +169,7 @@ class TransposeKernel : public Kernel {
   const graph::Graph& g_;
   memory::desc view_;
   dnnl::reorder prim_;
+  ScratchpadArg scratch_;
 };
 
 class SplitKernel : public Kernel {
@@ -175,6 +183,7 @@ class SplitKernel : public Kernel {
     plan.outputs.clear();
     plan.alias.clear();
     prims_.clear();
+    scratch_.clear();
     views_.clear();
     int64_t offset = 0;
     for (const auto& name : step_.node.outputs) {
@@ -189,7 +198,9 @@ class SplitKernel : public Kernel {
       offset += y[axis];
       memory::desc view = src.submemory_desc(to_dims(y), offsets);
       views_.push_back(view);
-      prims_.emplace_back(dnnl::reorder::primitive_desc(engine, view, engine, plain_desc(y)));
+      dnnl::reorder::primitive_desc pd(engine, view, engine, plain_desc(y), scratchpad_attr());
+      prims_.emplace_back(pd);
+      scratch_.emplace_back(pd, plan.scratchpad);
       plan.outputs.push_back(plain_desc(y));
       plan.alias.push_back(-1);
     }
@@ -199,7 +210,11 @@ class SplitKernel : public Kernel {
     for (size_t i = 0; i < out.size(); ++i) {
       if (!out[i]) continue;
       memory src(views_[k], in[0].get_engine(), in[0].get_data_handle());
-      if (out[i].get_desc().get_size() > 0) prims_[k].execute(stream, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, out[i]}});
+      if (out[i].get_desc().get_size() > 0) {
+        std::unordered_map<int, memory> args{{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, out[i]}};
+        scratch_[k].add_to(args);
+        prims_[k].execute(stream, args);
+      }
       ++k;
     }
   }
@@ -209,6 +224,7 @@ class SplitKernel : public Kernel {
   const graph::Graph& g_;
   std::vector<memory::desc> views_;
   std::vector<dnnl::reorder> prims_;
+  std::vector<ScratchpadArg> scratch_;
 };
 
 class PadKernel : public Kernel {
@@ -232,14 +248,18 @@ class PadKernel : public Kernel {
     plan.inputs[0] = plain_desc(x);
     plan.outputs = {plain_desc(y)};
     plan.alias = {-1};
-    prim_ = dnnl::reorder(dnnl::reorder::primitive_desc(engine, plain_desc(x), engine, interior_));
+    dnnl::reorder::primitive_desc pd(engine, plain_desc(x), engine, interior_, scratchpad_attr());
+    prim_ = dnnl::reorder(pd);
+    scratch_ = ScratchpadArg(pd, plan.scratchpad);
   }
   void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
     float* p = static_cast<float*>(out[0].get_data_handle());
     size_t count = out[0].get_desc().get_size() / sizeof(float);
     std::fill(p, p + count, value_);
     memory dst(interior_, out[0].get_engine(), out[0].get_data_handle());
-    prim_.execute(stream, {{DNNL_ARG_FROM, in[0]}, {DNNL_ARG_TO, dst}});
+    std::unordered_map<int, memory> args{{DNNL_ARG_FROM, in[0]}, {DNNL_ARG_TO, dst}};
+    scratch_.add_to(args);
+    prim_.execute(stream, args);
   }
 
  private:
@@ -248,6 +268,7 @@ class PadKernel : public Kernel {
   float value_;
   memory::desc interior_;
   dnnl::reorder prim_;
+  ScratchpadArg scratch_;
 };
 
 // Identity and inference-mode Dropout that could not be removed (a graph input passed straight
@@ -263,10 +284,14 @@ class CopyKernel : public Kernel {
       plan.outputs.push_back(memory::desc({std::max<int64_t>(1, graph::shape_numel(y))}, memory::data_type::u8,
                                           memory::format_tag::a)),
           plan.alias.push_back(-1);
-    prim_ = dnnl::reorder(dnnl::reorder::primitive_desc(engine, plan.inputs[0], engine, plain_desc(y)));
+    dnnl::reorder::primitive_desc pd(engine, plan.inputs[0], engine, plain_desc(y), scratchpad_attr());
+    prim_ = dnnl::reorder(pd);
+    scratch_ = ScratchpadArg(pd, plan.scratchpad);
   }
   void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
-    prim_.execute(stream, {{DNNL_ARG_FROM, in[0]}, {DNNL_ARG_TO, out[0]}});
+    std::unordered_map<int, memory> args{{DNNL_ARG_FROM, in[0]}, {DNNL_ARG_TO, out[0]}};
+    scratch_.add_to(args);
+    prim_.execute(stream, args);
     if (out.size() > 1 && out[1]) std::memset(out[1].get_data_handle(), 1, out[1].get_desc().get_size());
   }
 
@@ -274,6 +299,7 @@ class CopyKernel : public Kernel {
   FusedStep step_;
   const graph::Graph& g_;
   dnnl::reorder prim_;
+  ScratchpadArg scratch_;
 };
 
 }  // namespace
