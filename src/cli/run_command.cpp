@@ -161,6 +161,7 @@ Json fast_plan_json(runtime::Session& session, int64_t batch) {
   if (fast == nullptr) return Json::object();
   auto stats = fast->plan_stats(batch);
   return Json{{"activation_mb", static_cast<double>(stats.activation_bytes) / 1e6},
+              {"scratchpad_mb", static_cast<double>(stats.scratchpad_bytes) / 1e6},
               {"fallback_steps", stats.fallback_steps},
               {"layout", stats.layout},
               {"blocked_convolutions", stats.blocked_convolutions},
