@@ -76,8 +76,7 @@ struct Exec {
   std::string name, op_type;           // for profiles
   std::vector<std::string> fused;
   Kernel* kernel = nullptr;            // null: a reorder
-  dnnl::reorder reorder;
-  ScratchpadArg reorder_scratch;
+  PlannedPrimitive reorder;
   std::vector<int> in, out;            // slots
   int sum_from = -1;                   // slot copied into out[0] before the kernel runs
 };
@@ -157,8 +156,7 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
     e.name = "reorder:" + value;
     e.op_type = "Reorder";
     dnnl::reorder::primitive_desc pd(engine, info[s].desc, engine, want, scratchpad_attr());
-    e.reorder = dnnl::reorder(pd);
-    e.reorder_scratch = ScratchpadArg(pd, p.scratchpad);
+    e.reorder = PlannedPrimitive(pd, p.scratchpad);
     int t = new_slot(want, static_cast<int>(p.execs.size()));
     e.in = {s};
     e.out = {t};
@@ -208,7 +206,7 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
       bool blocked = blocking.inner_nblks == 1 && blocking.inner_idxs[0] == 1;
       ++convolutions;
       p.stats.blocked_convolutions += blocked;
-      p.stats.winograd_convolutions += kp.implementation.find("wino") != std::string::npos;  // oneDNN's names
+      p.stats.winograd_convolutions += kp.winograd;
     }
     Exec e;
     e.name = step.node.name;
@@ -307,10 +305,7 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
     release_dead(static_cast<int>(k));
   }
   for (auto& b : p.buffers) {
-    size_t bytes = std::max<size_t>(b.bytes, 64);
-    void* ptr = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-    if (ptr == nullptr) fail("out of memory planning activations ({} bytes)", bytes);
-    b.data = std::shared_ptr<std::byte[]>(static_cast<std::byte*>(ptr), [](std::byte* q) { std::free(q); });
+    b.data = aligned_buffer(b.bytes, "an activation buffer");
     p.stats.activation_bytes += static_cast<int64_t>(b.bytes);
   }
   for (const auto& s : info) p.stats.unshared_activation_bytes += s.alias_of >= 0 ? 0 : static_cast<int64_t>(s.desc.get_size());
@@ -399,9 +394,7 @@ void execute_plan(Plan& p, dnnl::stream& stream, std::vector<double>* ms) {
     Exec& e = p.execs[k];
     auto t0 = std::chrono::steady_clock::now();
     if (e.kernel == nullptr) {
-      std::unordered_map<int, memory> args{{DNNL_ARG_FROM, p.slots[e.in[0]]}, {DNNL_ARG_TO, p.slots[e.out[0]]}};
-      e.reorder_scratch.add_to(args);
-      e.reorder.execute(stream, args);
+      e.reorder.execute(stream, {{DNNL_ARG_FROM, p.slots[e.in[0]]}, {DNNL_ARG_TO, p.slots[e.out[0]]}});
     } else {
       in.clear();
       out.clear();

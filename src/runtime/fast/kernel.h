@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -22,10 +23,13 @@ namespace fluidedge::runtime::fast {
 
 using dnnl::memory;
 
+// A buffer of `bytes` (at least 64) aligned to 64 bytes; `what` names it if memory runs out.
+std::shared_ptr<std::byte[]> aligned_buffer(size_t bytes, const char* what);
+
 // The scratch memory oneDNN primitives use while they run, one buffer per plan, sized for the
 // largest need and shared by the plan's steps (they run one at a time). Every primitive is made
-// with a user-managed scratchpad (post_op_attr, scratchpad_attr) so that a plan runs on
-// whichever thread calls it: oneDNN's own scratchpad is, for its Winograd and brgemm kernels,
+// with a user-managed scratchpad (post_op_attr, scratchpad_attr) and run as a PlannedPrimitive,
+// so that a plan runs on whichever thread calls it: oneDNN's own scratchpad is, for its Winograd and brgemm kernels,
 // a buffer of the thread that created the primitive, and such a primitive created on one
 // thread and run on another wrote through a null pointer (a device node serving its first
 // request on another thread than the one that loaded its part).
@@ -42,20 +46,20 @@ class PlanScratchpad {
   std::shared_ptr<std::byte[]> data_;
 };
 
-// One primitive's scratchpad argument, in its plan's buffer.
-class ScratchpadArg {
+// A oneDNN primitive as a plan runs it: with its scratchpad in the plan's buffer.
+class PlannedPrimitive {
  public:
-  ScratchpadArg() = default;
-  // Reserves what a primitive of `pd` needs in `plan`.
-  ScratchpadArg(const dnnl::primitive_desc_base& pd, std::shared_ptr<PlanScratchpad> plan);
-  // Adds DNNL_ARG_SCRATCHPAD to `args` if the primitive needs scratch memory.
-  void add_to(std::unordered_map<int, memory>& args);
+  PlannedPrimitive() = default;
+  // The primitive of `pd` (made with a user-managed scratchpad); reserves its scratchpad in `plan`.
+  PlannedPrimitive(const dnnl::primitive_desc_base& pd, std::shared_ptr<PlanScratchpad> plan);
+  // Runs it on `args`, adding its scratchpad if it needs one.
+  void execute(dnnl::stream& stream, std::unordered_map<int, memory>&& args);
 
  private:
-  memory::desc desc_;
-  dnnl::engine engine_;
+  dnnl::primitive primitive_;
+  memory::desc scratch_desc_;
   std::shared_ptr<PlanScratchpad> plan_;
-  memory memory_;  // made on first use, once the plan's buffer exists
+  memory scratch_;  // made on first use, once the plan's buffer exists
 };
 
 struct KernelPlan {
@@ -72,9 +76,9 @@ struct KernelPlan {
   // Index of the runtime input a "sum" post-op accumulates into output 0, or -1. The session
   // places that input's data in output 0's buffer before execute().
   int sum_input = -1;
-  // Set by kernels that run one library primitive: its implementation's name (plan stats).
-  std::string implementation;
-  // In: the plan's scratchpad, for the kernel's primitives (ScratchpadArg).
+  // Set by a convolution running Winograd's algorithm (plan stats).
+  bool winograd = false;
+  // In: the plan's scratchpad, for the kernel's primitives (PlannedPrimitive).
   std::shared_ptr<PlanScratchpad> scratchpad;
 };
 

@@ -54,8 +54,7 @@ class BinaryKernel : public Kernel {
                                              : dnnl::algorithm::binary_div;
     dnnl::binary::desc d(alg, a_md, b_md, memory::desc(to_dims(y), memory::data_type::f32, memory::format_tag::any));
     pd_ = dnnl::binary::primitive_desc(d, post_op_attr(step_), engine);
-    prim_ = dnnl::binary(pd_);
-    scratch_ = ScratchpadArg(pd_, plan.scratchpad);
+    prim_ = PlannedPrimitive(pd_, plan.scratchpad);
     a_slot_ = slot(a);
     b_slot_ = bc ? -1 : slot(b);
     plan.outputs = {pd_.dst_desc()};
@@ -65,9 +64,7 @@ class BinaryKernel : public Kernel {
   void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
     memory b = b_slot_ < 0 ? b_const_ : memory(b_view_, pd_.get_engine(), in[b_slot_].get_data_handle());
     memory a = memory(a_view_, pd_.get_engine(), in[a_slot_].get_data_handle());
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}, {DNNL_ARG_DST, out[0]}};
-    scratch_.add_to(args);
-    prim_.execute(stream, args);
+    prim_.execute(stream, {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}, {DNNL_ARG_DST, out[0]}});
   }
 
  private:
@@ -78,8 +75,7 @@ class BinaryKernel : public Kernel {
   memory b_const_;
   memory::desc a_view_, b_view_;
   dnnl::binary::primitive_desc pd_;
-  dnnl::binary prim_;
-  ScratchpadArg scratch_;
+  PlannedPrimitive prim_;
 };
 
 }  // namespace

@@ -55,9 +55,8 @@ class ConvKernel : public Kernel {
     auto pd = layout_pd(engine, plan.layout, batch);
     if (!pd) pd = layout_pd(engine, other, batch);
     pd_ = pd ? *pd : make_pd(engine, ActivationLayout::kLibraryChoice, batch, dnnl::algorithm::convolution_direct);
-    prim_ = dnnl::convolution_forward(pd_);
-    plan.implementation = pd_.impl_info_str();
-    scratch_ = ScratchpadArg(pd_, plan.scratchpad);
+    prim_ = PlannedPrimitive(pd_, plan.scratchpad);
+    plan.winograd = is_winograd(pd_);
 
     // Weights into the primitive's layout, once per layout.
     const graph::Tensor& w = *g_.initializer(n.input(1));
@@ -80,17 +79,17 @@ class ConvKernel : public Kernel {
   std::optional<ConvTimes> time_layouts(const dnnl::engine& engine, int64_t batch) override {
     ConvTimes t;
     t.first_layer = first_layer();
-    for (auto layout : {ActivationLayout::kLibraryChoice, ActivationLayout::kChannelBlocked})
-      for (const auto& pd : candidates(engine, layout, batch)) {
-        double& ms = t.ms[static_cast<int>(layout)];
+    for (auto layout : {ActivationLayout::kLibraryChoice, ActivationLayout::kChannelBlocked}) {
+      auto pds = candidates(engine, layout, batch);
+      if (algorithm_ != "auto" && pds.size() > 1) pds.resize(1);  // the first is the one plan() takes
+      double& ms = t.ms[static_cast<int>(layout)];
+      for (const auto& pd : pds) {
         double candidate = time_pd(pd, engine);
         if (ms < 0 || candidate < ms) ms = candidate;
-        if (algorithm_ != "auto") break;  // the first candidate is the one plan() takes
       }
-    // "winograd" asked and a Winograd kernel exists: plan it channel-blocked, where that kernel runs.
-    if (algorithm_ == "winograd") {
-      auto blocked = candidates(engine, ActivationLayout::kChannelBlocked, batch);
-      if (!blocked.empty() && is_winograd(blocked[0])) t.ms[static_cast<int>(ActivationLayout::kLibraryChoice)] = -1;
+      // "winograd" asked and a Winograd kernel exists: plan it channel-blocked, where that kernel runs.
+      if (algorithm_ == "winograd" && layout == ActivationLayout::kChannelBlocked && !pds.empty() && is_winograd(pds[0]))
+        t.ms[static_cast<int>(ActivationLayout::kLibraryChoice)] = -1;
     }
     return t;
   }
@@ -98,8 +97,7 @@ class ConvKernel : public Kernel {
   void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, in[0]}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, out[0]}};
     if (bias_) args[DNNL_ARG_BIAS] = bias_;
-    scratch_.add_to(args);
-    prim_.execute(stream, args);
+    prim_.execute(stream, std::move(args));
   }
 
  private:
@@ -195,7 +193,7 @@ class ConvKernel : public Kernel {
     if (pds.empty()) return std::nullopt;
     if (pds.size() == 1 || algorithm_ != "auto") return pds[0];
     PrimitiveCacheOff no_cache;
-    auto timed = candidates(engine, layout, std::min<int64_t>(batch, 8));
+    auto timed = batch <= 8 ? pds : candidates(engine, layout, 8);
     if (timed.size() != pds.size()) return pds[0];
     size_t best = 0;
     double best_ms = time_pd(timed[0], engine);
@@ -241,10 +239,9 @@ class ConvKernel : public Kernel {
   const graph::Graph& g_;
   std::string algorithm_;  // SessionOptions::conv_algorithm
   dnnl::convolution_forward::primitive_desc pd_;
-  dnnl::convolution_forward prim_;
+  PlannedPrimitive prim_;
   memory weights_, bias_;
   graph::Tensor weights_owner_;  // the graph's weights, when weights_ shares their buffer
-  ScratchpadArg scratch_;
 };
 
 }  // namespace

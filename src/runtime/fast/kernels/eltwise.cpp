@@ -20,33 +20,27 @@ class EltwiseKernel : public Kernel {
     dnnl::post_ops ops = attr.get_post_ops();
     memory::desc md = plan.inputs[0];
     prims_.clear();
-    scratch_.clear();
     for (int i = 0; i < ops.len(); ++i) {
       float scale, alpha, beta;
       dnnl::algorithm alg;
       ops.get_params_eltwise(i, scale, alg, alpha, beta);
       dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, alg, md, alpha, beta);
       dnnl::eltwise_forward::primitive_desc pd(d, scratchpad_attr(), engine);
-      prims_.emplace_back(pd);
-      scratch_.emplace_back(pd, plan.scratchpad);
+      prims_.emplace_back(pd, plan.scratchpad);
     }
     plan.outputs = {md};
     plan.alias = {-1};
   }
 
   void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
-    for (size_t i = 0; i < prims_.size(); ++i) {
-      std::unordered_map<int, memory> args{{DNNL_ARG_SRC, i == 0 ? in[0] : out[0]}, {DNNL_ARG_DST, out[0]}};
-      scratch_[i].add_to(args);
-      prims_[i].execute(stream, args);
-    }
+    for (size_t i = 0; i < prims_.size(); ++i)
+      prims_[i].execute(stream, {{DNNL_ARG_SRC, i == 0 ? in[0] : out[0]}, {DNNL_ARG_DST, out[0]}});
   }
 
  private:
   FusedStep step_;
   FusedStep chain_;
-  std::vector<dnnl::eltwise_forward> prims_;
-  std::vector<ScratchpadArg> scratch_;
+  std::vector<PlannedPrimitive> prims_;
 };
 
 }  // namespace

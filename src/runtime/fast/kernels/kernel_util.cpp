@@ -110,22 +110,28 @@ dnnl::primitive_attr scratchpad_attr() {
   return attr;
 }
 
+std::shared_ptr<std::byte[]> aligned_buffer(size_t bytes, const char* what) {
+  size_t size = (std::max<size_t>(bytes, 64) + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, size);
+  if (p == nullptr) fail("out of memory allocating {} ({} bytes)", what, bytes);
+  return std::shared_ptr<std::byte[]>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
+}
+
 void PlanScratchpad::allocate() {
-  if (bytes_ == 0 || data_) return;
-  void* p = std::aligned_alloc(64, (bytes_ + 63) / 64 * 64);
-  if (p == nullptr) fail("out of memory allocating a {} byte scratchpad", bytes_);
-  data_ = std::shared_ptr<std::byte[]>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
+  if (bytes_ > 0 && !data_) data_ = aligned_buffer(bytes_, "a plan's scratchpad");
 }
 
-ScratchpadArg::ScratchpadArg(const dnnl::primitive_desc_base& pd, std::shared_ptr<PlanScratchpad> plan)
-    : desc_(pd.scratchpad_desc()), engine_(pd.get_engine()), plan_(std::move(plan)) {
-  plan_->reserve(desc_.get_size());
+PlannedPrimitive::PlannedPrimitive(const dnnl::primitive_desc_base& pd, std::shared_ptr<PlanScratchpad> plan)
+    : primitive_(pd.get()), scratch_desc_(pd.scratchpad_desc()), plan_(std::move(plan)) {
+  plan_->reserve(scratch_desc_.get_size());
 }
 
-void ScratchpadArg::add_to(std::unordered_map<int, memory>& args) {
-  if (desc_.get_size() == 0) return;
-  if (!memory_) memory_ = memory(desc_, engine_, plan_->data());
-  args[DNNL_ARG_SCRATCHPAD] = memory_;
+void PlannedPrimitive::execute(dnnl::stream& stream, std::unordered_map<int, memory>&& args) {
+  if (scratch_desc_.get_size() > 0) {
+    if (!scratch_) scratch_ = memory(scratch_desc_, stream.get_engine(), plan_->data());
+    args[DNNL_ARG_SCRATCHPAD] = scratch_;
+  }
+  primitive_.execute(stream, args);
 }
 
 std::unique_ptr<Kernel> make_kernel(const FusedStep& step, const graph::Graph& g, const SessionOptions& options,

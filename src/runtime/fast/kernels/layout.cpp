@@ -77,8 +77,7 @@ class ConcatKernel : public Kernel {
     std::vector<memory::desc> srcs = plan.inputs;
     memory::desc dst(to_dims(y), memory::data_type::f32, memory::format_tag::any);
     pd_ = dnnl::concat::primitive_desc(dst, axis, srcs, engine, scratchpad_attr());
-    prim_ = dnnl::concat(pd_);
-    scratch_ = ScratchpadArg(pd_, plan.scratchpad);
+    prim_ = PlannedPrimitive(pd_, plan.scratchpad);
     chunk_copy_ = concat_is_chunk_copy(srcs, pd_.dst_desc(), axis, outer_, chunks_);
     plan.outputs = {pd_.dst_desc()};
     plan.alias = {-1};
@@ -87,8 +86,7 @@ class ConcatKernel : public Kernel {
     if (!chunk_copy_) {
       std::unordered_map<int, memory> args{{DNNL_ARG_DST, out[0]}};
       for (size_t i = 0; i < in.size(); ++i) args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i)] = in[i];
-      scratch_.add_to(args);
-      prim_.execute(stream, args);
+      prim_.execute(stream, std::move(args));
       return;
     }
     auto* y = static_cast<float*>(out[0].get_data_handle());
@@ -108,8 +106,7 @@ class ConcatKernel : public Kernel {
   FusedStep step_;
   const graph::Graph& g_;
   dnnl::concat::primitive_desc pd_;
-  dnnl::concat prim_;
-  ScratchpadArg scratch_;
+  PlannedPrimitive prim_;
   bool chunk_copy_ = false;
   int64_t outer_ = 1;
   std::vector<int64_t> chunks_;
@@ -154,22 +151,18 @@ class TransposeKernel : public Kernel {
     plan.outputs = {plain_desc(y)};
     plan.alias = {-1};
     dnnl::reorder::primitive_desc pd(engine, view_, engine, plain_desc(y), scratchpad_attr());
-    prim_ = dnnl::reorder(pd);
-    scratch_ = ScratchpadArg(pd, plan.scratchpad);
+    prim_ = PlannedPrimitive(pd, plan.scratchpad);
   }
   void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
     memory src(view_, in[0].get_engine(), in[0].get_data_handle());
-    std::unordered_map<int, memory> args{{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, out[0]}};
-    scratch_.add_to(args);
-    prim_.execute(stream, args);
+    prim_.execute(stream, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, out[0]}});
   }
 
  private:
   FusedStep step_;
   const graph::Graph& g_;
   memory::desc view_;
-  dnnl::reorder prim_;
-  ScratchpadArg scratch_;
+  PlannedPrimitive prim_;
 };
 
 class SplitKernel : public Kernel {
@@ -183,7 +176,6 @@ class SplitKernel : public Kernel {
     plan.outputs.clear();
     plan.alias.clear();
     prims_.clear();
-    scratch_.clear();
     views_.clear();
     int64_t offset = 0;
     for (const auto& name : step_.node.outputs) {
@@ -199,8 +191,7 @@ class SplitKernel : public Kernel {
       memory::desc view = src.submemory_desc(to_dims(y), offsets);
       views_.push_back(view);
       dnnl::reorder::primitive_desc pd(engine, view, engine, plain_desc(y), scratchpad_attr());
-      prims_.emplace_back(pd);
-      scratch_.emplace_back(pd, plan.scratchpad);
+      prims_.emplace_back(pd, plan.scratchpad);
       plan.outputs.push_back(plain_desc(y));
       plan.alias.push_back(-1);
     }
@@ -210,11 +201,7 @@ class SplitKernel : public Kernel {
     for (size_t i = 0; i < out.size(); ++i) {
       if (!out[i]) continue;
       memory src(views_[k], in[0].get_engine(), in[0].get_data_handle());
-      if (out[i].get_desc().get_size() > 0) {
-        std::unordered_map<int, memory> args{{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, out[i]}};
-        scratch_[k].add_to(args);
-        prims_[k].execute(stream, args);
-      }
+      if (out[i].get_desc().get_size() > 0) prims_[k].execute(stream, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, out[i]}});
       ++k;
     }
   }
@@ -223,8 +210,7 @@ class SplitKernel : public Kernel {
   FusedStep step_;
   const graph::Graph& g_;
   std::vector<memory::desc> views_;
-  std::vector<dnnl::reorder> prims_;
-  std::vector<ScratchpadArg> scratch_;
+  std::vector<PlannedPrimitive> prims_;
 };
 
 class PadKernel : public Kernel {
@@ -249,17 +235,14 @@ class PadKernel : public Kernel {
     plan.outputs = {plain_desc(y)};
     plan.alias = {-1};
     dnnl::reorder::primitive_desc pd(engine, plain_desc(x), engine, interior_, scratchpad_attr());
-    prim_ = dnnl::reorder(pd);
-    scratch_ = ScratchpadArg(pd, plan.scratchpad);
+    prim_ = PlannedPrimitive(pd, plan.scratchpad);
   }
   void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
     float* p = static_cast<float*>(out[0].get_data_handle());
     size_t count = out[0].get_desc().get_size() / sizeof(float);
     std::fill(p, p + count, value_);
     memory dst(interior_, out[0].get_engine(), out[0].get_data_handle());
-    std::unordered_map<int, memory> args{{DNNL_ARG_FROM, in[0]}, {DNNL_ARG_TO, dst}};
-    scratch_.add_to(args);
-    prim_.execute(stream, args);
+    prim_.execute(stream, {{DNNL_ARG_FROM, in[0]}, {DNNL_ARG_TO, dst}});
   }
 
  private:
@@ -267,8 +250,7 @@ class PadKernel : public Kernel {
   const graph::Graph& g_;
   float value_;
   memory::desc interior_;
-  dnnl::reorder prim_;
-  ScratchpadArg scratch_;
+  PlannedPrimitive prim_;
 };
 
 // Identity and inference-mode Dropout that could not be removed (a graph input passed straight
@@ -285,21 +267,17 @@ class CopyKernel : public Kernel {
                                           memory::format_tag::a)),
           plan.alias.push_back(-1);
     dnnl::reorder::primitive_desc pd(engine, plan.inputs[0], engine, plain_desc(y), scratchpad_attr());
-    prim_ = dnnl::reorder(pd);
-    scratch_ = ScratchpadArg(pd, plan.scratchpad);
+    prim_ = PlannedPrimitive(pd, plan.scratchpad);
   }
   void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
-    std::unordered_map<int, memory> args{{DNNL_ARG_FROM, in[0]}, {DNNL_ARG_TO, out[0]}};
-    scratch_.add_to(args);
-    prim_.execute(stream, args);
+    prim_.execute(stream, {{DNNL_ARG_FROM, in[0]}, {DNNL_ARG_TO, out[0]}});
     if (out.size() > 1 && out[1]) std::memset(out[1].get_data_handle(), 1, out[1].get_desc().get_size());
   }
 
  private:
   FusedStep step_;
   const graph::Graph& g_;
-  dnnl::reorder prim_;
-  ScratchpadArg scratch_;
+  PlannedPrimitive prim_;
 };
 
 }  // namespace

@@ -49,8 +49,7 @@ class LinearKernel : public Kernel {
     }
     auto desc = has_bias ? dnnl::matmul::desc(src_md, w_md, bias_md, dst_md) : dnnl::matmul::desc(src_md, w_md, dst_md);
     pd_ = dnnl::matmul::primitive_desc(desc, attr, engine);
-    prim_ = dnnl::matmul(pd_);
-    scratch_ = ScratchpadArg(pd_, plan.scratchpad);
+    prim_ = PlannedPrimitive(pd_, plan.scratchpad);
     if (wconst && !weights_) weights_ = constant_in_layout(*wconst, b_plain, pd_.weights_desc(), engine, weights_owner_);
     if (has_bias && !bias_) {
       // beta * C, broadcast to N values; alpha scales only A*B, so pre-divide (output scale
@@ -78,18 +77,16 @@ class LinearKernel : public Kernel {
                                          {DNNL_ARG_WEIGHTS, weights_ ? weights_ : memory(b_md_, e, in[1].get_data_handle())},
                                          {DNNL_ARG_DST, out[0]}};
     if (bias_) args[DNNL_ARG_BIAS] = bias_;
-    scratch_.add_to(args);
-    prim_.execute(stream, args);
+    prim_.execute(stream, std::move(args));
   }
 
  private:
   FusedStep step_;
   const graph::Graph& g_;
   dnnl::matmul::primitive_desc pd_;
-  dnnl::matmul prim_;
+  PlannedPrimitive prim_;
   memory weights_, bias_;
   graph::Tensor weights_owner_;  // the graph's weights, when weights_ shares their buffer
-  ScratchpadArg scratch_;
   memory::desc src_md_, b_md_;
 };
 

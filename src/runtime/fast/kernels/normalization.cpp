@@ -17,8 +17,7 @@ class BatchNormKernel : public Kernel {
     dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_inference, plan.inputs[0],
                                               n.attr_float("epsilon", 1e-5f), flags);
     pd_ = dnnl::batch_normalization_forward::primitive_desc(d, post_op_attr(step_), engine);
-    prim_ = dnnl::batch_normalization_forward(pd_);
-    scratch_ = ScratchpadArg(pd_, plan.scratchpad);
+    prim_ = PlannedPrimitive(pd_, plan.scratchpad);
     scale_ = constant_memory(*g_.initializer(n.input(1)), engine);
     shift_ = constant_memory(*g_.initializer(n.input(2)), engine);
     mean_ = constant_memory(*g_.initializer(n.input(3)), engine);
@@ -28,19 +27,16 @@ class BatchNormKernel : public Kernel {
   }
 
   void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, in[0]},   {DNNL_ARG_DST, out[0]}, {DNNL_ARG_SCALE, scale_},
-                                         {DNNL_ARG_SHIFT, shift_}, {DNNL_ARG_MEAN, mean_}, {DNNL_ARG_VARIANCE, var_}};
-    scratch_.add_to(args);
-    prim_.execute(stream, args);
+    prim_.execute(stream, {{DNNL_ARG_SRC, in[0]}, {DNNL_ARG_DST, out[0]}, {DNNL_ARG_SCALE, scale_},
+                           {DNNL_ARG_SHIFT, shift_}, {DNNL_ARG_MEAN, mean_}, {DNNL_ARG_VARIANCE, var_}});
   }
 
  private:
   FusedStep step_;
   const graph::Graph& g_;
   dnnl::batch_normalization_forward::primitive_desc pd_;
-  dnnl::batch_normalization_forward prim_;
+  PlannedPrimitive prim_;
   memory scale_, shift_, mean_, var_;
-  ScratchpadArg scratch_;
 };
 
 class SoftmaxKernel : public Kernel {
@@ -54,24 +50,20 @@ class SoftmaxKernel : public Kernel {
     memory::desc md = plain_desc(x);
     dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md, axis);
     dnnl::softmax_forward::primitive_desc pd(d, scratchpad_attr(), engine);
-    prim_ = dnnl::softmax_forward(pd);
-    scratch_ = ScratchpadArg(pd, plan.scratchpad);
+    prim_ = PlannedPrimitive(pd, plan.scratchpad);
     plan.inputs[0] = md;
     plan.outputs = {md};
     plan.alias = {-1};
   }
 
   void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, in[0]}, {DNNL_ARG_DST, out[0]}};
-    scratch_.add_to(args);
-    prim_.execute(stream, args);
+    prim_.execute(stream, {{DNNL_ARG_SRC, in[0]}, {DNNL_ARG_DST, out[0]}});
   }
 
  private:
   FusedStep step_;
   const graph::Graph& g_;
-  dnnl::softmax_forward prim_;
-  ScratchpadArg scratch_;
+  PlannedPrimitive prim_;
 };
 
 }  // namespace

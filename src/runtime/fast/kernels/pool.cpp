@@ -45,8 +45,7 @@ class PoolKernel : public Kernel {
     dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg, src_md, dst_md, strides, kernel,
                                         dil, pl, pr);
     pd_ = dnnl::pooling_v2_forward::primitive_desc(desc, post_op_attr(step_), engine);
-    prim_ = dnnl::pooling_v2_forward(pd_);
-    scratch_ = ScratchpadArg(pd_, plan.scratchpad);
+    prim_ = PlannedPrimitive(pd_, plan.scratchpad);
     plan.inputs[0] = pd_.src_desc();
     plan.outputs = {pd_.dst_desc()};
     plan.alias = {-1};
@@ -58,17 +57,15 @@ class PoolKernel : public Kernel {
       if (!workspace_) workspace_ = memory(pd_.workspace_desc(), pd_.get_engine());
       args[DNNL_ARG_WORKSPACE] = workspace_;
     }
-    scratch_.add_to(args);
-    prim_.execute(stream, args);
+    prim_.execute(stream, std::move(args));
   }
 
  private:
   FusedStep step_;
   const graph::Graph& g_;
   dnnl::pooling_v2_forward::primitive_desc pd_;
-  dnnl::pooling_v2_forward prim_;
+  PlannedPrimitive prim_;
   memory workspace_;
-  ScratchpadArg scratch_;
 };
 
 }  // namespace
