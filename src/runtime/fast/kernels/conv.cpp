@@ -15,6 +15,7 @@
 
 #include "graph/op_schema.h"
 #include "runtime/fast/kernels/kernels.h"
+#include "runtime/fast/kernels/vector_math.h"
 
 namespace fluidedge::runtime::fast {
 
@@ -43,7 +44,15 @@ bool is_winograd(const dnnl::convolution_forward::primitive_desc& pd) {
 class ConvKernel : public Kernel {
  public:
   ConvKernel(const FusedStep& step, const graph::Graph& g, std::string algorithm)
-      : step_(step), g_(g), algorithm_(std::move(algorithm)) {}
+      : step_(step), library_step_(step), g_(g), algorithm_(std::move(algorithm)) {
+    // A trailing Swish runs in our own loop after the primitive (vector_math.h: faster than
+    // oneDNN's post-op); one followed by a residual sum stays a post-op.
+    if (!step.post_ops.empty() && step.post_ops.back().kind == PostOp::Kind::kEltwise &&
+        step.post_ops.back().op_type == "Swish") {
+      swish_alpha_ = step.post_ops.back().alpha;
+      library_step_.post_ops.pop_back();
+    }
+  }
 
   void plan(const dnnl::engine& engine, KernelPlan& plan) override {
     const graph::Node& n = step_.node;
@@ -98,6 +107,11 @@ class ConvKernel : public Kernel {
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, in[0]}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, out[0]}};
     if (bias_) args[DNNL_ARG_BIAS] = bias_;
     prim_.execute(stream, std::move(args));
+    if (swish_alpha_) {
+      // Padding channels of a blocked layout hold zeros, and swish(0) = 0: the whole buffer is done.
+      swish_in_place(static_cast<float*>(out[0].get_data_handle()), out[0].get_desc().get_size() / sizeof(float),
+                     *swish_alpha_, omp_get_max_threads());
+    }
   }
 
  private:
@@ -159,7 +173,7 @@ class ConvKernel : public Kernel {
                     ? dnnl::convolution_forward::desc(kind, alg, src, wmd, memory::desc({w.dim(0)}, memory::data_type::f32, tag::a),
                                                       dst, strides, dilates, pl, pr)
                     : dnnl::convolution_forward::desc(kind, alg, src, wmd, dst, strides, dilates, pl, pr);
-    return dnnl::convolution_forward::primitive_desc(desc, post_op_attr(step_), engine);
+    return dnnl::convolution_forward::primitive_desc(desc, post_op_attr(library_step_), engine);
   }
 
   // The ways an optimised (jit, brgemm or Winograd) kernel runs it in `layout` at `batch`, the
@@ -231,11 +245,13 @@ class ConvKernel : public Kernel {
     auto geo = geometry();
     std::string k = fmt::format("s{} d{} p{}/{} bias{}", fmt::join(geo.strides, "x"), fmt::join(geo.dilations, "x"),
                                 fmt::join(geo.pads_begin, "x"), fmt::join(geo.pads_end, "x"), n.has_input(2));
-    for (const auto& p : step_.post_ops) k += fmt::format(" {}{}/{}", p.op_type, p.alpha, p.beta);
+    for (const auto& p : library_step_.post_ops) k += fmt::format(" {}{}/{}", p.op_type, p.alpha, p.beta);
     return k;
   }
 
   FusedStep step_;
+  FusedStep library_step_;             // step_ with the post-ops oneDNN runs
+  std::optional<float> swish_alpha_;   // a trailing Swish this kernel runs itself
   const graph::Graph& g_;
   std::string algorithm_;  // SessionOptions::conv_algorithm
   dnnl::convolution_forward::primitive_desc pd_;

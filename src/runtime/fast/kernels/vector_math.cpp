@@ -1,0 +1,126 @@
+#include "runtime/fast/kernels/vector_math.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace fluidedge::runtime::fast {
+
+namespace {
+
+// exp(r) for |r| <= ln2/2: a degree-7 polynomial (Cephes' expf coefficients) evaluated as
+// 1 + r + r^2 * p(r).
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;  // ln 2 in two parts: k*kLn2Hi is exact
+constexpr float kP0 = 5.0000001201e-1f, kP1 = 1.6666665459e-1f, kP2 = 4.1665795894e-2f, kP3 = 8.3334519073e-3f,
+                kP4 = 1.3981999507e-3f, kP5 = 1.9875691500e-4f;
+
+void swish_scalar(float* data, size_t count, float alpha) {
+  for (size_t i = 0; i < count; ++i) data[i] = data[i] / (1.f + std::exp(-alpha * data[i]));
+}
+
+#if defined(__x86_64__)
+
+__attribute__((target("avx512f"))) void swish_avx512(float* data, size_t count, float alpha) {
+  const __m512 minus_alpha = _mm512_set1_ps(-alpha), log2e = _mm512_set1_ps(kLog2e), one = _mm512_set1_ps(1.f);
+  const __m512 ln2_hi = _mm512_set1_ps(kLn2Hi), ln2_lo = _mm512_set1_ps(kLn2Lo);
+  const __m512 p0 = _mm512_set1_ps(kP0), p1 = _mm512_set1_ps(kP1), p2 = _mm512_set1_ps(kP2),
+               p3 = _mm512_set1_ps(kP3), p4 = _mm512_set1_ps(kP4), p5 = _mm512_set1_ps(kP5);
+  size_t i = 0;
+  for (; i + 16 <= count; i += 16) {
+    __m512 x = _mm512_loadu_ps(data + i);
+    __m512 t = _mm512_mul_ps(x, minus_alpha);
+    // exp(t) = 2^k * exp(r), r = t - k ln2; scalef saturates to 0 and inf without a clamp.
+    // (The maskz forms: GCC 12 warns that the plain ones' undefined pass-through is uninitialised.)
+    __m512 k = _mm512_maskz_roundscale_ps(0xFFFF, _mm512_mul_ps(t, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(k, ln2_lo, _mm512_fnmadd_ps(k, ln2_hi, t));
+    __m512 p = _mm512_fmadd_ps(p5, r, p4);
+    p = _mm512_fmadd_ps(p, r, p3);
+    p = _mm512_fmadd_ps(p, r, p2);
+    p = _mm512_fmadd_ps(p, r, p1);
+    p = _mm512_fmadd_ps(p, r, p0);
+    __m512 e = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, one));
+    e = _mm512_maskz_scalef_ps(0xFFFF, e, k);
+    _mm512_storeu_ps(data + i, _mm512_div_ps(x, _mm512_add_ps(one, e)));
+  }
+  swish_scalar(data + i, count - i, alpha);
+}
+
+__attribute__((target("avx2,fma"))) void swish_avx2(float* data, size_t count, float alpha) {
+  const __m256 minus_alpha = _mm256_set1_ps(-alpha), log2e = _mm256_set1_ps(kLog2e), one = _mm256_set1_ps(1.f);
+  const __m256 ln2_hi = _mm256_set1_ps(kLn2Hi), ln2_lo = _mm256_set1_ps(kLn2Lo);
+  // Beyond these exp(t) leaves float's normal range: t is clamped so that 2^k can be built from
+  // its exponent bits (below, exp(t) < 1e-37 adds nothing to 1), and above t_max exp(t) is
+  // taken as infinite, as the AVX-512 version's scalef makes it.
+  const __m256 t_min = _mm256_set1_ps(-87.f), t_max = _mm256_set1_ps(88.f);
+  const __m256 infinity = _mm256_set1_ps(__builtin_inff());
+  const __m256 p0 = _mm256_set1_ps(kP0), p1 = _mm256_set1_ps(kP1), p2 = _mm256_set1_ps(kP2),
+               p3 = _mm256_set1_ps(kP3), p4 = _mm256_set1_ps(kP4), p5 = _mm256_set1_ps(kP5);
+  const __m256i bias = _mm256_set1_epi32(127);
+  size_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    __m256 x = _mm256_loadu_ps(data + i);
+    __m256 t_raw = _mm256_mul_ps(x, minus_alpha);
+    __m256 t = _mm256_min_ps(_mm256_max_ps(t_raw, t_min), t_max);
+    __m256 k = _mm256_round_ps(_mm256_mul_ps(t, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(k, ln2_lo, _mm256_fnmadd_ps(k, ln2_hi, t));
+    __m256 p = _mm256_fmadd_ps(p5, r, p4);
+    p = _mm256_fmadd_ps(p, r, p3);
+    p = _mm256_fmadd_ps(p, r, p2);
+    p = _mm256_fmadd_ps(p, r, p1);
+    p = _mm256_fmadd_ps(p, r, p0);
+    __m256 e = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, one));
+    __m256i two_k = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), bias), 23);
+    e = _mm256_mul_ps(e, _mm256_castsi256_ps(two_k));
+    e = _mm256_blendv_ps(e, infinity, _mm256_cmp_ps(t_raw, t_max, _CMP_GT_OQ));
+    _mm256_storeu_ps(data + i, _mm256_div_ps(x, _mm256_add_ps(one, e)));
+  }
+  swish_scalar(data + i, count - i, alpha);
+}
+
+#endif
+
+using SwishFn = void (*)(float*, size_t, float);
+
+SwishFn swish_for(VectorIsa isa) {
+#if defined(__x86_64__)
+  if (isa == VectorIsa::kAvx512) return swish_avx512;
+  if (isa == VectorIsa::kAvx2) return swish_avx2;
+#endif
+  return swish_scalar;
+}
+
+}  // namespace
+
+VectorIsa best_vector_isa() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return VectorIsa::kAvx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return VectorIsa::kAvx2;
+#endif
+  return VectorIsa::kScalar;
+}
+
+void swish_in_place(VectorIsa isa, float* data, size_t count, float alpha) { swish_for(isa)(data, count, alpha); }
+
+void swish_in_place(float* data, size_t count, float alpha, int threads) {
+  static const SwishFn swish = swish_for(best_vector_isa());
+  constexpr size_t kChunk = 16384;  // per thread task: 64 KiB, so that small arrays stay on one thread
+  if (threads <= 1 || count < 2 * kChunk) {
+    swish(data, count, alpha);
+    return;
+  }
+  auto chunks = static_cast<int64_t>((count + kChunk - 1) / kChunk);
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) {
+    size_t begin = static_cast<size_t>(c) * kChunk;
+    swish(data + begin, std::min(kChunk, count - begin), alpha);
+  }
+}
+
+}  // namespace fluidedge::runtime::fast

@@ -1,0 +1,84 @@
+// The fast backend's own activation loops against double precision, in every instruction-set
+// version this CPU runs.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "runtime/fast/kernels/vector_math.h"
+
+namespace fluidedge::runtime::fast {
+namespace {
+
+std::vector<VectorIsa> runnable_isas() {
+  std::vector<VectorIsa> isas{VectorIsa::kScalar};
+  VectorIsa best = best_vector_isa();
+  if (best == VectorIsa::kAvx2 || best == VectorIsa::kAvx512) isas.push_back(VectorIsa::kAvx2);
+  if (best == VectorIsa::kAvx512) isas.push_back(VectorIsa::kAvx512);
+  return isas;
+}
+
+double swish(double x, double alpha) { return x / (1.0 + std::exp(-alpha * x)); }
+
+// Values over the whole useful range, the extremes where exp leaves float's range, and a length
+// that leaves a tail for the scalar loop after the vector one.
+std::vector<float> test_values() {
+  std::vector<float> v;
+  for (float x = -100.f; x <= 100.f; x += 0.0137f) v.push_back(x);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.f, 3.f);
+  for (int i = 0; i < 10000; ++i) v.push_back(normal(rng));
+  for (float x : {0.f, -0.f, 1e-30f, -1e-30f, 87.9f, -87.9f, 88.8f, -88.8f, 200.f, -200.f, 1e30f, -1e30f,
+                  std::numeric_limits<float>::max(), std::numeric_limits<float>::lowest()})
+    v.push_back(x);
+  v.push_back(1.f);  // odd count
+  return v;
+}
+
+TEST(VectorMath, SwishMatchesDoublePrecisionInEveryVersion) {
+  for (VectorIsa isa : runnable_isas()) {
+    for (float alpha : {1.f, 0.5f, 1.702f}) {
+      std::vector<float> x = test_values(), y = x;
+      swish_in_place(isa, y.data(), y.size(), alpha);
+      for (size_t i = 0; i < x.size(); ++i) {
+        double want = swish(x[i], alpha);
+        // Relative to the value: a few ulps, plus exp's condition number |alpha x| times the
+        // rounding of alpha * x in float; or absolute near 0 (where the result is within 1e-36 of it).
+        double t = std::fabs(static_cast<double>(alpha) * x[i]);
+        double tolerance = std::max((4 + t) * 1.2e-7 * std::fabs(want), 1e-30);
+        ASSERT_NEAR(y[i], want, tolerance) << "x = " << x[i] << ", alpha = " << alpha << ", isa " << static_cast<int>(isa);
+      }
+    }
+  }
+}
+
+TEST(VectorMath, SwishKeepsNaNAndInfinities) {
+  for (VectorIsa isa : runnable_isas()) {
+    std::vector<float> y(17, std::numeric_limits<float>::quiet_NaN());  // 16 in the vector loop, 1 in the tail
+    y[3] = std::numeric_limits<float>::infinity();
+    y[5] = -std::numeric_limits<float>::infinity();
+    swish_in_place(isa, y.data(), y.size(), 1.f);
+    for (size_t i = 0; i < y.size(); ++i) {
+      if (i == 3) EXPECT_EQ(y[i], std::numeric_limits<float>::infinity());
+      else if (i == 5) EXPECT_TRUE(y[i] == 0.f || std::isnan(y[i])) << y[i];  // -inf * sigmoid(-inf) = -inf * 0
+      else EXPECT_TRUE(std::isnan(y[i])) << "element " << i << " isa " << static_cast<int>(isa);
+    }
+  }
+}
+
+TEST(VectorMath, SwishOnThreadsEqualsOneThread) {
+  std::vector<float> x(200000);
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.f, 4.f);
+  for (float& v : x) v = normal(rng);
+  std::vector<float> one = x, many = x;
+  swish_in_place(one.data(), one.size(), 1.f, 1);
+  swish_in_place(many.data(), many.size(), 1.f, 3);
+  EXPECT_EQ(one, many);
+  EXPECT_NE(one, x);
+}
+
+}  // namespace
+}  // namespace fluidedge::runtime::fast
