@@ -166,6 +166,7 @@ Json fast_plan_json(runtime::Session& session, int64_t batch) {
               {"layout", stats.layout},
               {"blocked_convolutions", stats.blocked_convolutions},
               {"winograd_convolutions", stats.winograd_convolutions},
+              {"elided_concats", stats.elided_concats},
               {"layout_planning_ms", stats.layout_planning_ms}};
 }
 
@@ -238,10 +239,13 @@ void run_run(const RunOptions& o) {
                  "{:.1f} inferences/s; peak RSS {:.1f} MiB\n",
                  o.model, backend, o.threads, o.threads == 1 ? "" : "s", batch, median, p90, ms.size(),
                  1000.0 * static_cast<double>(batch) / median, peak_rss_mb());
-      if (Json plan = fast_plan_json(*session, batch); !plan.empty())
+      if (Json plan = fast_plan_json(*session, batch); !plan.empty()) {
         fmt::print("  convolution layouts: {} ({} channel-blocked, {} Winograd), planned in {:.0f} ms\n",
                    plan["layout"].get<std::string>(), plan["blocked_convolutions"].get<int64_t>(),
                    plan["winograd_convolutions"].get<int64_t>(), plan["layout_planning_ms"].get<double>());
+        if (int64_t elided = plan["elided_concats"].get<int64_t>(); elided > 0)
+          fmt::print("  {} concatenation{} written in place (no copy)\n", elided, elided == 1 ? "" : "s");
+      }
       if (o.steps) print_step_breakdown(steps_json);
     }
     return;

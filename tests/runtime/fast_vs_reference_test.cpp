@@ -199,6 +199,51 @@ TEST(FastLayoutPlanning, ReportsWhatItChoseAndRejectsUnknownLayouts) {
   }
 }
 
+// Concatenations whose inputs are contiguous ranges of the output (channels at batch 1 in
+// nChw16c) are done by placement: the producers write into the output and no copy runs. Each
+// rule that keeps a copy is exercised: a graph input or output among the parts, a value
+// concatenated twice, parts that are views (Flatten) of other values; and the placed cases: a
+// concatenation nested in another, a part read again after the concatenation (as a residual).
+TEST(FastSession, WritesConcatenatedValuesInPlaceWhereTheyAreContiguous) {
+  reference::register_reference_backend();
+  zoo::GraphBuilder b("placed_concat", {1, 16, 8, 8}, 11);
+  std::string x = b.input();
+  std::string a = b.relu(b.conv(x, "a", 16, 3, 1, 1));
+  std::string c = b.concat({a, b.relu(b.conv(x, "b", 32, 1))});                 // placed
+  std::string d = b.concat({c, b.relu(b.conv(x, "e", 16, 1))});                 // placed, holds c
+  std::string f = b.relu(b.add(b.conv(d, "f", 16, 1), a));                      // a read after c and d
+  std::string twice = b.concat({f, f});                                         // copied: f twice
+  std::string with_input = b.concat({x, a});                                    // copied: graph input
+  std::string k = b.relu(b.conv(x, "k", 16, 1));
+  std::string with_output = b.concat({k, b.relu(b.conv(x, "k2", 16, 1))});      // copied: k is an output
+  std::string views = b.concat({b.flatten(b.global_avg_pool(a)), b.flatten(b.global_avg_pool(f))});  // copied
+  std::string sum = b.add(b.add(b.conv(twice, "m1", 16, 1), b.conv(with_input, "m2", 16, 1)),
+                          b.conv(with_output, "m3", 16, 1));
+  graph::Graph g = b.finish(b.concat({b.flatten(b.global_avg_pool(sum)), views}));
+  g.outputs.push_back(k);
+
+  SessionOptions options;
+  options.layout = "blocked";
+  fast::FastSession fast(g, options);
+  fast.set_poison_buffers(true);
+  EXPECT_EQ(fast.plan_stats(1).elided_concats, 2);
+  auto reference = make_session("reference", g);
+  for (int64_t batch : {1, 2}) {
+    graph::Tensor input = random_input({batch, 16, 8, 8}, 5u);
+    auto want = reference->run({{"input", input}});
+    auto got = fast.run({{"input", input}});
+    for (const std::string& name : {std::string("output"), k})
+      EXPECT_LE(testing::relative_error(got.at(name), want.at(name)), 1e-4) << name << " at batch " << batch;
+  }
+}
+
+TEST(FastSession, SqueezeNetsFireModulesConcatenateWithoutCopiesAtBatch1) {
+  SessionOptions options;
+  options.layout = "blocked";
+  fast::FastSession fast(zoo::build_model("squeezenet1_1"), options);
+  EXPECT_EQ(fast.plan_stats(1).elided_concats, 8);
+}
+
 TEST(FastSession, ReusesActivationBuffers) {
   graph::Graph g = zoo::build_model("resnet18");
   fast::FastSession fast(g, {});

@@ -79,6 +79,8 @@ struct Exec {
   PlannedPrimitive reorder;
   std::vector<int> in, out;            // slots
   int sum_from = -1;                   // slot copied into out[0] before the kernel runs
+  std::vector<size_t> input_offsets;   // KernelPlan::input_offsets
+  bool elided = false;                 // a concatenation whose inputs were written in place
 };
 
 struct Plan {
@@ -128,12 +130,14 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
     int producer = -1;    // exec index defining it (-1: graph input)
     int last_use = -1;    // exec index of its last reader
     bool pinned = false;  // graph input or output: never reused
+    int placed_in = -1;   // slot (a concatenation's output) whose buffer holds this one ...
+    size_t offset = 0;    // ... at this byte offset
   };
   std::vector<SlotInfo> info;
   std::map<std::string, int> current;
   std::map<std::pair<int, std::string>, int> converted;
   auto new_slot = [&](memory::desc d, int producer) {
-    info.push_back({d, -1, -1, producer, -1, false});
+    info.push_back({d, -1, -1, producer, -1, false, -1, 0});
     return static_cast<int>(info.size()) - 1;
   };
   for (const auto& name : g.inputs) {
@@ -231,6 +235,7 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
       e.out.push_back(s);
     }
     if (kp.sum_input >= 0) e.sum_from = e.in[kp.sum_input];
+    e.input_offsets = kp.input_offsets;
     p.stats.fused_nodes += static_cast<int64_t>(step.fused_nodes.size());
     p.kernels.push_back(std::move(kernel));
     p.execs.push_back(std::move(e));
@@ -242,10 +247,35 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
     p.output_slots[name] = s;
   }
 
+  // Concatenations by placement: where a concatenation's inputs are contiguous ranges of its
+  // output, their producers write them there and the copy is skipped (SqueezeNet's and
+  // GoogLeNet's channel concatenations at batch 1). Not for graph inputs and outputs (their
+  // buffers are the caller's to read), views of other values (their buffer is their source's),
+  // or a value concatenated twice.
+  for (Exec& e : p.execs) {
+    if (e.input_offsets.empty()) continue;
+    bool placeable = e.input_offsets.size() == e.in.size();
+    for (size_t i = 0; i < e.in.size() && placeable; ++i) {
+      const SlotInfo& part = info[e.in[i]];
+      placeable = !part.pinned && part.alias_of < 0 && part.producer >= 0 && part.placed_in < 0 &&
+                  std::count(e.in.begin(), e.in.end(), e.in[i]) == 1;
+    }
+    if (!placeable) continue;
+    for (size_t i = 0; i < e.in.size(); ++i) {
+      info[e.in[i]].placed_in = e.out[0];
+      info[e.in[i]].offset = e.input_offsets[i];
+    }
+    e.elided = true;
+  }
+  auto placement_root = [&](int s) {
+    while (info[s].placed_in >= 0) s = info[s].placed_in;
+    return s;
+  };
+
   // Buffers by liveness: a slot takes a free buffer (best fit) when defined and returns it
   // after its last use. Aliases share their source's buffer; the buffer stays live until the
   // last of them dies. A sum post-op writes into its operand's buffer when the operand dies
-  // there.
+  // there. A placed slot takes its concatenation's buffer, taken when the first part is written.
   std::vector<int> refs;        // live slots per buffer
   std::vector<int> free_list;
   std::vector<std::vector<int>> dying(p.execs.size() + 1);
@@ -292,8 +322,11 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
       if (s < 0) continue;
       if (info[s].alias_of >= 0) {
         info[s].buffer = info[root(s)].buffer;
+      } else if (int r = placement_root(s); r != s || info[s].buffer >= 0) {
+        if (info[r].buffer < 0) info[r].buffer = acquire(info[r].desc.get_size());
+        info[s].buffer = info[r].buffer;
       } else if (i == 0 && e.sum_from >= 0 && info[e.sum_from].last_use == static_cast<int>(k) &&
-                 !info[e.sum_from].pinned && refs[info[e.sum_from].buffer] == 1 &&
+                 !info[e.sum_from].pinned && info[e.sum_from].placed_in < 0 && refs[info[e.sum_from].buffer] == 1 &&
                  info[e.sum_from].desc.get_size() >= info[s].desc.get_size()) {
         info[s].buffer = info[e.sum_from].buffer;  // accumulate in place
         e.sum_from = -1;
@@ -309,7 +342,15 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
     p.stats.activation_bytes += static_cast<int64_t>(b.bytes);
   }
   for (const auto& s : info) p.stats.unshared_activation_bytes += s.alias_of >= 0 ? 0 : static_cast<int64_t>(s.desc.get_size());
-  for (const auto& s : info) p.slots.emplace_back(s.desc, engine, p.buffers[s.buffer].data.get());
+  // A slot's address: its buffer, at its offset in the slot it is placed in (views: their source's).
+  std::function<size_t(int)> offset = [&](int s) -> size_t {
+    if (info[s].alias_of >= 0) return offset(info[s].alias_of);
+    return info[s].placed_in >= 0 ? offset(info[s].placed_in) + info[s].offset : 0;
+  };
+  for (size_t s = 0; s < info.size(); ++s)
+    p.slots.emplace_back(info[s].desc, engine, p.buffers[info[s].buffer].data.get() + offset(static_cast<int>(s)));
+  p.stats.elided_concats = std::count_if(p.execs.begin(), p.execs.end(), [](const Exec& e) { return e.elided; });
+  std::erase_if(p.execs, [](const Exec& e) { return e.elided; });
   p.scratchpad->allocate();
   p.stats.scratchpad_bytes = static_cast<int64_t>(p.scratchpad->bytes());
   p.stats.layout = p.stats.blocked_convolutions == 0             ? "library"

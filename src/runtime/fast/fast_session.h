@@ -25,6 +25,7 @@ struct FastPlanStats {
   std::string layout;
   int64_t blocked_convolutions = 0;  // convolutions whose output is channel-blocked
   int64_t winograd_convolutions = 0;  // convolutions running Winograd's algorithm
+  int64_t elided_concats = 0;     // concatenations whose inputs were written in place (no copy)
   double layout_planning_ms = 0;  // time spent measuring and choosing layouts ("auto")
   int64_t activation_bytes = 0;   // bytes of all activation buffers (after reuse)
   int64_t unshared_activation_bytes = 0;  // what they would take without reuse

@@ -76,6 +76,11 @@ struct KernelPlan {
   // Index of the runtime input a "sum" post-op accumulates into output 0, or -1. The session
   // places that input's data in output 0's buffer before execute().
   int sum_input = -1;
+  // Set by a kernel whose output 0 is its inputs laid one after another, each a contiguous byte
+  // range (a concatenation of dense chunks, e.g. along channels at batch 1): input i's byte
+  // offset in output 0. The session may then have each input's producer write it in place and
+  // skip the step.
+  std::vector<size_t> input_offsets;
   // Set by a convolution running Winograd's algorithm (plan stats).
   bool winograd = false;
   // In: the plan's scratchpad, for the kernel's primitives (PlannedPrimitive).

@@ -81,6 +81,13 @@ class ConcatKernel : public Kernel {
     chunk_copy_ = concat_is_chunk_copy(srcs, pd_.dst_desc(), axis, outer_, chunks_);
     plan.outputs = {pd_.dst_desc()};
     plan.alias = {-1};
+    if (chunk_copy_ && outer_ == 1) {  // one chunk each: the inputs could have been written in place
+      size_t offset = 0;
+      for (int64_t chunk : chunks_) {
+        plan.input_offsets.push_back(offset);
+        offset += static_cast<size_t>(chunk) * sizeof(float);
+      }
+    }
   }
   void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
     if (!chunk_copy_) {
