@@ -13,6 +13,7 @@
 #include "graph/shape_inference.h"
 #include "graph/transforms.h"
 #include "runtime/fast/kernel.h"
+#include "runtime/fast/memory_plan.h"
 
 namespace fluidedge::runtime::fast {
 
@@ -88,7 +89,7 @@ struct Plan {
   std::vector<std::unique_ptr<Kernel>> kernels;
   std::shared_ptr<PlanScratchpad> scratchpad = std::make_shared<PlanScratchpad>();
   std::vector<memory> slots;           // one oneDNN memory per (value, layout)
-  std::vector<Buffer> buffers;
+  Buffer activations;                  // the arena every slot lives in (memory_plan.h)
   std::vector<Exec> execs;
   std::map<std::string, int> input_slots, output_slots;
   FastPlanStats stats;
@@ -101,6 +102,7 @@ struct FastSession::Impl {
   std::vector<FusedStep> steps;
   SessionOptions options;
   std::map<int64_t, std::unique_ptr<Plan>> plans;
+  std::shared_ptr<ConstantCache> constants = std::make_shared<ConstantCache>();
   dnnl::stream stream{cpu_engine()};
   bool poison = false;
 
@@ -125,19 +127,18 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
   // produced in; `converted` caches reorders of it to other layouts.
   struct SlotInfo {
     memory::desc desc;
-    int buffer = -1;      // index into buffers, assigned below
-    int alias_of = -1;    // slot sharing this slot's buffer
+    int alias_of = -1;    // a view of this slot (same bytes)
     int producer = -1;    // exec index defining it (-1: graph input)
     int last_use = -1;    // exec index of its last reader
     bool pinned = false;  // graph input or output: never reused
-    int placed_in = -1;   // slot (a concatenation's output) whose buffer holds this one ...
+    int placed_in = -1;   // slot (a concatenation's output) whose bytes hold this one ...
     size_t offset = 0;    // ... at this byte offset
   };
   std::vector<SlotInfo> info;
   std::map<std::string, int> current;
   std::map<std::pair<int, std::string>, int> converted;
   auto new_slot = [&](memory::desc d, int producer) {
-    info.push_back({d, -1, -1, producer, -1, false, -1, 0});
+    info.push_back({d, -1, producer, -1, false, -1, 0});
     return static_cast<int>(info.size()) - 1;
   };
   for (const auto& name : g.inputs) {
@@ -203,6 +204,7 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
     KernelPlan kp;
     kp.layout = layouts[k];
     kp.scratchpad = p.scratchpad;
+    kp.constants = constants;
     for (const auto& in : ins) kp.inputs.push_back(info[current.at(in)].desc);
     kernel->plan(engine, kp);
     if (step.node.op_type == "Conv" && !kp.outputs.empty()) {  // what was planned, not asked
@@ -267,88 +269,39 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
     }
     e.elided = true;
   }
-  auto placement_root = [&](int s) {
-    while (info[s].placed_in >= 0) s = info[s].placed_in;
-    return s;
-  };
 
-  // Buffers by liveness: a slot takes a free buffer (best fit) when defined and returns it
-  // after its last use. Aliases share their source's buffer; the buffer stays live until the
-  // last of them dies. A sum post-op writes into its operand's buffer when the operand dies
-  // there. A placed slot takes its concatenation's buffer, taken when the first part is written.
-  std::vector<int> refs;        // live slots per buffer
-  std::vector<int> free_list;
-  std::vector<std::vector<int>> dying(p.execs.size() + 1);
-  auto root = [&](int s) {
-    while (info[s].alias_of >= 0) s = info[s].alias_of;
-    return s;
-  };
-  auto acquire = [&](size_t bytes) {
-    int best = -1;
-    for (int b : free_list)
-      if (p.buffers[b].bytes >= bytes && (best < 0 || p.buffers[b].bytes < p.buffers[best].bytes)) best = b;
-    if (best < 0) {
-      // Grow the largest free buffer rather than adding one, if any is free.
-      for (int b : free_list)
-        if (best < 0 || p.buffers[b].bytes > p.buffers[best].bytes) best = b;
-      if (best < 0) {
-        p.buffers.push_back({bytes, nullptr});
-        refs.push_back(0);
-        return static_cast<int>(p.buffers.size()) - 1;
-      }
-      p.buffers[best].bytes = bytes;
-    }
-    free_list.erase(std::find(free_list.begin(), free_list.end(), best));
-    return best;
-  };
+  // Activation memory: one arena, every slot at an offset no slot alive at the same step
+  // overlaps (memory_plan.h). A residual sum accumulates in its operand's bytes when the
+  // operand dies there (the copy into the output is then skipped).
+  std::vector<MemorySlot> mslots(info.size());
+  const int end_of_run = static_cast<int>(p.execs.size());
   for (size_t s = 0; s < info.size(); ++s) {
-    int end = info[s].pinned ? static_cast<int>(p.execs.size()) : std::max(info[s].last_use, info[s].producer);
-    dying[std::max(end, 0)].push_back(static_cast<int>(s));
+    mslots[s].bytes = info[s].desc.get_size();
+    mslots[s].first = info[s].producer;
+    mslots[s].last = info[s].pinned ? end_of_run : info[s].last_use;
+    mslots[s].alias_of = info[s].alias_of;
+    mslots[s].placed_in = info[s].placed_in;
+    mslots[s].offset = info[s].offset;
   }
-  auto release_dead = [&](int step) {
-    for (int s : dying[step]) {
-      int b = info[s].buffer;
-      if (b >= 0 && --refs[b] == 0) free_list.push_back(b);
-    }
-  };
-  for (const auto& [name, s] : p.input_slots) {
-    info[s].buffer = acquire(info[s].desc.get_size());
-    ++refs[info[s].buffer];
-  }
+  std::vector<InPlaceSum> sums;
+  std::vector<int> sum_exec;
   for (size_t k = 0; k < p.execs.size(); ++k) {
-    Exec& e = p.execs[k];
-    for (size_t i = 0; i < e.out.size(); ++i) {
-      int s = e.out[i];
-      if (s < 0) continue;
-      if (info[s].alias_of >= 0) {
-        info[s].buffer = info[root(s)].buffer;
-      } else if (int r = placement_root(s); r != s || info[s].buffer >= 0) {
-        if (info[r].buffer < 0) info[r].buffer = acquire(info[r].desc.get_size());
-        info[s].buffer = info[r].buffer;
-      } else if (i == 0 && e.sum_from >= 0 && info[e.sum_from].last_use == static_cast<int>(k) &&
-                 !info[e.sum_from].pinned && info[e.sum_from].placed_in < 0 && refs[info[e.sum_from].buffer] == 1 &&
-                 info[e.sum_from].desc.get_size() >= info[s].desc.get_size()) {
-        info[s].buffer = info[e.sum_from].buffer;  // accumulate in place
-        e.sum_from = -1;
-      } else {
-        info[s].buffer = acquire(info[s].desc.get_size());
-      }
-      ++refs[info[s].buffer];
+    const Exec& e = p.execs[k];
+    if (e.sum_from >= 0 && !e.out.empty() && e.out[0] >= 0 && !info[e.sum_from].pinned) {
+      sums.push_back({static_cast<int>(k), e.sum_from, e.out[0]});
+      sum_exec.push_back(static_cast<int>(k));
     }
-    release_dead(static_cast<int>(k));
   }
-  for (auto& b : p.buffers) {
-    b.data = aligned_buffer(b.bytes, "an activation buffer");
-    p.stats.activation_bytes += static_cast<int64_t>(b.bytes);
-  }
-  for (const auto& s : info) p.stats.unshared_activation_bytes += s.alias_of >= 0 ? 0 : static_cast<int64_t>(s.desc.get_size());
-  // A slot's address: its buffer, at its offset in the slot it is placed in (views: their source's).
-  std::function<size_t(int)> offset = [&](int s) -> size_t {
-    if (info[s].alias_of >= 0) return offset(info[s].alias_of);
-    return info[s].placed_in >= 0 ? offset(info[s].placed_in) + info[s].offset : 0;
-  };
+  MemoryPlan memory_plan = plan_memory(mslots, sums);
+  for (size_t i = 0; i < sums.size(); ++i)
+    if (memory_plan.sum_in_place[i]) p.execs[sum_exec[i]].sum_from = -1;
+  p.activations = {memory_plan.arena_bytes, aligned_buffer(memory_plan.arena_bytes, "the activation buffers")};
+  p.stats.activation_bytes = static_cast<int64_t>(memory_plan.arena_bytes);
+  p.stats.peak_live_activation_bytes = static_cast<int64_t>(memory_plan.peak_live_bytes);
+  for (const auto& si : info)
+    p.stats.unshared_activation_bytes += si.alias_of >= 0 ? 0 : static_cast<int64_t>(si.desc.get_size());
   for (size_t s = 0; s < info.size(); ++s)
-    p.slots.emplace_back(info[s].desc, engine, p.buffers[info[s].buffer].data.get() + offset(static_cast<int>(s)));
+    p.slots.emplace_back(info[s].desc, engine, p.activations.data.get() + memory_plan.offsets[s]);
   p.stats.elided_concats = std::count_if(p.execs.begin(), p.execs.end(), [](const Exec& e) { return e.elided; });
   std::erase_if(p.execs, [](const Exec& e) { return e.elided; });
   p.scratchpad->allocate();
@@ -406,11 +359,10 @@ Plan& FastSession::Impl::prepare(const TensorMap& inputs) {
   int64_t batch = check_inputs(optimized, inputs);
   omp_set_num_threads(options.threads);
   Plan& p = plan_for(batch);
-  if (poison)
-    for (auto& b : p.buffers) {
-      float* f = reinterpret_cast<float*>(b.data.get());
-      std::fill(f, f + b.bytes / sizeof(float), std::numeric_limits<float>::quiet_NaN());
-    }
+  if (poison) {
+    float* f = reinterpret_cast<float*>(p.activations.data.get());
+    std::fill(f, f + p.activations.bytes / sizeof(float), std::numeric_limits<float>::quiet_NaN());
+  }
   for (const auto& [name, slot] : p.input_slots) {
     const graph::Tensor& t = inputs.at(name);
     std::memcpy(p.slots[slot].get_data_handle(), t.raw(), t.nbytes());

@@ -27,7 +27,8 @@ struct FastPlanStats {
   int64_t winograd_convolutions = 0;  // convolutions running Winograd's algorithm
   int64_t elided_concats = 0;     // concatenations whose inputs were written in place (no copy)
   double layout_planning_ms = 0;  // time spent measuring and choosing layouts ("auto")
-  int64_t activation_bytes = 0;   // bytes of all activation buffers (after reuse)
+  int64_t activation_bytes = 0;   // bytes of the activation arena (after reuse)
+  int64_t peak_live_activation_bytes = 0;  // the most bytes alive at one step (no plan needs less)
   int64_t unshared_activation_bytes = 0;  // what they would take without reuse
   int64_t scratchpad_bytes = 0;   // the primitives' scratch memory (one buffer, shared by all steps)
 };

@@ -69,11 +69,8 @@ class ConvKernel : public Kernel {
 
     // Weights into the primitive's layout, once per layout.
     const graph::Tensor& w = *g_.initializer(n.input(1));
-    if (!weights_ || weights_.get_desc() != pd_.weights_desc()) {
-      memory::desc view = plain_desc(w.shape()).reshape(weight_dims());
-      weights_ = memory();  // the old layout's copy goes before the new one is made
-      weights_ = constant_in_layout(w, view, pd_.weights_desc(), engine, weights_owner_);
-    }
+    if (!weights_ || weights_.get_desc() != pd_.weights_desc())
+      weights_ = plan.constants->get(w, plain_desc(w.shape()).reshape(weight_dims()), pd_.weights_desc(), engine);
     if (n.has_input(2) && !bias_) bias_ = constant_memory(*g_.initializer(n.input(2)), engine);
 
     plan.inputs[0] = pd_.src_desc();
@@ -257,7 +254,6 @@ class ConvKernel : public Kernel {
   dnnl::convolution_forward::primitive_desc pd_;
   PlannedPrimitive prim_;
   memory weights_, bias_;
-  graph::Tensor weights_owner_;  // the graph's weights, when weights_ shares their buffer
 };
 
 }  // namespace

@@ -44,6 +44,16 @@ memory constant_in_layout(const graph::Tensor& t, const memory::desc& view, cons
   return dst;
 }
 
+memory ConstantCache::get(const graph::Tensor& t, const memory::desc& view, const memory::desc& want,
+                          const dnnl::engine& engine) {
+  for (const Entry& e : entries_)
+    if (e.data == t.raw() && e.view == view && e.want == want) return e.constant;
+  Entry e{t.raw(), view, want, memory(), graph::Tensor()};
+  e.constant = constant_in_layout(t, view, want, engine, e.owner);
+  entries_.push_back(e);
+  return e.constant;
+}
+
 memory::desc like(const memory::desc& model, const graph::Shape& shape) {
   using tag = memory::format_tag;
   if (model.dims().size() == 4 && shape.size() == 4)

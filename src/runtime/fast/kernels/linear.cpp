@@ -50,7 +50,7 @@ class LinearKernel : public Kernel {
     auto desc = has_bias ? dnnl::matmul::desc(src_md, w_md, bias_md, dst_md) : dnnl::matmul::desc(src_md, w_md, dst_md);
     pd_ = dnnl::matmul::primitive_desc(desc, attr, engine);
     prim_ = PlannedPrimitive(pd_, plan.scratchpad);
-    if (wconst && !weights_) weights_ = constant_in_layout(*wconst, b_plain, pd_.weights_desc(), engine, weights_owner_);
+    if (wconst && !weights_) weights_ = plan.constants->get(*wconst, b_plain, pd_.weights_desc(), engine);
     if (has_bias && !bias_) {
       // beta * C, broadcast to N values; alpha scales only A*B, so pre-divide (output scale
       // applies to the whole accumulation including bias in oneDNN).
@@ -86,7 +86,6 @@ class LinearKernel : public Kernel {
   dnnl::matmul::primitive_desc pd_;
   PlannedPrimitive prim_;
   memory weights_, bias_;
-  graph::Tensor weights_owner_;  // the graph's weights, when weights_ shares their buffer
   memory::desc src_md_, b_md_;
 };
 
