@@ -6,6 +6,7 @@
 
 #include "cli_runner.h"
 #include "graph/npy.h"
+#include "graph/onnx_io.h"
 
 namespace fluidedge {
 namespace {
@@ -155,6 +156,50 @@ TEST_F(Cli, RunConvAlgorithmMustBeOneItKnowsAndFitTheLayout) {
   if (avx512) {
     EXPECT_GT(j["scratchpad_mb"].get<double>(), 0);
   }
+}
+
+// A node the fast backend has no kernel for (MatMul with a 1-D operand): the workstation build
+// runs it on the reference backend with one warning naming the node and answers as the
+// reference does; the device node, which has no reference backend, refuses the model with one
+// message naming the node and the reason.
+TEST_F(Cli, AnOpWithoutAFastKernelFallsBackOnlyInTheWorkstationBuild) {
+  graph::Graph g;
+  g.name = "dot";
+  g.inputs = {"x"};
+  g.outputs = {"y"};
+  g.values["x"] = {graph::DType::kFloat32, {2, 8}, true};
+  graph::Tensor w(graph::DType::kFloat32, {8});
+  for (int64_t i = 0; i < 8; ++i) w.data<float>()[i] = i % 2 == 0 ? 1.f : -1.f;
+  g.set_initializer("w", w);
+  graph::Node n;
+  n.name = "alternating_sum";
+  n.op_type = "MatMul";
+  n.inputs = {"x", "w"};
+  n.outputs = {"y"};
+  g.nodes.push_back(n);
+  g.values["y"] = {graph::DType::kFloat32, {2}, true};
+  graph::save_onnx(g, path("dot.onnx"));
+  graph::Tensor x(graph::DType::kFloat32, {2, 8});
+  for (int64_t i = 0; i < 16; ++i) x.data<float>()[i] = static_cast<float>(i * i);
+  graph::save_npy(x, path("x.npy"));
+
+  auto r = run_cli("run " + path("dot.onnx") + " --backend fast -i x=" + path("x.npy") + " -o " + path("out"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("alternating_sum"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("runs on the reference backend"), std::string::npos) << r.err;
+  graph::Tensor y = graph::load_npy(path("out") + "/y.npy");
+  ASSERT_EQ(y.shape(), (graph::Shape{2}));
+  // The sum over i of (-1)^i (8r + i)^2 in rows r = 0 and 1.
+  EXPECT_EQ(y.data<float>()[0], -28.f);
+  EXPECT_EQ(y.data<float>()[1], -92.f);
+
+  std::string node = (fs::path(FLUIDEDGE_CLI).parent_path() / "fluidedge-node").string();
+  auto refused = testing::run_command("'" + node + "' run " + path("dot.onnx") + " -i x=" + path("x.npy"));
+  EXPECT_NE(refused.exit_code, 0);
+  ASSERT_EQ(refused.err_lines().size(), 1u) << refused.err;
+  EXPECT_NE(refused.err.find("alternating_sum"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("cannot run it"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("no reference backend"), std::string::npos) << refused.err;
 }
 
 // The timing server bench runtime drives: a ready line, one JSON answer per request, a clear

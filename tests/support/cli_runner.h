@@ -34,13 +34,14 @@ inline std::string slurp(const std::filesystem::path& p) {
   return s.str();
 }
 
-// Runs `fluidedge ARGS` (ARGS is shell-quoted by the caller) in `workdir`.
-inline CliResult run_cli(const std::string& args, const std::filesystem::path& workdir = std::filesystem::temp_directory_path()) {
+// Runs the shell command `command` in `workdir`, capturing its stdout and stderr.
+inline CliResult run_command(const std::string& command,
+                             const std::filesystem::path& workdir = std::filesystem::temp_directory_path()) {
   static int counter = 0;
   auto base = std::filesystem::temp_directory_path() /
               ("fluidedge_cli_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-  std::string cmd = "cd '" + workdir.string() + "' && OPENBLAS_NUM_THREADS=1 '" + std::string(FLUIDEDGE_CLI) +
-                    "' " + args + " >'" + base.string() + ".out' 2>'" + base.string() + ".err'";
+  std::string cmd = "cd '" + workdir.string() + "' && OPENBLAS_NUM_THREADS=1 " + command + " >'" + base.string() +
+                    ".out' 2>'" + base.string() + ".err'";
   int status = std::system(cmd.c_str());
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -49,6 +50,11 @@ inline CliResult run_cli(const std::string& args, const std::filesystem::path& w
   std::filesystem::remove(base.string() + ".out");
   std::filesystem::remove(base.string() + ".err");
   return r;
+}
+
+// Runs `fluidedge ARGS` (ARGS is shell-quoted by the caller) in `workdir`.
+inline CliResult run_cli(const std::string& args, const std::filesystem::path& workdir = std::filesystem::temp_directory_path()) {
+  return run_command("'" + std::string(FLUIDEDGE_CLI) + "' " + args, workdir);
 }
 
 }  // namespace fluidedge::testing
