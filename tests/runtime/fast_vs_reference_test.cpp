@@ -237,6 +237,31 @@ TEST(FastSession, WritesConcatenatedValuesInPlaceWhereTheyAreContiguous) {
   }
 }
 
+// y = Conv(x) + x with x read by nothing after: the residual sum's operand is also the
+// convolution's source, so the sum must not accumulate in x's bytes (the convolution would
+// overwrite its source while reading it).
+TEST(FastSession, AResidualSumOnTheConvolutionsOwnInputIsNotDoneInPlace) {
+  reference::register_reference_backend();
+  zoo::GraphBuilder b("self_residual", {1, 16, 12, 12}, 21);
+  std::string x = b.relu(b.conv(b.input(), "stem", 16, 3, 1, 1));
+  std::string y = b.relu(b.add(b.conv(x, "body", 16, 3, 1, 1), x));
+  graph::Graph g = b.finish(b.flatten(b.global_avg_pool(b.conv(y, "head", 8, 1))));
+  auto reference = make_session("reference", g);
+  for (std::string layout : {"blocked", "library"}) {
+    SessionOptions options;
+    options.layout = layout;
+    options.conv_algorithm = "direct";
+    fast::FastSession fast(g, options);
+    fast.set_poison_buffers(true);
+    for (int64_t batch : {1, 3}) {
+      graph::Tensor input = random_input({batch, 16, 12, 12}, 77u);
+      auto want = reference->run({{"input", input}}).at("output");
+      EXPECT_LE(testing::relative_error(fast.run({{"input", input}}).at("output"), want), 1e-4)
+          << layout << " at batch " << batch;
+    }
+  }
+}
+
 TEST(FastSession, SqueezeNetsFireModulesConcatenateWithoutCopiesAtBatch1) {
   SessionOptions options;
   options.layout = "blocked";

@@ -287,7 +287,10 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
   std::vector<int> sum_exec;
   for (size_t k = 0; k < p.execs.size(); ++k) {
     const Exec& e = p.execs[k];
-    if (e.sum_from >= 0 && !e.out.empty() && e.out[0] >= 0 && !info[e.sum_from].pinned) {
+    // Not when the step also reads the operand as another input (y = Conv(x) + x): the
+    // primitive would overwrite its source while reading it.
+    if (e.sum_from >= 0 && !e.out.empty() && e.out[0] >= 0 && !info[e.sum_from].pinned &&
+        std::count(e.in.begin(), e.in.end(), e.sum_from) == 1) {
       sums.push_back({static_cast<int>(k), e.sum_from, e.out[0]});
       sum_exec.push_back(static_cast<int>(k));
     }

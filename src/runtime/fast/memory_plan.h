@@ -21,7 +21,8 @@ struct MemorySlot {
 
 // A residual sum that may accumulate in place: step `step` writes `output` as a sum post-op on
 // `operand`. Accepted when `operand` dies at that step with nothing else on its bytes alive, is
-// neither a view nor placed, and is at least as large.
+// neither a view nor placed, and is at least as large. The caller offers only sums whose step
+// reads the operand through the sum alone (in y = Conv(x) + x the convolution reads x too).
 struct InPlaceSum {
   int step = 0;
   int operand = -1;

@@ -29,13 +29,17 @@ void swish_scalar(float* data, size_t count, float alpha) {
 __attribute__((target("avx512f"))) void swish_avx512(float* data, size_t count, float alpha) {
   const __m512 minus_alpha = _mm512_set1_ps(-alpha), log2e = _mm512_set1_ps(kLog2e), one = _mm512_set1_ps(1.f);
   const __m512 ln2_hi = _mm512_set1_ps(kLn2Hi), ln2_lo = _mm512_set1_ps(kLn2Lo);
+  // Beyond +-100, exp(t) is 0 or infinite in float either way; clamped, r stays small (for
+  // huge |t| the rounding of k would leave an r the polynomial overflows on) and scalef
+  // saturates 2^k to 0 or infinity. A NaN x clamps to -100 and stays NaN through x / (...).
+  const __m512 t_min = _mm512_set1_ps(-100.f), t_max = _mm512_set1_ps(100.f);
   const __m512 p0 = _mm512_set1_ps(kP0), p1 = _mm512_set1_ps(kP1), p2 = _mm512_set1_ps(kP2),
                p3 = _mm512_set1_ps(kP3), p4 = _mm512_set1_ps(kP4), p5 = _mm512_set1_ps(kP5);
   size_t i = 0;
   for (; i + 16 <= count; i += 16) {
     __m512 x = _mm512_loadu_ps(data + i);
-    __m512 t = _mm512_mul_ps(x, minus_alpha);
-    // exp(t) = 2^k * exp(r), r = t - k ln2; scalef saturates to 0 and inf without a clamp.
+    __m512 t = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(x, minus_alpha), t_min), t_max);
+    // exp(t) = 2^k * exp(r), r = t - k ln2.
     // (The maskz forms: GCC 12 warns that the plain ones' undefined pass-through is uninitialised.)
     __m512 k = _mm512_maskz_roundscale_ps(0xFFFF, _mm512_mul_ps(t, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(k, ln2_lo, _mm512_fnmadd_ps(k, ln2_hi, t));
