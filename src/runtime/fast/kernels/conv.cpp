@@ -44,13 +44,13 @@ bool is_winograd(const dnnl::convolution_forward::primitive_desc& pd) {
 class ConvKernel : public Kernel {
  public:
   ConvKernel(const FusedStep& step, const graph::Graph& g, std::string algorithm)
-      : step_(step), library_step_(step), g_(g), algorithm_(std::move(algorithm)) {
+      : step_(step), g_(g), algorithm_(std::move(algorithm)) {
     // A trailing Swish runs in our own loop after the primitive (vector_math.h: faster than
-    // oneDNN's post-op); one followed by a residual sum stays a post-op.
-    if (!step.post_ops.empty() && step.post_ops.back().kind == PostOp::Kind::kEltwise &&
-        step.post_ops.back().op_type == "Swish") {
-      swish_alpha_ = step.post_ops.back().alpha;
-      library_step_.post_ops.pop_back();
+    // oneDNN's post-op), so it leaves step_'s post-ops; one followed by a residual sum stays.
+    if (!step_.post_ops.empty() && step_.post_ops.back().kind == PostOp::Kind::kEltwise &&
+        step_.post_ops.back().op_type == "Swish") {
+      swish_alpha_ = step_.post_ops.back().alpha;
+      step_.post_ops.pop_back();
     }
   }
 
@@ -170,7 +170,7 @@ class ConvKernel : public Kernel {
                     ? dnnl::convolution_forward::desc(kind, alg, src, wmd, memory::desc({w.dim(0)}, memory::data_type::f32, tag::a),
                                                       dst, strides, dilates, pl, pr)
                     : dnnl::convolution_forward::desc(kind, alg, src, wmd, dst, strides, dilates, pl, pr);
-    return dnnl::convolution_forward::primitive_desc(desc, post_op_attr(library_step_), engine);
+    return dnnl::convolution_forward::primitive_desc(desc, post_op_attr(step_), engine);
   }
 
   // The ways an optimised (jit, brgemm or Winograd) kernel runs it in `layout` at `batch`, the
@@ -242,12 +242,11 @@ class ConvKernel : public Kernel {
     auto geo = geometry();
     std::string k = fmt::format("s{} d{} p{}/{} bias{}", fmt::join(geo.strides, "x"), fmt::join(geo.dilations, "x"),
                                 fmt::join(geo.pads_begin, "x"), fmt::join(geo.pads_end, "x"), n.has_input(2));
-    for (const auto& p : library_step_.post_ops) k += fmt::format(" {}{}/{}", p.op_type, p.alpha, p.beta);
+    for (const auto& p : step_.post_ops) k += fmt::format(" {}{}/{}", p.op_type, p.alpha, p.beta);
     return k;
   }
 
-  FusedStep step_;
-  FusedStep library_step_;             // step_ with the post-ops oneDNN runs
+  FusedStep step_;                     // post-ops: those oneDNN runs
   std::optional<float> swish_alpha_;   // a trailing Swish this kernel runs itself
   const graph::Graph& g_;
   std::string algorithm_;  // SessionOptions::conv_algorithm
