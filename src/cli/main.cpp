@@ -9,7 +9,7 @@
 #include "cli/commands.h"
 #include "cli/error_boundary.h"
 #include "common/error.h"
-#include "runtime/fast/fast_session.h"
+#include "runtime/backends.h"
 #ifdef FLUIDEDGE_WITH_TORCH
 #include "runtime/reference/reference_session.h"
 #endif
@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   // Debian's pthread OpenBLAS spins its threads; fluidedge controls parallelism itself.
   if (auto set_threads = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
     set_threads(1);
-  fluidedge::runtime::fast::register_fast_backend();
+  fluidedge::runtime::register_lean_backends();
 #ifdef FLUIDEDGE_WITH_TORCH
   fluidedge::runtime::reference::register_reference_backend();
 #endif

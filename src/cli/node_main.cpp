@@ -5,10 +5,10 @@
 #include "cli/commands.h"
 #include "cli/error_boundary.h"
 #include "common/error.h"
-#include "runtime/fast/fast_session.h"
+#include "runtime/backends.h"
 
 int main(int argc, char** argv) {
-  fluidedge::runtime::fast::register_fast_backend();
+  fluidedge::runtime::register_lean_backends();
   CLI::App app{"fluidedge-node: the device-side runtime of fluidedge (fast backend, no libtorch)"};
   app.set_version_flag("--version", "fluidedge-node 0.1.0");
   app.require_subcommand(1);

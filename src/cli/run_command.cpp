@@ -121,7 +121,7 @@ Json summary_json(const graph::Tensor& t) {
 Json step_breakdown(runtime::Session& session, const runtime::TensorMap& inputs, int runs) {
   auto* fast = dynamic_cast<runtime::fast::FastSession*>(&session);
   if (fast == nullptr) fail("--steps: only the fast backend times its steps (use --backend fast)");
-  std::vector<runtime::fast::StepTiming> steps = fast->profile(inputs, std::max(runs, 3));
+  std::vector<runtime::StepTiming> steps = fast->profile(inputs, std::max(runs, 3));
   double total = 0;
   std::map<std::string, std::pair<double, int>> by_op;
   for (const auto& s : steps) {

@@ -16,7 +16,7 @@
 #include "cluster/wire.h"
 #include "common/error.h"
 #include "graph/onnx_io.h"
-#include "runtime/fast/fast_session.h"
+#include "runtime/backends.h"
 
 namespace fluidedge::cluster {
 namespace {
@@ -555,7 +555,7 @@ struct Coordinator::Impl {
 };
 
 Coordinator::Coordinator(ClusterConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {
-  runtime::fast::register_fast_backend();
+  runtime::register_lean_backends();
   auto& im = *impl_;
   for (size_t i = 0; i < im.config.nodes.size(); ++i) {
     Member m;

@@ -29,7 +29,7 @@
 #include "common/thread_clock.h"
 #include "graph/cost.h"
 #include "graph/onnx_io.h"
-#include "runtime/fast/fast_session.h"
+#include "runtime/backends.h"
 #include "runtime/session.h"
 
 namespace fluidedge::cluster {
@@ -447,7 +447,7 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
 };
 
 DeviceNode::DeviceNode(NodeOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
-  runtime::fast::register_fast_backend();
+  runtime::register_lean_backends();
   auto& o = impl_->options;
   if (o.slowdown < 1.0) fail("--slowdown must be at least 1 (got {})", o.slowdown);
   if (o.max_batch < 1) fail("--max-batch must be at least 1 (got {})", o.max_batch);

@@ -42,7 +42,7 @@ MeasuredProfile measure_device_profile(const graph::Graph& model, const ProfileO
   so.threads = options.threads;
   runtime::fast::FastSession session(g, so);
   runtime::TensorMap inputs = random_samples(g, 1, options.seed).inputs;
-  std::vector<runtime::fast::StepTiming> steps = session.profile(inputs, options.repeats);
+  std::vector<runtime::StepTiming> steps = session.profile(inputs, options.repeats);
   m.steps = static_cast<int64_t>(steps.size());
 
   // Attribution: reorders go to the kernel that follows them (it asked for the layout).

@@ -16,6 +16,10 @@ std::map<std::string, SessionFactory>& registry() {
 
 }  // namespace
 
+std::vector<StepTiming> Session::profile(const TensorMap&, int) {
+  fail("the {} backend does not time its steps; profile on the fast or xnnpack backend", backend());
+}
+
 bool register_backend(const std::string& name, SessionFactory factory) {
   registry()[name] = std::move(factory);
   return true;

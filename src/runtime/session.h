@@ -28,6 +28,15 @@ struct SessionOptions {
   std::string conv_algorithm = "auto";
 };
 
+// Time of one executed step of a planned backend (a kernel with its fused nodes, or a layout
+// conversion).
+struct StepTiming {
+  std::string name;                 // main node's name, or "reorder:<value>"
+  std::string op_type;              // main node's op, or "Reorder"
+  std::vector<std::string> fused;   // nodes fused into it
+  double ms = 0;                    // median over the profiled runs
+};
+
 class Session {
  public:
   virtual ~Session() = default;
@@ -37,8 +46,13 @@ class Session {
   // graph's, every other dimension and the dtype must match. Returns every graph output.
   virtual TensorMap run(const TensorMap& inputs) = 0;
 
-  // "reference" or "fast".
+  // "reference", "fast" or "xnnpack".
   virtual std::string backend() const = 0;
+
+  // Runs `inputs` `runs` times, timing every step; returns the median per step in execution
+  // order. For profiles and cost models, not for serving (it synchronises after each step).
+  // Backends that do not plan steps (the reference one) refuse with a message naming themselves.
+  virtual std::vector<StepTiming> profile(const TensorMap& inputs, int runs);
 
   // The graph as loaded (after the backend's own rewrites, if any).
   virtual const graph::Graph& graph() const = 0;

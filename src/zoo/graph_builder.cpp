@@ -98,6 +98,18 @@ std::string GraphBuilder::relu6(const std::string& x) {
 
 std::string GraphBuilder::sigmoid(const std::string& x) { return node("Sigmoid", "sigmoid", {x}); }
 
+std::string GraphBuilder::activation(const std::string& op, const std::string& x) {
+  if (op == "Swish") return silu(x);
+  if (op == "LeakyRelu") return node(op, "leaky_relu", {x}, {{"alpha", 0.07f}});
+  if (op == "HardSigmoid") return node(op, "hard_sigmoid", {x}, {{"alpha", 0.3f}, {"beta", 0.4f}});
+  if (op == "Clip") {
+    std::string lo = constant("clip.min", graph::Tensor::scalar<float>(-1.f));
+    std::string hi = constant("clip.max", graph::Tensor::scalar<float>(1.5f));
+    return node(op, "clip", {x, lo, hi});
+  }
+  return node(op, "activation", {x});
+}
+
 std::string GraphBuilder::silu(const std::string& x) { return node("Mul", "silu", {x, sigmoid(x)}); }
 
 std::string GraphBuilder::max_pool(const std::string& x, int64_t kernel, int64_t stride, int64_t pad, bool ceil_mode) {

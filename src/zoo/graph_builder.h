@@ -38,6 +38,9 @@ class GraphBuilder {
   std::string relu6(const std::string& x);
   std::string silu(const std::string& x);
   std::string sigmoid(const std::string& x);
+  // A one-input activation by ONNX op (Relu, LeakyRelu, Sigmoid, Tanh, HardSwish, HardSigmoid
+  // with non-default alpha and beta, Clip to [-1, 1.5]) or "Swish" (SiLU as exporters write it).
+  std::string activation(const std::string& op, const std::string& x);
   std::string max_pool(const std::string& x, int64_t kernel, int64_t stride, int64_t pad = 0, bool ceil_mode = false);
   std::string global_avg_pool(const std::string& x);
   std::string flatten(const std::string& x);

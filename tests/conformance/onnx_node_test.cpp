@@ -9,7 +9,7 @@
 #include <onnx/onnx_pb.h>
 
 #include "graph/onnx_io.h"
-#include "runtime/fast/fast_session.h"
+#include "runtime/backends.h"
 #ifdef FLUIDEDGE_WITH_TORCH
 #include "runtime/reference/reference_session.h"
 #endif
@@ -153,7 +153,7 @@ TEST_P(OnnxNodeTest, AllCasesPassOnEveryBackend) {
 #ifdef FLUIDEDGE_WITH_TORCH
   runtime::reference::register_reference_backend();
 #endif
-  runtime::fast::register_fast_backend();
+  runtime::register_lean_backends();
   ASSERT_TRUE(fs::exists(data_dir())) << "node tests not generated in " << data_dir()
                                       << " (run through ctest: the generate_onnx_node_tests fixture makes them)";
   std::vector<Case> cases = cases_using(GetParam());

@@ -2,7 +2,7 @@
 // follows from the numbers, so each case states what must come out.
 #include <gtest/gtest.h>
 
-#include "runtime/fast/fused_step.h"
+#include "runtime/fused_step.h"
 #include "runtime/fast/layout_planner.h"
 #include "zoo/graph_builder.h"
 

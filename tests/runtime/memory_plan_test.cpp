@@ -5,7 +5,7 @@
 
 #include <random>
 
-#include "runtime/fast/memory_plan.h"
+#include "runtime/memory_plan.h"
 
 namespace fluidedge::runtime::fast {
 namespace {

@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "runtime/fast/kernels/vector_math.h"
+#include "runtime/vector_math.h"
 
 namespace fluidedge::runtime::fast {
 namespace {

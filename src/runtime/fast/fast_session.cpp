@@ -13,7 +13,7 @@
 #include "graph/shape_inference.h"
 #include "graph/transforms.h"
 #include "runtime/fast/kernel.h"
-#include "runtime/fast/memory_plan.h"
+#include "runtime/memory_plan.h"
 
 namespace fluidedge::runtime::fast {
 

@@ -33,14 +33,6 @@ struct FastPlanStats {
   int64_t scratchpad_bytes = 0;   // the primitives' scratch memory (one buffer, shared by all steps)
 };
 
-// Time of one executed step (a kernel with its fused nodes, or a layout reorder).
-struct StepTiming {
-  std::string name;                 // main node's name, or "reorder:<value>"
-  std::string op_type;              // main node's op, or "Reorder"
-  std::vector<std::string> fused;   // nodes fused into it
-  double ms = 0;                    // median over the profiled runs
-};
-
 class FastSession : public Session {
  public:
   FastSession(const graph::Graph& graph, const SessionOptions& options);
@@ -59,7 +51,7 @@ class FastSession : public Session {
 
   // Runs `inputs` `runs` times, timing every step; returns the median per step in execution
   // order. For profiles and cost models, not for serving (it synchronises after each step).
-  std::vector<StepTiming> profile(const TensorMap& inputs, int runs);
+  std::vector<StepTiming> profile(const TensorMap& inputs, int runs) override;
 
  private:
   struct Impl;

@@ -16,7 +16,7 @@
 
 #include "graph/graph.h"
 #include "runtime/session.h"
-#include "runtime/fast/fused_step.h"
+#include "runtime/fused_step.h"
 #include "runtime/fast/layout_planner.h"
 
 namespace fluidedge::runtime::fast {

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "graph/graph.h"
-#include "runtime/fast/fused_step.h"
+#include "runtime/fused_step.h"
 
 namespace fluidedge::runtime::fast {
 

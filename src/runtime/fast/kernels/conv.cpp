@@ -15,7 +15,7 @@
 
 #include "graph/op_schema.h"
 #include "runtime/fast/kernels/kernels.h"
-#include "runtime/fast/kernels/vector_math.h"
+#include "runtime/vector_math.h"
 
 namespace fluidedge::runtime::fast {
 
@@ -47,8 +47,7 @@ class ConvKernel : public Kernel {
       : step_(step), g_(g), algorithm_(std::move(algorithm)) {
     // A trailing Swish runs in our own loop after the primitive (vector_math.h: faster than
     // oneDNN's post-op), so it leaves step_'s post-ops; one followed by a residual sum stays.
-    if (!step_.post_ops.empty() && step_.post_ops.back().kind == PostOp::Kind::kEltwise &&
-        step_.post_ops.back().op_type == "Swish") {
+    if (!step_.post_ops.empty() && step_.post_ops.back().is(Activation::kSwish)) {
       swish_alpha_ = step_.post_ops.back().alpha;
       step_.post_ops.pop_back();
     }
@@ -242,7 +241,7 @@ class ConvKernel : public Kernel {
     auto geo = geometry();
     std::string k = fmt::format("s{} d{} p{}/{} bias{}", fmt::join(geo.strides, "x"), fmt::join(geo.dilations, "x"),
                                 fmt::join(geo.pads_begin, "x"), fmt::join(geo.pads_end, "x"), n.has_input(2));
-    for (const auto& p : step_.post_ops) k += fmt::format(" {}{}/{}", p.op_type, p.alpha, p.beta);
+    for (const auto& p : step_.post_ops) k += fmt::format(" {}{}/{}", p.kind == PostOp::Kind::kSum ? "Add" : activation_name(p.activation), p.alpha, p.beta);
     return k;
   }
 

@@ -88,24 +88,21 @@ dnnl::primitive_attr post_op_attr(const FusedStep& step) {
   for (const PostOp& p : step.post_ops) {
     if (p.kind == PostOp::Kind::kSum) {
       ops.append_sum(1.f);
-    } else if (p.op_type == "Relu") {
-      ops.append_eltwise(1.f, A::eltwise_relu, 0.f, 0.f);
-    } else if (p.op_type == "LeakyRelu") {
-      ops.append_eltwise(1.f, A::eltwise_relu, p.alpha, 0.f);
-    } else if (p.op_type == "Clip") {
-      ops.append_eltwise(1.f, A::eltwise_clip_v2, p.alpha, p.beta);
-    } else if (p.op_type == "Sigmoid") {
-      ops.append_eltwise(1.f, A::eltwise_logistic, 0.f, 0.f);
-    } else if (p.op_type == "Swish") {
-      ops.append_eltwise(1.f, A::eltwise_swish, p.alpha, 0.f);
-    } else if (p.op_type == "Tanh") {
-      ops.append_eltwise(1.f, A::eltwise_tanh, 0.f, 0.f);
-    } else if (p.op_type == "HardSwish") {
-      ops.append_eltwise(1.f, A::eltwise_hardswish, 0.f, 0.f);
-    } else if (p.op_type == "HardSigmoid") {
-      // max(0, min(1, alpha * x + beta)): oneDNN 2.6 has no hardsigmoid; compose it.
-      ops.append_eltwise(1.f, A::eltwise_linear, p.alpha, p.beta);
-      ops.append_eltwise(1.f, A::eltwise_clip_v2, 0.f, 1.f);
+      continue;
+    }
+    switch (p.activation) {  // no default: a new Activation fails to compile until it has its post-op
+      case Activation::kRelu: ops.append_eltwise(1.f, A::eltwise_relu, 0.f, 0.f); break;
+      case Activation::kLeakyRelu: ops.append_eltwise(1.f, A::eltwise_relu, p.alpha, 0.f); break;
+      case Activation::kClip: ops.append_eltwise(1.f, A::eltwise_clip_v2, p.alpha, p.beta); break;
+      case Activation::kSigmoid: ops.append_eltwise(1.f, A::eltwise_logistic, 0.f, 0.f); break;
+      case Activation::kSwish: ops.append_eltwise(1.f, A::eltwise_swish, p.alpha, 0.f); break;
+      case Activation::kTanh: ops.append_eltwise(1.f, A::eltwise_tanh, 0.f, 0.f); break;
+      case Activation::kHardSwish: ops.append_eltwise(1.f, A::eltwise_hardswish, 0.f, 0.f); break;
+      case Activation::kHardSigmoid:
+        // max(0, min(1, alpha * x + beta)): oneDNN 2.6 has no hardsigmoid; compose it.
+        ops.append_eltwise(1.f, A::eltwise_linear, p.alpha, p.beta);
+        ops.append_eltwise(1.f, A::eltwise_clip_v2, 0.f, 1.f);
+        break;
     }
   }
   dnnl::primitive_attr attr;

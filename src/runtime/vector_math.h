@@ -6,7 +6,7 @@
 
 #include <cstddef>
 
-namespace fluidedge::runtime::fast {
+namespace fluidedge::runtime {
 
 // The instruction sets these loops have versions for.
 enum class VectorIsa { kScalar, kAvx2, kAvx512 };
@@ -20,4 +20,4 @@ void swish_in_place(float* data, size_t count, float alpha, int threads = 1);
 // The same with the version for `isa` (tests check each); `isa` must be one this CPU runs.
 void swish_in_place(VectorIsa isa, float* data, size_t count, float alpha);
 
-}  // namespace fluidedge::runtime::fast
+}  // namespace fluidedge::runtime

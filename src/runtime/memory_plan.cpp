@@ -1,11 +1,11 @@
-#include "runtime/fast/memory_plan.h"
+#include "runtime/memory_plan.h"
 
 #include <algorithm>
 #include <climits>
 #include <functional>
 #include <numeric>
 
-namespace fluidedge::runtime::fast {
+namespace fluidedge::runtime {
 
 namespace {
 
@@ -113,4 +113,4 @@ MemoryPlan plan_memory(const std::vector<MemorySlot>& slots, const std::vector<I
   return plan;
 }
 
-}  // namespace fluidedge::runtime::fast
+}  // namespace fluidedge::runtime

@@ -1,4 +1,4 @@
-#include "runtime/fast/kernels/vector_math.h"
+#include "runtime/vector_math.h"
 
 #include <omp.h>
 
@@ -9,7 +9,7 @@
 #include <immintrin.h>
 #endif
 
-namespace fluidedge::runtime::fast {
+namespace fluidedge::runtime {
 
 namespace {
 
@@ -127,4 +127,4 @@ void swish_in_place(float* data, size_t count, float alpha, int threads) {
   }
 }
 
-}  // namespace fluidedge::runtime::fast
+}  // namespace fluidedge::runtime

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <vector>
 
-namespace fluidedge::runtime::fast {
+namespace fluidedge::runtime {
 
 struct MemorySlot {
   size_t bytes = 0;
@@ -40,4 +40,4 @@ struct MemoryPlan {
 // given lifetimes to the end and are never operands of in-place sums.
 MemoryPlan plan_memory(const std::vector<MemorySlot>& slots, const std::vector<InPlaceSum>& sums);
 
-}  // namespace fluidedge::runtime::fast
+}  // namespace fluidedge::runtime

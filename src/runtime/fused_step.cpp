@@ -1,11 +1,17 @@
-#include "runtime/fast/fused_step.h"
+#include "runtime/fused_step.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <optional>
 #include <set>
+#include <string_view>
 
+#include "common/error.h"
 #include "graph/transforms.h"
 
-namespace fluidedge::runtime::fast {
+namespace fluidedge::runtime {
 
 namespace {
 
@@ -60,30 +66,76 @@ std::vector<std::string> FusedStep::runtime_inputs(const graph::Graph& g) const 
   return out;
 }
 
+const char* activation_name(Activation a) {
+  switch (a) {
+    case Activation::kRelu: return "Relu";
+    case Activation::kLeakyRelu: return "LeakyRelu";
+    case Activation::kClip: return "Clip";
+    case Activation::kSigmoid: return "Sigmoid";
+    case Activation::kSwish: return "Swish";
+    case Activation::kTanh: return "Tanh";
+    case Activation::kHardSwish: return "HardSwish";
+    case Activation::kHardSigmoid: return "HardSigmoid";
+  }
+  return "?";
+}
+
+double activation_value(Activation a, double alpha, double beta, double x) {
+  switch (a) {
+    case Activation::kRelu: return x > 0 ? x : 0;
+    case Activation::kLeakyRelu: return x >= 0 ? x : alpha * x;
+    case Activation::kClip: return std::min(std::max(x, alpha), beta);
+    case Activation::kSigmoid: return 1 / (1 + std::exp(-x));
+    case Activation::kSwish: return x / (1 + std::exp(-alpha * x));
+    case Activation::kTanh: return std::tanh(x);
+    case Activation::kHardSwish: return x * std::max(0.0, std::min(1.0, x / 6 + 0.5));
+    case Activation::kHardSigmoid: return std::max(0.0, std::min(1.0, alpha * x + beta));
+  }
+  return x;
+}
+
+namespace {
+
+// The fusable activations by ONNX op (Clip is checked for constant bounds separately).
+std::optional<Activation> activation_of(std::string_view op) {
+  static const std::map<std::string_view, Activation> table = {
+      {"Relu", Activation::kRelu},       {"LeakyRelu", Activation::kLeakyRelu}, {"Clip", Activation::kClip},
+      {"Sigmoid", Activation::kSigmoid}, {"Tanh", Activation::kTanh},           {"HardSwish", Activation::kHardSwish},
+      {"HardSigmoid", Activation::kHardSigmoid}};
+  auto it = table.find(op);
+  return it == table.end() ? std::nullopt : std::optional<Activation>(it->second);
+}
+
+}  // namespace
+
 bool is_fusable_activation(const graph::Graph& g, const graph::Node& n) {
-  if (n.op_type == "Relu" || n.op_type == "Sigmoid" || n.op_type == "Tanh" || n.op_type == "HardSwish" ||
-      n.op_type == "LeakyRelu" || n.op_type == "HardSigmoid")
-    return true;
-  if (n.op_type == "Clip") {
+  std::optional<Activation> a = activation_of(n.op_type);
+  if (!a) return false;
+  if (*a == Activation::kClip) {
     float v;
     return (!n.has_input(1) || scalar_constant(g, n, 1, v)) && (!n.has_input(2) || scalar_constant(g, n, 2, v));
   }
-  return false;
+  return true;
 }
 
 PostOp activation_post_op(const graph::Graph& g, const graph::Node& n) {
+  std::optional<Activation> a = activation_of(n.op_type);
+  if (!a) fail("{}: not a fusable activation", n.describe());
   PostOp p;
-  p.op_type = n.op_type;
-  if (n.op_type == "LeakyRelu") p.alpha = n.attr_float("alpha", 0.01f);
-  if (n.op_type == "HardSigmoid") {
-    p.alpha = n.attr_float("alpha", 0.2f);
-    p.beta = n.attr_float("beta", 0.5f);
-  }
-  if (n.op_type == "Clip") {
-    p.alpha = -std::numeric_limits<float>::infinity();
-    p.beta = std::numeric_limits<float>::infinity();
-    scalar_constant(g, n, 1, p.alpha);
-    scalar_constant(g, n, 2, p.beta);
+  p.activation = *a;
+  switch (*a) {
+    case Activation::kLeakyRelu: p.alpha = n.attr_float("alpha", 0.01f); break;
+    case Activation::kHardSigmoid:
+      p.alpha = n.attr_float("alpha", 0.2f);
+      p.beta = n.attr_float("beta", 0.5f);
+      break;
+    case Activation::kClip:
+      p.alpha = -std::numeric_limits<float>::infinity();
+      p.beta = std::numeric_limits<float>::infinity();
+      scalar_constant(g, n, 1, p.alpha);
+      scalar_constant(g, n, 2, p.beta);
+      break;
+    default: break;
   }
   return p;
 }
@@ -107,7 +159,7 @@ std::vector<FusedStep> fuse_graph(graph::Graph& g) {
         // SiLU as exporters write it: y = x * sigmoid(x), i.e. x feeds both the Sigmoid and the Mul.
         if (int mul = swish_mul(g, out, absorbed); mul >= 0) {
           PostOp p;
-          p.op_type = "Swish";
+          p.activation = Activation::kSwish;
           p.alpha = 1.f;
           step.post_ops.push_back(p);
           int sig = g.producer(g.nodes[mul].inputs[0] == out ? g.nodes[mul].inputs[1] : g.nodes[mul].inputs[0]);
@@ -131,7 +183,6 @@ std::vector<FusedStep> fuse_graph(graph::Graph& g) {
           if (g.is_initializer(other) || producer >= i || g.value(other).shape != g.value(out).shape) break;
           PostOp p;
           p.kind = PostOp::Kind::kSum;
-          p.op_type = "Add";
           p.operand = other;
           step.post_ops.push_back(p);
           summed = true;
@@ -149,4 +200,4 @@ std::vector<FusedStep> fuse_graph(graph::Graph& g) {
   return steps;
 }
 
-}  // namespace fluidedge::runtime::fast
+}  // namespace fluidedge::runtime

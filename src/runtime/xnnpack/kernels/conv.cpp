@@ -1,0 +1,126 @@
+// Conv (2-D, grouped, depthwise, dilated) on XNNPACK's NHWC convolution, with the fused
+// activations and residual sum of its step. XNNPACK packs the weights when the operator is made;
+// Relu and Clip fold into its output range, a residual sum runs as an in-place add (itself with
+// the range of the activations after it), and other activations run in place after it.
+#include "graph/op_schema.h"
+#include "runtime/xnnpack/kernel.h"
+
+namespace fluidedge::runtime::xnnpack {
+
+namespace {
+
+// The post-ops before a sum, the sum's operand index among them (-1: none), the post-ops after.
+struct SplitPostOps {
+  std::vector<PostOp> before, after;
+  bool sum = false;
+};
+
+SplitPostOps split_at_sum(const std::vector<PostOp>& ops) {
+  SplitPostOps s;
+  for (const PostOp& p : ops) {
+    if (p.kind == PostOp::Kind::kSum) {
+      s.sum = true;
+      continue;
+    }
+    (s.sum ? s.after : s.before).push_back(p);
+  }
+  return s;
+}
+
+class ConvKernel : public Kernel {
+ public:
+  ConvKernel(const FusedStep& step, const graph::Graph& g) : step_(step), g_(g) {
+    SplitPostOps ops = split_at_sum(step.post_ops);
+    before_ = ActivationChain(ops.before);
+    after_ = ActivationChain(ops.after);
+    sum_ = ops.sum;
+  }
+
+  void plan(KernelPlan& plan) override {
+    const graph::Node& n = step_.node;
+    const graph::Shape& x = g_.value(n.input(0)).shape;
+    const graph::Shape& y = g_.value(n.outputs[0]).shape;
+    const graph::Tensor& w = *g_.initializer(n.input(1));
+    const int64_t groups = n.attr_int("group", 1);
+    const int64_t out_c = w.dim(0), group_in = w.dim(1), group_out = out_c / groups;
+    const int64_t kh = w.dim(2), kw = w.dim(3);
+    auto geo = graph::window_geometry(n, x, {kh, kw}, false);
+
+    // ONNX's [O, I/g, kh, kw] to XNNPACK's [g][O/g][kh][kw][I/g] (for depthwise, [g][kh][kw]: the same).
+    std::vector<float> wt = w.to_float();
+    std::vector<float> packed(wt.size());
+    for (int64_t o = 0; o < out_c; ++o)
+      for (int64_t i = 0; i < group_in; ++i)
+        for (int64_t k = 0; k < kh * kw; ++k) packed[(o * kh * kw + k) * group_in + i] = wt[(o * group_in + i) * kh * kw + k];
+    std::vector<float> bias;
+    if (n.has_input(2)) bias = g_.initializer(n.input(2))->to_float();
+
+    xnn_operator_t op = nullptr;
+    check(xnn_create_convolution2d_nhwc_f32(
+              static_cast<uint32_t>(geo.pads_begin[0]), static_cast<uint32_t>(geo.pads_end[1]),
+              static_cast<uint32_t>(geo.pads_end[0]), static_cast<uint32_t>(geo.pads_begin[1]),
+              static_cast<uint32_t>(kh), static_cast<uint32_t>(kw), static_cast<uint32_t>(geo.strides[0]),
+              static_cast<uint32_t>(geo.strides[1]), static_cast<uint32_t>(geo.dilations[0]),
+              static_cast<uint32_t>(geo.dilations[1]), static_cast<uint32_t>(groups), static_cast<size_t>(group_in),
+              static_cast<size_t>(group_out), static_cast<size_t>(groups * group_in), static_cast<size_t>(out_c),
+              packed.data(), bias.empty() ? nullptr : bias.data(), before_.output_min(), before_.output_max(), 0, &op),
+          "a convolution");
+    conv_.reset(op);
+    const size_t count = static_cast<size_t>(graph::shape_numel(y));
+    before_.plan(count);
+    if (sum_) {
+      check(xnn_create_add_nd_f32(after_.output_min(), after_.output_max(), 0, &op), "a residual sum");
+      add_.reset(op);
+    }
+    after_.plan(count);
+    in_shape_ = x;
+    out_shape_ = nhwc_shape(y);
+    for (Layout& l : plan.inputs) l = Layout::kNhwc;
+    plan.outputs = {Layout::kNhwc};
+    plan.alias = {-1};
+  }
+
+  void bind(const std::vector<const float*>& in, const std::vector<float*>& out, pthreadpool_t threads) override {
+    check(xnn_setup_convolution2d_nhwc_f32(conv_.get(), in_shape_[0], in_shape_[2], in_shape_[3], in[0], out[0], threads),
+          "setting up a convolution");
+    before_.bind(out[0], threads);
+    if (add_) {
+      std::vector<size_t> s(out_shape_.begin(), out_shape_.end());
+      check(xnn_setup_add_nd_f32(add_.get(), s.size(), s.data(), s.size(), s.data(), out[0], in[1], out[0], threads),
+            "setting up a residual sum");
+    }
+    after_.bind(out[0], threads);
+  }
+
+  void run(pthreadpool_t threads) override {
+    check(xnn_run_operator(conv_.get(), threads), "running a convolution");
+    before_.run(threads);
+    if (add_) check(xnn_run_operator(add_.get(), threads), "running a residual sum");
+    after_.run(threads);
+  }
+
+ private:
+  FusedStep step_;
+  const graph::Graph& g_;
+  ActivationChain before_, after_;
+  bool sum_ = false;
+  Operator conv_, add_;
+  graph::Shape in_shape_, out_shape_;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_conv_kernel(const FusedStep& step, const graph::Graph& g, std::string& why_not) {
+  const graph::Node& n = step.node;
+  if (!g.is_initializer(n.input(1)) || (n.has_input(2) && !g.is_initializer(n.input(2)))) {
+    why_not = "convolution weights computed at run time";
+    return nullptr;
+  }
+  if (size_t spatial = g.value(n.input(0)).shape.size() - 2; spatial != 2) {
+    why_not = fmt::format("{}-D convolution (XNNPACK's are 2-D)", spatial);
+    return nullptr;
+  }
+  return std::make_unique<ConvKernel>(step, g);
+}
+
+}  // namespace fluidedge::runtime::xnnpack

@@ -1,0 +1,78 @@
+// The xnnpack backend's op table: one entry per op it executes. An op of supported_ops() with no
+// entry here is reported at plan time (and by the coverage test), never silently skipped.
+#include <map>
+#include <string_view>
+
+#include "runtime/xnnpack/kernel.h"
+
+namespace fluidedge::runtime::xnnpack {
+
+namespace {
+
+using Factory = std::unique_ptr<Kernel> (*)(const FusedStep&, const graph::Graph&, std::string&);
+
+const std::map<std::string_view, Factory>& table() {
+  static const std::map<std::string_view, Factory> t = {
+      {"Conv", make_conv_kernel},
+      {"Gemm", make_linear_kernel},
+      {"MatMul", make_linear_kernel},
+      {"MaxPool", make_pool_kernel},
+      {"AveragePool", make_pool_kernel},
+      {"GlobalAveragePool", make_pool_kernel},
+      {"GlobalMaxPool", make_pool_kernel},
+      {"Relu", make_activation_kernel},
+      {"LeakyRelu", make_activation_kernel},
+      {"Clip", make_activation_kernel},
+      {"Sigmoid", make_activation_kernel},
+      {"Tanh", make_activation_kernel},
+      {"HardSwish", make_activation_kernel},
+      {"HardSigmoid", make_activation_kernel},
+      {"Add", make_binary_kernel},
+      {"Sub", make_binary_kernel},
+      {"Mul", make_binary_kernel},
+      {"Div", make_binary_kernel},
+      {"BatchNormalization", make_batch_norm_kernel},
+      {"Softmax", make_softmax_kernel},
+      {"Concat", make_concat_kernel},
+      {"Split", make_split_kernel},
+      {"Reshape", make_view_kernel},
+      {"Flatten", make_view_kernel},
+      {"Squeeze", make_view_kernel},
+      {"Unsqueeze", make_view_kernel},
+      {"Identity", make_view_kernel},
+      {"Dropout", make_view_kernel},
+      {"Transpose", make_transpose_kernel},
+      {"Pad", make_pad_kernel},
+  };
+  return t;
+}
+
+bool is_view(std::string_view op) {
+  return op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze";
+}
+
+}  // namespace
+
+std::vector<std::string> kernel_table_ops() {
+  std::vector<std::string> out;
+  for (const auto& [op, factory] : table()) out.emplace_back(op);
+  return out;
+}
+
+std::unique_ptr<Kernel> make_kernel(const FusedStep& step, const graph::Graph& g, std::string& why_not) {
+  const std::string& op = step.node.op_type;
+  auto it = table().find(op);
+  if (it == table().end()) {
+    why_not = "no xnnpack kernel for this operator";
+    return nullptr;
+  }
+  for (const auto& in : step.node.inputs)
+    if (!in.empty() && !g.is_initializer(in) && g.value(in).dtype != graph::DType::kFloat32 && !is_view(op)) {
+      why_not = fmt::format("input '{}' is {}; the xnnpack backend computes in float32", in,
+                            graph::dtype_name(g.value(in).dtype));
+      return nullptr;
+    }
+  return it->second(step, g, why_not);
+}
+
+}  // namespace fluidedge::runtime::xnnpack

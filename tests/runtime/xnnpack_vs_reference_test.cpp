@@ -1,0 +1,81 @@
+// The xnnpack backend against the reference one (the oracle): every zoo model on fresh random
+// inputs at batch 1 and another batch with poisoned buffers, and the op table's coverage of
+// every op the importer supports.
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "compare.h"
+#include "graph/op_schema.h"
+#include "runtime/reference/reference_session.h"
+#include "runtime/xnnpack/kernel.h"
+#include "runtime/xnnpack/xnnpack_session.h"
+#include "zoo/graph_builder.h"
+#include "zoo/zoo.h"
+
+namespace fluidedge::runtime {
+namespace {
+
+graph::Tensor random_input(graph::Shape shape, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> n;
+  graph::Tensor t(graph::DType::kFloat32, std::move(shape));
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = n(rng);
+  return t;
+}
+
+class XnnpackVsReference : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(XnnpackVsReference, SameOutputs) {
+  reference::register_reference_backend();
+  graph::Graph g = zoo::build_model(GetParam(), 3);
+  xnnpack::XnnpackSession session(g, {});
+  session.set_poison_buffers(true);
+  EXPECT_EQ(session.plan_stats(1).fallback_steps, 0) << "every zoo op has an xnnpack kernel";
+  auto reference = make_session("reference", g);
+  bool small = GetParam() == "paper_cnn" || GetParam() == "lenet5";
+  for (int64_t batch : {int64_t{1}, small ? int64_t{17} : int64_t{2}}) {
+    graph::Shape shape = g.value("input").shape;
+    shape[0] = batch;
+    graph::Tensor x = random_input(shape, static_cast<uint32_t>(batch) * 7717u);
+    auto want = reference->run({{"input", x}}).at("output");
+    auto got = session.run({{"input", x}}).at("output");
+    ASSERT_EQ(got.shape(), want.shape());
+    EXPECT_LE(testing::relative_error(got, want), 1e-4) << GetParam() << " at batch " << batch;
+    EXPECT_TRUE(session.run({{"input", x}}).at("output").equals(got)) << "a second run gives the same answer";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, XnnpackVsReference, ::testing::ValuesIn(zoo::zoo_names()),
+                         [](const auto& info) { return info.param; });
+
+// Every op a backend may be asked to run has an entry in the op table; an entry for an op the
+// importer does not know would be dead.
+TEST(XnnpackOpTable, CoversEverySupportedOp) {
+  std::vector<std::string> table = xnnpack::kernel_table_ops();
+  for (const std::string& op : graph::supported_ops())
+    EXPECT_TRUE(std::find(table.begin(), table.end(), op) != table.end()) << op << " has no xnnpack kernel";
+  for (const std::string& op : table) EXPECT_NE(graph::find_op_schema(op), nullptr) << op << " is not an ONNX op we import";
+}
+
+// Activations run three ways (folded into the output range, XNNPACK operators, the backend's own
+// loops), after a convolution, after a residual sum and standalone.
+TEST(XnnpackActivations, EveryFusedAndStandaloneActivationGivesTheReferenceOutputs) {
+  reference::register_reference_backend();
+  for (std::string act : {"Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSwish", "HardSigmoid", "Swish"}) {
+    zoo::GraphBuilder b("acts", {2, 8, 9, 9}, 11);
+    auto apply = [&](const std::string& x) { return b.activation(act, x); };
+    std::string y = apply(b.conv(b.input(), "c1", 16, 3, 1, 1));            // fused into the convolution
+    std::string r = apply(b.add(b.conv(y, "c2", 16, 3, 1, 1), y));         // after a residual sum
+    std::string s = apply(b.max_pool(r, 2, 2));                             // standalone, NHWC
+    graph::Graph g = b.finish(apply(b.flatten(b.global_avg_pool(s))));     // standalone, plain
+    xnnpack::XnnpackSession session(g, {});
+    session.set_poison_buffers(true);
+    graph::Tensor x = random_input({2, 8, 9, 9}, 5u);
+    auto want = make_session("reference", g)->run({{"input", x}}).at("output");
+    EXPECT_LE(testing::relative_error(session.run({{"input", x}}).at("output"), want), 1e-5) << act;
+  }
+}
+
+}  // namespace
+}  // namespace fluidedge::runtime
