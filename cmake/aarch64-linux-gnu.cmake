@@ -20,6 +20,14 @@ if(NOT EXISTS ${CMAKE_SYSROOT}/usr/include)
   message(FATAL_ERROR "no arm64 sysroot at ${CMAKE_SYSROOT}: run scripts/cross-arm64.sh")
 endif()
 
+# Test programs built here run under user-mode emulation as a Raspberry Pi 4's core (NEON, no
+# SVE: qemu's default `max` CPU has SVE, which the boards do not). CTest and
+# gtest_discover_tests use this.
+find_program(FLUIDEDGE_QEMU_AARCH64 qemu-aarch64-static NO_CMAKE_FIND_ROOT_PATH)
+if(FLUIDEDGE_QEMU_AARCH64)
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${FLUIDEDGE_QEMU_AARCH64} -L ${CMAKE_SYSROOT} -cpu cortex-a72)
+endif()
+
 # Libraries, headers and package configs from the sysroot only; programs from the host.
 set(CMAKE_FIND_ROOT_PATH ${CMAKE_SYSROOT})
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)

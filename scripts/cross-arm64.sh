@@ -32,13 +32,15 @@ APT_INSTALL=(env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-in
              -o DPkg::Lock::Timeout=600)
 
 # What fluidedge-node links (src/common, graph, runtime, cluster, cli), as arm64 packages; the
-# XNNPACK trio is for the xnnpack backend. libgomp1: oneDNN and the runtime use OpenMP.
+# XNNPACK trio is for the xnnpack backend; GoogleTest for the unit tests of the runtime's
+# architecture-specific parts, which run under qemu (tests/cross). libgomp1: oneDNN and the runtime use OpenMP.
 # protobuf-compiler-grpc: never run (the host's plugins are), but gRPC's CMake config refuses to
 # load unless the arm64 plugins it lists exist.
 ARM64_PACKAGES=(
   libprotobuf-dev libgrpc++-dev protobuf-compiler-grpc libonnx-dev libdnnl-dev libgomp1
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
+  libgtest-dev libgmock-dev
 )
 # Tools that run on the host (amd64).
 HOST_PACKAGES=(
@@ -132,7 +134,9 @@ fi
 # --- configure and build -----------------------------------------------------------------------
 export FLUIDEDGE_ARM64_SYSROOT="$SYSROOT"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/aarch64-linux-gnu.cmake" \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFLUIDEDGE_WITH_TORCH=OFF -DFLUIDEDGE_BUILD_TESTS=OFF >/dev/null
-cmake --build "$BUILD_DIR" -j "$JOBS" --target fluidedge-node
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFLUIDEDGE_WITH_TORCH=OFF -DFLUIDEDGE_BUILD_TESTS=ON >/dev/null
+# The node, and the one test program whose code differs by architecture (the vector loops, the
+# memory planner): the host build's arm64-emulated tests run both under qemu.
+cmake --build "$BUILD_DIR" -j "$JOBS" --target fluidedge-node fast_parts_test
 log "built $BUILD_DIR/bin/fluidedge-node: $(file -b "$BUILD_DIR/bin/fluidedge-node" | cut -d, -f1-2)"
 log "run it with: qemu-aarch64-static -L $SYSROOT $BUILD_DIR/bin/fluidedge-node --help"

@@ -1,8 +1,9 @@
-// `fluidedge bench runtime`: the fast backend against the reference backend and ONNX Runtime
-// (one intra-op thread, same ONNX file, same inputs), timed in the same run and interleaved so
-// that drifts of the machine hit all three alike. The fast backend runs where a device runs it:
-// in a fresh lean `fluidedge-node` process per model and batch, as ORT runs in a fresh node.js
-// process; the reference backend runs in this process. Everything is pinned to one core.
+// `fluidedge bench runtime`: the two lean backends (fast on oneDNN, xnnpack on XNNPACK) against
+// the reference backend and ONNX Runtime (one intra-op thread, same ONNX file, same inputs),
+// timed in the same run and interleaved so that drifts of the machine hit all alike. The lean
+// backends run where a device runs them: in a fresh `fluidedge-node` process per backend, model
+// and batch, as ORT runs in a fresh node.js process; the reference backend runs in this process.
+// Everything is pinned to one core.
 #include <algorithm>
 #include <filesystem>
 #include <random>
@@ -120,7 +121,8 @@ void run_bench_runtime(const BenchRuntimeOptions& o) {
       runtime::TensorMap feeds{{g.inputs.at(0), x}};
       std::string input = g.inputs.at(0) + "=" + xfile;
 
-      TimingServer fast({node_binary(), "run", file, "--input", input, "--serve"});
+      TimingServer fast({node_binary(), "run", file, "--input", input, "--serve", "--backend", "fast"});
+      TimingServer xnn({node_binary(), "run", file, "--input", input, "--serve", "--backend", "xnnpack"});
       TimingServer ort({"node", js + "/ort_run.js", file, "--input", input, "--serve"});
       std::unique_ptr<runtime::Session> reference;
       if (with_reference) {
@@ -128,10 +130,11 @@ void run_bench_runtime(const BenchRuntimeOptions& o) {
         reference->run(feeds);
       }
 
-      std::vector<double> fast_ms, ref_ms, ort_ms;
+      std::vector<double> fast_ms, xnn_ms, ref_ms, ort_ms;
       double budget = o.seconds / o.rounds;
       for (int r = 0; r < o.rounds; ++r) {
         fast.run_for(budget, fast_ms);
+        xnn.run_for(budget, xnn_ms);
         if (reference) time_repeated([&] { reference->run(feeds); }, budget, ref_ms);
         ort.run_for(budget, ort_ms);
       }
@@ -147,7 +150,15 @@ void run_bench_runtime(const BenchRuntimeOptions& o) {
                {"fast_fallback_steps", fast.ready.value("fallback_steps", -1)},
                {"fast_layout", fast.ready.value("layout", std::string())},
                {"fast_node_rss_mb", fast.peak_rss_mb()},
-               {"ort_rss_mb", ort.peak_rss_mb()}};
+               {"ort_rss_mb", ort.peak_rss_mb()},
+               {"xnnpack_ms", percentile(xnn_ms, 0.5)},
+               {"xnnpack_over_ort", percentile(xnn_ms, 0.5) / percentile(ort_ms, 0.5)},
+               {"xnnpack_over_fast", percentile(xnn_ms, 0.5) / percentile(fast_ms, 0.5)},
+               {"xnnpack_runs", xnn_ms.size()},
+               {"xnnpack_activation_mb", xnn.ready.value("activation_mb", -1.0)},
+               {"xnnpack_fallback_steps", xnn.ready.value("fallback_steps", -1)},
+               {"xnnpack_node_rss_mb", xnn.peak_rss_mb()},
+               {"xnnpack_cpu_features", xnn.ready.value("cpu_features", std::string())}};
       rows.push_back(row);
       bar.advance(1, fmt::format("{} b{}", name, batch));
     }
@@ -156,26 +167,30 @@ void run_bench_runtime(const BenchRuntimeOptions& o) {
   std::filesystem::remove_all(dir);
   if (o.json) {
     print_json(Json{{"settings", {{"threads", 1}, {"cpu", cpu}, {"rounds", o.rounds}, {"seconds_per_backend", o.seconds},
-                                  {"fast", "fluidedge-node run --serve, a fresh process per model and batch"},
+                                  {"fast", "fluidedge-node run --serve --backend fast, a fresh process per model and batch"},
+                                  {"xnnpack", "fluidedge-node run --serve --backend xnnpack, likewise"},
                                   {"ort", "onnxruntime-node, 1 intra-op thread, graph optimizations all"}}},
                     {"results", rows}});
     return;
   }
-  fmt::print("{:<16} {:>5} {:>10} {:>12} {:>10} {:>9} {:>11} {:>10}  {}\n", "model", "batch", "fast ms", "reference ms",
-             "ORT ms", "fast/ORT", "node RSS MB", "ORT RSS MB", "fast layouts");
+  fmt::print("{:<16} {:>5} {:>9} {:>10} {:>12} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {}\n", "model", "batch",
+             "fast ms", "xnnpack ms", "reference ms", "ORT ms", "fast/ORT", "xnn/ORT", "xnn/fast", "fast MB", "xnn MB",
+             "ORT MB", "fast layouts");
   for (const auto& r : rows)
-    fmt::print("{:<16} {:>5} {:>10.3f} {:>12} {:>10.3f} {:>9.3f} {:>11.1f} {:>10.1f}  {}\n", r["model"].get<std::string>(),
-               r["batch"].get<int64_t>(), r["fast_ms"].get<double>(),
+    fmt::print("{:<16} {:>5} {:>9.3f} {:>10.3f} {:>12} {:>9.3f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.1f} {:>8.1f} {:>8.1f}  {}\n",
+               r["model"].get<std::string>(), r["batch"].get<int64_t>(), r["fast_ms"].get<double>(),
+               r["xnnpack_ms"].get<double>(),
                r["reference_ms"].is_null() ? std::string("-") : fmt::format("{:.3f}", r["reference_ms"].get<double>()),
-               r["ort_ms"].get<double>(), r["fast_over_ort"].get<double>(), r["fast_node_rss_mb"].get<double>(),
-               r["ort_rss_mb"].get<double>(), r["fast_layout"].get<std::string>());
+               r["ort_ms"].get<double>(), r["fast_over_ort"].get<double>(), r["xnnpack_over_ort"].get<double>(),
+               r["xnnpack_over_fast"].get<double>(), r["fast_node_rss_mb"].get<double>(),
+               r["xnnpack_node_rss_mb"].get<double>(), r["ort_rss_mb"].get<double>(), r["fast_layout"].get<std::string>());
 }
 
 }  // namespace
 
 void add_bench_runtime_command(CLI::App& bench) {
   auto opts = std::make_shared<BenchRuntimeOptions>();
-  auto* cmd = bench.add_subcommand("runtime", "Fast backend vs reference backend vs ONNX Runtime, one thread, zoo models");
+  auto* cmd = bench.add_subcommand("runtime", "fast and xnnpack backends vs reference backend vs ONNX Runtime, one thread, zoo models");
   cmd->add_option("--models", opts->models, "Comma-separated zoo models (default: all)");
   cmd->add_option("--batch", opts->batches, "Comma-separated batch sizes (default 1,32)");
   cmd->add_option("--rounds", opts->rounds, "Interleaved rounds per measurement (default 5)")->check(CLI::PositiveNumber);

@@ -3,9 +3,19 @@
 // a non-zero exit by main().
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include <CLI/CLI.hpp>
 
 namespace fluidedge::cli {
+
+// Help of every --backend option (run, node, profile, the benches).
+inline constexpr const char* kBackendHelp =
+    "Backend: fast (oneDNN), xnnpack (XNNPACK) or reference (ATen, workstation only); default: the fastest on "
+    "this CPU (xnnpack on Arm, fast on x86)";
+// The lean backends a device node may run (the reference one needs libtorch).
+inline const std::vector<std::string> kNodeBackends{"fast", "xnnpack"};
 
 void add_info_command(CLI::App& app);
 void add_run_command(CLI::App& app);

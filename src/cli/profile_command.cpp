@@ -1,5 +1,5 @@
 // `fluidedge profile MODEL --out profile.json`: per-node latency of a model on this machine, as
-// the fast backend fuses and executes it, in the format system.yaml's `profile:` reads. In both
+// the backend a node would use (--backend) fuses and executes it, in the format system.yaml's `profile:` reads. In both
 // binaries: a device measures itself with `fluidedge-node profile`.
 
 #include <algorithm>
@@ -71,12 +71,13 @@ void run_profile(const ProfileCommandOptions& o) {
 }  // namespace
 
 void add_profile_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("profile", "Measure per-node latency on this machine (fast backend, as fused) for system.yaml");
+  auto* cmd = app.add_subcommand("profile", "Measure per-node latency on this machine (as the node's backend fuses it) for system.yaml");
   auto o = std::make_shared<ProfileCommandOptions>();
   cmd->add_option("MODEL", o->model, kModelHelp)->required();
   cmd->add_option("--out", o->out, "Profile file to write (JSON; `profile:` of a device in system.yaml)")->required();
   cmd->add_option("--device", o->profile.device, "Device name recorded in the profile (default: host name)");
-  cmd->add_option("--threads", o->profile.threads, "Fast-backend threads (a device node uses 1)")
+  cmd->add_option("--backend", o->profile.backend, kBackendHelp)->check(CLI::IsMember(kNodeBackends));
+  cmd->add_option("--threads", o->profile.threads, "Backend threads (a device node uses 1)")
       ->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--repeats", o->profile.repeats, "Timed runs; each node keeps its median")
       ->check(CLI::Range(1, 100000))->capture_default_str();

@@ -16,7 +16,9 @@
 #include "common/statistics.h"
 #include "graph/npy.h"
 #include "graph/shape_inference.h"
+#include "runtime/backends.h"
 #include "runtime/fast/fast_session.h"
+#include "runtime/xnnpack/xnnpack_session.h"
 #include "runtime/session.h"
 
 namespace fluidedge::cli {
@@ -116,12 +118,10 @@ Json summary_json(const graph::Tensor& t) {
   return j;
 }
 
-// Where the fast backend's time goes: each step timed alone (synchronised, median of `runs`),
+// Where a planned backend's time goes: each step timed alone (synchronised, median of `runs`),
 // summed per op type (reorders between layouts are their own type), and the slowest steps.
 Json step_breakdown(runtime::Session& session, const runtime::TensorMap& inputs, int runs) {
-  auto* fast = dynamic_cast<runtime::fast::FastSession*>(&session);
-  if (fast == nullptr) fail("--steps: only the fast backend times its steps (use --backend fast)");
-  std::vector<runtime::StepTiming> steps = fast->profile(inputs, std::max(runs, 3));
+  std::vector<runtime::StepTiming> steps = session.profile(inputs, std::max(runs, 3));
   double total = 0;
   std::map<std::string, std::pair<double, int>> by_op;
   for (const auto& s : steps) {
@@ -154,20 +154,30 @@ void print_step_breakdown(const Json& j) {
     fmt::print("    {:9.3f} ms  {} {}\n", s["ms"].get<double>(), s["op_type"].get<std::string>(), s["name"].get<std::string>());
 }
 
-// The fast backend's plan at `batch` (activation memory, fallbacks, convolution layouts); an
-// empty object for another backend.
-Json fast_plan_json(runtime::Session& session, int64_t batch) {
-  auto* fast = dynamic_cast<runtime::fast::FastSession*>(&session);
-  if (fast == nullptr) return Json::object();
-  auto stats = fast->plan_stats(batch);
-  return Json{{"activation_mb", static_cast<double>(stats.activation_bytes) / 1e6},
-              {"scratchpad_mb", static_cast<double>(stats.scratchpad_bytes) / 1e6},
-              {"fallback_steps", stats.fallback_steps},
-              {"layout", stats.layout},
-              {"blocked_convolutions", stats.blocked_convolutions},
-              {"winograd_convolutions", stats.winograd_convolutions},
-              {"elided_concats", stats.elided_concats},
-              {"layout_planning_ms", stats.layout_planning_ms}};
+// The plan of a planned backend at `batch` (activation memory, fallbacks; the fast backend's
+// convolution layouts) and the CPU features its kernels use; an empty object for the reference one.
+Json plan_json(runtime::Session& session, int64_t batch) {
+  if (auto* fast = dynamic_cast<runtime::fast::FastSession*>(&session)) {
+    auto stats = fast->plan_stats(batch);
+    return Json{{"activation_mb", static_cast<double>(stats.activation_bytes) / 1e6},
+                {"scratchpad_mb", static_cast<double>(stats.scratchpad_bytes) / 1e6},
+                {"fallback_steps", stats.fallback_steps},
+                {"layout", stats.layout},
+                {"blocked_convolutions", stats.blocked_convolutions},
+                {"winograd_convolutions", stats.winograd_convolutions},
+                {"elided_concats", stats.elided_concats},
+                {"layout_planning_ms", stats.layout_planning_ms},
+                {"cpu_features", runtime::fast::cpu_features()}};
+  }
+  if (auto* xnn = dynamic_cast<runtime::xnnpack::XnnpackSession*>(&session)) {
+    auto stats = xnn->plan_stats(batch);
+    return Json{{"activation_mb", static_cast<double>(stats.activation_bytes) / 1e6},
+                {"fallback_steps", stats.fallback_steps},
+                {"layout", "nhwc"},
+                {"layout_conversions", stats.conversions},
+                {"cpu_features", runtime::xnnpack::cpu_features()}};
+  }
+  return Json::object();
 }
 
 // `--serve`: a timing server for interleaved benchmarks, so that the model runs in a process of
@@ -178,7 +188,7 @@ Json fast_plan_json(runtime::Session& session, int64_t batch) {
 void serve(runtime::Session& session, const runtime::TensorMap& inputs, const std::string& backend, int64_t batch) {
   session.run(inputs);  // warm-up
   Json ready{{"ready", true}, {"backend", backend}, {"batch", batch}};
-  ready.update(fast_plan_json(session, batch));
+  ready.update(plan_json(session, batch));
   auto answer = [](const Json& j) {
     std::cout << j.dump() << std::endl;  // endl flushes: the driver waits for the line
   };
@@ -209,11 +219,7 @@ void run_run(const RunOptions& o) {
   so.conv_algorithm = o.conv_algorithm;
   if (o.conv_algorithm == "winograd" && o.layout == "library")
     fail("--conv-algorithm winograd runs on channel-blocked activations; it does not combine with --layout library");
-  std::string backend = o.backend;
-  if (backend.empty()) {
-    auto available = runtime::available_backends();
-    backend = std::count(available.begin(), available.end(), "fast") ? "fast" : "reference";
-  }
+  std::string backend = o.backend.empty() ? runtime::default_backend() : o.backend;
   auto session = runtime::make_session(backend, g, so);
   int64_t batch = runtime::check_inputs(g, inputs);
 
@@ -231,7 +237,7 @@ void run_run(const RunOptions& o) {
     if (o.json) {
       Json j{{"model", o.model}, {"backend", backend},  {"threads", o.threads},         {"batch", batch},
              {"runs", ms.size()}, {"median_ms", median}, {"p90_ms", p90}, {"peak_rss_mb", peak_rss_mb()}};
-      j.update(fast_plan_json(*session, batch));
+      j.update(plan_json(*session, batch));
       if (o.steps) j["steps"] = steps_json;
       print_json(j);
     } else {
@@ -239,7 +245,9 @@ void run_run(const RunOptions& o) {
                  "{:.1f} inferences/s; peak RSS {:.1f} MiB\n",
                  o.model, backend, o.threads, o.threads == 1 ? "" : "s", batch, median, p90, ms.size(),
                  1000.0 * static_cast<double>(batch) / median, peak_rss_mb());
-      if (Json plan = fast_plan_json(*session, batch); !plan.empty()) {
+      if (Json plan = plan_json(*session, batch); plan.contains("cpu_features"))
+        fmt::print("  CPU features used: {}\n", plan["cpu_features"].get<std::string>());
+      if (Json plan = plan_json(*session, batch); plan.contains("blocked_convolutions")) {
         fmt::print("  convolution layouts: {} ({} channel-blocked, {} Winograd), planned in {:.0f} ms\n",
                    plan["layout"].get<std::string>(), plan["blocked_convolutions"].get<int64_t>(),
                    plan["winograd_convolutions"].get<int64_t>(), plan["layout_planning_ms"].get<double>());
@@ -296,8 +304,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--input,-i", opts->inputs, "[NAME=]FILE.npy for a graph input (repeatable; in order if unnamed)");
   cmd->add_flag("--random", opts->random, "Fill inputs not given with seeded random values");
   cmd->add_option("--seed", opts->seed, "Seed for --random");
-  cmd->add_option("--backend", opts->backend, "Backend: fast or reference (default: fast when built)")
-      ->check(CLI::IsMember({"fast", "reference"}));
+  cmd->add_option("--backend", opts->backend, kBackendHelp)->check(CLI::IsMember({"fast", "xnnpack", "reference"}));
   cmd->add_option("--threads", opts->threads, "Intra-op threads (default 1)")->check(CLI::PositiveNumber);
   cmd->add_option("--layout", opts->layout,
                   "Fast backend: each convolution's activation layout, auto (measured when planned), library "
@@ -312,7 +319,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--bench", opts->bench_seconds, "Time repeated runs for this many seconds")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--steps", opts->steps,
-                "With --bench (fast backend): time each step alone and show the time per op type and the slowest steps");
+                "With --bench (fast or xnnpack backend): time each step alone and show the time per op type and the slowest steps");
   cmd->add_flag("--serve", opts->serve,
                 "Stay up as a timing server: after a warm-up, answer 'run_for SECONDS', 'rss' and 'quit' lines on "
                 "stdin with one JSON line each (bench runtime uses this)");

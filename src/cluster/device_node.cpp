@@ -182,7 +182,7 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
       part->id = request->part();
       runtime::SessionOptions session_options;
       session_options.threads = options.threads;
-      part->session = runtime::make_session("fast", graph, session_options);
+      part->session = runtime::make_session(options.backend, graph, session_options);
       part->inputs = graph.inputs;
       part->max_batch = request->max_batch() > 0 ? request->max_batch() : options.max_batch;
       warm_up(*part, graph);
@@ -442,6 +442,8 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
     reply->set_slowdown(options.slowdown);
     reply->set_mean_run_ms(batches ? run_ms_total / batches : 0.0);
     reply->set_overruns(overruns);
+    reply->set_backend(options.backend);
+    reply->set_cpu_features(runtime::backend_cpu_features(options.backend));
     return grpc::Status::OK;
   }
 };
@@ -451,6 +453,9 @@ DeviceNode::DeviceNode(NodeOptions options) : impl_(std::make_unique<Impl>(std::
   auto& o = impl_->options;
   if (o.slowdown < 1.0) fail("--slowdown must be at least 1 (got {})", o.slowdown);
   if (o.max_batch < 1) fail("--max-batch must be at least 1 (got {})", o.max_batch);
+  if (o.backend.empty()) o.backend = runtime::default_backend();
+  if (o.backend != "fast" && o.backend != "xnnpack")
+    fail("node '{}': backend '{}': a node runs fast or xnnpack", o.name, o.backend);
   if (auto problem = malformed_address(o.listen); !problem.empty())
     fail("node '{}': cannot listen on '{}': {}", o.name, o.listen, problem);
   grpc::EnableDefaultHealthCheckService(true);
@@ -532,8 +537,9 @@ std::string describe(const NodeOptions& o, const std::string& address) {
                                                             : std::string("unlimited"),
                                        o.link.latency_ms)
                          : std::string("no link emulation");
-  return fmt::format("{} at {}: fast backend, {} thread{}, micro-batches up to {}, {}, CPU slowdown {:g}x",
-                     o.name, address, o.threads, o.threads == 1 ? "" : "s", o.max_batch, link,
+  std::string backend = o.backend.empty() ? runtime::default_backend() : o.backend;
+  return fmt::format("{} at {}: {} backend ({}), {} thread{}, micro-batches up to {}, {}, CPU slowdown {:g}x",
+                     o.name, address, backend, runtime::backend_cpu_features(backend), o.threads, o.threads == 1 ? "" : "s", o.max_batch, link,
                      o.slowdown);
 }
 

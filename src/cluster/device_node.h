@@ -1,5 +1,5 @@
 // The device node: the daemon an edge device runs. It holds the model parts deployed to it, runs
-// them on the fast backend (one worker, its own core), batches queued requests of the same part
+// them on a lean backend (fast or xnnpack; one worker, its own core), batches queued requests of the same part
 // into one run (adaptive micro-batching: the busier it is, the larger the batch), answers the
 // standard gRPC health check, and emulates its network link and a slower CPU when asked.
 #pragma once
@@ -16,7 +16,8 @@ struct NodeOptions {
   std::string listen = "127.0.0.1:0";  // port 0: any free port (see DeviceNode::address)
   LinkSettings link;                   // applied to what arrives and to what leaves
   double slowdown = 1.0;               // >1: emulate a CPU this many times slower than this core at its best
-  int threads = 1;                     // fast-backend threads per run
+  std::string backend;                 // fast or xnnpack; empty: runtime::default_backend()
+  int threads = 1;                     // backend threads per run
   int max_batch = 8;                   // default micro-batching limit of a part
 };
 

@@ -12,7 +12,7 @@
 #include "common/statistics.h"
 #include "graph/shape_inference.h"
 #include "partition/transfer_accuracy.h"
-#include "runtime/fast/fast_session.h"
+#include "runtime/backends.h"
 
 namespace fluidedge::partition {
 
@@ -40,7 +40,10 @@ MeasuredProfile measure_device_profile(const graph::Graph& model, const ProfileO
 
   runtime::SessionOptions so;
   so.threads = options.threads;
-  runtime::fast::FastSession session(g, so);
+  if (m.options.backend.empty()) m.options.backend = runtime::default_backend();
+  runtime::register_lean_backends();
+  std::unique_ptr<runtime::Session> owned = runtime::make_session(m.options.backend, g, so);
+  runtime::Session& session = *owned;
   runtime::TensorMap inputs = random_samples(g, 1, options.seed).inputs;
   std::vector<runtime::StepTiming> steps = session.profile(inputs, options.repeats);
   m.steps = static_cast<int64_t>(steps.size());
@@ -110,7 +113,7 @@ std::string MeasuredProfile::json() const {
   nlohmann::ordered_json j;
   j["device"] = options.device;
   j["model"] = model;
-  j["backend"] = "fast";
+  j["backend"] = options.backend;
   j["batch"] = 1;
   j["threads"] = options.threads;
   j["repeats"] = options.repeats;

@@ -1,4 +1,4 @@
-// Measuring a device profile (per-node latency at batch 1) on this machine with the fast backend,
+// Measuring a device profile (per-node latency at batch 1) on this machine with a lean backend,
 // as it fuses and executes the model. The partitioner cuts the model's own nodes, so the time of
 // each executed step is attributed back to them: the step's main node gets the step (and the
 // layout reorders run just before it, which exist because of it); nodes fused into a step, and
@@ -17,7 +17,8 @@ namespace fluidedge::partition {
 
 struct ProfileOptions {
   std::string device;   // name written into the profile (default: this machine's host name)
-  int threads = 1;      // fast-backend threads (a device node uses 1)
+  std::string backend;  // fast or xnnpack; empty: runtime::default_backend(), as a node picks
+  int threads = 1;      // backend threads (a device node uses 1)
   int repeats = 20;     // timed runs; each step's median is kept
   uint64_t seed = 1;    // random inputs
   double scale = 1.0;   // multiplies every time (an emulated device `scale` times slower)

@@ -4,9 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
+
+#include "common/error.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
 #endif
 
 namespace fluidedge::runtime {
@@ -87,16 +92,73 @@ __attribute__((target("avx2,fma"))) void swish_avx2(float* data, size_t count, f
   swish_scalar(data + i, count - i, alpha);
 }
 
+#elif defined(__aarch64__)
+
+// The AVX2 version's method on 4 lanes: t clamped to [-87, 88] so that 2^k is built from its
+// exponent bits, exp(t) taken as infinite past 88. NEON (Advanced SIMD) is part of ARMv8-A, so
+// every aarch64 CPU runs this; vdivq_f32 is IEEE division, as _mm256_div_ps is.
+struct NeonSwishConstants {
+  float32x4_t minus_alpha, log2e, one, ln2_hi, ln2_lo, t_min, t_max, infinity, p0, p1, p2, p3, p4, p5;
+  int32x4_t bias;
+};
+
+inline float32x4_t swish_neon4(float32x4_t x, const NeonSwishConstants& c) {
+  float32x4_t t_raw = vmulq_f32(x, c.minus_alpha);
+  // maxnm/minnm: a NaN t becomes t_min (as AVX2's max does), and x / (...) keeps the NaN.
+  float32x4_t t = vminnmq_f32(vmaxnmq_f32(t_raw, c.t_min), c.t_max);
+  float32x4_t k = vrndnq_f32(vmulq_f32(t, c.log2e));
+  float32x4_t r = vfmsq_f32(vfmsq_f32(t, k, c.ln2_hi), k, c.ln2_lo);  // t - k ln2, ln2 in two parts
+  float32x4_t p = vfmaq_f32(c.p4, c.p5, r);
+  p = vfmaq_f32(c.p3, p, r);
+  p = vfmaq_f32(c.p2, p, r);
+  p = vfmaq_f32(c.p1, p, r);
+  p = vfmaq_f32(c.p0, p, r);
+  float32x4_t e = vfmaq_f32(vaddq_f32(r, c.one), p, vmulq_f32(r, r));
+  int32x4_t two_k = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(k), c.bias), 23);  // k is integral: exact
+  e = vmulq_f32(e, vreinterpretq_f32_s32(two_k));
+  e = vbslq_f32(vcgtq_f32(t_raw, c.t_max), c.infinity, e);
+  return vdivq_f32(x, vaddq_f32(c.one, e));
+}
+
+void swish_neon(float* data, size_t count, float alpha) {
+  const NeonSwishConstants c{vdupq_n_f32(-alpha), vdupq_n_f32(kLog2e), vdupq_n_f32(1.f),
+                             vdupq_n_f32(kLn2Hi), vdupq_n_f32(kLn2Lo), vdupq_n_f32(-87.f),
+                             vdupq_n_f32(88.f), vdupq_n_f32(__builtin_inff()), vdupq_n_f32(kP0),
+                             vdupq_n_f32(kP1), vdupq_n_f32(kP2), vdupq_n_f32(kP3),
+                             vdupq_n_f32(kP4), vdupq_n_f32(kP5), vdupq_n_s32(127)};
+  size_t i = 0;
+  // Two independent vectors an iteration: Cortex-A72/A76 have two FP/NEON pipes, and one chain
+  // of dependent FMAs would leave one idle.
+  for (; i + 8 <= count; i += 8) {
+    float32x4_t a = swish_neon4(vld1q_f32(data + i), c), b = swish_neon4(vld1q_f32(data + i + 4), c);
+    vst1q_f32(data + i, a);
+    vst1q_f32(data + i + 4, b);
+  }
+  for (; i + 4 <= count; i += 4) vst1q_f32(data + i, swish_neon4(vld1q_f32(data + i), c));
+  swish_scalar(data + i, count - i, alpha);
+}
+
 #endif
 
 using SwishFn = void (*)(float*, size_t, float);
 
 SwishFn swish_for(VectorIsa isa) {
+  switch (isa) {
+    case VectorIsa::kScalar: return swish_scalar;
 #if defined(__x86_64__)
-  if (isa == VectorIsa::kAvx512) return swish_avx512;
-  if (isa == VectorIsa::kAvx2) return swish_avx2;
+    case VectorIsa::kAvx2: return swish_avx2;
+    case VectorIsa::kAvx512: return swish_avx512;
+#else
+    case VectorIsa::kAvx2:
+    case VectorIsa::kAvx512: break;
 #endif
-  return swish_scalar;
+#if defined(__aarch64__)
+    case VectorIsa::kNeon: return swish_neon;
+#else
+    case VectorIsa::kNeon: break;
+#endif
+  }
+  fail("swish_in_place: the {} version is not built for this CPU", vector_isa_name(isa));
 }
 
 }  // namespace
@@ -106,8 +168,33 @@ VectorIsa best_vector_isa() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f")) return VectorIsa::kAvx512;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return VectorIsa::kAvx2;
-#endif
   return VectorIsa::kScalar;
+#elif defined(__aarch64__)
+  return VectorIsa::kNeon;
+#else
+  return VectorIsa::kScalar;
+#endif
+}
+
+std::vector<VectorIsa> runnable_vector_isas() {
+  std::vector<VectorIsa> isas{VectorIsa::kScalar};
+  switch (best_vector_isa()) {
+    case VectorIsa::kAvx512: isas.push_back(VectorIsa::kAvx2); isas.push_back(VectorIsa::kAvx512); break;
+    case VectorIsa::kAvx2: isas.push_back(VectorIsa::kAvx2); break;
+    case VectorIsa::kNeon: isas.push_back(VectorIsa::kNeon); break;
+    case VectorIsa::kScalar: break;
+  }
+  return isas;
+}
+
+const char* vector_isa_name(VectorIsa isa) {
+  switch (isa) {
+    case VectorIsa::kScalar: return "scalar";
+    case VectorIsa::kAvx2: return "avx2";
+    case VectorIsa::kAvx512: return "avx512";
+    case VectorIsa::kNeon: return "neon";
+  }
+  return "unknown";
 }
 
 void swish_in_place(VectorIsa isa, float* data, size_t count, float alpha) { swish_for(isa)(data, count, alpha); }

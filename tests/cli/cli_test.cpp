@@ -113,13 +113,29 @@ TEST_F(Cli, RunStepsBreaksTheTimeDownByOp) {
     EXPECT_GE(s["slowest"][i - 1]["ms"].get<double>(), s["slowest"][i]["ms"].get<double>());
 }
 
-TEST_F(Cli, RunStepsNeedsBenchAndTheFastBackend) {
+TEST_F(Cli, RunStepsNeedsBenchAndAPlannedBackend) {
   auto r = run_cli("run zoo:lenet5 --random --steps");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("--steps needs --bench"), std::string::npos) << r.err;
   r = run_cli("run zoo:lenet5 --random --backend reference --bench 0.1 --steps");
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("--steps: only the fast backend"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the reference backend does not time its steps"), std::string::npos) << r.err;
+}
+
+// The xnnpack backend from the command line: the same outputs as the reference backend, its plan
+// and the CPU features it uses in the JSON, its steps timed.
+TEST_F(Cli, RunOnTheXnnpackBackendNamesItAndItsCpuFeatures) {
+  auto r = run_cli("run zoo:paper_cnn --random --backend xnnpack --bench 0.2 --steps --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["backend"], "xnnpack");
+  EXPECT_EQ(j["layout"], "nhwc");
+  EXPECT_EQ(j["fallback_steps"], 0);
+  EXPECT_FALSE(j["cpu_features"].get<std::string>().empty());
+  EXPECT_GT(j["steps"]["count"].get<int>(), 3);
+  auto fast = nlohmann::json::parse(run_cli("run zoo:paper_cnn --random --backend fast --bench 0.1 --json").out);
+  EXPECT_EQ(fast["backend"], "fast");
+  EXPECT_FALSE(fast["cpu_features"].get<std::string>().empty());
 }
 
 // A command-line mistake points at the help of the subcommand it was made in.
@@ -252,6 +268,11 @@ TEST(CliBench, RuntimeReportsAllThreeBackends) {
     EXPECT_EQ(row["fast_fallback_steps"], 0);
     std::string layout = row["fast_layout"].get<std::string>();
     EXPECT_TRUE(layout == "library" || layout == "blocked" || layout == "mixed") << layout;
+    EXPECT_GT(row["xnnpack_ms"].get<double>(), 0);
+    EXPECT_NEAR(row["xnnpack_over_ort"].get<double>(), row["xnnpack_ms"].get<double>() / row["ort_ms"].get<double>(), 1e-9);
+    EXPECT_NEAR(row["xnnpack_over_fast"].get<double>(), row["xnnpack_ms"].get<double>() / row["fast_ms"].get<double>(), 1e-9);
+    EXPECT_EQ(row["xnnpack_fallback_steps"], 0);
+    EXPECT_GT(row["xnnpack_node_rss_mb"].get<double>(), 1);
   }
   EXPECT_EQ(j["results"][1]["batch"], 3);
 }

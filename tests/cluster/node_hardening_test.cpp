@@ -5,7 +5,9 @@
 
 #include <signal.h>
 
+#include <cmath>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <sstream>
 
@@ -15,6 +17,7 @@
 #include "cluster/protocol/device_node.grpc.pb.h"
 #include "cluster/protocol/health.grpc.pb.h"
 #include "cluster/wire.h"
+#include "cli_runner.h"
 #include "node_process.h"
 
 namespace fluidedge::cluster {
@@ -128,6 +131,63 @@ TEST(NodeHardening, HostileMessagesAreRefusedAndTheNodeKeepsServing) {
     EXPECT_EQ(reply.outputs_size(), 2);
   }
   EXPECT_EQ(node.terminate(), 0) << "SIGTERM should end the node cleanly";
+}
+
+}  // namespace
+}  // namespace fluidedge::cluster
+
+namespace fluidedge::cluster {
+namespace {
+
+// A node runs its parts on the backend it was started with (--backend), says so in its stats
+// with the CPU features that backend uses, and a part answers the same on both lean backends.
+TEST(NodeBackend, XnnpackAndFastNodesAnswerTheSameAndNameTheirBackend) {
+  std::map<std::string, runtime::TensorMap> answers;
+  for (std::string backend : {"fast", "xnnpack"}) {
+    testing::NodeProcess node("dev-" + backend, "127.0.0.1:0", {"--backend", backend});
+    auto stub = wire::DeviceNode::NewStub(make_channel(node.address()));
+    {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(in_ms(10000));
+      wire::DeployRequest d;
+      d.set_part("p1");
+      d.set_onnx(part_bytes());
+      wire::DeployReply r;
+      ASSERT_TRUE(stub->Deploy(&ctx, d, &r).ok());
+    }
+    wire::InferRequest req = good_request(7);
+    graph::Tensor x(graph::DType::kFloat32, {1, 1, 28, 28});
+    for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = static_cast<float>((i * 37) % 101) / 50.f - 1.f;
+    req.clear_inputs();
+    to_wire("input", x, req.add_inputs());
+    auto [reply, status] = infer_once(*stub, req);
+    ASSERT_TRUE(reply.error().empty()) << backend << ": " << reply.error();
+    answers[backend] = from_wire(reply.outputs());
+    grpc::ClientContext ctx;
+    wire::NodeStats stats;
+    ASSERT_TRUE(stub->Stats(&ctx, {}, &stats).ok());
+    EXPECT_EQ(stats.backend(), backend);
+    EXPECT_FALSE(stats.cpu_features().empty());
+    EXPECT_EQ(node.terminate(), 0);
+  }
+  ASSERT_EQ(answers["fast"].size(), answers["xnnpack"].size());
+  for (const auto& [name, t] : answers["fast"]) {
+    const graph::Tensor& other = answers["xnnpack"].at(name);
+    ASSERT_EQ(t.shape(), other.shape()) << name;
+    std::vector<float> a = t.to_float(), b = other.to_float();
+    double err = 0, norm = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      err += (a[i] - b[i]) * (a[i] - b[i]);
+      norm += a[i] * a[i];
+    }
+    EXPECT_LE(std::sqrt(err / std::max(norm, 1e-30)), 1e-4) << name;
+  }
+}
+
+TEST(NodeBackend, ANodeRefusesABackendItDoesNotHave) {
+  auto r = testing::run_command(std::string("'") + FLUIDEDGE_NODE_CLI + "' node --backend reference --listen 127.0.0.1:0");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--backend"), std::string::npos) << r.err;
 }
 
 }  // namespace

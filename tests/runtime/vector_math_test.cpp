@@ -7,18 +7,13 @@
 #include <random>
 #include <vector>
 
+#include "common/error.h"
 #include "runtime/vector_math.h"
 
 namespace fluidedge::runtime::fast {
 namespace {
 
-std::vector<VectorIsa> runnable_isas() {
-  std::vector<VectorIsa> isas{VectorIsa::kScalar};
-  VectorIsa best = best_vector_isa();
-  if (best == VectorIsa::kAvx2 || best == VectorIsa::kAvx512) isas.push_back(VectorIsa::kAvx2);
-  if (best == VectorIsa::kAvx512) isas.push_back(VectorIsa::kAvx512);
-  return isas;
-}
+std::vector<VectorIsa> runnable_isas() { return runnable_vector_isas(); }
 
 double swish(double x, double alpha) { return x / (1.0 + std::exp(-alpha * x)); }
 
@@ -47,7 +42,7 @@ TEST(VectorMath, SwishMatchesDoublePrecisionInEveryVersion) {
         // (Past |alpha x| = 88 the result is x or 0 to within rounding: no condition number.)
         double t = std::min(std::fabs(static_cast<double>(alpha) * x[i]), 88.0);
         double tolerance = std::max((4 + t) * 1.2e-7 * std::fabs(want), 1e-30);
-        ASSERT_NEAR(y[i], want, tolerance) << "x = " << x[i] << ", alpha = " << alpha << ", isa " << static_cast<int>(isa);
+        ASSERT_NEAR(y[i], want, tolerance) << "x = " << x[i] << ", alpha = " << alpha << ", isa " << vector_isa_name(isa);
       }
     }
   }
@@ -62,12 +57,33 @@ TEST(VectorMath, SwishKeepsNaNAndInfinities) {
       y[at == 3 ? 5 : 0] = -inf;
       swish_in_place(isa, y.data(), y.size(), 1.f);
       for (size_t i = 0; i < y.size(); ++i) {
-        if (i == at) EXPECT_EQ(y[i], inf) << "isa " << static_cast<int>(isa);
+        if (i == at) EXPECT_EQ(y[i], inf) << "isa " << vector_isa_name(isa);
         else if (i == (at == 3 ? 5u : 0u)) EXPECT_TRUE(y[i] == 0.f || std::isnan(y[i])) << y[i];  // -inf * 0
-        else EXPECT_TRUE(std::isnan(y[i])) << "element " << i << " isa " << static_cast<int>(isa);
+        else EXPECT_TRUE(std::isnan(y[i])) << "element " << i << " isa " << vector_isa_name(isa);
       }
     }
   }
+}
+
+// The vector version is what runs, and what the tests above check, on the CPUs the node is
+// built for: NEON on every aarch64 CPU (run under qemu by the arm64-emulated tests).
+TEST(VectorMath, EveryAarch64CpuRunsTheNeonVersion) {
+#if defined(__aarch64__)
+  EXPECT_EQ(best_vector_isa(), VectorIsa::kNeon);
+  EXPECT_EQ(runnable_vector_isas(), (std::vector<VectorIsa>{VectorIsa::kScalar, VectorIsa::kNeon}));
+#else
+  GTEST_SKIP() << "not an aarch64 build";
+#endif
+}
+
+TEST(VectorMath, AVersionNotBuiltForThisArchitectureIsRefused) {
+  float x[4] = {1.f, 2.f, 3.f, 4.f};
+#if defined(__aarch64__)
+  EXPECT_THROW(swish_in_place(VectorIsa::kAvx2, x, 4, 1.f), Error);
+#else
+  EXPECT_THROW(swish_in_place(VectorIsa::kNeon, x, 4, 1.f), Error);
+#endif
+  EXPECT_EQ(x[0], 1.f);
 }
 
 TEST(VectorMath, SwishOnThreadsEqualsOneThread) {

@@ -476,6 +476,21 @@ TensorMap FastSession::run(const TensorMap& inputs) {
   return results;
 }
 
+std::string cpu_features() {
+  using isa = dnnl::cpu_isa;
+  switch (dnnl::get_effective_cpu_isa()) {
+    case isa::avx512_core_amx: return "avx512_core_amx";
+    case isa::avx512_core_bf16: return "avx512_core_bf16";
+    case isa::avx512_core_vnni: return "avx512_core_vnni";
+    case isa::avx512_core: return "avx512_core";
+    case isa::avx2_vnni: return "avx2_vnni";
+    case isa::avx2: return "avx2";
+    case isa::avx: return "avx";
+    case isa::sse41: return "sse41";
+    default: return "generic (no oneDNN JIT kernels)";
+  }
+}
+
 void register_fast_backend() {
   static bool done = register_backend("fast", [](const graph::Graph& g, const SessionOptions& o) {
     return std::unique_ptr<Session>(new FastSession(g, o));

@@ -14,6 +14,9 @@ namespace fluidedge::runtime::fast {
 // Registers the "fast" backend with runtime::make_session (idempotent).
 void register_fast_backend();
 
+// The instruction set oneDNN's kernels use on this CPU (e.g. "avx512_core", "avx2").
+std::string cpu_features();
+
 struct FastPlanStats {
   int64_t batch = 0;
   int64_t steps = 0;              // kernels executed per run, reorders included

@@ -23,8 +23,8 @@ class ViewKernel : public Kernel {
     // Identity and Dropout keep their input's layout; reshapes read elements in ONNX order.
     const std::string& op = step_.node.op_type;
     bool same = op == "Identity" || op == "Dropout";
-    plan.inputs.resize(1);
-    if (!same) plan.inputs[0] = Layout::kPlain;
+    // Other runtime inputs (a Dropout ratio given as a graph input) are read by nothing here.
+    for (size_t i = same ? 1 : 0; i < plan.inputs.size(); ++i) plan.inputs[i] = Layout::kPlain;
     plan.outputs = {plan.inputs[0]};
     plan.alias = {0};
   }
@@ -80,7 +80,6 @@ class ConcatSplitKernel : public Kernel {
     }
     const Layout l = nhwc ? Layout::kNhwc : Layout::kPlain;
     for (Layout& in : plan.inputs) in = l;
-    if (split_) plan.inputs.resize(1);
     plan.outputs.assign(n.outputs.size(), l);
     plan.alias.assign(n.outputs.size(), -1);
   }
@@ -158,7 +157,6 @@ class PadKernel : public Kernel {
     xnn_operator_t op = nullptr;
     check(xnn_create_constant_pad_nd_x32(&bits, 0, &op), "a Pad");
     op_.reset(op);
-    plan.inputs.resize(1);
     plan.inputs[0] = nhwc ? Layout::kNhwc : Layout::kPlain;
     plan.outputs = {plan.inputs[0]};
     plan.alias = {-1};
