@@ -28,8 +28,9 @@ DEB_CACHE="$ROOT/$BUILD_DIR/debs"
 
 SUDO=""
 [[ $(id -u) -ne 0 ]] && SUDO="sudo"
-APT_INSTALL=(env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends
+APT_INSTALL=(env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
              -o DPkg::Lock::Timeout=600)
+[[ -n "$SUDO" ]] && APT_INSTALL=("$SUDO" "${APT_INSTALL[@]}")
 
 # What fluidedge-node links (src/common, graph, runtime, cluster, cli), as arm64 packages; the
 # XNNPACK trio is for the xnnpack backend; GoogleTest for the unit tests of the runtime's
@@ -133,6 +134,9 @@ fi
 
 # --- configure and build -----------------------------------------------------------------------
 export FLUIDEDGE_ARM64_SYSROOT="$SYSROOT"
+# ccache keyed on paths relative to the clone, so that a fresh clone elsewhere (CI's) hits the
+# objects an earlier one cached (with -g, ccache would otherwise hash the absolute directory).
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ROOT} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/aarch64-linux-gnu.cmake" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFLUIDEDGE_WITH_TORCH=OFF -DFLUIDEDGE_BUILD_TESTS=ON >/dev/null
 # The node, and the one test program whose code differs by architecture (the vector loops, the
