@@ -23,6 +23,7 @@
 #include "cluster/gateway.h"
 #include "cluster/gateway_client.h"
 #include "graph/onnx_io.h"
+#include "fluid_harness.h"
 #include "node_process.h"
 #include "partition/cut.h"
 #include "runtime/fast/fast_session.h"
@@ -30,69 +31,14 @@
 namespace fluidedge::cluster {
 namespace {
 namespace fs = std::filesystem;
+using testing::expect_each_answered_once;
+using testing::make_config;
+using testing::model_dir;
 using testing::NodeProcess;
+using testing::random_image;
+using testing::stream;
+using testing::wait_ready;
 using Clock = std::chrono::steady_clock;
-
-graph::Tensor random_image(std::mt19937& rng) {
-  graph::Tensor t(graph::DType::kFloat32, {1, 1, 28, 28});
-  std::uniform_real_distribution<float> u(0.f, 1.f);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = u(rng);
-  return t;
-}
-
-ClusterConfig make_config(const std::string& variant, const std::string& mode, const fs::path& model,
-                          const std::vector<std::pair<const NodeProcess*, std::string>>& nodes,
-                          const std::string& coordinator = "client") {
-  std::string yaml = "variant: " + variant + "\nmode: " + mode + "\nmodel: " + model.string() +
-                     "\ncoordinator: " + coordinator + "\nrequest_timeout_ms: 30000\nnodes:\n";
-  for (auto& [node, part] : nodes)
-    yaml += "  - {name: " + node->name() + ", address: " + node->address() + ", part: " + part + "}\n";
-  return parse_cluster_config(yaml, "test-cluster.yaml", ".");
-}
-
-bool wait_ready(const Coordinator& c, const std::string& node, int timeout_ms) {
-  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (Clock::now() < deadline) {
-    for (const auto& n : c.nodes())
-      if (n.name == node && n.ready) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
-}
-
-// Sends `count` requests, keeping `window` in flight; calls `at(i)` after the i-th answer.
-std::vector<Answer> stream(InferenceClient& c, int count, const std::function<void(int)>& at = {}, int window = 16) {
-  std::mt19937 rng(7);
-  std::deque<std::future<Answer>> in_flight;
-  std::vector<Answer> answers;
-  auto take = [&] {
-    answers.push_back(in_flight.front().get());
-    in_flight.pop_front();
-    if (at) at(static_cast<int>(answers.size()));
-  };
-  for (int i = 0; i < count; ++i) {
-    in_flight.push_back(c.submit({{"input", random_image(rng)}}));
-    if (static_cast<int>(in_flight.size()) >= window) take();
-  }
-  while (!in_flight.empty()) take();
-  return answers;
-}
-
-void expect_each_answered_once(const std::vector<Answer>& answers, int count) {
-  std::set<uint64_t> ids;
-  int errors = 0;
-  for (const auto& a : answers) {
-    EXPECT_TRUE(ids.insert(a.id).second) << "request " << a.id << " answered twice";
-    if (!a.error.empty() && errors++ < 3) ADD_FAILURE() << "request " << a.id << ": " << a.error;
-    if (a.error.empty()) {
-      EXPECT_EQ(a.prediction.shape(), (graph::Shape{1, 10}));
-    }
-  }
-  EXPECT_EQ(static_cast<int>(ids.size()), count);
-  EXPECT_EQ(errors, 0);
-}
-
-fs::path model_dir(const std::string& variant) { return fs::path(testing::cluster_models_dir()) / variant; }
 
 TEST(Cluster, AnswersEqualTheWholeModel) {
   NodeProcess a("dev1"), b("dev2");
@@ -292,7 +238,9 @@ TEST(Cluster, CutLinkIsDetectedAndTheNodeRejoinsWhenItIsBack) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root for a network namespace";
   VethLink link;
   if (!link.ok()) GTEST_SKIP() << "cannot create a network namespace and veth pair here";
-  NodeProcess a("dev1"), b("dev2", link.node_ip() + ":0", {}, link.launcher());
+  auto in_namespace = link.launcher();
+  in_namespace.push_back(testing::host_node_binary());
+  NodeProcess a("dev1"), b("dev2", link.node_ip() + ":0", {}, in_namespace);
   Coordinator c(make_config("fluid", "ht", model_dir("fluid"), {{&a, "part1.onnx"}, {&b, "part2.onnx"}}));
   c.start();
   Clock::time_point cut_at;

@@ -185,7 +185,7 @@ TEST(NodeBackend, XnnpackAndFastNodesAnswerTheSameAndNameTheirBackend) {
 }
 
 TEST(NodeBackend, ANodeRefusesABackendItDoesNotHave) {
-  auto r = testing::run_command(std::string("'") + FLUIDEDGE_NODE_CLI + "' node --backend reference --listen 127.0.0.1:0");
+  auto r = testing::run_command("'" + testing::host_node_binary() + "' node --backend reference --listen 127.0.0.1:0");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("--backend"), std::string::npos) << r.err;
 }

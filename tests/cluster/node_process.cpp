@@ -7,14 +7,14 @@
 namespace fluidedge::testing {
 
 NodeProcess::NodeProcess(std::string name, std::string listen, std::vector<std::string> extra,
-                         std::vector<std::string> launcher)
-    : name_(std::move(name)), extra_(std::move(extra)), launcher_(std::move(launcher)) {
+                         std::vector<std::string> command)
+    : name_(std::move(name)), extra_(std::move(extra)), command_(std::move(command)) {
   launch(listen);
 }
 
 void NodeProcess::launch(const std::string& listen) {
-  std::vector<std::string> argv = launcher_;
-  argv.insert(argv.end(), {FLUIDEDGE_NODE_CLI, "node", "--name", name_, "--listen", listen});
+  std::vector<std::string> argv = command_;
+  argv.insert(argv.end(), {"node", "--name", name_, "--listen", listen});
   argv.insert(argv.end(), extra_.begin(), extra_.end());
   process_ = std::make_unique<Subprocess>(argv, /*quiet_stderr=*/true);
   std::string line = process_->read_line(20000);
@@ -35,6 +35,8 @@ int NodeProcess::terminate() {
   process_->kill(SIGTERM);
   return process_->wait(10000);
 }
+
+std::string host_node_binary() { return FLUIDEDGE_NODE_CLI; }
 
 std::string cluster_models_dir() { return std::string(FLUIDEDGE_TEST_DATA) + "/cluster"; }
 

@@ -10,12 +10,16 @@
 
 namespace fluidedge::testing {
 
+// This build's fluidedge-node.
+std::string host_node_binary();
+
 class NodeProcess {
  public:
-  // Starts the node and waits for its "listening on" line. `launcher` runs it (e.g. "ip netns
-  // exec NS", which execs the node in place).
+  // Starts the node and waits for its "listening on" line. `command` runs a fluidedge-node binary
+  // (this build's by default; or e.g. "ip netns exec NS BINARY", or an emulator and a foreign
+  // binary); the node's own arguments follow it.
   NodeProcess(std::string name, std::string listen = "127.0.0.1:0", std::vector<std::string> extra = {},
-              std::vector<std::string> launcher = {});
+              std::vector<std::string> command = {host_node_binary()});
   const std::string& address() const { return address_; }
   const std::string& name() const { return name_; }
   void kill(int signal);
@@ -27,7 +31,7 @@ class NodeProcess {
  private:
   void launch(const std::string& listen);
   std::string name_, address_;
-  std::vector<std::string> extra_, launcher_;
+  std::vector<std::string> extra_, command_;
   std::unique_ptr<Subprocess> process_;
 };
 
