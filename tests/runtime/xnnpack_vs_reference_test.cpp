@@ -77,5 +77,24 @@ TEST(XnnpackActivations, EveryFusedAndStandaloneActivationGivesTheReferenceOutpu
   }
 }
 
+// A convolution whose weights exceed the cache budget runs as several operators, each writing a
+// block of output channels (the last one narrower), with its bias, residual sum and activation.
+TEST(XnnpackConvolution, ChannelBlocksGiveTheReferenceOutputs) {
+  reference::register_reference_backend();
+  const int64_t out_c = 200, in_c = 96, pixels = 10 * 10;
+  ASSERT_LT(xnnpack::conv_channel_block(out_c, in_c * 9, pixels), out_c) << "the test's convolution is not blocked";
+  ASSERT_EQ(xnnpack::conv_channel_block(out_c, in_c * 9, 4), out_c) << "too few pixels to re-read its weights";
+  ASSERT_EQ(xnnpack::conv_channel_block(64, 16 * 9, pixels), 64) << "small weights stay in one operator";
+  zoo::GraphBuilder b("blocked", {2, in_c, 10, 10}, 13);
+  std::string y = b.activation("Relu", b.conv(b.input(), "c1", out_c, 3, 1, 1, 1, true));
+  std::string r = b.activation("HardSwish", b.add(b.batch_norm(b.conv(y, "c2", out_c, 3, 1, 1), "bn"), y));
+  graph::Graph g = b.finish(b.flatten(b.global_avg_pool(r)));
+  xnnpack::XnnpackSession session(g, {});
+  session.set_poison_buffers(true);
+  graph::Tensor x = random_input({2, in_c, 10, 10}, 9u);
+  auto want = make_session("reference", g)->run({{"input", x}}).at("output");
+  EXPECT_LE(testing::relative_error(session.run({{"input", x}}).at("output"), want), 1e-5);
+}
+
 }  // namespace
 }  // namespace fluidedge::runtime

@@ -117,6 +117,12 @@ std::unique_ptr<Kernel> make_view_kernel(const FusedStep&, const graph::Graph&, 
 std::unique_ptr<Kernel> make_transpose_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
 std::unique_ptr<Kernel> make_pad_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
 
+// The output channels of each of the operators a convolution runs as (conv.cpp), when it has
+// `out_c` channels, `k` weights per output channel and `pixels` output pixels per image: all of
+// them, unless its weights exceed the cache budget and there are pixels enough to read them more
+// than once. Blocks are multiples of 16 channels (XNNPACK's widest tile), as equal as that allows.
+int64_t conv_channel_block(int64_t out_c, int64_t k, int64_t pixels);
+
 // The backend's own loop for a layout conversion of a rank-4 value of ONNX shape `shape`
 // (N, C, H, W): kPlain -> kNhwc when `to_nhwc`, else back.
 void convert_layout(const float* from, float* to, const graph::Shape& shape, bool to_nhwc);
