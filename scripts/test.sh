@@ -9,6 +9,9 @@ scripts/setup.sh
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-2}
+# ccache keyed on paths relative to the clone, so that a fresh clone elsewhere (CI's) hits what an
+# earlier one cached (with -g, ccache would otherwise hash the absolute directory).
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 # The arm64 device build first, so that the host build's configure adds its emulated tests
 # (label arm64-emulated). FLUIDEDGE_SKIP_ARM64=1 leaves it out.
 if [[ "${FLUIDEDGE_SKIP_ARM64:-0}" != 1 ]]; then

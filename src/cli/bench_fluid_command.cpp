@@ -38,6 +38,7 @@
 #include "partition/cut.h"
 #include "partition/search.h"
 #include "partition/system.h"
+#include "runtime/backends.h"
 #include "runtime/session.h"
 
 namespace fluidedge::cli {
@@ -61,6 +62,7 @@ struct FluidBenchOptions {
   double device_gflops = 4.0;
   double slowdown = 0;  // 0: calibrate to device_gflops
   double failure_seconds = 3;
+  std::string backend;  // the nodes' (and the calibration's); empty: runtime::default_backend()
   std::string plot = "bench-fluid.svg";
   bool skip_failures = false;
   bool json = false;
@@ -77,7 +79,7 @@ class Device {
   Device(std::string name, int cpu, const FluidBenchOptions& o, double slowdown) : name_(std::move(name)) {
     args_ = {node_binary(), "node", "--name", name_, "--max-batch", std::to_string(o.max_batch),
              "--link-rate", fmt::format("{}", o.link_rate), "--link-latency", fmt::format("{}", o.link_latency),
-             "--slowdown", fmt::format("{}", slowdown)};
+             "--slowdown", fmt::format("{}", slowdown), "--backend", o.backend};
     if (cpu >= 0) args_.insert(args_.end(), {"--cpu", std::to_string(cpu)});
     start("127.0.0.1:0");
   }
@@ -121,12 +123,12 @@ void ensure_trained(const FluidBenchOptions& o, const std::string& variant) {
   if (code != 0) fail("bench fluid: training the {} model failed (exit {})", variant, code);
 }
 
-// How fast one core of this machine runs the Static model on the fast backend, in GFLOP/s
+// How fast one core of this machine runs the Static model on the nodes' backend, in GFLOP/s
 // (2 x MACs per second), at the nodes' micro-batch size: the median CPU time of repeated runs
 // (CPU time, as the nodes measure it for their slowdown, so other load does not skew it).
 double host_gflops(const FluidBenchOptions& o) {
   auto g = graph::load_onnx((fs::path(o.models) / "static" / "model.onnx").string());
-  auto session = runtime::make_session("fast", g);
+  auto session = runtime::make_session(o.backend, g);
   std::string input = g.inputs.at(0);
   auto shape = g.values.at(input).shape;
   shape[0] = o.max_batch;
@@ -304,7 +306,8 @@ std::string svg_plot(const std::vector<Cell>& cells) {
   return svg + "</svg>\n";
 }
 
-void run_bench_fluid(const FluidBenchOptions& o) {
+void run_bench_fluid(FluidBenchOptions o) {
+  if (o.backend.empty()) o.backend = runtime::default_backend();
   ensure_trained(o, "static");  // calibrates the devices' speed, whatever runs
   for (const auto& v : o.variants) ensure_trained(o, v);
   double host = host_gflops(o);
@@ -321,6 +324,7 @@ void run_bench_fluid(const FluidBenchOptions& o) {
   Json settings{{"devices", 2},
                 {"cores_per_device", 1},
                 {"pinned", pin},
+                {"backend", o.backend},
                 {"link_rate_mbps", o.link_rate},
                 {"link_latency_ms", o.link_latency},
                 {"max_batch", o.max_batch},
@@ -334,10 +338,10 @@ void run_bench_fluid(const FluidBenchOptions& o) {
                 {"models", o.models},
                 {"static_split", static_cut}};
   if (!o.json)
-    std::cout << fmt::format("bench fluid: 2 devices (1 core each{}, CPU slowdown {:.1f}x: {:.1f} GFLOP/s on the Static model, "
-                             "this core {:.1f}), links {} Mbit/s + {} ms each way, requests of 1 image, "
+    std::cout << fmt::format("bench fluid: 2 devices (1 core each{}, {} backend, CPU slowdown {:.1f}x: {:.1f} GFLOP/s on the "
+                             "Static model, this core {:.1f}), links {} Mbit/s + {} ms each way, requests of 1 image, "
                              "micro-batches up to {}, {} in flight, {} requests per cell; Static cut: {}\n",
-                             pin ? ", pinned" : "", slowdown, device_gflops, host, o.link_rate, o.link_latency, o.max_batch,
+                             pin ? ", pinned" : "", o.backend, slowdown, device_gflops, host, o.link_rate, o.link_latency, o.max_batch,
                              o.concurrency, count, static_cut);
 
   std::vector<Cell> cells;
@@ -500,6 +504,8 @@ void add_bench_fluid_command(CLI::App& bench) {
   cmd->add_option("--failure-seconds", o->failure_seconds, "How long each failure run goes on after the kill")
       ->check(CLI::Range(0.5, 600.0))->capture_default_str();
   cmd->add_flag("--skip-failures", o->skip_failures, "Only the throughput/accuracy cells");
+  cmd->add_option("--backend", o->backend, kNodeBackendHelp)
+      ->check(CLI::IsMember(kNodeBackends));
   cmd->add_option("--variants", o->variants, "Variants to run (static, dynamic, fluid)")
       ->delimiter(',')->check(CLI::IsMember({"static", "dynamic", "fluid"}))->capture_default_str();
   cmd->add_option("--plot", o->plot, "Where to write the SVG plot")->capture_default_str();

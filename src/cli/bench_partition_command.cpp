@@ -36,6 +36,7 @@
 #include "partition/device_profiler.h"
 #include "partition/search.h"
 #include "partition/transfer_accuracy.h"
+#include "runtime/backends.h"
 #include "zoo/zoo.h"
 
 namespace fluidedge::cli {
@@ -63,14 +64,17 @@ struct PartitionBenchOptions {
   std::string plot = "bench-partition.svg";
   bool json = false;
   bool explore_only = false;  // profiles and exploration only, nothing deployed
+  std::string backend;        // the nodes' and their profiles'; empty: runtime::default_backend()
 };
 
 // One device: a fluidedge-node process on its own core.
 class NodeProcess {
  public:
-  NodeProcess(const std::string& name, int cpu, double slowdown, double link_rate, double link_latency) : name_(name) {
+  NodeProcess(const std::string& name, const std::string& backend, int cpu, double slowdown, double link_rate,
+              double link_latency)
+      : name_(name) {
     std::vector<std::string> argv = {node_binary(), "node", "--name", name, "--max-batch", "1", "--listen", "127.0.0.1:0",
-                                     "--slowdown", fmt::format("{}", slowdown)};
+                                     "--slowdown", fmt::format("{}", slowdown), "--backend", backend};
     if (link_rate > 0) argv.insert(argv.end(), {"--link-rate", fmt::format("{}", link_rate)});
     if (link_latency > 0) argv.insert(argv.end(), {"--link-latency", fmt::format("{}", link_latency)});
     if (cpu >= 0) argv.insert(argv.end(), {"--cpu", std::to_string(cpu)});
@@ -117,12 +121,13 @@ struct NodeWork {
   double compute_ms = 0;
   double run_ms = 0;     // the runs alone on this host, without the slowdown's wait
   int64_t overruns = 0;  // runs that took longer than the emulated device should
+  std::string backend;   // what the node says it runs on
 };
 NodeWork node_work(const NodeProcess& node) {
   cluster::NodeLink link(node.name(), node.address(), {}, {});
   wire::NodeStats s = link.stats(10000);
   const auto n = static_cast<double>(s.served() + s.rejected());
-  return {s.served() + s.rejected(), s.mean_compute_ms() * n, s.mean_run_ms() * n, s.overruns()};
+  return {s.served() + s.rejected(), s.mean_compute_ms() * n, s.mean_run_ms() * n, s.overruns(), s.backend()};
 }
 
 struct Measured {
@@ -131,6 +136,7 @@ struct Measured {
   std::vector<double> node_ms;  // per stage: the node's mean compute per request while measured (slowdown included)
   std::vector<double> host_ms;  // per stage: the same runs on this host, before the slowdown's wait
   std::vector<int64_t> overruns;  // per stage: runs the host could not finish within the emulated time
+  std::vector<std::string> backends;  // per stage: the node's backend, as its stats name it
   std::string error;
 };
 
@@ -183,6 +189,7 @@ Measured measure_pipeline(const fs::path& dir, const std::vector<NodeProcess*>& 
     m.node_ms.push_back(served > 0 ? (after.compute_ms - before[i].compute_ms) / static_cast<double>(served) : 0.0);
     m.host_ms.push_back(served > 0 ? (after.run_ms - before[i].run_ms) / static_cast<double>(served) : 0.0);
     m.overruns.push_back(after.overruns - before[i].overruns);
+    m.backends.push_back(after.backend);
   }
   c.stop();
   if (m.answered == 0) fail("bench partition: no request answered: {}", m.error);
@@ -262,7 +269,8 @@ void print_exploration(const std::string& name, const Json& chains) {
   std::cout << line << "\n";
 }
 
-void run_bench_partition(const PartitionBenchOptions& o) {
+void run_bench_partition(PartitionBenchOptions o) {
+  if (o.backend.empty()) o.backend = runtime::default_backend();
   if (o.slowdowns.size() != 2) fail("--slowdowns: give two values, one per device (got {})", o.slowdowns.size());
   for (double s : o.slowdowns)
     if (s < 1) fail("--slowdowns: {} is below 1 (a node can only be emulated slower)", s);
@@ -291,14 +299,15 @@ void run_bench_partition(const PartitionBenchOptions& o) {
                 {"max_batch", 1},
                 {"concurrency", o.concurrency},
                 {"seconds_per_run", o.seconds},
-                {"profile", fmt::format("fast backend, 1 thread, median of {} timed runs per step, measured in the "
+                {"backend", o.backend},
+                {"profile", fmt::format("{} backend, 1 thread, median of {} timed runs per step, measured in the "
                                         "bench process for each device{}, scaled by its slowdown",
-                                        o.repeats, pin ? " on the core its node is pinned to" : "")},
+                                        o.backend, o.repeats, pin ? " on the core its node is pinned to" : "")},
                 {"paper_efficientnet_b0_gain", kPaperEfficientNetGain}};
   if (!o.json)
-    std::cout << fmt::format("bench partition: 2 devices (1 core each{}, slowdown {} and {}), dev1 -> dev2 link {} "
-                             "Mbit/s + {} ms, {}\n",
-                             pin ? ", pinned" : "", o.slowdowns[0], o.slowdowns[1], o.link_rate, o.link_latency,
+    std::cout << fmt::format("bench partition: 2 devices (1 core each{}, {} backend, slowdown {} and {}), dev1 -> dev2 "
+                             "link {} Mbit/s + {} ms, {}\n",
+                             pin ? ", pinned" : "", o.backend, o.slowdowns[0], o.slowdowns[1], o.link_rate, o.link_latency,
                              o.explore_only ? "exploration only (nothing deployed)"
                                             : fmt::format("batch 1, {} in flight, {} s per run", o.concurrency, o.seconds));
 
@@ -315,6 +324,7 @@ void run_bench_partition(const PartitionBenchOptions& o) {
     fs::create_directories(dir);
     ProfileOptions po;
     po.repeats = o.repeats;
+    po.backend = o.backend;
     // Each device is profiled where its node will run: on its own core (a shared VM's cores do
     // not run at the same speed, seen here 25 % apart), then scaled by its slowdown.
     Json profile_ms = Json::array();
@@ -361,8 +371,8 @@ void run_bench_partition(const PartitionBenchOptions& o) {
       write_static_dir(dir / "split", stages, g.outputs.at(0));
       int d1 = split->plan.devices[0], d2 = split->plan.devices[1];
       // Each device's node on the core it was profiled on.
-      NodeProcess n1(fmt::format("dev{}", d1 + 1), pin ? d1 : -1, o.slowdowns[d1], 0, 0);
-      NodeProcess n2(fmt::format("dev{}", d2 + 1), pin ? d2 : -1, o.slowdowns[d2], o.link_rate, o.link_latency);
+      NodeProcess n1(fmt::format("dev{}", d1 + 1), o.backend, pin ? d1 : -1, o.slowdowns[d1], 0, 0);
+      NodeProcess n2(fmt::format("dev{}", d2 + 1), o.backend, pin ? d2 : -1, o.slowdowns[d2], o.link_rate, o.link_latency);
       split_measured = measure_pipeline(dir / "split", {&n1, &n2}, input, o);
     }
 
@@ -370,7 +380,7 @@ void run_bench_partition(const PartitionBenchOptions& o) {
     write_static_dir(dir / "single", {g}, g.outputs.at(0));
     double single_ips[2] = {0, 0};
     for (int d = 0; d < 2; ++d) {
-      NodeProcess node(fmt::format("dev{}", d + 1), pin ? d : -1, o.slowdowns[d], 0, 0);
+      NodeProcess node(fmt::format("dev{}", d + 1), o.backend, pin ? d : -1, o.slowdowns[d], 0, 0);
       Measured m = measure_pipeline(dir / "single", {&node}, input, o);
       single_ips[d] = m.ips;
       row[fmt::format("dev{}_alone", d + 1)] = Json{{"predicted_ips", single[d].throughput_fps},
@@ -378,7 +388,8 @@ void run_bench_partition(const PartitionBenchOptions& o) {
                                                    {"predicted_ms", single[d].stage_ms[0]},
                                                    {"measured_ms", m.node_ms.at(0)},
                                                    {"host_ms", m.host_ms.at(0)},
-                                                   {"overruns", m.overruns.at(0)}};
+                                                   {"overruns", m.overruns.at(0)},
+                                                   {"backend", m.backends.at(0)}};
     }
     int best_single = single_ips[1] > single_ips[0] ? 1 : 0;
     int best_single_predicted = single[1].throughput_fps > single[0].throughput_fps ? 1 : 0;
@@ -411,7 +422,8 @@ void run_bench_partition(const PartitionBenchOptions& o) {
                                  {"predicted_ms", split->stage_ms[s]},
                                  {"measured_ms", m.node_ms.at(s)},
                                  {"host_ms", m.host_ms.at(s)},
-                                 {"overruns", m.overruns.at(s)}});
+                                 {"overruns", m.overruns.at(s)},
+                                 {"backend", m.backends.at(s)}});
     // What explains the gap: the predicted bottleneck and whichever stage (or the link, which the
     // nodes' times do not contain) is furthest from its prediction.
     double measured_period = 1000.0 / m.ips;
@@ -536,6 +548,8 @@ void add_bench_partition_command(CLI::App& bench) {
   cmd->add_option("--plot", o->plot, "Where to write the SVG bar chart")->capture_default_str();
   cmd->add_flag("--explore-only", o->explore_only,
                 "Profile and explore (2, 3 and 4 devices) only; deploy nothing");
+  cmd->add_option("--backend", o->backend, kNodeBackendHelp)
+      ->check(CLI::IsMember(kNodeBackends));
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o] { run_bench_partition(*o); });
 }

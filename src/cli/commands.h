@@ -10,10 +10,13 @@
 
 namespace fluidedge::cli {
 
-// Help of every --backend option (run, node, profile, the benches).
+// Help of `run --backend`.
 inline constexpr const char* kBackendHelp =
     "Backend: fast (oneDNN), xnnpack (XNNPACK) or reference (ATen, workstation only); default: the fastest on "
     "this CPU (xnnpack on Arm, fast on x86)";
+// Help of the --backend options that choose a device node's backend (node, profile, the benches).
+inline constexpr const char* kNodeBackendHelp =
+    "Backend: fast (oneDNN) or xnnpack (XNNPACK); default: the fastest on this CPU (xnnpack on Arm, fast on x86)";
 // The lean backends a device node may run (the reference one needs libtorch).
 inline const std::vector<std::string> kNodeBackends{"fast", "xnnpack"};
 

@@ -39,7 +39,7 @@ void add_node_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--slowdown", o->slowdown, "Emulate a slower CPU: every batch takes this many times longer")
       ->check(CLI::Range(1.0, 1000.0));
-  cmd->add_option("--backend", o->backend, kBackendHelp)->check(CLI::IsMember(kNodeBackends));
+  cmd->add_option("--backend", o->backend, kNodeBackendHelp)->check(CLI::IsMember(kNodeBackends));
   cmd->add_option("--threads", o->threads, "Backend threads per run")->check(CLI::Range(1, 256))
       ->capture_default_str();
   cmd->add_option("--max-batch", o->max_batch, "Default micro-batching limit per part")

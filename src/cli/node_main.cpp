@@ -9,7 +9,7 @@
 
 int main(int argc, char** argv) {
   fluidedge::runtime::register_lean_backends();
-  CLI::App app{"fluidedge-node: the device-side runtime of fluidedge (fast backend, no libtorch)"};
+  CLI::App app{"fluidedge-node: the device-side runtime of fluidedge (fast and xnnpack backends, no libtorch)"};
   app.set_version_flag("--version", "fluidedge-node 0.1.0");
   app.require_subcommand(1);
   fluidedge::cli::add_info_command(app);

@@ -76,7 +76,7 @@ void add_profile_command(CLI::App& app) {
   cmd->add_option("MODEL", o->model, kModelHelp)->required();
   cmd->add_option("--out", o->out, "Profile file to write (JSON; `profile:` of a device in system.yaml)")->required();
   cmd->add_option("--device", o->profile.device, "Device name recorded in the profile (default: host name)");
-  cmd->add_option("--backend", o->profile.backend, kBackendHelp)->check(CLI::IsMember(kNodeBackends));
+  cmd->add_option("--backend", o->profile.backend, kNodeBackendHelp)->check(CLI::IsMember(kNodeBackends));
   cmd->add_option("--threads", o->profile.threads, "Backend threads (a device node uses 1)")
       ->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--repeats", o->profile.repeats, "Timed runs; each node keeps its median")

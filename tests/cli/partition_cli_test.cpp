@@ -200,11 +200,13 @@ links:
 }
 
 // `bench partition`'s contract (keys, consistency, files), not its timings: one small model, two
-// real node processes, half a second per deployment.
+// real node processes on the backend asked for, half a second per deployment.
 TEST_F(PartitionCli, BenchPartitionJson) {
-  json j = parse(run_cli("bench partition --models squeezenet1_1 --seconds 0.5 --repeats 3 --out " + path("bench") +
-                         " --plot " + path("bench.svg") + " --json"));
+  json j = parse(run_cli("bench partition --models squeezenet1_1 --seconds 0.5 --repeats 3 --backend xnnpack --out " +
+                         path("bench") + " --plot " + path("bench.svg") + " --json"));
   EXPECT_EQ(j["settings"]["slowdowns"], json({2.0, 3.2}));
+  EXPECT_EQ(j["settings"]["backend"], "xnnpack");
+  EXPECT_NE(j["settings"]["profile"].get<std::string>().find("xnnpack backend"), std::string::npos) << j["settings"];
   ASSERT_EQ(j["models"].size(), 1u);
   const json& m = j["models"][0];
   EXPECT_EQ(m["model"], "squeezenet1_1");
@@ -229,7 +231,9 @@ TEST_F(PartitionCli, BenchPartitionJson) {
     EXPECT_GT(stage["host_ms"].get<double>(), 0) << stage.dump();
     EXPECT_LE(stage["host_ms"].get<double>(), stage["measured_ms"].get<double>()) << stage.dump();
     EXPECT_GE(stage["overruns"].get<int>(), 0);
+    EXPECT_EQ(stage["backend"], "xnnpack") << "the nodes run on the bench's backend";
   }
+  EXPECT_EQ(m["dev1_alone"]["backend"], "xnnpack");
   EXPECT_EQ(m["split"]["failed"], 0);
   EXPECT_FALSE(m["gap"].get<std::string>().empty());
   EXPECT_TRUE(fs::exists(path("bench.svg")));
