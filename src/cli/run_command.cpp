@@ -175,6 +175,7 @@ Json plan_json(runtime::Session& session, int64_t batch) {
                 {"fallback_steps", stats.fallback_steps},
                 {"layout", "nhwc"},
                 {"layout_conversions", stats.conversions},
+                {"elided_concats", stats.elided_concats},
                 {"cpu_features", runtime::xnnpack::cpu_features()}};
   }
   return Json::object();
@@ -251,8 +252,10 @@ void run_run(const RunOptions& o) {
         fmt::print("  convolution layouts: {} ({} channel-blocked, {} Winograd), planned in {:.0f} ms\n",
                    plan["layout"].get<std::string>(), plan["blocked_convolutions"].get<int64_t>(),
                    plan["winograd_convolutions"].get<int64_t>(), plan["layout_planning_ms"].get<double>());
-        if (int64_t elided = plan["elided_concats"].get<int64_t>(); elided > 0)
-          fmt::print("  {} concatenation{} written in place (no copy)\n", elided, elided == 1 ? "" : "s");
+      }
+      if (Json plan = plan_json(*session, batch); plan.value("elided_concats", int64_t{0}) > 0) {
+        int64_t elided = plan["elided_concats"].get<int64_t>();
+        fmt::print("  {} concatenation{} written in place (no copy)\n", elided, elided == 1 ? "" : "s");
       }
       if (o.steps) print_step_breakdown(steps_json);
     }

@@ -96,5 +96,38 @@ TEST(XnnpackConvolution, ChannelBlocksGiveTheReferenceOutputs) {
   EXPECT_LE(testing::relative_error(session.run({{"input", x}}).at("output"), want), 1e-5);
 }
 
+// Concatenations along channels by placement: convolutions whose activations fold into their
+// output range write their channels of the concatenation's pixels (the copy does not run); a
+// part with an activation of its own, or read by another step too, keeps the copy. Outputs match
+// the reference either way, at batch 1 and 3.
+TEST(XnnpackConcat, PartsWrittenInPlaceWhereTheirProducersCan) {
+  reference::register_reference_backend();
+  struct Case {
+    std::string second_activation;  // of the second part
+    bool part_read_elsewhere;
+    int64_t elided;
+  };
+  for (const Case& c : {Case{"Relu", false, 1}, Case{"Swish", false, 0}, Case{"Relu", true, 0}}) {
+    zoo::GraphBuilder b("concat", {3, 8, 9, 9}, 17);
+    std::string a = b.relu(b.conv(b.input(), "a", 16, 1, 1, 0, 1, true));
+    std::string second = b.activation(c.second_activation, b.conv(b.input(), "b", 24, 3, 1, 1, 1, true));
+    std::string y = b.concat({a, second});
+    std::string z = b.global_avg_pool(b.conv(y, "c", 8, 3, 1, 1));
+    if (c.part_read_elsewhere) z = b.add(z, b.global_avg_pool(b.conv(a, "d", 8, 1)));
+    graph::Graph g = b.finish(b.flatten(z));
+    xnnpack::XnnpackSession session(g, {});
+    session.set_poison_buffers(true);
+    auto reference = make_session("reference", g);
+    for (int64_t batch : {int64_t{1}, int64_t{3}}) {
+      SCOPED_TRACE(c.second_activation + (c.part_read_elsewhere ? ", part read elsewhere" : "") + ", batch " +
+                   std::to_string(batch));
+      EXPECT_EQ(session.plan_stats(batch).elided_concats, c.elided);
+      graph::Tensor x = random_input({batch, 8, 9, 9}, 21u);
+      EXPECT_LE(testing::relative_error(session.run({{"input", x}}).at("output"), reference->run({{"input", x}}).at("output")),
+                1e-5);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace fluidedge::runtime

@@ -40,6 +40,11 @@ struct KernelPlan {
   std::vector<Layout> outputs;
   // Output i is a view of input alias[i] (same buffer; reshapes), or -1.
   std::vector<int> alias;
+  // Set by a concatenation: its output is `part_rows` rows of `part_row_stride` floats, and input
+  // i fills `part_offsets[i]` onwards in every row. The session may then have each input's
+  // producer write its part there (Kernel::write_rows) and skip the copy.
+  std::vector<size_t> part_offsets;
+  size_t part_rows = 0, part_row_stride = 0;
 };
 
 class Kernel {
@@ -53,6 +58,12 @@ class Kernel {
                     pthreadpool_t threads) = 0;
   // Runs the step on the bound buffers.
   virtual void run(pthreadpool_t threads) = 0;
+  // After plan(), before bind(): whether output 0 can be written as `rows` rows `row_stride`
+  // floats apart (inside a concatenation's output), each row the elements it would otherwise
+  // write contiguously. Any kernel can when `rows` is 1 (one contiguous range).
+  virtual bool can_write_rows(size_t rows, size_t /*row_stride*/) const { return rows == 1; }
+  // Makes it so (after can_write_rows said yes); bind() then gets output 0 at its first row.
+  virtual void write_rows(size_t /*rows*/, size_t /*row_stride*/) {}
 };
 
 // The kernel of a step, from the backend's op table (kernel_table.cpp), or nullptr when the

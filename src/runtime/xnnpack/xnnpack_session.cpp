@@ -82,6 +82,8 @@ struct Slot {
   Layout layout = Layout::kPlain;
   size_t bytes = 0;
   int alias_of = -1;    // a view of this slot
+  int placed_in = -1;   // inside this slot's bytes (a concatenation's output) ...
+  size_t offset = 0;    // ... from this byte offset, in rows (KernelPlan::part_rows)
   int producer = -1;    // exec index (-1: graph input)
   int last_use = -1;
   bool pinned = false;  // graph input or output
@@ -94,6 +96,11 @@ struct Exec {
   bool to_nhwc = false;      // conversion direction
   graph::Shape shape;        // conversion: the value's ONNX shape
   std::vector<int> in, out;  // slots
+  // A concatenation's parts (KernelPlan::part_offsets), and whether its producers write them
+  // in place so that it does not run.
+  std::vector<size_t> part_offsets;
+  size_t part_rows = 0, part_row_stride = 0;
+  bool elided = false;
 };
 
 struct Plan {
@@ -126,6 +133,7 @@ struct XnnpackSession::Impl {
 
   Plan& plan_for(int64_t batch);
   void build(Plan& p, int64_t batch);
+  static void place_concatenations(Plan& p);
   Plan& prepare(const TensorMap& inputs);
   void execute(Plan& p, std::vector<double>* ms);
 };
@@ -138,7 +146,7 @@ void XnnpackSession::Impl::build(Plan& p, int64_t batch) {
   std::map<std::string, int> current;                  // value -> slot in its produced layout
   std::map<std::pair<int, Layout>, int> converted;     // (slot, layout) -> converted slot
   auto new_slot = [&](const std::string& value, Layout layout, int producer) {
-    p.slots.push_back({value, layout, value_bytes(g.value(value)), -1, producer, -1, false});
+    p.slots.push_back({value, layout, value_bytes(g.value(value)), -1, -1, 0, producer, -1, false});
     return static_cast<int>(p.slots.size()) - 1;
   };
   for (const auto& name : g.inputs) {
@@ -208,6 +216,9 @@ void XnnpackSession::Impl::build(Plan& p, int64_t batch) {
       current[name] = s;
       e.out.push_back(s);
     }
+    e.part_offsets = kp.part_offsets;
+    e.part_rows = kp.part_rows;
+    e.part_row_stride = kp.part_row_stride;
     p.stats.fused_nodes += static_cast<int64_t>(step.fused_nodes.size());
     p.kernels.push_back(std::move(kernel));
     p.execs.push_back(std::move(e));
@@ -218,6 +229,7 @@ void XnnpackSession::Impl::build(Plan& p, int64_t batch) {
     p.slots[s].pinned = true;
     p.output_slots[name] = s;
   }
+  place_concatenations(p);
 
   std::vector<MemorySlot> mslots(p.slots.size());
   const int end_of_run = static_cast<int>(p.execs.size());
@@ -226,6 +238,8 @@ void XnnpackSession::Impl::build(Plan& p, int64_t batch) {
     mslots[s].first = p.slots[s].producer;
     mslots[s].last = p.slots[s].pinned ? end_of_run : p.slots[s].last_use;
     mslots[s].alias_of = p.slots[s].alias_of;
+    mslots[s].placed_in = p.slots[s].placed_in;
+    mslots[s].offset = p.slots[s].offset;
     p.stats.unshared_activation_bytes += p.slots[s].alias_of >= 0 ? 0 : static_cast<int64_t>(p.slots[s].bytes);
   }
   // A view's lifetime is its source's too: the planner keeps the source alive while any view is.
@@ -235,6 +249,8 @@ void XnnpackSession::Impl::build(Plan& p, int64_t batch) {
   p.arena = float_buffer((memory.arena_bytes + sizeof(float) - 1) / sizeof(float), "the activation buffers");
   p.stats.activation_bytes = static_cast<int64_t>(memory.arena_bytes);
   p.stats.peak_live_activation_bytes = static_cast<int64_t>(memory.peak_live_bytes);
+  p.stats.elided_concats = std::count_if(p.execs.begin(), p.execs.end(), [](const Exec& e) { return e.elided; });
+  std::erase_if(p.execs, [](const Exec& e) { return e.elided; });
 
   // The plan's buffers are fixed: every operator is set up once, here.
   for (Exec& e : p.execs) {
@@ -249,6 +265,37 @@ void XnnpackSession::Impl::build(Plan& p, int64_t batch) {
   p.stats.steps = static_cast<int64_t>(std::count_if(p.execs.begin(), p.execs.end(), [&](const Exec& e) {
     return !(e.kernel && e.out.size() == 1 && e.out[0] >= 0 && p.slots[e.out[0]].alias_of >= 0);
   }));
+}
+
+// Concatenations by placement: where every part of a concatenation can be written by its
+// producer straight into the output (each part a column range of the output's rows: NHWC
+// channels, or one contiguous range), the producers write there and the copy is skipped
+// (SqueezeNet's and GoogLeNet's channel concatenations). Not for graph inputs and outputs (their
+// buffers are the caller's), views, layout conversions, a value concatenated twice, or, for
+// strided rows, a value something else reads too (it would find it strided).
+void XnnpackSession::Impl::place_concatenations(Plan& p) {
+  std::vector<int> readers(p.slots.size(), 0);
+  for (const Exec& e : p.execs)
+    for (int s : e.in) ++readers[s];
+  for (Exec& e : p.execs) {
+    if (e.part_offsets.empty() || e.part_offsets.size() != e.in.size() || e.out.size() != 1) continue;
+    auto placeable = [&](int s) {
+      const Slot& part = p.slots[s];
+      if (part.pinned || part.alias_of >= 0 || part.placed_in >= 0 || part.producer < 0) return false;
+      const Exec& producer = p.execs[part.producer];
+      return producer.kernel != nullptr && !producer.elided && producer.out.at(0) == s &&
+             std::count(e.in.begin(), e.in.end(), s) == 1 && (e.part_rows == 1 || readers[s] == 1) &&
+             producer.kernel->can_write_rows(e.part_rows, e.part_row_stride);
+    };
+    if (!std::all_of(e.in.begin(), e.in.end(), placeable)) continue;
+    for (size_t i = 0; i < e.in.size(); ++i) {
+      Slot& part = p.slots[e.in[i]];
+      p.execs[part.producer].kernel->write_rows(e.part_rows, e.part_row_stride);
+      part.placed_in = e.out[0];
+      part.offset = e.part_offsets[i] * sizeof(float);
+    }
+    e.elided = true;
+  }
 }
 
 Plan& XnnpackSession::Impl::plan_for(int64_t batch) {

@@ -74,51 +74,33 @@ class ConvKernel : public Kernel {
 
   void plan(KernelPlan& plan) override {
     const graph::Node& n = step_.node;
-    const graph::Shape& x = g_.value(n.input(0)).shape;
     const graph::Shape& y = g_.value(n.outputs[0]).shape;
-    const graph::Tensor& w = *g_.initializer(n.input(1));
-    const int64_t groups = n.attr_int("group", 1);
-    const int64_t out_c = w.dim(0), group_in = w.dim(1), group_out = out_c / groups;
-    const int64_t kh = w.dim(2), kw = w.dim(3);
-    auto geo = graph::window_geometry(n, x, {kh, kw}, false);
-
-    // ONNX's [O, I/g, kh, kw] to XNNPACK's [g][O/g][kh][kw][I/g] (for depthwise, [g][kh][kw]: the same).
-    std::vector<float> wt = w.to_float();
-    std::vector<float> packed(wt.size());
-    for (int64_t o = 0; o < out_c; ++o)
-      for (int64_t i = 0; i < group_in; ++i)
-        for (int64_t k = 0; k < kh * kw; ++k) packed[(o * kh * kw + k) * group_in + i] = wt[(o * group_in + i) * kh * kw + k];
-    std::vector<float> bias;
-    if (n.has_input(2)) bias = g_.initializer(n.input(2))->to_float();
-
-    const int64_t block = groups == 1 ? conv_channel_block(out_c, kh * kw * group_in, y[2] * y[3]) : group_out;
-    xnn_operator_t op = nullptr;
-    for (int64_t first = 0; first < group_out; first += block) {
-      const int64_t channels = std::min(block, group_out - first);
-      check(xnn_create_convolution2d_nhwc_f32(
-                static_cast<uint32_t>(geo.pads_begin[0]), static_cast<uint32_t>(geo.pads_end[1]),
-                static_cast<uint32_t>(geo.pads_end[0]), static_cast<uint32_t>(geo.pads_begin[1]),
-                static_cast<uint32_t>(kh), static_cast<uint32_t>(kw), static_cast<uint32_t>(geo.strides[0]),
-                static_cast<uint32_t>(geo.strides[1]), static_cast<uint32_t>(geo.dilations[0]),
-                static_cast<uint32_t>(geo.dilations[1]), static_cast<uint32_t>(groups), static_cast<size_t>(group_in),
-                static_cast<size_t>(channels), static_cast<size_t>(groups * group_in), static_cast<size_t>(out_c),
-                packed.data() + first * kh * kw * group_in, bias.empty() ? nullptr : bias.data() + first,
-                before_.output_min(), before_.output_max(), 0, &op),
-            "a convolution");
-      blocks_.push_back({Operator(op), static_cast<size_t>(first)});
-    }
+    create_operators(static_cast<size_t>(y[1]));
     const size_t count = static_cast<size_t>(graph::shape_numel(y));
     before_.plan(count);
+    xnn_operator_t op = nullptr;
     if (sum_) {
       check(xnn_create_add_nd_f32(after_.output_min(), after_.output_max(), 0, &op), "a residual sum");
       add_.reset(op);
     }
     after_.plan(count);
-    in_shape_ = x;
+    in_shape_ = g_.value(n.input(0)).shape;
     out_shape_ = nhwc_shape(y);
     for (Layout& l : plan.inputs) l = Layout::kNhwc;
     plan.outputs = {Layout::kNhwc};
     plan.alias = {-1};
+  }
+
+  // Into a concatenation along channels: every output pixel `row_stride` floats after the last,
+  // when all its activations fold into XNNPACK's output range (the others run on dense buffers).
+  bool can_write_rows(size_t rows, size_t row_stride) const override {
+    if (rows == 1) return true;
+    const auto pixels = static_cast<size_t>(out_shape_[0] * out_shape_[1] * out_shape_[2]);
+    return rows == pixels && row_stride >= static_cast<size_t>(out_shape_[3]) && !sum_ && before_.empty() &&
+           after_.empty();
+  }
+  void write_rows(size_t rows, size_t row_stride) override {
+    if (rows > 1) create_operators(row_stride);
   }
 
   void bind(const std::vector<const float*>& in, const std::vector<float*>& out, pthreadpool_t threads) override {
@@ -143,6 +125,45 @@ class ConvKernel : public Kernel {
   }
 
  private:
+  // XNNPACK's convolution operators (weights packed), writing pixels `output_stride` floats apart.
+  void create_operators(size_t output_stride) {
+    const graph::Node& n = step_.node;
+    const graph::Shape& x = g_.value(n.input(0)).shape;
+    const graph::Shape& y = g_.value(n.outputs[0]).shape;
+    const graph::Tensor& w = *g_.initializer(n.input(1));
+    const int64_t groups = n.attr_int("group", 1);
+    const int64_t out_c = w.dim(0), group_in = w.dim(1), group_out = out_c / groups;
+    const int64_t kh = w.dim(2), kw = w.dim(3);
+    auto geo = graph::window_geometry(n, x, {kh, kw}, false);
+
+    // ONNX's [O, I/g, kh, kw] to XNNPACK's [g][O/g][kh][kw][I/g] (for depthwise, [g][kh][kw]: the same).
+    std::vector<float> wt = w.to_float();
+    std::vector<float> packed(wt.size());
+    for (int64_t o = 0; o < out_c; ++o)
+      for (int64_t i = 0; i < group_in; ++i)
+        for (int64_t k = 0; k < kh * kw; ++k) packed[(o * kh * kw + k) * group_in + i] = wt[(o * group_in + i) * kh * kw + k];
+    std::vector<float> bias;
+    if (n.has_input(2)) bias = g_.initializer(n.input(2))->to_float();
+
+    blocks_.clear();
+    const int64_t block = groups == 1 ? conv_channel_block(out_c, kh * kw * group_in, y[2] * y[3]) : group_out;
+    for (int64_t first = 0; first < group_out; first += block) {
+      const int64_t channels = std::min(block, group_out - first);
+      xnn_operator_t op = nullptr;
+      check(xnn_create_convolution2d_nhwc_f32(
+                static_cast<uint32_t>(geo.pads_begin[0]), static_cast<uint32_t>(geo.pads_end[1]),
+                static_cast<uint32_t>(geo.pads_end[0]), static_cast<uint32_t>(geo.pads_begin[1]),
+                static_cast<uint32_t>(kh), static_cast<uint32_t>(kw), static_cast<uint32_t>(geo.strides[0]),
+                static_cast<uint32_t>(geo.strides[1]), static_cast<uint32_t>(geo.dilations[0]),
+                static_cast<uint32_t>(geo.dilations[1]), static_cast<uint32_t>(groups), static_cast<size_t>(group_in),
+                static_cast<size_t>(channels), static_cast<size_t>(groups * group_in), output_stride,
+                packed.data() + first * kh * kw * group_in, bias.empty() ? nullptr : bias.data() + first,
+                before_.output_min(), before_.output_max(), 0, &op),
+            "a convolution");
+      blocks_.push_back({Operator(op), static_cast<size_t>(first)});
+    }
+  }
+
   FusedStep step_;
   const graph::Graph& g_;
   ActivationChain before_, after_;

@@ -82,6 +82,11 @@ class ConcatSplitKernel : public Kernel {
     for (Layout& in : plan.inputs) in = l;
     plan.outputs.assign(n.outputs.size(), l);
     plan.alias.assign(n.outputs.size(), -1);
+    if (!split_ && step_.post_ops.empty()) {
+      plan.part_offsets = offsets_;
+      plan.part_rows = outer_;
+      plan.part_row_stride = total;
+    }
   }
 
   void bind(const std::vector<const float*>& in, const std::vector<float*>& out, pthreadpool_t threads) override {
