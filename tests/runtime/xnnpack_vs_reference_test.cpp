@@ -7,6 +7,7 @@
 
 #include "compare.h"
 #include "graph/op_schema.h"
+#include "graph/shape_inference.h"
 #include "runtime/reference/reference_session.h"
 #include "runtime/xnnpack/kernel.h"
 #include "runtime/xnnpack/xnnpack_session.h"
@@ -94,6 +95,42 @@ TEST(XnnpackConvolution, ChannelBlocksGiveTheReferenceOutputs) {
   graph::Tensor x = random_input({2, in_c, 10, 10}, 9u);
   auto want = make_session("reference", g)->run({{"input", x}}).at("output");
   EXPECT_LE(testing::relative_error(session.run({{"input", x}}).at("output"), want), 1e-5);
+}
+
+// Convolutions over few input channels run as im2col + GEMM: every window edge (strides, dilation,
+// asymmetric padding, windows wholly in the padding), with bias and a fused Relu, at two batches,
+// over more output pixels than one chunk of columns holds.
+TEST(XnnpackConvolution, Im2colOverFewChannelsGivesTheReferenceOutputs) {
+  reference::register_reference_backend();
+  struct Case {
+    int64_t channels, h, w;
+    std::vector<int64_t> kernel, strides, dilations, pads;
+  };
+  for (const Case& c : {Case{3, 64, 60, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}},
+                        Case{1, 11, 13, {3, 5}, {2, 1}, {2, 1}, {0, 4, 3, 1}},
+                        Case{4, 11, 13, {3, 3}, {1, 3}, {1, 2}, {5, 0, 1, 2}}}) {
+    graph::Graph g;
+    g.inputs = {"input"};
+    g.values["input"] = {graph::DType::kFloat32, {1, c.channels, c.h, c.w}, true};
+    g.set_initializer("w", random_input({6, c.channels, c.kernel[0], c.kernel[1]}, 3u));
+    g.set_initializer("b", random_input({6}, 4u));
+    g.nodes.push_back({"conv", "Conv", "", {"input", "w", "b"}, {"c"},
+                       {{"kernel_shape", c.kernel}, {"strides", c.strides}, {"dilations", c.dilations}, {"pads", c.pads}}});
+    g.nodes.push_back({"relu", "Relu", "", {"c"}, {"output"}, {}});
+    g.values["c"] = {};
+    g.values["output"] = {};
+    g.outputs = {"output"};
+    graph::infer_shapes(g);
+    xnnpack::XnnpackSession session(g, {});
+    session.set_poison_buffers(true);
+    auto reference = make_session("reference", g);
+    for (int64_t batch : {int64_t{1}, int64_t{3}}) {
+      graph::Tensor x = random_input({batch, c.channels, c.h, c.w}, 5u);
+      EXPECT_LE(testing::relative_error(session.run({{"input", x}}).at("output"), reference->run({{"input", x}}).at("output")),
+                1e-5)
+          << c.channels << " channels, kernel " << c.kernel[0] << "x" << c.kernel[1] << ", batch " << batch;
+    }
+  }
 }
 
 // Concatenations along channels by placement: convolutions whose activations fold into their

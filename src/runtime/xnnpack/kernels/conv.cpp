@@ -10,6 +10,11 @@
 // would stream them from memory seven times; a block's weights stay in L2 beside the input.
 // (Measured on ResNet-18 at batch 1 here: the convolutions take 64 ms unblocked, 43-56 ms in
 // blocks of L2/8; the machine is noisy, the ordering was not.)
+//
+// A convolution over few input channels (a network's first, on RGB) runs as im2col and XNNPACK's
+// fully-connected GEMM instead: its indirect GEMM reads each of the kh x kw input pixels as a run
+// of C floats, and for C = 3 the kernel spends its time moving between them. The columns are
+// built in chunks of output pixels that stay in L2.
 #include <cpuinfo.h>
 
 #include <algorithm>
@@ -104,6 +109,8 @@ class ConvKernel : public Kernel {
   }
 
   void bind(const std::vector<const float*>& in, const std::vector<float*>& out, pthreadpool_t threads) override {
+    input_ = in[0];
+    output_ = out[0];
     for (Block& b : blocks_)
       check(xnn_setup_convolution2d_nhwc_f32(b.op.get(), in_shape_[0], in_shape_[2], in_shape_[3], in[0],
                                              out[0] + b.first_channel, threads),
@@ -118,6 +125,7 @@ class ConvKernel : public Kernel {
   }
 
   void run(pthreadpool_t threads) override {
+    if (gemm_) run_im2col(threads);
     for (Block& b : blocks_) check(xnn_run_operator(b.op.get(), threads), "running a convolution");
     before_.run(threads);
     if (add_) check(xnn_run_operator(add_.get(), threads), "running a residual sum");
@@ -146,6 +154,20 @@ class ConvKernel : public Kernel {
     if (n.has_input(2)) bias = g_.initializer(n.input(2))->to_float();
 
     blocks_.clear();
+    gemm_.reset();
+    if (groups == 1 && group_in <= kIm2colMaxChannels && kh * kw > 1) {
+      im2col_ = {geo, x[1], x[2], x[3], y[2], y[3], kh, kw, kh * kw * group_in, output_stride};
+      const auto k = static_cast<size_t>(im2col_.k);
+      rows_ = std::max<size_t>(16, weight_block_budget() / (k * sizeof(float)));
+      columns_ = float_buffer(rows_ * k, "a convolution's columns");
+      xnn_operator_t op = nullptr;
+      check(xnn_create_fully_connected_nc_f32(k, static_cast<size_t>(out_c), k, output_stride, packed.data(),
+                                              bias.empty() ? nullptr : bias.data(), before_.output_min(),
+                                              before_.output_max(), 0, &op),
+            "a convolution as a GEMM");
+      gemm_.reset(op);
+      return;
+    }
     const int64_t block = groups == 1 ? conv_channel_block(out_c, kh * kw * group_in, y[2] * y[3]) : group_out;
     for (int64_t first = 0; first < group_out; first += block) {
       const int64_t channels = std::min(block, group_out - first);
@@ -164,10 +186,73 @@ class ConvKernel : public Kernel {
     }
   }
 
+  // Convolutions over this many input channels or fewer run as im2col + GEMM.
+  static constexpr int64_t kIm2colMaxChannels = 4;
+
+  // Output pixels [first, first + rows) as rows of the GEMM's input: the kh x kw x C window of
+  // each, in the weights' [kh][kw][C] order, zeros where it lies in the padding.
+  void fill_columns(size_t first, size_t rows) const {
+    const Im2col& c = im2col_;
+    const int64_t sh = c.geo.strides[0], sw = c.geo.strides[1], dh = c.geo.dilations[0], dw = c.geo.dilations[1];
+    const int64_t pt = c.geo.pads_begin[0], pl = c.geo.pads_begin[1];
+    float* dst = columns_.get();
+    for (size_t r = 0; r < rows; ++r) {
+      const auto p = static_cast<int64_t>(first + r);
+      const int64_t n = p / (c.oh * c.ow), oy = p / c.ow % c.oh, ox = p % c.ow;
+      const int64_t ix0 = ox * sw - pl;
+      for (int64_t ky = 0; ky < c.kh; ++ky, dst += c.kw * c.channels) {
+        const int64_t iy = oy * sh - pt + ky * dh;
+        if (iy < 0 || iy >= c.h) {
+          std::fill(dst, dst + c.kw * c.channels, 0.f);
+          continue;
+        }
+        const float* row = input_ + (n * c.h + iy) * c.w * c.channels;
+        if (dw == 1 && ix0 >= 0 && ix0 + c.kw <= c.w) {
+          std::copy(row + ix0 * c.channels, row + (ix0 + c.kw) * c.channels, dst);
+          continue;
+        }
+        for (int64_t kx = 0; kx < c.kw; ++kx) {
+          const int64_t ix = ix0 + kx * dw;
+          float* to = dst + kx * c.channels;
+          if (ix < 0 || ix >= c.w) {
+            std::fill(to, to + c.channels, 0.f);
+          } else {
+            std::copy(row + ix * c.channels, row + (ix + 1) * c.channels, to);
+          }
+        }
+      }
+    }
+  }
+
+  // The GEMM over chunks of output pixels (set up per chunk: the columns buffer is reused).
+  void run_im2col(pthreadpool_t threads) {
+    const auto pixels = static_cast<size_t>(out_shape_[0] * out_shape_[1] * out_shape_[2]);
+    for (size_t first = 0; first < pixels; first += rows_) {
+      const size_t rows = std::min(rows_, pixels - first);
+      fill_columns(first, rows);
+      check(xnn_setup_fully_connected_nc_f32(gemm_.get(), rows, columns_.get(), output_ + first * im2col_.output_stride,
+                                             threads),
+            "setting up a convolution as a GEMM");
+      check(xnn_run_operator(gemm_.get(), threads), "running a convolution as a GEMM");
+    }
+  }
+
   FusedStep step_;
   const graph::Graph& g_;
   ActivationChain before_, after_;
   bool sum_ = false;
+  // The im2col path: its geometry (input C, H, W; output H, W; kernel; columns per pixel).
+  struct Im2col {
+    graph::WindowGeometry geo;
+    int64_t channels = 0, h = 0, w = 0, oh = 0, ow = 0, kh = 0, kw = 0, k = 0;
+    size_t output_stride = 0;
+  };
+  Im2col im2col_;
+  Operator gemm_;
+  std::shared_ptr<float[]> columns_;
+  size_t rows_ = 0;  // output pixels per chunk
+  const float* input_ = nullptr;
+  float* output_ = nullptr;
   // One operator per block of output channels (usually one block).
   struct Block {
     Operator op;
