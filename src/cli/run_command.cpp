@@ -3,7 +3,6 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
-#include <random>
 
 #include <fmt/format.h>
 #include <iostream>
@@ -12,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/json_output.h"
 #include "cli/model_source.h"
+#include "cli/run_inputs.h"
 #include "common/resources.h"
 #include "common/statistics.h"
 #include "graph/npy.h"
@@ -27,75 +27,17 @@ namespace {
 
 struct RunOptions {
   std::string model;
-  std::vector<std::string> inputs;
-  bool random = false;
-  uint64_t seed = 0;
+  InputSources inputs;
   std::string backend;
   int threads = 1;
   std::string layout = "auto";
   std::string conv_algorithm = "auto";
-  int64_t batch = 0;
   std::string output_dir;
   double bench_seconds = 0;
   bool steps = false;  // with --bench on the fast backend: where the time goes, per op type and step
   bool serve = false;  // stay up and answer timing requests on stdin (bench runtime drives this)
   bool json = false;
 };
-
-graph::Tensor random_tensor(graph::DType dtype, const graph::Shape& shape, std::mt19937_64& rng) {
-  graph::Tensor t(graph::DType::kFloat32, shape);
-  std::normal_distribution<float> normal(0.f, 1.f);
-  std::uniform_int_distribution<int> small(0, 9);
-  float* p = t.data<float>();
-  bool integral = !graph::dtype_is_float(dtype);
-  for (int64_t i = 0; i < t.numel(); ++i) p[i] = integral ? static_cast<float>(small(rng)) : normal(rng);
-  return dtype == graph::DType::kFloat32 ? t : t.cast(dtype);
-}
-
-runtime::TensorMap gather_inputs(const RunOptions& o, const graph::Graph& g) {
-  runtime::TensorMap inputs;
-  size_t positional = 0;
-  for (const auto& spec : o.inputs) {
-    std::string name, file = spec;
-    auto eq = spec.find('=');
-    if (eq != std::string::npos && !spec.substr(0, eq).ends_with(".npy")) {
-      name = spec.substr(0, eq);
-      file = spec.substr(eq + 1);
-    } else {
-      if (positional >= g.inputs.size())
-        fail("--input {}: the model has only {} input(s); name them with NAME=FILE.npy", spec, g.inputs.size());
-      name = g.inputs[positional++];
-    }
-    if (inputs.count(name)) fail("--input: input '{}' is given twice", name);
-    if (std::find(g.inputs.begin(), g.inputs.end(), name) == g.inputs.end() && !g.is_initializer(name)) {
-      std::string known;
-      for (const auto& in : g.inputs) known += (known.empty() ? "'" : ", '") + in + "'";
-      fail("--input {}: '{}' is not an input of the model (its inputs: {})", spec, name, known);
-    }
-    inputs[name] = graph::load_npy(file);
-  }
-  std::mt19937_64 rng(o.seed);
-  int64_t batch = o.batch > 0 ? o.batch : graph::graph_batch(g);
-  for (const auto& name : g.inputs) {
-    if (inputs.count(name)) continue;
-    if (!o.random)
-      fail("input '{}' is not given; pass --input {}=FILE.npy, or --random for random inputs", name, name);
-    graph::Shape shape = g.value(name).shape;
-    if (!shape.empty()) shape[0] = batch;
-    inputs[name] = random_tensor(g.value(name).dtype, shape, rng);
-  }
-  if (o.batch > 0)
-    for (const auto& [name, t] : inputs)
-      if (t.rank() > 0 && t.dim(0) != o.batch)
-        fail("--batch {} disagrees with input '{}' of shape {}", o.batch, name, graph::shape_str(t.shape()));
-  return inputs;
-}
-
-std::string file_name_for(const std::string& output) {
-  std::string s = output;
-  std::replace(s.begin(), s.end(), '/', '_');
-  return s + ".npy";
-}
 
 Json summary_json(const graph::Tensor& t) {
   Json j{{"dtype", graph::dtype_name(t.dtype())}, {"shape", t.shape()}};
@@ -213,7 +155,7 @@ void serve(runtime::Session& session, const runtime::TensorMap& inputs, const st
 
 void run_run(const RunOptions& o) {
   graph::Graph g = load_model(o.model);
-  runtime::TensorMap inputs = gather_inputs(o, g);
+  runtime::TensorMap inputs = gather_inputs(o.inputs, g);
   runtime::SessionOptions so;
   so.threads = o.threads;
   so.layout = o.layout;
@@ -275,7 +217,7 @@ void run_run(const RunOptions& o) {
     const graph::Tensor& t = outputs.at(name);
     Json j = summary_json(t);
     if (!o.output_dir.empty()) {
-      std::string path = (std::filesystem::path(o.output_dir) / file_name_for(name)).string();
+      std::string path = (std::filesystem::path(o.output_dir) / npy_file_name(name)).string();
       graph::save_npy(t, path);
       j["file"] = path;
     }
@@ -304,9 +246,14 @@ void add_run_command(CLI::App& app) {
   auto opts = std::make_shared<RunOptions>();
   auto* cmd = app.add_subcommand("run", "Run a model once on .npy inputs (or random ones), or time it with --bench");
   cmd->add_option("MODEL", opts->model, kModelHelp)->required();
-  cmd->add_option("--input,-i", opts->inputs, "[NAME=]FILE.npy for a graph input (repeatable; in order if unnamed)");
-  cmd->add_flag("--random", opts->random, "Fill inputs not given with seeded random values");
-  cmd->add_option("--seed", opts->seed, "Seed for --random");
+  cmd->add_option("--input,-i", opts->inputs.files,
+                  "[NAME=]FILE.npy for a graph input (repeatable; in order if unnamed; NAME may also be the input's "
+                  "file name as --output-dir writes it, '/' made '_')");
+  cmd->add_option("--input-dir", opts->inputs.dir,
+                  "Read every input the model has from DIR/<input>.npy, named as --output-dir writes them (a "
+                  "previous stage's --output-dir); --input wins for the same input");
+  cmd->add_flag("--random", opts->inputs.random, "Fill inputs not given with seeded random values");
+  cmd->add_option("--seed", opts->inputs.seed, "Seed for --random");
   cmd->add_option("--backend", opts->backend, kBackendHelp)->check(CLI::IsMember({"fast", "xnnpack", "reference"}));
   cmd->add_option("--threads", opts->threads, "Intra-op threads (default 1)")->check(CLI::PositiveNumber);
   cmd->add_option("--layout", opts->layout,
@@ -317,8 +264,8 @@ void add_run_command(CLI::App& app) {
                   "Fast backend: algorithm of 3x3 stride-1 convolutions, auto (Winograd's where measured "
                   "faster), direct, or winograd (wherever there is a kernel); results differ by rounding")
       ->check(CLI::IsMember({"auto", "direct", "winograd"}));
-  cmd->add_option("--batch", opts->batch, "Batch size of random inputs")->check(CLI::PositiveNumber);
-  cmd->add_option("--output-dir,-o", opts->output_dir, "Write each output to DIR/<output>.npy");
+  cmd->add_option("--batch", opts->inputs.batch, "Batch size of random inputs")->check(CLI::PositiveNumber);
+  cmd->add_option("--output-dir,-o", opts->output_dir, "Write each output to DIR/<output>.npy ('/' in its name made '_')");
   cmd->add_option("--bench", opts->bench_seconds, "Time repeated runs for this many seconds")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--steps", opts->steps,

@@ -1,7 +1,9 @@
 // The command-line contract of `fluidedge partition` and `fluidedge profile`: --json is one JSON
 // object with the keys DESIGN.md names, the files of DIR exist and agree with it, the stage files
-// are ordinary ONNX files whose composition computes the model, min_accuracy is enforced, and a
-// profile written by `profile` (either binary) drives `partition`.
+// are ordinary ONNX files whose composition computes the model (in code, and by hand with
+// `run --output-dir` and `run --input-dir`), min_accuracy is enforced, and a profile written by
+// `profile` (either binary) drives `partition`.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -12,6 +14,7 @@
 #include "cli_runner.h"
 #include "compare.h"
 #include "graph/graph.h"
+#include "graph/npy.h"
 #include "graph/onnx_io.h"
 #include "partition/transfer_accuracy.h"
 #include "runtime/fast/fast_session.h"
@@ -89,6 +92,50 @@ TEST_F(PartitionCli, JsonFilesAndStagesComposeToTheModel) {
   }
   for (const auto& name : model.outputs)
     EXPECT_LE(testing::relative_error(current.at(name), want.at(name)), 1e-5) << name;
+}
+
+// A user chains the stage files of a plan by hand: each stage reads the previous one's
+// --output-dir with --input-dir (a PyTorch export's tensor names hold '/', written as '_'), and
+// the last stage's output is the model's. The written form of a name is also accepted by --input.
+TEST_F(PartitionCli, StageFilesChainByHandThroughOutputAndInputDirectories) {
+  fs::path exports = fs::path(FLUIDEDGE_TEST_DATA) / "torchvision";
+  std::string model = (exports / "squeezenet1_1.onnx").string();
+  ASSERT_TRUE(fs::exists(model)) << model << " is missing (run through ctest: the export_torchvision_models fixture makes it)";
+  std::string input = (exports / "squeezenet1_1.input.npy").string();
+  json j = parse(run_cli("partition '" + model + "' --system " + example("four_boards.yaml") + " --out " + path("plan") +
+                         " --json"));
+  const json& stages = j["plan"]["stages"];
+  ASSERT_GE(stages.size(), 2u) << "a plan of one stage chains nothing";
+  auto whole = run_cli("run '" + model + "' --input input='" + input + "' --output-dir " + path("whole"));
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  std::string previous;
+  for (size_t k = 0; k < stages.size(); ++k) {
+    std::string out = path(fmt::format("stage{}", k + 1));
+    std::string feed = k == 0 ? "--input input='" + input + "'" : "--input-dir " + previous;
+    auto r = run_cli("run '" + stages[k]["file"].get<std::string>() + "' " + feed + " --output-dir " + out);
+    ASSERT_EQ(r.exit_code, 0) << "stage " << k + 1 << ": " << r.err;
+    if (k > 0) {
+      graph::Graph g = graph::load_onnx(stages[k]["file"].get<std::string>());
+      bool slashed = false;
+      for (const auto& in : g.inputs) slashed |= in.find('/') != std::string::npos;
+      EXPECT_TRUE(slashed) << "stage " << k + 1 << "'s inputs have no '/': the test shows nothing about the rule";
+    }
+    previous = out;
+  }
+  graph::Tensor want = graph::load_npy(path("whole/output.npy"));
+  EXPECT_LE(testing::relative_error(graph::load_npy(previous + "/output.npy"), want), 1e-5);
+
+  // --input by the written name: the last stage's inputs one by one from the previous directory.
+  graph::Graph last = graph::load_onnx(stages.back()["file"].get<std::string>());
+  std::string feeds;
+  for (const auto& in : last.inputs) {
+    std::string file = in;
+    std::replace(file.begin(), file.end(), '/', '_');
+    feeds += " --input " + file + "=" + path(fmt::format("stage{}", stages.size() - 1)) + "/" + file + ".npy";
+  }
+  auto r = run_cli("run '" + stages.back()["file"].get<std::string>() + "'" + feeds + " --output-dir " + path("by-name"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(graph::load_npy(path("by-name/output.npy")).equals(graph::load_npy(previous + "/output.npy")));
 }
 
 TEST_F(PartitionCli, HumanTableAndOptions) {

@@ -113,6 +113,30 @@ TEST_F(CliErrors, UnknownInputName) {
   expect_clear_error("run " + path("good.onnx") + " --input images=" + path("ok.npy"), {"'images'"});
 }
 
+TEST_F(CliErrors, InputDirectoryMistakes) {
+  expect_clear_error("run " + path("good.onnx") + " --input-dir " + path("no-such-dir"), {"--input-dir", "no-such-dir", "not a directory"});
+  fs::create_directories(path("other-stage"));
+  graph::save_npy(graph::Tensor(graph::DType::kFloat32, {1, 1, 28, 28}), path("other-stage/features.npy"));
+  expect_clear_error("run " + path("good.onnx") + " --input-dir " + path("other-stage"),
+                     {"--input-dir", "other-stage", "none of the model's inputs", "'input.npy'"});
+}
+
+TEST_F(CliErrors, AmbiguousWrittenInputName) {
+  // Two inputs that --output-dir would write to the same file name: --input by that name is refused.
+  onnx::ModelProto m = good_model();
+  auto* graph = m.mutable_graph();
+  graph->mutable_input(0)->set_name("a/b_c");
+  *graph->add_input() = graph->input(0);
+  graph->mutable_input(1)->set_name("a_b/c");
+  for (auto& node : *graph->mutable_node())
+    for (auto& in : *node.mutable_input())
+      if (in == "input") in = "a/b_c";
+  write_model(m, "two_inputs.onnx");
+  graph::save_npy(graph::Tensor(graph::DType::kFloat32, {1, 1, 28, 28}), path("ok.npy"));
+  expect_clear_error("run " + path("two_inputs.onnx") + " --input a_b_c=" + path("ok.npy"),
+                     {"'a_b_c'", "'a/b_c'", "'a_b/c'", "own name"});
+}
+
 TEST_F(CliErrors, UnknownFlag) {
   expect_clear_error("run " + path("good.onnx") + " --random --frobnicate", {"--frobnicate"});
   expect_clear_error("info --colour " + path("good.onnx"), {"--colour"});
