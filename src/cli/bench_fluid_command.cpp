@@ -5,6 +5,7 @@
 // what the failure costs. A table on stdout (or one JSON object), and an SVG like Figure 2.
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -63,6 +64,8 @@ struct FluidBenchOptions {
   double slowdown = 0;  // 0: calibrate to device_gflops
   double failure_seconds = 3;
   std::string backend;  // the nodes' (and the calibration's); empty: runtime::default_backend()
+  std::string tls = "on";  // on: mutual TLS between the client and the nodes (a throwaway CA); off: plaintext
+  std::string certs;       // set when run: where the throwaway CA and certificates are
   std::string plot = "bench-fluid.svg";
   bool skip_failures = false;
   bool json = false;
@@ -80,6 +83,11 @@ class Device {
     args_ = {node_binary(), "node", "--name", name_, "--max-batch", std::to_string(o.max_batch),
              "--link-rate", fmt::format("{}", o.link_rate), "--link-latency", fmt::format("{}", o.link_latency),
              "--slowdown", fmt::format("{}", slowdown), "--backend", o.backend};
+    if (o.certs.empty()) {
+      args_.push_back("--insecure");
+    } else {
+      args_.insert(args_.end(), {"--tls", (fs::path(o.certs) / name_).string()});
+    }
     if (cpu >= 0) args_.insert(args_.end(), {"--cpu", std::to_string(cpu)});
     start("127.0.0.1:0");
   }
@@ -185,6 +193,7 @@ cluster::ClusterConfig cell_config(const FluidBenchOptions& o, const std::string
   for (size_t i = 0; i < devices.size(); ++i)
     yaml += fmt::format("  - {{name: {}, address: {}, part: {}{}.onnx}}\n", devices[i]->name(), devices[i]->address(),
                         is_static ? "stage" : "part", i + 1);
+  if (!o.certs.empty()) yaml += fmt::format("tls: {}\n", (fs::path(o.certs) / "client").string());
   return cluster::parse_cluster_config(yaml, "bench-fluid cluster", ".");
 }
 
@@ -308,6 +317,15 @@ std::string svg_plot(const std::vector<Cell>& cells) {
 
 void run_bench_fluid(FluidBenchOptions o) {
   if (o.backend.empty()) o.backend = runtime::default_backend();
+  std::shared_ptr<void> remove_certs;
+  if (o.tls == "on") {
+    o.certs = (fs::temp_directory_path() / fmt::format("fluidedge-bench-fluid-certs-{}", ::getpid())).string();
+    cluster::make_local_certificates(o.certs, {"dev1", "dev2", "client"});
+    remove_certs.reset(static_cast<void*>(nullptr), [dir = o.certs](void*) {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    });
+  }
   ensure_trained(o, "static");  // calibrates the devices' speed, whatever runs
   for (const auto& v : o.variants) ensure_trained(o, v);
   double host = host_gflops(o);
@@ -325,6 +343,7 @@ void run_bench_fluid(FluidBenchOptions o) {
                 {"cores_per_device", 1},
                 {"pinned", pin},
                 {"backend", o.backend},
+                {"tls", o.tls == "on" ? "mutual TLS (a throwaway CA; every node and the client with a certificate)" : "off (plaintext)"},
                 {"link_rate_mbps", o.link_rate},
                 {"link_latency_ms", o.link_latency},
                 {"max_batch", o.max_batch},
@@ -504,6 +523,9 @@ void add_bench_fluid_command(CLI::App& bench) {
   cmd->add_option("--failure-seconds", o->failure_seconds, "How long each failure run goes on after the kill")
       ->check(CLI::Range(0.5, 600.0))->capture_default_str();
   cmd->add_flag("--skip-failures", o->skip_failures, "Only the throughput/accuracy cells");
+  cmd->add_option("--tls", o->tls, "on: mutual TLS between the client and the nodes, as deployed; off: plaintext "
+                                   "(to measure what TLS costs)")
+      ->check(CLI::IsMember({"on", "off"}))->capture_default_str();
   cmd->add_option("--backend", o->backend, kNodeBackendHelp)
       ->check(CLI::IsMember(kNodeBackends));
   cmd->add_option("--variants", o->variants, "Variants to run (static, dynamic, fluid)")

@@ -6,6 +6,8 @@
 // the coordinator's Static pipeline, and predicted throughput is set against measured, per model,
 // with the stage or link that explains any gap.
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -65,16 +67,24 @@ struct PartitionBenchOptions {
   bool json = false;
   bool explore_only = false;  // profiles and exploration only, nothing deployed
   std::string backend;        // the nodes' and their profiles'; empty: runtime::default_backend()
+  std::string tls = "on";     // on: mutual TLS between the client and the nodes (a throwaway CA); off: plaintext
+  std::string certs;          // set when run: where the throwaway CA and certificates are
+  cluster::TlsIdentity client_tls;  // set when run: what the bench presents to the nodes
 };
 
 // One device: a fluidedge-node process on its own core.
 class NodeProcess {
  public:
-  NodeProcess(const std::string& name, const std::string& backend, int cpu, double slowdown, double link_rate,
+  NodeProcess(const std::string& name, const PartitionBenchOptions& o, int cpu, double slowdown, double link_rate,
               double link_latency)
       : name_(name) {
     std::vector<std::string> argv = {node_binary(), "node", "--name", name, "--max-batch", "1", "--listen", "127.0.0.1:0",
-                                     "--slowdown", fmt::format("{}", slowdown), "--backend", backend};
+                                     "--slowdown", fmt::format("{}", slowdown), "--backend", o.backend};
+    if (o.certs.empty()) {
+      argv.push_back("--insecure");
+    } else {
+      argv.insert(argv.end(), {"--tls", (fs::path(o.certs) / name).string()});
+    }
     if (link_rate > 0) argv.insert(argv.end(), {"--link-rate", fmt::format("{}", link_rate)});
     if (link_latency > 0) argv.insert(argv.end(), {"--link-latency", fmt::format("{}", link_latency)});
     if (cpu >= 0) argv.insert(argv.end(), {"--cpu", std::to_string(cpu)});
@@ -123,8 +133,8 @@ struct NodeWork {
   int64_t overruns = 0;  // runs that took longer than the emulated device should
   std::string backend;   // what the node says it runs on
 };
-NodeWork node_work(const NodeProcess& node) {
-  cluster::NodeLink link(node.name(), node.address(), {}, {});
+NodeWork node_work(const NodeProcess& node, const cluster::TlsIdentity& tls) {
+  cluster::NodeLink link(node.name(), node.address(), {}, {}, tls);
   wire::NodeStats s = link.stats(10000);
   const auto n = static_cast<double>(s.served() + s.rejected());
   return {s.served() + s.rejected(), s.mean_compute_ms() * n, s.mean_run_ms() * n, s.overruns(), s.backend()};
@@ -152,6 +162,7 @@ Measured measure_pipeline(const fs::path& dir, const std::vector<NodeProcess*>& 
                                  fs::absolute(dir).string(), std::max(2, o.concurrency));
   for (size_t i = 0; i < nodes.size(); ++i)
     yaml += fmt::format("  - {{name: {}, address: {}, part: stage_{}.onnx}}\n", nodes[i]->name(), nodes[i]->address(), i + 1);
+  if (!o.certs.empty()) yaml += fmt::format("tls: {}\n", (fs::path(o.certs) / "client").string());
   cluster::Coordinator c(cluster::parse_cluster_config(yaml, "bench-partition cluster", "."));
   c.start(60000);
   Measured m;
@@ -178,13 +189,13 @@ Measured measure_pipeline(const fs::path& dir, const std::vector<NodeProcess*>& 
   stream(Clock::now(), 2 * o.concurrency);  // warm-up: first runs plan the kernels
   m.answered = m.failed = 0;
   std::vector<NodeWork> before;
-  for (const auto* n : nodes) before.push_back(node_work(*n));
+  for (const auto* n : nodes) before.push_back(node_work(*n, o.client_tls));
   auto start = Clock::now();
   stream(start + std::chrono::milliseconds(static_cast<int64_t>(o.seconds * 1000)), o.concurrency);
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   m.ips = m.answered / seconds;
   for (size_t i = 0; i < nodes.size(); ++i) {
-    NodeWork after = node_work(*nodes[i]);
+    NodeWork after = node_work(*nodes[i], o.client_tls);
     int64_t served = after.served - before[i].served;
     m.node_ms.push_back(served > 0 ? (after.compute_ms - before[i].compute_ms) / static_cast<double>(served) : 0.0);
     m.host_ms.push_back(served > 0 ? (after.run_ms - before[i].run_ms) / static_cast<double>(served) : 0.0);
@@ -271,6 +282,16 @@ void print_exploration(const std::string& name, const Json& chains) {
 
 void run_bench_partition(PartitionBenchOptions o) {
   if (o.backend.empty()) o.backend = runtime::default_backend();
+  std::shared_ptr<void> remove_certs;
+  if (o.tls == "on" && !o.explore_only) {
+    o.certs = (fs::temp_directory_path() / fmt::format("fluidedge-bench-partition-certs-{}", ::getpid())).string();
+    cluster::make_local_certificates(o.certs, {"dev1", "dev2", "client"});
+    o.client_tls = cluster::read_identity((fs::path(o.certs) / "client").string());
+    remove_certs.reset(static_cast<void*>(nullptr), [dir = o.certs](void*) {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    });
+  }
   if (o.slowdowns.size() != 2) fail("--slowdowns: give two values, one per device (got {})", o.slowdowns.size());
   for (double s : o.slowdowns)
     if (s < 1) fail("--slowdowns: {} is below 1 (a node can only be emulated slower)", s);
@@ -300,6 +321,7 @@ void run_bench_partition(PartitionBenchOptions o) {
                 {"concurrency", o.concurrency},
                 {"seconds_per_run", o.seconds},
                 {"backend", o.backend},
+                {"tls", o.tls == "on" ? "mutual TLS (a throwaway CA; every node and the client with a certificate)" : "off (plaintext)"},
                 {"profile", fmt::format("{} backend, 1 thread, median of {} timed runs per step, measured in the "
                                         "bench process for each device{}, scaled by its slowdown",
                                         o.backend, o.repeats, pin ? " on the core its node is pinned to" : "")},
@@ -371,8 +393,8 @@ void run_bench_partition(PartitionBenchOptions o) {
       write_static_dir(dir / "split", stages, g.outputs.at(0));
       int d1 = split->plan.devices[0], d2 = split->plan.devices[1];
       // Each device's node on the core it was profiled on.
-      NodeProcess n1(fmt::format("dev{}", d1 + 1), o.backend, pin ? d1 : -1, o.slowdowns[d1], 0, 0);
-      NodeProcess n2(fmt::format("dev{}", d2 + 1), o.backend, pin ? d2 : -1, o.slowdowns[d2], o.link_rate, o.link_latency);
+      NodeProcess n1(fmt::format("dev{}", d1 + 1), o, pin ? d1 : -1, o.slowdowns[d1], 0, 0);
+      NodeProcess n2(fmt::format("dev{}", d2 + 1), o, pin ? d2 : -1, o.slowdowns[d2], o.link_rate, o.link_latency);
       split_measured = measure_pipeline(dir / "split", {&n1, &n2}, input, o);
     }
 
@@ -380,7 +402,7 @@ void run_bench_partition(PartitionBenchOptions o) {
     write_static_dir(dir / "single", {g}, g.outputs.at(0));
     double single_ips[2] = {0, 0};
     for (int d = 0; d < 2; ++d) {
-      NodeProcess node(fmt::format("dev{}", d + 1), o.backend, pin ? d : -1, o.slowdowns[d], 0, 0);
+      NodeProcess node(fmt::format("dev{}", d + 1), o, pin ? d : -1, o.slowdowns[d], 0, 0);
       Measured m = measure_pipeline(dir / "single", {&node}, input, o);
       single_ips[d] = m.ips;
       row[fmt::format("dev{}_alone", d + 1)] = Json{{"predicted_ips", single[d].throughput_fps},
@@ -548,6 +570,9 @@ void add_bench_partition_command(CLI::App& bench) {
   cmd->add_option("--plot", o->plot, "Where to write the SVG bar chart")->capture_default_str();
   cmd->add_flag("--explore-only", o->explore_only,
                 "Profile and explore (2, 3 and 4 devices) only; deploy nothing");
+  cmd->add_option("--tls", o->tls, "on: mutual TLS between the client and the nodes, as deployed; off: plaintext "
+                                   "(to measure what TLS costs)")
+      ->check(CLI::IsMember({"on", "off"}))->capture_default_str();
   cmd->add_option("--backend", o->backend, kNodeBackendHelp)
       ->check(CLI::IsMember(kNodeBackends));
   cmd->add_flag("--json", o->json, "Print one JSON object");

@@ -8,6 +8,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cluster/tls.h"
+
 namespace fluidedge::cli {
 
 // Help of `run --backend`.
@@ -20,6 +22,17 @@ inline constexpr const char* kNodeBackendHelp =
 // The lean backends a device node may run (the reference one needs libtorch).
 inline const std::vector<std::string> kNodeBackends{"fast", "xnnpack"};
 
+// --tls DIR or --insecure, one of them required: how a node or client authenticates its peers.
+struct TlsChoice {
+  std::string dir;
+  bool insecure = false;
+};
+void add_tls_options(CLI::App* cmd, TlsChoice& choice, const std::string& what_dir_holds);
+// The identity --tls names (checked: files, key, CA, dates), or none with --insecure (the caller
+// warns once it is up); neither is an Error saying how to get one.
+cluster::TlsIdentity resolve_tls(const TlsChoice& choice);
+
+void add_certs_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_zoo_command(CLI::App& app);

@@ -35,12 +35,14 @@ struct InferOptions {
   int concurrency = 32;
   int wait_ms = 5000;
   bool json = false;
+  TlsChoice tls;  // --tls overrides the cluster file's tls:; --insecure drops it
 };
 
 void run_infer(const InferOptions& o) {
   auto config = cluster::load_cluster_config(o.cluster);
   if (!o.mode.empty()) config.mode = cluster::parse_mode(o.mode);
   if (!o.coordinator.empty()) config.coordination = cluster::parse_coordination(o.coordinator);
+  if (!o.tls.dir.empty() || o.tls.insecure || !config.tls.enabled()) config.tls = resolve_tls(o.tls);
   auto dataset = data::load_dataset(o.data);
   const auto& test = dataset.test;
   if (test.size() == 0) fail("{}: the test split is empty", o.data);
@@ -48,6 +50,10 @@ void run_infer(const InferOptions& o) {
 
   auto client = cluster::make_inference_client(config);
   client->start(o.wait_ms);
+  if (!config.tls.enabled())
+    std::cerr << "warning: --insecure: plaintext and unauthenticated; anyone on the network can read these requests "
+                 "and answers"
+              << std::endl;
 
   struct Sent {
     int64_t first;  // index of its first image
@@ -198,6 +204,8 @@ void add_infer_command(CLI::App& app) {
       ->check(CLI::Range(1, 100000))->capture_default_str();
   cmd->add_option("--wait", o->wait_ms, "Milliseconds to wait for the nodes to come up")
       ->check(CLI::Range(1, 600000))->capture_default_str();
+  add_tls_options(cmd, o->tls, "this client's certificate, key and the cluster CA (`fluidedge certs issue`); "
+                  "overrides the cluster file's tls:");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o] { run_infer(*o); });
 }

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   CLI::App app{"fluidedge: reliable, adaptive, distributed DNN inference on groups of edge devices"};
   app.set_version_flag("--version", "fluidedge 0.1.0");
   app.require_subcommand(1);
+  fluidedge::cli::add_certs_command(app);
   fluidedge::cli::add_info_command(app);
   fluidedge::cli::add_run_command(app);
   fluidedge::cli::add_zoo_command(app);

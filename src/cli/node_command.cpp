@@ -45,7 +45,10 @@ void add_node_command(CLI::App& app) {
   cmd->add_option("--max-batch", o->max_batch, "Default micro-batching limit per part")
       ->check(CLI::Range(1, 4096))->capture_default_str();
   cmd->add_option("--cpu", *cpu, "Pin the node to this core (-1 = no pinning)");
-  cmd->callback([o, cpu] {
+  auto tls = std::make_shared<TlsChoice>();
+  add_tls_options(cmd, *tls, "this node's certificate, key and the cluster CA (`fluidedge certs issue`); every peer must present one from that CA");
+  cmd->callback([o, cpu, tls] {
+    o->tls = resolve_tls(*tls);
     if (*cpu >= 0) pin_to_cpu(*cpu);
     // Signals are taken by one thread with sigwait, so the gRPC threads never see them.
     sigset_t signals;

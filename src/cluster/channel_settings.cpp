@@ -39,7 +39,8 @@ void apply_server_settings(grpc::ServerBuilder& builder) {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
 }
 
-std::shared_ptr<grpc::Channel> make_channel(const std::string& address) {
+std::shared_ptr<grpc::Channel> make_channel(const std::string& address, const TlsIdentity& tls,
+                                            const std::string& peer) {
   route_grpc_logs();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
@@ -54,7 +55,8 @@ std::shared_ptr<grpc::Channel> make_channel(const std::string& address) {
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
   // Each channel its own connection: gRPC would otherwise share one subchannel per address.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  if (tls.enabled() && !peer.empty()) args.SetSslTargetNameOverride(peer);
+  return grpc::CreateCustomChannel(address, channel_credentials(tls), args);
 }
 
 }  // namespace fluidedge::cluster

@@ -8,12 +8,16 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "cluster/tls.h"
+
 namespace fluidedge::cluster {
 
 void apply_server_settings(grpc::ServerBuilder& builder);
 
-// An insecure channel to `address` with fluidedge's settings. Channels are not shared: each
-// peer gets its own TCP connection, so one dead peer cannot stall another's traffic.
-std::shared_ptr<grpc::Channel> make_channel(const std::string& address);
+// A channel to `address` with fluidedge's settings: mutual TLS presenting `tls` and accepting
+// only a certificate that names `peer` (plaintext when `tls` is empty). Channels are not shared:
+// each peer gets its own TCP connection, so one dead peer cannot stall another's traffic.
+std::shared_ptr<grpc::Channel> make_channel(const std::string& address, const TlsIdentity& tls = {},
+                                            const std::string& peer = "");
 
 }  // namespace fluidedge::cluster

@@ -93,7 +93,7 @@ ClusterConfig parse_cluster_config(const std::string& text, const std::string& s
   c.source = source;
   check_fields(root, "top level",
                {"variant", "mode", "model", "nodes", "max_batch", "window", "latency_target_ms",
-                "request_timeout_ms", "detector", "coordinator"},
+                "request_timeout_ms", "detector", "coordinator", "tls"},
                source);
   try {
     c.variant = parse_variant(get<std::string>(root, "variant", "top level", source, "fluid"));
@@ -111,6 +111,15 @@ ClusterConfig parse_cluster_config(const std::string& text, const std::string& s
   c.request_timeout_ms = positive_int(root, "request_timeout_ms", "top level", source, c.request_timeout_ms);
   c.latency_target_ms = get<double>(root, "latency_target_ms", "top level", source, c.latency_target_ms);
   if (c.latency_target_ms <= 0) fail("{}: 'latency_target_ms' must be positive", source);
+  if (root["tls"]) {
+    fs::path dir = root["tls"].as<std::string>();
+    if (dir.is_relative()) dir = fs::path(base_dir) / dir;
+    try {
+      c.tls = read_identity(dir.lexically_normal().string());
+    } catch (const Error& e) {
+      fail("{}: tls: {}", source, e.what());
+    }
+  }
   if (auto d = root["detector"]) {
     check_fields(d, "detector", {"heartbeat_ms", "timeout_ms"}, source);
     c.detector.heartbeat_ms = positive_int(d, "heartbeat_ms", "detector", source, c.detector.heartbeat_ms);

@@ -15,6 +15,7 @@
 //   detector: {heartbeat_ms: 20, timeout_ms: 60}
 //   coordinator: client       # client: the client coordinates; nodes: any node does, for the
 //                             # client, which fails over between them (see gateway.h)
+//   tls: certs/client         # mutual TLS: this client's certificate, key and the cluster CA
 #pragma once
 
 #include <map>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "cluster/node_link.h"
+#include "cluster/tls.h"
 
 namespace fluidedge::cluster {
 
@@ -58,6 +60,9 @@ struct ClusterConfig {
   double latency_target_ms = 30;
   int request_timeout_ms = 10000;
   DetectorSettings detector;
+  // tls: DIR (relative to this file): the identity its coordinator presents to the nodes
+  // (`fluidedge certs issue`); empty: plaintext (the CLI asks for --insecure then).
+  TlsIdentity tls;
 };
 
 // Reads and checks cluster.yaml and the model directory's metrics.json; every mistake (unknown

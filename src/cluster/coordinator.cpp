@@ -569,7 +569,7 @@ Coordinator::Coordinator(ClusterConfig config) : impl_(std::make_unique<Impl>(st
     events.down = [this, i](const std::string& why) { impl_->on_down(i, why); };
     events.up = [this, i] { impl_->on_up(i); };
     im.members[i].link = std::make_unique<NodeLink>(im.members[i].spec.name, im.members[i].spec.address,
-                                                    im.config.detector, std::move(events));
+                                                    im.config.detector, std::move(events), im.config.tls);
   }
 }
 

@@ -164,10 +164,10 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
   std::unique_ptr<Gateway> gateway;
 
   explicit Impl(NodeOptions o)
-      : options(std::move(o)), rx(options.link), tx(options.link), gateway(std::make_unique<Gateway>(options.name)) {}
+      : options(std::move(o)), rx(options.link), tx(options.link), gateway(std::make_unique<Gateway>(options.name, options.tls)) {}
 
   // --- Deploy ---------------------------------------------------------------------------------
-  grpc::Status Deploy(grpc::ServerContext*, const wire::DeployRequest* request,
+  grpc::Status Deploy(grpc::ServerContext* context, const wire::DeployRequest* request,
                       wire::DeployReply* reply) override {
     try {
       if (request->part().empty()) fail("deploy: the part needs a name");
@@ -196,8 +196,9 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
         std::lock_guard lock(parts_mutex);
         parts[part->id] = part;
       }
-      spdlog::info("{}: deployed part '{}' ({} params, {} MACs)", options.name, part->id,
-                   cost.params, cost.macs);
+      std::string peer = peer_name(*context);
+      spdlog::info("{}: deployed part '{}' ({} params, {} MACs) for {}", options.name, part->id, cost.params, cost.macs,
+                   peer.empty() ? context->peer() + " (plaintext, unauthenticated)" : "'" + peer + "' (" + context->peer() + ")");
       return grpc::Status::OK;
     } catch (const std::exception& e) {
       return {grpc::StatusCode::INVALID_ARGUMENT, e.what()};
@@ -461,7 +462,7 @@ DeviceNode::DeviceNode(NodeOptions options) : impl_(std::make_unique<Impl>(std::
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(o.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(o.listen, server_credentials(o.tls), &port);
   builder.RegisterService(impl_.get());
   builder.RegisterService(impl_->gateway.get());
   apply_server_settings(builder);
@@ -538,9 +539,12 @@ std::string describe(const NodeOptions& o, const std::string& address) {
                                        o.link.latency_ms)
                          : std::string("no link emulation");
   std::string backend = o.backend.empty() ? runtime::default_backend() : o.backend;
-  return fmt::format("{} at {}: {} backend ({}), {} thread{}, micro-batches up to {}, {}, CPU slowdown {:g}x",
-                     o.name, address, backend, runtime::backend_cpu_features(backend), o.threads, o.threads == 1 ? "" : "s", o.max_batch, link,
-                     o.slowdown);
+  std::string security = o.tls.enabled()
+                             ? fmt::format("mutual TLS as '{}' (peers need a certificate from {}/ca.pem)", o.tls.name, o.tls.dir)
+                             : std::string("PLAINTEXT: anyone who reaches this port can deploy and read results");
+  return fmt::format("{} at {}: {}; {} backend ({}), {} thread{}, micro-batches up to {}, {}, CPU slowdown {:g}x",
+                     o.name, address, security, backend, runtime::backend_cpu_features(backend), o.threads,
+                     o.threads == 1 ? "" : "s", o.max_batch, link, o.slowdown);
 }
 
 }  // namespace fluidedge::cluster

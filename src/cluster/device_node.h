@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cluster/link_emulator.h"
+#include "cluster/tls.h"
 
 namespace fluidedge::cluster {
 
@@ -19,6 +20,7 @@ struct NodeOptions {
   std::string backend;                 // fast or xnnpack; empty: runtime::default_backend()
   int threads = 1;                     // backend threads per run
   int max_batch = 8;                   // default micro-batching limit of a part
+  TlsIdentity tls;                     // mutual TLS (every peer's certificate checked); empty: plaintext
 };
 
 class DeviceNode {

@@ -128,8 +128,9 @@ ClusterConfig from_spec(const wire::ClusterSpec& spec, const fs::path& dir, cons
   return c;
 }
 
-Gateway::Gateway(std::string node_name)
+Gateway::Gateway(std::string node_name, TlsIdentity tls)
     : node_name_(std::move(node_name)),
+      tls_(std::move(tls)),
       work_dir_(fs::temp_directory_path() / fmt::format("fluidedge-gateway-{}", ::getpid())) {}
 
 Gateway::~Gateway() {
@@ -188,6 +189,7 @@ grpc::Status Gateway::Setup(grpc::ServerContext*, const wire::SetupRequest* requ
   try {
     auto config = from_spec(request->spec(), work_dir_ / id,
                             fmt::format("cluster {} (coordinated by node '{}')", id, node_name_));
+    config.tls = tls_;
     auto coordinator = std::make_shared<Coordinator>(std::move(config));
     coordinator->start(std::clamp(request->wait_ms(), 0, 60000));
     for (const auto& n : coordinator->nodes())

@@ -30,7 +30,8 @@ ClusterConfig from_spec(const wire::ClusterSpec& spec, const std::filesystem::pa
 
 class Gateway final : public wire::Gateway::Service {
  public:
-  explicit Gateway(std::string node_name);
+  // `tls`: what the coordinators it runs present to the other nodes (the node's own identity).
+  Gateway(std::string node_name, TlsIdentity tls);
   ~Gateway() override;
   // Stops every coordinator. Requests they held are not answered: the streams end, and the
   // clients re-send them to another node.
@@ -47,6 +48,7 @@ class Gateway final : public wire::Gateway::Service {
   void drop_idle();
 
   std::string node_name_;
+  TlsIdentity tls_;
   std::filesystem::path work_dir_;  // model files of the clusters set up here
   std::mutex setup_mutex_;          // one setup at a time
   mutable std::mutex mutex_;

@@ -67,8 +67,8 @@ struct GatewayClient::Impl {
       Entry e;
       e.name = n.name;
       e.address = n.address;
-      e.stub = wire::Gateway::NewStub(make_channel(n.address));
-      e.health = grpc::health::v1::Health::NewStub(make_channel(n.address));
+      e.stub = wire::Gateway::NewStub(make_channel(n.address, config.tls, n.name));
+      e.health = grpc::health::v1::Health::NewStub(make_channel(n.address, config.tls, n.name));
       entries.push_back(std::move(e));
     }
   }

@@ -50,11 +50,11 @@ struct NodeLink::Stream {
 };
 
 NodeLink::NodeLink(std::string name, std::string address, DetectorSettings detector,
-                   NodeLinkEvents events)
+                   NodeLinkEvents events, const TlsIdentity& tls)
     : name_(std::move(name)), address_(std::move(address)), detector_(detector),
       events_(std::move(events)) {
-  channel_ = make_channel(address_);
-  probe_channel_ = make_channel(address_);
+  channel_ = make_channel(address_, tls, name_);
+  probe_channel_ = make_channel(address_, tls, name_);
   stub_ = wire::DeviceNode::NewStub(channel_);
   health_ = grpc::health::v1::Health::NewStub(probe_channel_);
 }

@@ -16,6 +16,7 @@
 
 #include "cluster/protocol/device_node.grpc.pb.h"
 #include "cluster/protocol/health.grpc.pb.h"
+#include "cluster/tls.h"
 
 namespace fluidedge::cluster {
 
@@ -32,7 +33,9 @@ struct NodeLinkEvents {
 
 class NodeLink {
  public:
-  NodeLink(std::string name, std::string address, DetectorSettings detector, NodeLinkEvents events);
+  // `tls`: the identity presented to the node (whose certificate must name `name`); empty: plaintext.
+  NodeLink(std::string name, std::string address, DetectorSettings detector, NodeLinkEvents events,
+           const TlsIdentity& tls = {});
   ~NodeLink();
   NodeLink(const NodeLink&) = delete;
   NodeLink& operator=(const NodeLink&) = delete;

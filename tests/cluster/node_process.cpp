@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <algorithm>
+
 #include "common/error.h"
 
 namespace fluidedge::testing {
@@ -16,6 +18,8 @@ void NodeProcess::launch(const std::string& listen) {
   std::vector<std::string> argv = command_;
   argv.insert(argv.end(), {"node", "--name", name_, "--listen", listen});
   argv.insert(argv.end(), extra_.begin(), extra_.end());
+  // Plaintext unless the test gives the node a certificate (the TLS tests do).
+  if (std::find(extra_.begin(), extra_.end(), "--tls") == extra_.end()) argv.push_back("--insecure");
   process_ = std::make_unique<Subprocess>(argv, /*quiet_stderr=*/true);
   std::string line = process_->read_line(20000);
   const std::string prefix = "listening on ";

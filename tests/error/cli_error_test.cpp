@@ -158,9 +158,9 @@ TEST_F(CliErrors, UnwritableOutput) {
 
 TEST_F(CliErrors, NodeCannotListen) {
   // gRPC alone would take port 99999 as 34463, and log its own lines next to ours.
-  expect_clear_error("node --listen 127.0.0.1:99999", {"'127.0.0.1:99999'", "not a number"});
-  expect_clear_error("node --listen 127.0.0.1", {"'127.0.0.1'", "HOST:PORT"});
-  expect_clear_error("node --listen no-such-host.invalid:5000", {"no-such-host.invalid", "does not resolve"});
+  expect_clear_error("node --insecure --listen 127.0.0.1:99999", {"'127.0.0.1:99999'", "not a number"});
+  expect_clear_error("node --insecure --listen 127.0.0.1", {"'127.0.0.1'", "HOST:PORT"});
+  expect_clear_error("node --insecure --listen no-such-host.invalid:5000", {"no-such-host.invalid", "does not resolve"});
 }
 
 TEST_F(CliErrors, NodePortTaken) {
@@ -175,12 +175,31 @@ TEST_F(CliErrors, NodePortTaken) {
   ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
   std::string address = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
   // Not shared through SO_REUSEPORT: a second server on a taken port is an error.
-  expect_clear_error("node --listen " + address, {"'" + address + "'", "in use"});
+  expect_clear_error("node --insecure --listen " + address, {"'" + address + "'", "in use"});
   ::close(fd);
 }
 
+// A node authenticates its peers unless told plainly not to, and checks its certificate first.
+TEST_F(CliErrors, NodeNeedsTlsOrInsecure) {
+  expect_clear_error("node --listen 127.0.0.1:0", {"--tls DIR", "--insecure", "certs issue"});
+  expect_clear_error("node --listen 127.0.0.1:0 --tls " + path("no-certs"), {"--tls", "no-certs", "not a directory"});
+  expect_clear_error("node --listen 127.0.0.1:0 --tls " + path("x") + " --insecure", {"--tls", "--insecure", "choose one"});
+  ASSERT_EQ(run_cli("certs init --out " + path("ca")).exit_code, 0);
+  ASSERT_EQ(run_cli("certs issue --ca " + path("ca") + " --name dev1 --out " + path("dev1")).exit_code, 0);
+  fs::remove(path("dev1/key.pem"));
+  expect_clear_error("node --listen 127.0.0.1:0 --tls " + path("dev1"), {"key.pem", "no such file"});
+}
+
+TEST_F(CliErrors, CertsMistakes) {
+  expect_clear_error("certs issue --ca " + path("no-ca") + " --name dev1 --out " + path("d"), {"no-ca", "ca.pem", "no such file"});
+  ASSERT_EQ(run_cli("certs init --out " + path("ca2")).exit_code, 0);
+  expect_clear_error("certs issue --ca " + path("ca2") + " --name 'dev 1' --out " + path("d"), {"--name", "'dev 1'", "DNS name"});
+  expect_clear_error("certs issue --ca " + path("ca2") + " --out " + path("d"), {"--name"});
+  expect_clear_error("certs", {"subcommand"});
+}
+
 TEST_F(CliErrors, NodeCannotPin) {
-  expect_clear_error("node --listen 127.0.0.1:0 --cpu 999", {"--cpu 999", "cannot pin"});
+  expect_clear_error("node --insecure --listen 127.0.0.1:0 --cpu 999", {"--cpu 999", "cannot pin"});
 }
 
 TEST_F(CliErrors, InferClusterFileMissing) {
@@ -203,7 +222,9 @@ TEST_F(CliErrors, InferNodeDown) {
   std::ofstream(path("down.yaml")) << "variant: fluid\nmode: ht\nmodel: model\nnodes:\n"
                                       "  - {name: a, address: 127.0.0.1:1, part: part1.onnx}\n"
                                       "  - {name: b, address: 127.0.0.1:2, part: part2.onnx}\n";
-  expect_clear_error("infer --cluster " + path("down.yaml") + " --wait 300", {"'a'", "127.0.0.1:1", "300 ms"});
+  expect_clear_error("infer --insecure --cluster " + path("down.yaml") + " --wait 300", {"'a'", "127.0.0.1:1", "300 ms"});
+  expect_clear_error("infer --cluster " + path("down.yaml"), {"--tls DIR", "--insecure"});
+  expect_clear_error("infer --cluster " + path("down.yaml") + " --tls " + path("no-certs"), {"--tls", "no-certs"});
 }
 
 TEST_F(CliErrors, NoSubcommand) {
