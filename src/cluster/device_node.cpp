@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -113,7 +114,15 @@ struct WorkItem {
   runtime::TensorMap inputs;
   std::vector<std::string> wanted;  // outputs to return (empty: all)
   int64_t batch = 0;
+  size_t bytes = 0;  // of the request, as admitted
 };
+
+// The size of a file a Deploy names (0 when it cannot be read: loading it says why).
+uint64_t file_size_or_zero(const std::string& path) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : size;
+}
 
 // Requests can run in one batch if they are for the same part and agree on every dim but the
 // first of every input.
@@ -146,7 +155,11 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
   std::mutex queue_mutex;
   std::condition_variable queue_ready;
   std::deque<WorkItem> queue;
+  int64_t admitted = 0, admitted_bytes = 0;  // requests read and not yet running (on the link or queued)
   bool stopping = false;
+
+  std::mutex streams_mutex;
+  std::map<std::string, int> streams_per_peer;
   std::thread worker;
 
   std::mutex stats_mutex;
@@ -171,6 +184,12 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
                       wire::DeployReply* reply) override {
     try {
       if (request->part().empty()) fail("deploy: the part needs a name");
+      const auto size = static_cast<int64_t>(request->path().empty() ? request->onnx().size()
+                                                                       : file_size_or_zero(request->path()));
+      if (size > options.max_model_bytes)
+        return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+                fmt::format("node '{}': part '{}' is {:.1f} MB, over this node's limit of {:.1f} MB (--max-model-mb)",
+                            options.name, request->part(), size / 1e6, options.max_model_bytes / 1e6)};
       graph::Graph graph;
       if (!request->path().empty())
         graph = graph::load_onnx(request->path());
@@ -238,6 +257,21 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
   // --- Infer ----------------------------------------------------------------------------------
   grpc::Status Infer(grpc::ServerContext* context,
                      grpc::ServerReaderWriter<wire::InferReply, wire::InferRequest>* stream) override {
+    std::string peer = peer_name(*context);
+    if (peer.empty()) peer = context->peer().substr(0, context->peer().rfind(':'));
+    {
+      std::lock_guard lock(streams_mutex);
+      if (streams_per_peer[peer] >= options.max_streams_per_peer)
+        return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+                fmt::format("node '{}': {} has {} Infer streams open, the most this node allows one peer "
+                            "(--max-streams-per-peer)",
+                            options.name, peer, options.max_streams_per_peer)};
+      ++streams_per_peer[peer];
+    }
+    std::shared_ptr<void> close_stream(nullptr, [this, peer](void*) {
+      std::lock_guard lock(streams_mutex);
+      if (--streams_per_peer[peer] == 0) streams_per_peer.erase(peer);
+    });
     auto state = std::make_shared<StreamState>();
     state->stream = stream;
     wire::InferRequest request;
@@ -247,9 +281,14 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
         ++state->outstanding;
       }
       size_t bytes = request.ByteSizeLong();
+      if (std::string full = admit(bytes); !full.empty()) {
+        reject(state, request.id(), full, grpc::StatusCode::RESOURCE_EXHAUSTED);
+        request = wire::InferRequest();
+        continue;
+      }
       // The request occupies the incoming link before the node sees it.
       auto shared = std::make_shared<wire::InferRequest>(std::move(request));
-      rx.deliver(bytes, [this, state, shared] { accept(state, *shared); });
+      rx.deliver(bytes, [this, state, shared, bytes] { accept(state, *shared, bytes); });
       request = wire::InferRequest();
     }
     std::unique_lock lock(state->mutex);
@@ -260,10 +299,32 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
     return grpc::Status::OK;
   }
 
-  void accept(const std::shared_ptr<StreamState>& state, const wire::InferRequest& request) {
+  // Takes a request in, or says why the node is full.
+  std::string admit(size_t bytes) {
+    std::lock_guard lock(queue_mutex);
+    if (admitted >= options.max_queue)
+      return fmt::format("RESOURCE_EXHAUSTED: node '{}' is full: {} requests waiting (--max-queue {}); retry later or "
+                         "elsewhere",
+                         options.name, admitted, options.max_queue);
+    if (admitted_bytes + static_cast<int64_t>(bytes) > options.max_queue_bytes)
+      return fmt::format("RESOURCE_EXHAUSTED: node '{}' is full: {:.1f} MB of requests waiting (--max-queue-mb {:g}); "
+                         "retry later or elsewhere",
+                         options.name, admitted_bytes / 1e6, options.max_queue_bytes / 1048576.0);
+    ++admitted;
+    admitted_bytes += static_cast<int64_t>(bytes);
+    return "";
+  }
+  void release(size_t bytes) {
+    std::lock_guard lock(queue_mutex);
+    --admitted;
+    admitted_bytes -= static_cast<int64_t>(bytes);
+  }
+
+  void accept(const std::shared_ptr<StreamState>& state, const wire::InferRequest& request, size_t bytes) {
     WorkItem item;
     item.stream = state;
     item.id = request.id();
+    item.bytes = bytes;
     try {
       {
         std::lock_guard lock(parts_mutex);
@@ -287,6 +348,7 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
         item.batch = t.dim(0);
       }
     } catch (const std::exception& e) {
+      release(bytes);
       reject(state, request.id(), e.what());
       return;
     }
@@ -297,6 +359,8 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
         queue_ready.notify_one();
         return;
       }
+      --admitted;
+      admitted_bytes -= static_cast<int64_t>(bytes);
     }
     // Shutting down: the request is dropped and the stream closed, so the sender re-issues it.
     std::lock_guard lock(state->mutex);
@@ -305,11 +369,13 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
     state->idle.notify_all();
   }
 
-  void reject(const std::shared_ptr<StreamState>& state, uint64_t id, const std::string& message) {
+  void reject(const std::shared_ptr<StreamState>& state, uint64_t id, const std::string& message,
+              grpc::StatusCode code = grpc::StatusCode::INVALID_ARGUMENT) {
     wire::InferReply reply;
     reply.set_id(id);
     reply.set_node(options.name);
     reply.set_error(message);
+    reply.set_code(static_cast<int>(code));
     {
       std::lock_guard lock(stats_mutex);
       ++rejected;
@@ -348,6 +414,13 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
           } else {
             ++it;
           }
+        }
+      }
+      {
+        std::lock_guard lock(queue_mutex);
+        for (const WorkItem& item : batch) {
+          --admitted;
+          admitted_bytes -= static_cast<int64_t>(item.bytes);
         }
       }
       run_batch(batch);
@@ -501,6 +574,10 @@ void DeviceNode::shutdown(int grace_ms) {
       item.stream->broken = true;
       item.stream->idle.notify_all();
     }
+    for (const auto& item : impl_->queue) {
+      --impl_->admitted;
+      impl_->admitted_bytes -= static_cast<int64_t>(item.bytes);
+    }
     impl_->queue.clear();
   }
   impl_->queue_ready.notify_all();
@@ -542,9 +619,11 @@ std::string describe(const NodeOptions& o, const std::string& address) {
   std::string security = o.tls.enabled()
                              ? fmt::format("mutual TLS as '{}' (peers need a certificate from {}/ca.pem)", o.tls.name, o.tls.dir)
                              : std::string("PLAINTEXT: anyone who reaches this port can deploy and read results");
-  return fmt::format("{} at {}: {}; {} backend ({}), {} thread{}, micro-batches up to {}, {}, CPU slowdown {:g}x",
+  return fmt::format("{} at {}: {}; {} backend ({}), {} thread{}, micro-batches up to {}, {}, CPU slowdown {:g}x; "
+                     "holds at most {} requests and {:g} MiB of them, parts up to {:g} MiB, {} streams per peer",
                      o.name, address, security, backend, runtime::backend_cpu_features(backend), o.threads,
-                     o.threads == 1 ? "" : "s", o.max_batch, link, o.slowdown);
+                     o.threads == 1 ? "" : "s", o.max_batch, link, o.slowdown, o.max_queue,
+                     o.max_queue_bytes / 1048576.0, o.max_model_bytes / 1048576.0, o.max_streams_per_peer);
 }
 
 }  // namespace fluidedge::cluster

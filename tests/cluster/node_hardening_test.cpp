@@ -10,6 +10,7 @@
 #include <map>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <grpcpp/grpcpp.h>
 
@@ -131,6 +132,116 @@ TEST(NodeHardening, HostileMessagesAreRefusedAndTheNodeKeepsServing) {
     EXPECT_EQ(reply.outputs_size(), 2);
   }
   EXPECT_EQ(node.terminate(), 0) << "SIGTERM should end the node cleanly";
+}
+
+// Peak resident memory of a process (VmHWM), in MiB.
+double peak_rss_mib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  return -1;
+}
+
+grpc::Status deploy(wire::DeviceNode::Stub& stub, const wire::DeployRequest& d) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(in_ms(10000));
+  wire::DeployReply r;
+  return stub.Deploy(&ctx, d, &r);
+}
+
+TEST(NodeBounds, APartOverTheSizeLimitIsRefusedNamingTheLimit) {
+  testing::NodeProcess node("dev1", "127.0.0.1:0", {"--max-model-mb", "0.1"});
+  auto stub = wire::DeviceNode::NewStub(make_channel(node.address()));
+  wire::DeployRequest inline_part;
+  inline_part.set_part("p1");
+  inline_part.set_onnx(part_bytes());  // 0.23 MB
+  wire::DeployRequest by_path;
+  by_path.set_part("p1");
+  by_path.set_path(testing::cluster_models_dir() + "/fluid/part1.onnx");
+  for (const auto& d : {inline_part, by_path}) {
+    grpc::Status status = deploy(*stub, d);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+    EXPECT_NE(status.error_message().find("--max-model-mb"), std::string::npos) << status.error_message();
+    EXPECT_NE(status.error_message().find("limit of 0.1 MB"), std::string::npos) << status.error_message();
+  }
+  auto [reply, status] = infer_once(*stub, good_request(1));
+  EXPECT_NE(reply.error().find("no part 'p1'"), std::string::npos) << "a refused part was loaded: " << reply.error();
+}
+
+// 600 MB of requests at a slow node that may hold 16 MiB of them: what it cannot hold is answered
+// RESOURCE_EXHAUSTED at once, the rest are answered, and its peak memory grows by no more than
+// twice the bound (a request and its decoded tensors) plus 96 MiB (the transport's buffers and
+// the allocator's per-thread arenas); without the bound it would hold all 600 MB.
+TEST(NodeBounds, AFloodBeyondTheQueueGetsResourceExhaustedAndMemoryStaysBounded) {
+  testing::NodeProcess node("dev1", "127.0.0.1:0", {"--max-queue-mb", "16", "--slowdown", "20", "--max-batch", "1"});
+  auto stub = wire::DeviceNode::NewStub(make_channel(node.address()));
+  wire::DeployRequest d;
+  d.set_part("p1");
+  d.set_onnx(part_bytes());
+  ASSERT_TRUE(deploy(*stub, d).ok());
+  // Each request is 64 images (200 KB); one first, so that the part's plan for them is made.
+  wire::InferRequest heavy;
+  heavy.set_part("p1");
+  to_wire("input", graph::Tensor(graph::DType::kFloat32, {64, 1, 28, 28}), heavy.add_inputs());
+  ASSERT_TRUE(infer_once(*stub, heavy).first.error().empty());
+  const double before = peak_rss_mib(node.pid());
+  ASSERT_GT(before, 0);
+  const int count = 3000;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(in_ms(120000));
+  auto rw = stub->Infer(&ctx);
+  std::thread writer([&] {
+    for (int i = 0; i < count; ++i) {
+      heavy.set_id(static_cast<uint64_t>(i));
+      if (!rw->Write(heavy)) break;
+    }
+    rw->WritesDone();
+  });
+  int exhausted = 0, other = 0;
+  wire::InferReply reply;
+  std::string example;
+  while (rw->Read(&reply)) {
+    if (reply.code() == static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED)) {
+      ++exhausted;
+      if (example.empty()) example = reply.error();
+    } else {
+      ++other;
+    }
+  }
+  writer.join();
+  rw->Finish();
+  EXPECT_EQ(exhausted + other, count) << "every request is answered";
+  EXPECT_GT(exhausted, count / 2) << "the node held more than its bound";
+  EXPECT_GT(other, 0) << "the node held nothing";
+  EXPECT_NE(example.find("--max-queue-mb 16"), std::string::npos) << example;
+  const double after = peak_rss_mib(node.pid());
+  EXPECT_LT(after - before, 2 * 16 + 96) << "peak RSS grew from " << before << " to " << after << " MiB";
+  std::cerr << "flood: " << exhausted << " of " << count << " refused, peak RSS " << before << " -> " << after << " MiB\n";
+  auto [ok, status] = infer_once(*stub, good_request(1000));
+  EXPECT_TRUE(ok.error().empty()) << "the node serves after the flood: " << ok.error();
+}
+
+// Streams beyond the per-peer limit are refused; the peer's other streams keep working.
+TEST(NodeBounds, StreamsBeyondThePerPeerLimitAreRefused) {
+  testing::NodeProcess node("dev1", "127.0.0.1:0", {"--max-streams-per-peer", "2"});
+  auto stub = wire::DeviceNode::NewStub(make_channel(node.address()));
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReaderWriter<wire::InferRequest, wire::InferReply>>> open;
+  for (int i = 0; i < 2; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    open.push_back(stub->Infer(contexts.back().get()));
+    open.back()->Write(good_request(static_cast<uint64_t>(i)));  // an answer with an error: the stream is open
+    wire::InferReply r;
+    ASSERT_TRUE(open.back()->Read(&r));
+  }
+  auto [reply, status] = infer_once(*stub, good_request(9));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_NE(status.error_message().find("--max-streams-per-peer"), std::string::npos) << status.error_message();
+  for (auto& s : open) s->WritesDone();
+  for (auto& s : open) s->Finish();
+  // Closed streams free their places.
+  auto [again, status2] = infer_once(*stub, good_request(10));
+  EXPECT_NE(status2.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status2.error_message();
 }
 
 }  // namespace

@@ -22,6 +22,7 @@ class NodeProcess {
               std::vector<std::string> command = {host_node_binary()});
   const std::string& address() const { return address_; }
   const std::string& name() const { return name_; }
+  pid_t pid() const { return process_->pid(); }
   void kill(int signal);
   // Starts it again on the same address (after kill -9).
   void restart();
