@@ -410,6 +410,9 @@ struct Coordinator::Impl {
     wire::InferRequest w;
     w.set_id(wire_id(req.id, req.attempts));
     w.set_part(members[m].part_id);
+    // What is left of the request's time: the node will not spend work on it after that.
+    w.set_budget_ms(static_cast<uint32_t>(
+        std::max<double>(1.0, config.request_timeout_ms - ms_between(req.submitted, Clock::now()))));
     for (const auto& name : wanted(req, m)) w.add_outputs(name);
     to_wire(inputs, w.mutable_inputs());
     if (!members[m].link->send(std::move(w))) {

@@ -115,6 +115,7 @@ struct WorkItem {
   std::vector<std::string> wanted;  // outputs to return (empty: all)
   int64_t batch = 0;
   size_t bytes = 0;  // of the request, as admitted
+  Clock::time_point deadline = Clock::time_point::max();  // from its budget_ms: not run after this
 };
 
 // The size of a file a Deploy names (0 when it cannot be read: loading it says why).
@@ -288,7 +289,9 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
       }
       // The request occupies the incoming link before the node sees it.
       auto shared = std::make_shared<wire::InferRequest>(std::move(request));
-      rx.deliver(bytes, [this, state, shared, bytes] { accept(state, *shared, bytes); });
+      auto deadline = shared->budget_ms() > 0 ? Clock::now() + std::chrono::milliseconds(shared->budget_ms())
+                                              : Clock::time_point::max();
+      rx.deliver(bytes, [this, state, shared, bytes, deadline] { accept(state, *shared, bytes, deadline); });
       request = wire::InferRequest();
     }
     std::unique_lock lock(state->mutex);
@@ -320,11 +323,13 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
     admitted_bytes -= static_cast<int64_t>(bytes);
   }
 
-  void accept(const std::shared_ptr<StreamState>& state, const wire::InferRequest& request, size_t bytes) {
+  void accept(const std::shared_ptr<StreamState>& state, const wire::InferRequest& request, size_t bytes,
+              Clock::time_point deadline) {
     WorkItem item;
     item.stream = state;
     item.id = request.id();
     item.bytes = bytes;
+    item.deadline = deadline;
     try {
       {
         std::lock_guard lock(parts_mutex);
@@ -423,6 +428,20 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
           admitted_bytes -= static_cast<int64_t>(item.bytes);
         }
       }
+      // Requests whose sender has stopped waiting are answered DEADLINE_EXCEEDED, not run.
+      const auto now = Clock::now();
+      for (auto it = batch.begin(); it != batch.end();) {
+        if (it->deadline >= now) {
+          ++it;
+          continue;
+        }
+        reject(it->stream, it->id,
+               fmt::format("DEADLINE_EXCEEDED: request {} waited on node '{}' past its {} budget", it->id, options.name,
+                           "sender's"),
+               grpc::StatusCode::DEADLINE_EXCEEDED);
+        it = batch.erase(it);
+      }
+      if (batch.empty()) continue;
       run_batch(batch);
     }
   }

@@ -221,6 +221,42 @@ TEST(NodeBounds, AFloodBeyondTheQueueGetsResourceExhaustedAndMemoryStaysBounded)
   EXPECT_TRUE(ok.error().empty()) << "the node serves after the flood: " << ok.error();
 }
 
+// A request whose sender's budget ran out while it waited in the queue is answered
+// DEADLINE_EXCEEDED instead of run: a slow node does not spend work no one waits for.
+TEST(NodeBounds, RequestsPastTheirBudgetAreNotRun) {
+  testing::NodeProcess node("dev1", "127.0.0.1:0", {"--slowdown", "100", "--max-batch", "1"});
+  auto stub = wire::DeviceNode::NewStub(make_channel(node.address()));
+  wire::DeployRequest d;
+  d.set_part("p1");
+  d.set_onnx(part_bytes());
+  ASSERT_TRUE(deploy(*stub, d).ok());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(in_ms(60000));
+  auto rw = stub->Infer(&ctx);
+  const int count = 40;
+  for (int i = 0; i < count; ++i) {
+    auto r = good_request(static_cast<uint64_t>(i));
+    r.set_budget_ms(i == 0 ? 0 : 10);  // the first without a limit: it runs whatever the load
+    rw->Write(r);
+  }
+  rw->WritesDone();
+  int late = 0, answered = 0;
+  wire::InferReply reply;
+  while (rw->Read(&reply)) {
+    if (reply.code() == static_cast<int>(grpc::StatusCode::DEADLINE_EXCEEDED)) {
+      ++late;
+      EXPECT_NE(reply.error().find("budget"), std::string::npos) << reply.error();
+    } else {
+      EXPECT_TRUE(reply.error().empty()) << reply.error();
+      ++answered;
+    }
+  }
+  rw->Finish();
+  EXPECT_EQ(late + answered, count);
+  EXPECT_GT(answered, 0);
+  EXPECT_GT(late, count / 2) << "requests past their budget were run";
+}
+
 // Streams beyond the per-peer limit are refused; the peer's other streams keep working.
 TEST(NodeBounds, StreamsBeyondThePerPeerLimitAreRefused) {
   testing::NodeProcess node("dev1", "127.0.0.1:0", {"--max-streams-per-peer", "2"});
