@@ -56,11 +56,18 @@ graph::Tensor read_idx(const std::string& path) {
     fail("{}: truncated IDX header", path);
   graph::Shape shape;
   for (int i = 0; i < rank; ++i) shape.push_back(be32(p + 4 + 4 * i));
-  graph::Tensor t(dtype, shape);
   size_t offset = 4 + 4 * static_cast<size_t>(rank);
-  if (bytes.size() - offset < t.nbytes())
-    fail("{}: truncated: shape {} needs {} bytes of data, the file has {}", path, graph::shape_str(shape),
-         t.nbytes(), bytes.size() - offset);
+  // Checked before allocating: the header alone must not make the reader ask for gigabytes.
+  uint64_t needed = 0;
+  try {
+    needed = static_cast<uint64_t>(graph::shape_numel(shape)) * graph::dtype_size(dtype);
+  } catch (const Error& e) {
+    fail("{}: {}", path, e.what());
+  }
+  if (bytes.size() - offset < needed)
+    fail("{}: truncated: shape {} needs {} bytes of data, the file has {}", path, graph::shape_str(shape), needed,
+         bytes.size() - offset);
+  graph::Tensor t(dtype, shape);
   // IDX stores multi-byte values big-endian.
   size_t es = graph::dtype_size(dtype);
   auto* dst = static_cast<unsigned char*>(t.raw());

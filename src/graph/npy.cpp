@@ -101,6 +101,21 @@ Tensor load_npy(const std::string& path) {
       fail("{}: malformed shape '({})' in .npy header", path, shape_text);
     }
   }
+  // The data the header declares must be in the file before it is allocated: a few bytes of
+  // header must not make the reader ask for gigabytes.
+  uint64_t declared = 0;
+  try {
+    declared = static_cast<uint64_t>(shape_numel(shape)) * dtype_size(dtype);
+  } catch (const Error& e) {
+    fail("{}: {}", path, e.what());
+  }
+  const auto data_start = in.tellg();
+  in.seekg(0, std::ios::end);
+  const auto available = static_cast<uint64_t>(in.tellg() - data_start);
+  in.seekg(data_start);
+  if (available < declared)
+    fail("{}: truncated: shape {} of {} needs {} bytes of data, the file has {}", path, shape_str(shape),
+         dtype_name(dtype), declared, available);
   Tensor t(dtype, shape);
   in.read(static_cast<char*>(t.raw()), static_cast<std::streamsize>(t.nbytes()));
   if (static_cast<size_t>(in.gcount()) != t.nbytes())

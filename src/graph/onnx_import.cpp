@@ -79,8 +79,30 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& base
   Shape shape(proto.dims().begin(), proto.dims().end());
   for (int64_t d : shape)
     if (d < 0) fail("tensor '{}' has a negative dimension in {}", proto.name(), shape_str(shape));
+  // What the data holds is checked before the tensor is allocated: a few bytes of file must not
+  // make the importer ask for gigabytes.
+  int64_t n = 0;
+  try {
+    n = shape_numel(shape);
+  } catch (const Error& e) {
+    fail("tensor '{}': {}", proto.name(), e.what());
+  }
+  const auto declared = static_cast<uint64_t>(n) * dtype_size(dtype);
+  if (proto.data_location() != onnx::TensorProto_DataLocation_EXTERNAL) {
+    uint64_t held = 0;
+    if (proto.has_raw_data()) {
+      held = proto.raw_data().size();
+    } else {
+      const int64_t count = dtype == DType::kFloat32   ? proto.float_data_size()
+                            : dtype == DType::kFloat64 ? proto.double_data_size()
+                            : dtype == DType::kInt64   ? proto.int64_data_size()
+                                                       : proto.int32_data_size();
+      held = static_cast<uint64_t>(count) * dtype_size(dtype);
+    }
+    if (held != declared)
+      fail("tensor '{}' of shape {} needs {} bytes of data, found {}", proto.name(), shape_str(shape), declared, held);
+  }
   Tensor t(dtype, shape);
-  const int64_t n = t.numel();
   auto need = [&](int64_t have) {
     if (have != n)
       fail("tensor '{}' of shape {} holds {} values, expected {}", proto.name(), shape_str(shape),

@@ -1,5 +1,6 @@
 #include "graph/tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -12,7 +13,8 @@ namespace fluidedge::graph {
 
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape)
+    if (__builtin_mul_overflow(n, d, &n)) fail("shape {} has more elements than a tensor can hold", shape_str(shape));
   return n;
 }
 
@@ -50,6 +52,8 @@ void visit_numeric(DType dtype, const void* p, int64_t n, F&& f) {
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
   for (int64_t d : shape_)
     if (d < 0) fail("tensor shape {} has a negative dimension", shape_str(shape_));
+  if (shape_numel(shape_) > (int64_t{1} << 40) / static_cast<int64_t>(std::max<size_t>(1, dtype_size(dtype_))))
+    fail("tensor shape {} of {} is over 1 TiB", shape_str(shape_), dtype_name(dtype_));
   data_ = allocate(nbytes());
 }
 

@@ -93,6 +93,29 @@ TEST_F(DatasetFiles, Truncated) {
   EXPECT_NE(e.find("train-images-idx3-ubyte"), std::string::npos) << e;
 }
 
+// Found by fuzz_idx: a header whose dimensions multiply past int64 (signed overflow), or to
+// more than the file holds, is refused before anything is allocated.
+TEST_F(DatasetFiles, HeaderDeclaringMoreThanTheFileHoldsIsRefusedBeforeAllocating) {
+  auto header = [&](const std::string& name, std::vector<uint32_t> dims) {
+    std::string bytes = {'\0', '\0', '\x08', static_cast<char>(dims.size())};
+    for (uint32_t d : dims)
+      for (int shift : {24, 16, 8, 0}) bytes += static_cast<char>((d >> shift) & 0xff);
+    std::ofstream(dir_ / name, std::ios::binary) << bytes << "abc";
+    return (dir_ / name).string();
+  };
+  for (const auto& [file, needle] :
+       {std::pair{header("overflow", {0xffffffff, 0xffffffff, 0xffffffff}), "more elements"},
+        std::pair{header("huge", {100000, 100000, 100}), "needs 1000000000000 bytes"}}) {
+    try {
+      read_idx(file);
+      ADD_FAILURE() << file << " was read";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST_F(DatasetFiles, ImageLabelCountMismatch) {
   write_split("train", 5, 4);
   write_split("test", 3);

@@ -64,6 +64,28 @@ TEST_F(CliErrors, TruncatedFile) {
   expect_clear_error("info " + path("truncated.onnx"), {"truncated.onnx", "not a valid ONNX"});
 }
 
+// Found by fuzz_onnx: an initializer declaring 4 TB with no data was allocated before its data
+// was checked. Now the check comes first, and says what is missing.
+TEST_F(CliErrors, InitializerDeclaringMoreThanItHolds) {
+  onnx::ModelProto m = good_model();
+  auto* init = m.mutable_graph()->mutable_initializer(0);
+  init->clear_dims();
+  for (int64_t d : {100000, 100000, 100}) init->add_dims(d);
+  init->clear_raw_data();
+  init->clear_float_data();
+  write_model(m, "huge_initializer.onnx");
+  expect_clear_error("info " + path("huge_initializer.onnx"), {"'" + init->name() + "'", "needs 4000000000000 bytes", "found 0"});
+}
+
+// The same for a .npy whose header declares more than the file holds.
+TEST_F(CliErrors, NpyDeclaringMoreThanItHolds) {
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 100000, 100), }";
+  header += std::string(128 - 10 - header.size() - 1, ' ') + "\n";
+  std::string bytes = std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(header.size()) + '\0' + header;
+  std::ofstream(path("huge.npy"), std::ios::binary) << bytes;
+  expect_clear_error("run " + path("good.onnx") + " --input " + path("huge.npy"), {"huge.npy", "truncated", "needs 4000000000000 bytes"});
+}
+
 TEST_F(CliErrors, NotOnnxFile) {
   std::ofstream(path("notes.onnx")) << "these are my notes, not a model\n";
   expect_clear_error("info " + path("notes.onnx"), {"notes.onnx"});
