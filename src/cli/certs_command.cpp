@@ -34,7 +34,11 @@ cluster::TlsIdentity resolve_tls(const TlsChoice& choice) {
   if (choice.dir.empty())
     fail("--tls DIR is needed (a certificate from `fluidedge certs issue`), or --insecure for plaintext on a "
          "network you trust");
-  return cluster::read_identity(choice.dir);
+  try {
+    return cluster::read_identity(choice.dir);
+  } catch (const Error& e) {
+    fail("--tls: {}", e.what());
+  }
 }
 
 void add_certs_command(CLI::App& app) {

@@ -81,8 +81,9 @@ Coordination parse_coordination(const std::string& text) {
   fail("unknown coordinator '{}' (expected client or nodes)", text);
 }
 
-ClusterConfig parse_cluster_config(const std::string& text, const std::string& source,
-                                   const std::string& base_dir) {
+namespace {
+
+ClusterConfig parse_checked_yaml(const std::string& text, const std::string& source, const std::string& base_dir) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -194,6 +195,18 @@ ClusterConfig parse_cluster_config(const std::string& text, const std::string& s
     c.combiners[comb.value("prediction", "")] =
         (model_dir / comb.value("file", "")).lexically_normal().string();
   return c;
+}
+
+}  // namespace
+
+ClusterConfig parse_cluster_config(const std::string& text, const std::string& source,
+                                   const std::string& base_dir) {
+  try {
+    return parse_checked_yaml(text, source, base_dir);
+  } catch (const YAML::Exception& e) {
+    // What yaml-cpp itself reports (found by fuzz_cluster_yaml: `model:` given a list).
+    fail("{}: {} (line {}, column {})", source, e.msg, e.mark.line + 1, e.mark.column + 1);
+  }
 }
 
 ClusterConfig load_cluster_config(const std::string& path) {

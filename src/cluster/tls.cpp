@@ -230,7 +230,7 @@ void write_identity(const CertifiedKey& ca, const CertifiedKey& leaf, const std:
 }
 
 TlsIdentity read_identity(const std::string& dir) {
-  if (!fs::is_directory(dir)) fail("--tls {}: not a directory (make one with `fluidedge certs issue`)", dir);
+  if (!fs::is_directory(dir)) fail("{}: not a directory of certificates (make one with `fluidedge certs issue`)", dir);
   fs::path ca_file = fs::path(dir) / "ca.pem", cert_file = fs::path(dir) / "cert.pem", key_file = fs::path(dir) / "key.pem";
   TlsIdentity id;
   id.dir = dir;

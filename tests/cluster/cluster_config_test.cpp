@@ -78,6 +78,10 @@ TEST_F(ClusterConfigTest, MistakesNameTheField) {
   expect_error("variant: fluid\nmodel: model\nwindow: -2\n" + nodes_, "'window' must be positive");
   expect_error("variant: fluid\nmodel: model\nmode: fast\n" + nodes_, "unknown mode 'fast'");
   expect_error("variant: fluid\nmodel: model\nnodes: []\n", "at least one node");
+  // Found by fuzz_cluster_yaml: a list where a scalar belongs escaped as yaml-cpp's own exception.
+  expect_error("variant: fluid\nmodel:\n  - timeout\n" + nodes_, "bad conversion");
+  expect_error("variant: fluid\nmodel: model\ntls: [a, b]\n" + nodes_, "bad conversion");
+  expect_error("variant: fluid\nmodel: model\ntls: nowhere\n" + nodes_, "tls: ");
   expect_error("variant: [fluid\n", "not valid YAML");
 }
 
