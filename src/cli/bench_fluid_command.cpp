@@ -5,7 +5,6 @@
 // what the failure costs. A table on stdout (or one JSON object), and an SVG like Figure 2.
 
 #include <signal.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -65,7 +64,7 @@ struct FluidBenchOptions {
   double failure_seconds = 3;
   std::string backend;  // the nodes' (and the calibration's); empty: runtime::default_backend()
   std::string tls = "on";  // on: mutual TLS between the client and the nodes (a throwaway CA); off: plaintext
-  std::string certs;       // set when run: where the throwaway CA and certificates are
+  std::shared_ptr<const cluster::LocalCertificates> certs;  // set when run, as --tls says
   std::string plot = "bench-fluid.svg";
   bool skip_failures = false;
   bool json = false;
@@ -83,11 +82,8 @@ class Device {
     args_ = {node_binary(), "node", "--name", name_, "--max-batch", std::to_string(o.max_batch),
              "--link-rate", fmt::format("{}", o.link_rate), "--link-latency", fmt::format("{}", o.link_latency),
              "--slowdown", fmt::format("{}", slowdown), "--backend", o.backend};
-    if (o.certs.empty()) {
-      args_.push_back("--insecure");
-    } else {
-      args_.insert(args_.end(), {"--tls", (fs::path(o.certs) / name_).string()});
-    }
+    auto security = o.certs->node_arguments(name_);
+    args_.insert(args_.end(), security.begin(), security.end());
     if (cpu >= 0) args_.insert(args_.end(), {"--cpu", std::to_string(cpu)});
     start("127.0.0.1:0");
   }
@@ -193,7 +189,7 @@ cluster::ClusterConfig cell_config(const FluidBenchOptions& o, const std::string
   for (size_t i = 0; i < devices.size(); ++i)
     yaml += fmt::format("  - {{name: {}, address: {}, part: {}{}.onnx}}\n", devices[i]->name(), devices[i]->address(),
                         is_static ? "stage" : "part", i + 1);
-  if (!o.certs.empty()) yaml += fmt::format("tls: {}\n", (fs::path(o.certs) / "client").string());
+  yaml += o.certs->cluster_yaml();
   return cluster::parse_cluster_config(yaml, "bench-fluid cluster", ".");
 }
 
@@ -317,15 +313,8 @@ std::string svg_plot(const std::vector<Cell>& cells) {
 
 void run_bench_fluid(FluidBenchOptions o) {
   if (o.backend.empty()) o.backend = runtime::default_backend();
-  std::shared_ptr<void> remove_certs;
-  if (o.tls == "on") {
-    o.certs = (fs::temp_directory_path() / fmt::format("fluidedge-bench-fluid-certs-{}", ::getpid())).string();
-    cluster::make_local_certificates(o.certs, {"dev1", "dev2", "client"});
-    remove_certs.reset(static_cast<void*>(nullptr), [dir = o.certs](void*) {
-      std::error_code ignored;
-      fs::remove_all(dir, ignored);
-    });
-  }
+  o.certs = std::make_shared<cluster::LocalCertificates>(o.tls == "on", std::vector<std::string>{"dev1", "dev2"},
+                                                         "bench-fluid");
   ensure_trained(o, "static");  // calibrates the devices' speed, whatever runs
   for (const auto& v : o.variants) ensure_trained(o, v);
   double host = host_gflops(o);

@@ -6,8 +6,6 @@
 // the coordinator's Static pipeline, and predicted throughput is set against measured, per model,
 // with the stage or link that explains any gap.
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -68,8 +66,7 @@ struct PartitionBenchOptions {
   bool explore_only = false;  // profiles and exploration only, nothing deployed
   std::string backend;        // the nodes' and their profiles'; empty: runtime::default_backend()
   std::string tls = "on";     // on: mutual TLS between the client and the nodes (a throwaway CA); off: plaintext
-  std::string certs;          // set when run: where the throwaway CA and certificates are
-  cluster::TlsIdentity client_tls;  // set when run: what the bench presents to the nodes
+  std::shared_ptr<const cluster::LocalCertificates> certs;  // set when run, as --tls says
 };
 
 // One device: a fluidedge-node process on its own core.
@@ -80,11 +77,8 @@ class NodeProcess {
       : name_(name) {
     std::vector<std::string> argv = {node_binary(), "node", "--name", name, "--max-batch", "1", "--listen", "127.0.0.1:0",
                                      "--slowdown", fmt::format("{}", slowdown), "--backend", o.backend};
-    if (o.certs.empty()) {
-      argv.push_back("--insecure");
-    } else {
-      argv.insert(argv.end(), {"--tls", (fs::path(o.certs) / name).string()});
-    }
+    auto security = o.certs->node_arguments(name);
+    argv.insert(argv.end(), security.begin(), security.end());
     if (link_rate > 0) argv.insert(argv.end(), {"--link-rate", fmt::format("{}", link_rate)});
     if (link_latency > 0) argv.insert(argv.end(), {"--link-latency", fmt::format("{}", link_latency)});
     if (cpu >= 0) argv.insert(argv.end(), {"--cpu", std::to_string(cpu)});
@@ -162,7 +156,7 @@ Measured measure_pipeline(const fs::path& dir, const std::vector<NodeProcess*>& 
                                  fs::absolute(dir).string(), std::max(2, o.concurrency));
   for (size_t i = 0; i < nodes.size(); ++i)
     yaml += fmt::format("  - {{name: {}, address: {}, part: stage_{}.onnx}}\n", nodes[i]->name(), nodes[i]->address(), i + 1);
-  if (!o.certs.empty()) yaml += fmt::format("tls: {}\n", (fs::path(o.certs) / "client").string());
+  yaml += o.certs->cluster_yaml();
   cluster::Coordinator c(cluster::parse_cluster_config(yaml, "bench-partition cluster", "."));
   c.start(60000);
   Measured m;
@@ -189,13 +183,13 @@ Measured measure_pipeline(const fs::path& dir, const std::vector<NodeProcess*>& 
   stream(Clock::now(), 2 * o.concurrency);  // warm-up: first runs plan the kernels
   m.answered = m.failed = 0;
   std::vector<NodeWork> before;
-  for (const auto* n : nodes) before.push_back(node_work(*n, o.client_tls));
+  for (const auto* n : nodes) before.push_back(node_work(*n, o.certs->client()));
   auto start = Clock::now();
   stream(start + std::chrono::milliseconds(static_cast<int64_t>(o.seconds * 1000)), o.concurrency);
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   m.ips = m.answered / seconds;
   for (size_t i = 0; i < nodes.size(); ++i) {
-    NodeWork after = node_work(*nodes[i], o.client_tls);
+    NodeWork after = node_work(*nodes[i], o.certs->client());
     int64_t served = after.served - before[i].served;
     m.node_ms.push_back(served > 0 ? (after.compute_ms - before[i].compute_ms) / static_cast<double>(served) : 0.0);
     m.host_ms.push_back(served > 0 ? (after.run_ms - before[i].run_ms) / static_cast<double>(served) : 0.0);
@@ -282,16 +276,8 @@ void print_exploration(const std::string& name, const Json& chains) {
 
 void run_bench_partition(PartitionBenchOptions o) {
   if (o.backend.empty()) o.backend = runtime::default_backend();
-  std::shared_ptr<void> remove_certs;
-  if (o.tls == "on" && !o.explore_only) {
-    o.certs = (fs::temp_directory_path() / fmt::format("fluidedge-bench-partition-certs-{}", ::getpid())).string();
-    cluster::make_local_certificates(o.certs, {"dev1", "dev2", "client"});
-    o.client_tls = cluster::read_identity((fs::path(o.certs) / "client").string());
-    remove_certs.reset(static_cast<void*>(nullptr), [dir = o.certs](void*) {
-      std::error_code ignored;
-      fs::remove_all(dir, ignored);
-    });
-  }
+  o.certs = std::make_shared<cluster::LocalCertificates>(o.tls == "on" && !o.explore_only,
+                                                         std::vector<std::string>{"dev1", "dev2"}, "bench-partition");
   if (o.slowdowns.size() != 2) fail("--slowdowns: give two values, one per device (got {})", o.slowdowns.size());
   for (double s : o.slowdowns)
     if (s < 1) fail("--slowdowns: {} is below 1 (a node can only be emulated slower)", s);

@@ -188,14 +188,15 @@ void run_run(const RunOptions& o) {
                  "{:.1f} inferences/s; peak RSS {:.1f} MiB\n",
                  o.model, backend, o.threads, o.threads == 1 ? "" : "s", batch, median, p90, ms.size(),
                  1000.0 * static_cast<double>(batch) / median, peak_rss_mb());
-      if (Json plan = plan_json(*session, batch); plan.contains("cpu_features"))
+      const Json plan = plan_json(*session, batch);
+      if (plan.contains("cpu_features"))
         fmt::print("  CPU features used: {}\n", plan["cpu_features"].get<std::string>());
-      if (Json plan = plan_json(*session, batch); plan.contains("blocked_convolutions")) {
+      if (plan.contains("blocked_convolutions")) {
         fmt::print("  convolution layouts: {} ({} channel-blocked, {} Winograd), planned in {:.0f} ms\n",
                    plan["layout"].get<std::string>(), plan["blocked_convolutions"].get<int64_t>(),
                    plan["winograd_convolutions"].get<int64_t>(), plan["layout_planning_ms"].get<double>());
       }
-      if (Json plan = plan_json(*session, batch); plan.value("elided_concats", int64_t{0}) > 0) {
+      if (plan.value("elided_concats", int64_t{0}) > 0) {
         int64_t elided = plan["elided_concats"].get<int64_t>();
         fmt::print("  {} concatenation{} written in place (no copy)\n", elided, elided == 1 ? "" : "s");
       }

@@ -317,8 +317,8 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
     admitted_bytes += static_cast<int64_t>(bytes);
     return "";
   }
-  void release(size_t bytes) {
-    std::lock_guard lock(queue_mutex);
+  // A request no longer held (it runs, or was refused or dropped); the caller holds queue_mutex.
+  void release_locked(size_t bytes) {
     --admitted;
     admitted_bytes -= static_cast<int64_t>(bytes);
   }
@@ -353,7 +353,10 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
         item.batch = t.dim(0);
       }
     } catch (const std::exception& e) {
-      release(bytes);
+      {
+        std::lock_guard lock(queue_mutex);
+        release_locked(bytes);
+      }
       reject(state, request.id(), e.what());
       return;
     }
@@ -364,8 +367,7 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
         queue_ready.notify_one();
         return;
       }
-      --admitted;
-      admitted_bytes -= static_cast<int64_t>(bytes);
+      release_locked(bytes);
     }
     // Shutting down: the request is dropped and the stream closed, so the sender re-issues it.
     std::lock_guard lock(state->mutex);
@@ -423,10 +425,7 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
       }
       {
         std::lock_guard lock(queue_mutex);
-        for (const WorkItem& item : batch) {
-          --admitted;
-          admitted_bytes -= static_cast<int64_t>(item.bytes);
-        }
+        for (const WorkItem& item : batch) release_locked(item.bytes);
       }
       // Requests whose sender has stopped waiting are answered DEADLINE_EXCEEDED, not run.
       const auto now = Clock::now();
@@ -593,10 +592,7 @@ void DeviceNode::shutdown(int grace_ms) {
       item.stream->broken = true;
       item.stream->idle.notify_all();
     }
-    for (const auto& item : impl_->queue) {
-      --impl_->admitted;
-      impl_->admitted_bytes -= static_cast<int64_t>(item.bytes);
-    }
+    for (const auto& item : impl_->queue) impl_->release_locked(item.bytes);
     impl_->queue.clear();
   }
   impl_->queue_ready.notify_all();

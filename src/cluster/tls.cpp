@@ -1,6 +1,7 @@
 #include "cluster/tls.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -50,20 +51,23 @@ void check(int ok, const char* what) {
   if (ok != 1) fail("TLS: {} failed: {}", what, openssl_error());
 }
 
-std::string pem_of(X509* cert) {
+// What `write` puts into a memory BIO, as text.
+template <typename Write>
+std::string pem_text(Write&& write, const char* what) {
   Owned<BIO> bio(BIO_new(BIO_s_mem()));
-  check(PEM_write_bio_X509(bio.get(), cert), "writing a certificate");
+  check(write(bio.get()), what);
   char* data = nullptr;
   long n = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<size_t>(n));
 }
 
+std::string pem_of(X509* cert) {
+  return pem_text([&](BIO* bio) { return PEM_write_bio_X509(bio, cert); }, "writing a certificate");
+}
+
 std::string pem_of(EVP_PKEY* key) {
-  Owned<BIO> bio(BIO_new(BIO_s_mem()));
-  check(PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr), "writing a key");
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(n));
+  return pem_text([&](BIO* bio) { return PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr); },
+                  "writing a key");
 }
 
 Owned<X509> parse_cert(const std::string& pem, const std::string& file) {
@@ -281,6 +285,29 @@ void make_local_certificates(const std::string& dir, const std::vector<std::stri
   for (const auto& name : names)
     write_identity(ca, issue_certificate(ca, name, now - std::chrono::minutes(5), now + std::chrono::hours(48)),
                    (fs::path(dir) / name).string());
+}
+
+LocalCertificates::LocalCertificates(bool on, const std::vector<std::string>& nodes, const std::string& label) {
+  if (!on) return;
+  dir_ = (fs::temp_directory_path() / ("fluidedge-" + label + "-certs-" + std::to_string(::getpid()))).string();
+  std::vector<std::string> names = nodes;
+  names.push_back("client");
+  make_local_certificates(dir_, names);
+  client_ = read_identity((fs::path(dir_) / "client").string());
+}
+
+LocalCertificates::~LocalCertificates() {
+  std::error_code ignored;
+  if (!dir_.empty()) fs::remove_all(dir_, ignored);
+}
+
+std::vector<std::string> LocalCertificates::node_arguments(const std::string& name) const {
+  if (dir_.empty()) return {"--insecure"};
+  return {"--tls", (fs::path(dir_) / name).string()};
+}
+
+std::string LocalCertificates::cluster_yaml() const {
+  return dir_.empty() ? "" : "tls: " + (fs::path(dir_) / "client").string() + "\n";
 }
 
 std::string peer_name(const grpc::ServerContext& context) {

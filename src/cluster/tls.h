@@ -64,6 +64,28 @@ std::shared_ptr<grpc::ChannelCredentials> channel_credentials(const TlsIdentity&
 // (the benches' local clusters run with mutual TLS like any other).
 void make_local_certificates(const std::string& dir, const std::vector<std::string>& names);
 
+// The security of a local cluster of node processes (the benches'): with `on`, a throwaway CA
+// and certificates for each node and the client in a temporary directory, removed with it, so
+// the cluster runs with mutual TLS like a deployed one; without, plaintext.
+class LocalCertificates {
+ public:
+  LocalCertificates(bool on, const std::vector<std::string>& nodes, const std::string& label);
+  ~LocalCertificates();
+  LocalCertificates(const LocalCertificates&) = delete;
+  LocalCertificates& operator=(const LocalCertificates&) = delete;
+
+  // The node command's arguments for node `name`: {"--tls", DIR} or {"--insecure"}.
+  std::vector<std::string> node_arguments(const std::string& name) const;
+  // The cluster.yaml line giving the client its certificate ("" without TLS).
+  std::string cluster_yaml() const;
+  // What the client presents (empty without TLS).
+  const TlsIdentity& client() const { return client_; }
+
+ private:
+  std::string dir_;  // empty: plaintext
+  TlsIdentity client_;
+};
+
 // Who called, as its certificate names it ("" on a plaintext server).
 std::string peer_name(const grpc::ServerContext& context);
 

@@ -85,15 +85,9 @@ TEST_P(KillNode, NoRequestLostNoneTwiceAndTheNodeRejoins) {
     }
   });
   expect_each_answered_once(answers, total);
-  auto events = c.events();
-  int downs = 0, ups_after_down = 0;
-  for (const auto& e : events) {
-    if (e.node != victim->name()) continue;
-    if (!e.up) ++downs;
-    if (e.up && downs > 0) ++ups_after_down;
-  }
-  EXPECT_EQ(downs, 1);
-  EXPECT_EQ(ups_after_down, 1);
+  auto seen = testing::downs_and_returns(c.events(), victim->name());
+  EXPECT_EQ(seen.downs, 1);
+  EXPECT_EQ(seen.returns, 1);
   // Back in full service: the last answers come from the rejoined node too.
   int from_victim = 0;
   for (size_t i = answers.size() - 200; i < answers.size(); ++i)

@@ -74,4 +74,14 @@ void expect_each_answered_once(const std::vector<cluster::Answer>& answers, int 
   EXPECT_EQ(errors, 0);
 }
 
+DownsAndReturns downs_and_returns(const std::vector<cluster::MembershipEvent>& events, const std::string& node) {
+  DownsAndReturns d;
+  for (const auto& e : events) {
+    if (e.node != node) continue;
+    if (!e.up) ++d.downs;
+    if (e.up && d.downs > 0) ++d.returns;
+  }
+  return d;
+}
+
 }  // namespace fluidedge::testing

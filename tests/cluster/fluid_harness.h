@@ -39,4 +39,10 @@ std::vector<cluster::Answer> stream(cluster::InferenceClient& c, int count, cons
 // Every one of `count` requests answered exactly once, without error, with 1x10 logits.
 void expect_each_answered_once(const std::vector<cluster::Answer>& answers, int count);
 
+// How often `node` went down in `events`, and how often it came back up after going down.
+struct DownsAndReturns {
+  int downs = 0, returns = 0;
+};
+DownsAndReturns downs_and_returns(const std::vector<cluster::MembershipEvent>& events, const std::string& node);
+
 }  // namespace fluidedge::testing

@@ -142,6 +142,14 @@ double peak_rss_mib(pid_t pid) {
   return -1;
 }
 
+// The cluster models' first Fluid part, deployed inline as "p1".
+wire::DeployRequest part1_as_p1() {
+  wire::DeployRequest d;
+  d.set_part("p1");
+  d.set_onnx(part_bytes());
+  return d;
+}
+
 grpc::Status deploy(wire::DeviceNode::Stub& stub, const wire::DeployRequest& d) {
   grpc::ClientContext ctx;
   ctx.set_deadline(in_ms(10000));
@@ -152,9 +160,7 @@ grpc::Status deploy(wire::DeviceNode::Stub& stub, const wire::DeployRequest& d) 
 TEST(NodeBounds, APartOverTheSizeLimitIsRefusedNamingTheLimit) {
   testing::NodeProcess node("dev1", "127.0.0.1:0", {"--max-model-mb", "0.1"});
   auto stub = wire::DeviceNode::NewStub(make_channel(node.address()));
-  wire::DeployRequest inline_part;
-  inline_part.set_part("p1");
-  inline_part.set_onnx(part_bytes());  // 0.23 MB
+  wire::DeployRequest inline_part = part1_as_p1();  // 0.23 MB
   wire::DeployRequest by_path;
   by_path.set_part("p1");
   by_path.set_path(testing::cluster_models_dir() + "/fluid/part1.onnx");
@@ -175,10 +181,7 @@ TEST(NodeBounds, APartOverTheSizeLimitIsRefusedNamingTheLimit) {
 TEST(NodeBounds, AFloodBeyondTheQueueGetsResourceExhaustedAndMemoryStaysBounded) {
   testing::NodeProcess node("dev1", "127.0.0.1:0", {"--max-queue-mb", "16", "--slowdown", "20", "--max-batch", "1"});
   auto stub = wire::DeviceNode::NewStub(make_channel(node.address()));
-  wire::DeployRequest d;
-  d.set_part("p1");
-  d.set_onnx(part_bytes());
-  ASSERT_TRUE(deploy(*stub, d).ok());
+  ASSERT_TRUE(deploy(*stub, part1_as_p1()).ok());
   // Each request is 64 images (200 KB); one first, so that the part's plan for them is made.
   wire::InferRequest heavy;
   heavy.set_part("p1");
@@ -226,10 +229,7 @@ TEST(NodeBounds, AFloodBeyondTheQueueGetsResourceExhaustedAndMemoryStaysBounded)
 TEST(NodeBounds, RequestsPastTheirBudgetAreNotRun) {
   testing::NodeProcess node("dev1", "127.0.0.1:0", {"--slowdown", "100", "--max-batch", "1"});
   auto stub = wire::DeviceNode::NewStub(make_channel(node.address()));
-  wire::DeployRequest d;
-  d.set_part("p1");
-  d.set_onnx(part_bytes());
-  ASSERT_TRUE(deploy(*stub, d).ok());
+  ASSERT_TRUE(deploy(*stub, part1_as_p1()).ok());
   grpc::ClientContext ctx;
   ctx.set_deadline(in_ms(60000));
   auto rw = stub->Infer(&ctx);

@@ -83,14 +83,9 @@ TEST_P(Arm64Cluster, KillNineOfTheArm64NodeLosesNothingAndItRejoins) {
       }
     });
     testing::expect_each_answered_once(answers, total);
-    int downs = 0, ups_after_down = 0;
-    for (const auto& e : c.events()) {
-      if (e.node != "dev2") continue;
-      if (!e.up) ++downs;
-      if (e.up && downs > 0) ++ups_after_down;
-    }
-    EXPECT_EQ(downs, 1);
-    EXPECT_EQ(ups_after_down, 1);
+    auto seen = testing::downs_and_returns(c.events(), "dev2");
+    EXPECT_EQ(seen.downs, 1);
+    EXPECT_EQ(seen.returns, 1);
     int from_arm = 0;
     for (size_t i = answers.size() - 100; i < answers.size(); ++i)
       for (const auto& n : answers[i].nodes) from_arm += n == "dev2";
