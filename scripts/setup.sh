@@ -14,7 +14,7 @@ PACKAGES=(
   python3 python3-numpy python3-torch python3-torchvision python3-onnx
 
   dataset-fashion-mnist
-  iproute2 openssl
+  iproute2 openssl gnuplot-nox
 )
 
 missing=()

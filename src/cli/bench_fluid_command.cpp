@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "cli/bench_devices.h"
 #include "cli/commands.h"
 #include "cli/json_output.h"
 #include "cli/tool_paths.h"
@@ -75,76 +76,8 @@ double since_ms(Clock::time_point t0, Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(t - t0).count();
 }
 
-// A device: one fluidedge-node process on its own core behind an emulated link.
-class Device {
- public:
-  Device(std::string name, int cpu, const FluidBenchOptions& o, double slowdown) : name_(std::move(name)) {
-    args_ = {node_binary(), "node", "--name", name_, "--max-batch", std::to_string(o.max_batch),
-             "--link-rate", fmt::format("{}", o.link_rate), "--link-latency", fmt::format("{}", o.link_latency),
-             "--slowdown", fmt::format("{}", slowdown), "--backend", o.backend};
-    auto security = o.certs->node_arguments(name_);
-    args_.insert(args_.end(), security.begin(), security.end());
-    if (cpu >= 0) args_.insert(args_.end(), {"--cpu", std::to_string(cpu)});
-    start("127.0.0.1:0");
-  }
-  void start(const std::string& listen) {
-    auto argv = args_;
-    argv.insert(argv.end(), {"--listen", listen});
-    process_ = std::make_unique<Subprocess>(argv, true);
-    std::string line = process_->read_line(20000);
-    if (line.rfind("listening on ", 0) != 0) fail("device {} did not start: '{}'", name_, line);
-    address_ = line.substr(13);
-  }
-  void kill() {
-    process_->kill(SIGKILL);
-    process_->wait(5000);
-    alive_ = false;
-  }
-  void revive() {
-    if (!alive_) start(address_);
-    alive_ = true;
-  }
-  const std::string& name() const { return name_; }
-  const std::string& address() const { return address_; }
-
- private:
-  std::string name_, address_;
-  std::vector<std::string> args_;
-  std::unique_ptr<Subprocess> process_;
-  bool alive_ = true;
-};
-
-std::string self_binary() { return (fs::path(executable_dir()) / "fluidedge").string(); }
-
-void ensure_trained(const FluidBenchOptions& o, const std::string& variant) {
-  fs::path dir = fs::path(o.models) / variant;
-  if (fs::exists(dir / "metrics.json")) return;
-  std::cerr << "bench fluid: training the " << variant << " model (" << o.epochs << " epochs on " << o.data
-            << ") into " << dir.string() << std::endl;
-  int code = run_command({self_binary(), "train", "--variant", variant, "--data", o.data, "--epochs",
-                          std::to_string(o.epochs), "--out", dir.string()},
-                         /*stdout_to_stderr=*/true);
-  if (code != 0) fail("bench fluid: training the {} model failed (exit {})", variant, code);
-}
-
-// How fast one core of this machine runs the Static model on the nodes' backend, in GFLOP/s
-// (2 x MACs per second), at the nodes' micro-batch size: the median CPU time of repeated runs
-// (CPU time, as the nodes measure it for their slowdown, so other load does not skew it).
-double host_gflops(const FluidBenchOptions& o) {
-  auto g = graph::load_onnx((fs::path(o.models) / "static" / "model.onnx").string());
-  auto session = runtime::make_session(o.backend, g);
-  std::string input = g.inputs.at(0);
-  auto shape = g.values.at(input).shape;
-  shape[0] = o.max_batch;
-  graph::Tensor x(graph::DType::kFloat32, shape);
-  std::vector<double> ms;
-  for (int i = 0; i < 60; ++i) {
-    double t0 = thread_cpu_ms();
-    session->run({{input, x}});
-    if (i >= 10) ms.push_back(thread_cpu_ms() - t0);
-  }
-  double macs = static_cast<double>(graph::graph_cost(g).macs) / std::max<int64_t>(1, graph::graph_batch(g));
-  return 2.0 * macs * o.max_batch / (percentile(ms, 0.5) * 1e6);
+DeviceSettings device_settings(const FluidBenchOptions& o, const std::string& name, int cpu, double slowdown) {
+  return {o.max_batch, o.link_rate, o.link_latency, slowdown, o.backend, o.certs->node_arguments(name), cpu};
 }
 
 // The Static model as a two-stage pipeline: the partitioner's best-throughput two-stage plan
@@ -181,7 +114,7 @@ std::string ensure_static_stages(const FluidBenchOptions& o, double device_gflop
 }
 
 cluster::ClusterConfig cell_config(const FluidBenchOptions& o, const std::string& variant, const std::string& mode,
-                                   const std::vector<Device*>& devices) {
+                                   const std::vector<BenchDevice*>& devices) {
   bool is_static = variant == "static";
   std::string yaml = fmt::format("variant: {}\nmode: {}\nmodel: {}\nmax_batch: {}\nwindow: {}\nrequest_timeout_ms: 20000\nnodes:\n",
                                  variant, mode, fs::absolute(fs::path(o.models) / variant).string(), o.max_batch,
@@ -315,9 +248,9 @@ void run_bench_fluid(FluidBenchOptions o) {
   if (o.backend.empty()) o.backend = runtime::default_backend();
   o.certs = std::make_shared<cluster::LocalCertificates>(o.tls == "on", std::vector<std::string>{"dev1", "dev2"},
                                                          "bench-fluid");
-  ensure_trained(o, "static");  // calibrates the devices' speed, whatever runs
-  for (const auto& v : o.variants) ensure_trained(o, v);
-  double host = host_gflops(o);
+  ensure_trained(o.models, "static", o.data, o.epochs, "bench fluid");  // calibrates the devices' speed, whatever runs
+  for (const auto& v : o.variants) ensure_trained(o.models, v, o.data, o.epochs, "bench fluid");
+  double host = host_gflops(o.models, o.backend, o.max_batch);
   double slowdown = o.slowdown > 0 ? o.slowdown : std::max(1.0, host / o.device_gflops);
   double device_gflops = host / slowdown;
   std::string static_cut = ensure_static_stages(o, device_gflops);
@@ -325,8 +258,9 @@ void run_bench_fluid(FluidBenchOptions o) {
   const auto& test = dataset.test;
   int64_t count = o.requests > 0 ? o.requests : test.size();
   bool pin = std::thread::hardware_concurrency() >= 2;
-  Device dev1("dev1", pin ? 0 : -1, o, slowdown), dev2("dev2", pin ? 1 : -1, o, slowdown);
-  std::vector<Device*> devices = {&dev1, &dev2};
+  BenchDevice dev1("dev1", device_settings(o, "dev1", pin ? 0 : -1, slowdown)),
+      dev2("dev2", device_settings(o, "dev2", pin ? 1 : -1, slowdown));
+  std::vector<BenchDevice*> devices = {&dev1, &dev2};
 
   Json settings{{"devices", 2},
                 {"cores_per_device", 1},

@@ -50,6 +50,7 @@ void add_train_command(CLI::App& app);
 void add_bench_runtime_command(CLI::App& bench);
 // Workstation only (trains the models it serves).
 void add_bench_fluid_command(CLI::App& bench);
+void add_bench_soak_command(CLI::App& bench);
 // Workstation only (the partitioner's experiment with real node processes; no libtorch needed).
 void add_bench_partition_command(CLI::App& bench);
 

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
 #ifdef FLUIDEDGE_WITH_TORCH
   fluidedge::cli::add_train_command(app);
   fluidedge::cli::add_bench_fluid_command(*bench);
+  fluidedge::cli::add_bench_soak_command(*bench);
 #endif
   return fluidedge::cli::run_app(app, argc, argv, "fluidedge");
 }

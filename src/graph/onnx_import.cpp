@@ -280,6 +280,7 @@ void upgrade_legacy_softmax(Graph& graph, const std::set<std::string>& legacy) {
     }
     const Shape& shape = graph.value(node.input(0)).shape;
     int64_t rank = static_cast<int64_t>(shape.size());
+    if (rank == 0) fail("{}: its input '{}' is a scalar; Softmax needs at least one dimension", node.describe(), node.input(0));
     int64_t axis = normalize_axis(node, node.attr_int("axis", 1), rank);
     if (axis == rank - 1) {
       node.attrs["axis"] = int64_t{-1};

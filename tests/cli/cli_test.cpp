@@ -65,6 +65,7 @@ TEST_F(Cli, ExportThenInfoJsonAgreesWithZoo) {
 }
 
 TEST_F(Cli, RunWritesEveryOutputAsNpy) {
+  FLUIDEDGE_SKIP_WITHOUT_TORCH();
   run_cli("zoo export paper_cnn --out " + path("cnn.onnx"));
   graph::Tensor x(graph::DType::kFloat32, {3, 1, 28, 28});
   for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = static_cast<float>(i % 17) / 17.f;
@@ -82,6 +83,7 @@ TEST_F(Cli, RunWritesEveryOutputAsNpy) {
 }
 
 TEST_F(Cli, RunRandomWithBatchAndBench) {
+  FLUIDEDGE_SKIP_WITHOUT_TORCH();
   json j = parse(run_cli("run zoo:lenet5 --random --batch 5 --backend reference --bench 0.2 --json"));
   EXPECT_EQ(j["batch"], 5);
   EXPECT_EQ(j["threads"], 1);
@@ -114,6 +116,7 @@ TEST_F(Cli, RunStepsBreaksTheTimeDownByOp) {
 }
 
 TEST_F(Cli, RunStepsNeedsBenchAndAPlannedBackend) {
+  FLUIDEDGE_SKIP_WITHOUT_TORCH();
   auto r = run_cli("run zoo:lenet5 --random --steps");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("--steps needs --bench"), std::string::npos) << r.err;
@@ -179,6 +182,7 @@ TEST_F(Cli, RunConvAlgorithmMustBeOneItKnowsAndFitTheLayout) {
 // reference does; the device node, which has no reference backend, refuses the model with one
 // message naming the node and the reason.
 TEST_F(Cli, AnOpWithoutAFastKernelFallsBackOnlyInTheWorkstationBuild) {
+  FLUIDEDGE_SKIP_WITHOUT_TORCH();
   graph::Graph g;
   g.name = "dot";
   g.inputs = {"x"};
@@ -253,6 +257,7 @@ namespace {
 
 // The bench's contract (keys and sane values), not its timings.
 TEST(CliBench, RuntimeReportsAllThreeBackends) {
+  FLUIDEDGE_SKIP_WITHOUT_TORCH();
   auto r = testing::run_cli("bench runtime --models lenet5 --batch 1,3 --rounds 2 --seconds 0.2 --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
@@ -300,6 +305,7 @@ namespace {
 // `fluidedge train` on a tiny IDX dataset: the files and metrics.json contract, and the parts
 // are ordinary ONNX files that ONNX Runtime runs.
 TEST(CliTrain, WritesPartsAndMetrics) {
+  FLUIDEDGE_SKIP_WITHOUT_TORCH();
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path() / ("fluidedge_train_" + std::to_string(::getpid()));
   fs::create_directories(dir / "data");
@@ -341,6 +347,7 @@ TEST(CliTrain, WritesPartsAndMetrics) {
 }
 
 TEST(CliTrain, BadVariantAndDataAreErrors) {
+  FLUIDEDGE_SKIP_WITHOUT_TORCH();
   auto r = testing::run_cli("train --variant elastic --out /tmp/x");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("--variant"), std::string::npos) << r.err;

@@ -170,6 +170,10 @@ TEST_P(OnnxNodeTest, AllCasesPassOnEveryBackend) {
         } catch (const std::exception& e) {
           problem = e.what();
         }
+#ifndef FLUIDEDGE_WITH_TORCH
+        // A lean build (no libtorch) may refuse what only the reference backend runs, clearly.
+        if (problem.find("this build has no reference backend to fall back to") != std::string::npos) continue;
+#endif
         EXPECT_EQ(problem, "") << backend << ": " << c.name << "/" << entry.path().filename().string();
         ++ran;
       }

@@ -21,6 +21,7 @@ int shell(const std::string& cmd) {
 class OrtRoundTrip : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(OrtRoundTrip, CheckerAcceptsAndOrtAgreesWithReference) {
+  FLUIDEDGE_SKIP_WITHOUT_TORCH();
   const std::string name = GetParam();
   fs::path dir = fs::temp_directory_path() / ("fluidedge_ort_" + name + "_" + std::to_string(::getpid()));
   fs::create_directories(dir);

@@ -86,6 +86,37 @@ TEST_F(CliErrors, NpyDeclaringMoreThanItHolds) {
   expect_clear_error("run " + path("good.onnx") + " --input " + path("huge.npy"), {"huge.npy", "truncated", "needs 4000000000000 bytes"});
 }
 
+// Found by fuzz_onnx: an opset-11 Softmax (axis 0) over a scalar indexed the empty shape while
+// its legacy axis was rewritten. Now a clear error naming the node and its input.
+TEST_F(CliErrors, LegacySoftmaxOfAScalar) {
+  onnx::ModelProto m;
+  m.set_ir_version(7);
+  m.add_opset_import()->set_version(11);
+  auto* g = m.mutable_graph();
+  g->set_name("scalar_softmax");
+  auto* x = g->add_input();
+  x->set_name("x");
+  x->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  x->mutable_type()->mutable_tensor_type()->mutable_shape();  // a scalar
+  auto* squeeze = g->add_node();
+  squeeze->set_op_type("Squeeze");
+  squeeze->set_name("squeeze");
+  squeeze->add_input("x");
+  squeeze->add_output("s");
+  auto* softmax = g->add_node();
+  softmax->set_op_type("Softmax");
+  softmax->set_name("softmax");
+  softmax->add_input("s");
+  softmax->add_output("y");
+  auto* axis = softmax->add_attribute();
+  axis->set_name("axis");
+  axis->set_type(onnx::AttributeProto::INT);
+  axis->set_i(0);
+  g->add_output()->set_name("y");
+  write_model(m, "scalar_softmax.onnx");
+  expect_clear_error("info " + path("scalar_softmax.onnx"), {"softmax", "'s'", "scalar"});
+}
+
 TEST_F(CliErrors, NotOnnxFile) {
   std::ofstream(path("notes.onnx")) << "these are my notes, not a model\n";
   expect_clear_error("info " + path("notes.onnx"), {"notes.onnx"});

@@ -11,6 +11,14 @@
 #include <string>
 #include <vector>
 
+// Skips a test of what only the workstation build has (libtorch: training, the reference
+// backend), when the suite is built without it (the sanitized build, scripts/test.sh --sanitize).
+#ifdef FLUIDEDGE_WITH_TORCH
+#define FLUIDEDGE_SKIP_WITHOUT_TORCH() (void)0
+#else
+#define FLUIDEDGE_SKIP_WITHOUT_TORCH() GTEST_SKIP() << "needs the workstation build (libtorch)"
+#endif
+
 namespace fluidedge::testing {
 
 struct CliResult {
