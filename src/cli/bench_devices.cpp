@@ -3,13 +3,16 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include <fmt/format.h>
 
+#include "cli/json_output.h"
 #include "cli/tool_paths.h"
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/statistics.h"
 #include "common/thread_clock.h"
@@ -25,7 +28,8 @@ namespace fs = std::filesystem;
 BenchDevice::BenchDevice(std::string name, const DeviceSettings& s) : name_(std::move(name)) {
   args_ = {node_binary(), "node", "--name", name_, "--max-batch", std::to_string(s.max_batch),
            "--link-rate", fmt::format("{}", s.link_rate), "--link-latency", fmt::format("{}", s.link_latency),
-           "--slowdown", fmt::format("{}", s.slowdown), "--backend", s.backend};
+           "--backend", s.backend};
+  if (!s.emulate.empty()) args_.insert(args_.end(), {"--emulate", s.emulate});
   args_.insert(args_.end(), s.security.begin(), s.security.end());
   if (s.cpu >= 0) args_.insert(args_.end(), {"--cpu", std::to_string(s.cpu)});
   start("127.0.0.1:0");
@@ -79,16 +83,47 @@ double BenchDevice::rss_mib() const {
 
 std::string self_binary() { return (fs::path(executable_dir()) / "fluidedge").string(); }
 
-void ensure_trained(const std::string& models, const std::string& variant, const std::string& data, int epochs,
-                    const std::string& who) {
+TrainingReuse ensure_trained(const std::string& models, const std::string& variant, const std::string& data, int epochs,
+                             const std::string& who) {
   fs::path dir = fs::path(models) / variant;
-  if (fs::exists(dir / "metrics.json")) return;
+  if (fs::exists(dir / "metrics.json")) {
+    Json metrics = Json::parse(std::ifstream(dir / "metrics.json"), nullptr, false);
+    if (!metrics.is_object()) fail("{}: {} is not a training's metrics.json: remove {} or pass another --models", who,
+                                   (dir / "metrics.json").string(), dir.string());
+    const std::string had_data = metrics.value("dataset", std::string("?"));
+    const int had_epochs = metrics.contains("config") ? metrics["config"].value("epochs", -1) : -1;
+    const std::string& wanted_data = data;
+    if (had_data != wanted_data || had_epochs != epochs)
+      fail("{}: {} holds a {} model trained {} epochs on {}, not {} epochs on {}: remove it or pass another --models",
+           who, dir.string(), variant, had_epochs, had_data, epochs, wanted_data);
+    return {true, metrics.value("train_seconds", 0.0)};
+  }
   std::cerr << who << ": training the " << variant << " model (" << epochs << " epochs on " << data << ") into "
             << dir.string() << std::endl;
+  const auto start = std::chrono::steady_clock::now();
   int code = run_command({self_binary(), "train", "--variant", variant, "--data", data, "--epochs",
                           std::to_string(epochs), "--out", dir.string()},
                          /*stdout_to_stderr=*/true);
   if (code != 0) fail("{}: training the {} model failed (exit {})", who, variant, code);
+  return {false, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+}
+
+std::string write_emulated_system(const std::string& path, int count, double gflops, double bandwidth_gbps,
+                                  double link_rate, double link_latency) {
+  std::string yaml = "# The devices a bench's nodes emulate (fluidedge node --emulate FILE:NAME); written by the bench.\ndevices:\n";
+  for (int i = 1; i <= count; ++i)
+    yaml += fmt::format("  - name: dev{}\n    peak_gflops: {}\n    memory_bandwidth_gbps: {}\n    efficiency: 1.0\n"
+                        "    memory_mb: 1024\n    active_power_w: 5\n    idle_power_w: 2\n    precision: fp32\n",
+                        i, gflops, bandwidth_gbps);
+  if (count > 1) {
+    yaml += "links:\n";
+    for (int i = 1; i < count; ++i)
+      yaml += fmt::format("  - rate_mbps: {}\n    latency_ms: {}\n    overhead: 0.054\n    power_w: 0.25\n",
+                          link_rate > 0 ? link_rate : 100000.0, link_latency);
+  }
+  yaml += "objectives: [throughput, latency]\n";
+  write_file_atomically(path, "", yaml);
+  return path;
 }
 
 // CPU time, as the nodes measure it for their slowdown, so other load does not skew it.

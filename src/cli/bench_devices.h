@@ -1,7 +1,7 @@
 // The emulated devices of the cluster benches (`bench fluid`, `bench soak`): each a
 // fluidedge-node process on its own core behind an emulated link, which the bench can kill,
 // freeze and bring back on the same address; and what such a bench needs before it starts
-// (trained models, this machine's speed for the emulation).
+// (trained models, the system file of the devices it emulates, this machine's speed).
 #pragma once
 
 #include <sys/types.h>
@@ -18,7 +18,7 @@ struct DeviceSettings {
   int max_batch = 8;
   double link_rate = 100;     // Mbit/s (0: none)
   double link_latency = 0.5;  // ms each way
-  double slowdown = 1;        // CPU slowdown (see fluidedge-node --slowdown)
+  std::string emulate;        // SYSTEM.yaml:DEVICE the node emulates (fluidedge-node --emulate); empty: this host's speed
   std::string backend;
   std::vector<std::string> security;  // --tls DIR or --insecure
   int cpu = -1;                       // pinned to this core (-1: not pinned)
@@ -53,10 +53,23 @@ class BenchDevice {
 // The running fluidedge binary (to train with, as a child).
 std::string self_binary();
 
-// Trains `variant` into MODELS/VARIANT unless a training is there (its metrics.json); `who`
-// names the bench in the progress line.
-void ensure_trained(const std::string& models, const std::string& variant, const std::string& data, int epochs,
-                    const std::string& who);
+// Trains `variant` into MODELS/VARIANT unless a training with the same data and epochs is there
+// (its metrics.json), which is reused; one with other settings is an Error (nothing is
+// overwritten). `who` names the bench in the progress line and the error.
+struct TrainingReuse {
+  bool reused = false;
+  double seconds = 0;  // the training's time (when reused: what it took then)
+};
+TrainingReuse ensure_trained(const std::string& models, const std::string& variant, const std::string& data, int epochs,
+                             const std::string& who);
+
+// Writes PATH: a system.yaml of `count` identical devices dev1, dev2, ... of `gflops` (an achieved
+// rate: efficiency 1) and `bandwidth_gbps`, chained by links of `link_rate` Mbit/s (0: none, written
+// as a very fast one) and `link_latency` ms. The benches' nodes emulate these devices
+// (DeviceSettings::emulate = PATH:devN) and the partitioner plans for the same file, so the two
+// agree on what each device takes. Returns PATH.
+std::string write_emulated_system(const std::string& path, int count, double gflops, double bandwidth_gbps,
+                                  double link_rate, double link_latency);
 
 // How fast one core of this machine runs MODELS/static/model.onnx on `backend`, in GFLOP/s
 // (2 x MACs per second) at batch `max_batch`: the median CPU time of repeated runs.

@@ -1,13 +1,15 @@
 // `fluidedge bench fluid`: the Fluid DyDNN paper's experiment, end to end, with real device-node
 // processes on this machine. Static, Dynamic and Fluid models are trained (or reused), deployed
 // one part per node (Static cut in two stages, never replicated), and served in HA and HT mode
-// with device 1 only, device 2 only, and both; then each device is killed mid-stream to measure
-// what the failure costs. A table on stdout (or one JSON object), and an SVG like Figure 2.
+// with device 1 only, device 2 only, and both; then each device is killed mid-stream and
+// restarted, to measure what the failure costs and how it rejoins. A table on stdout (or one JSON
+// object), a PNG like Figure 2, and with --report an HTML report (cli/report/sections.h).
 
 #include <signal.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <mutex>
 #include <deque>
@@ -23,8 +25,11 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/bench_devices.h"
+#include "cli/bench_fluid.h"
 #include "cli/commands.h"
+#include "cli/error_boundary.h"
 #include "cli/json_output.h"
+#include "cli/report/sections.h"
 #include "cli/tool_paths.h"
 #include "cluster/coordinator.h"
 #include "common/atomic_file.h"
@@ -47,55 +52,25 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-struct FluidBenchOptions {
-  std::string models = "runs/bench-fluid";
-  std::string data = "mnist";
-  int epochs = 15;
-  double link_rate = 100;
-  double link_latency = 0.5;
-  int max_batch = 8;
-  int concurrency = 32;
-  int requests = 0;  // 0: the whole test split once per cell
-  // The emulated devices: each node's CPU is slowed down so that it runs the models at
-  // `device_gflops` (calibrated against this machine in the same run), unless `slowdown` is
-  // given. Without it, one core of this machine runs the paper CNN ~50x faster than an embedded
-  // Arm core, and every cell only measures the 100 Mbit/s input links.
-  double device_gflops = 4.0;
-  double slowdown = 0;  // 0: calibrate to device_gflops
-  double failure_seconds = 3;
-  std::string backend;  // the nodes' (and the calibration's); empty: runtime::default_backend()
-  std::string tls = "on";  // on: mutual TLS between the client and the nodes (a throwaway CA); off: plaintext
-  std::shared_ptr<const cluster::LocalCertificates> certs;  // set when run, as --tls says
-  std::string plot = "bench-fluid.svg";
-  bool skip_failures = false;
-  bool json = false;
-  std::vector<std::string> variants{"static", "dynamic", "fluid"};
-};
-
 double since_ms(Clock::time_point t0, Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(t - t0).count();
 }
 
-DeviceSettings device_settings(const FluidBenchOptions& o, const std::string& name, int cpu, double slowdown) {
-  return {o.max_batch, o.link_rate, o.link_latency, slowdown, o.backend, o.certs->node_arguments(name), cpu};
+DeviceSettings device_settings(const FluidBenchOptions& o, const std::string& name, int cpu, const std::string& system) {
+  return {o.max_batch, o.link_rate, o.link_latency, system + ":" + name, o.backend, o.certs->node_arguments(name), cpu};
 }
 
 // The Static model as a two-stage pipeline: the partitioner's best-throughput two-stage plan
-// for two equal devices running at `device_gflops` joined by the bench's link. The model is
-// split, never replicated: each device holds only its own stage.
-std::string ensure_static_stages(const FluidBenchOptions& o, double device_gflops) {
+// for the two emulated devices of `system` (which the nodes emulate). The model is split,
+// never replicated: each device holds only its own stage.
+struct StaticSplit {
+  std::string description;
+  double predicted_ips = 0;  // the partitioner's throughput of the plan, images/s
+};
+StaticSplit ensure_static_stages(const FluidBenchOptions& o, const std::string& system_file) {
   fs::path dir = fs::path(o.models) / "static";
   auto g = graph::load_onnx((dir / "model.onnx").string());
-  // The emulated device runs every node `slowdown` times slower than this core: as a roofline
-  // device whose conv/gemm rate is device_gflops (efficiency 1: the rate is an achieved one).
-  std::string device = fmt::format(
-      "    peak_gflops: {}\n    memory_bandwidth_gbps: 4\n    efficiency: 1.0\n    memory_mb: 1024\n"
-      "    active_power_w: 5\n    idle_power_w: 2\n    precision: fp32\n", device_gflops);
-  std::string yaml = "devices:\n  - name: dev1\n" + device + "  - name: dev2\n" + device +
-                     fmt::format("links:\n  - rate_mbps: {}\n    latency_ms: {}\n    overhead: 0.054\n    power_w: 0.25\n"
-                                 "objectives: [throughput, latency]\n",
-                                 o.link_rate > 0 ? o.link_rate : 100000.0, o.link_latency);
-  auto system = partition::parse_system(yaml, "bench-fluid system");
+  auto system = partition::load_system(system_file);
   partition::SearchOptions options;
   options.max_stages = 2;
   auto result = partition::search_plans(g, system, options);
@@ -108,9 +83,10 @@ std::string ensure_static_stages(const FluidBenchOptions& o, double device_gflop
   graph::save_onnx(stages[0], (dir / "stage1.onnx").string());
   graph::save_onnx(stages[1], (dir / "stage2.onnx").string());
   int64_t batch = std::max<int64_t>(1, graph::graph_batch(g));
-  return fmt::format("partitioner's best two-stage plan cuts after node {} ('{}'), {} bytes per image on the link, "
-                     "predicted {:.0f} images/s",
-                     position, g.nodes[position - 1].name, best->total_link_bytes / batch, best->throughput_fps * batch);
+  return {fmt::format("partitioner's best two-stage plan cuts after node {} ('{}'), {} bytes per image on the link, "
+                      "predicted {:.0f} images/s",
+                      position, g.nodes[position - 1].name, best->total_link_bytes / batch, best->throughput_fps * batch),
+          best->throughput_fps * static_cast<double>(batch)};
 }
 
 cluster::ClusterConfig cell_config(const FluidBenchOptions& o, const std::string& variant, const std::string& mode,
@@ -131,6 +107,7 @@ struct Stream {
   std::vector<double> latencies;
   std::vector<Clock::time_point> submitted_at;                          // per request
   std::vector<std::optional<std::pair<Clock::time_point, bool>>> done;  // per request: when, ok
+  std::vector<std::vector<std::string>> nodes;                          // per request: the nodes that answered it
   std::string first_error;
   double seconds = 0;
 };
@@ -158,11 +135,13 @@ Stream run_stream(cluster::Coordinator& c, const data::Split& test, int64_t coun
       ++s.sent;
       s.submitted_at.push_back(Clock::now());
       s.done.emplace_back();
+      s.nodes.emplace_back();
     }
     c.submit({{"input", test.images.rows(index, 1)}}, [&, i, index](cluster::Answer a) {
       std::lock_guard lock(mutex);
       if (seen[a.id]++) ++s.duplicated;
       s.done[i] = std::make_pair(Clock::now(), a.error.empty());
+      s.nodes[i] = a.nodes;
       if (!a.error.empty()) {
         ++s.failed;
         if (s.first_error.empty()) s.first_error = a.error;
@@ -189,77 +168,108 @@ struct Cell {
   std::string error;
 };
 
-std::string svg_plot(const std::vector<Cell>& cells) {
-  // Two panels like the paper's Figure 2: throughput and accuracy per (variant, mode), one bar
-  // per set of online devices.
-  const std::vector<std::string> onlines = {"1", "2", "both"};
-  const std::vector<std::string> colours = {"#4e79a7", "#f28e2b", "#59a14f"};
-  std::vector<std::pair<std::string, std::string>> groups;
-  for (const auto& c : cells)
-    if (std::find(groups.begin(), groups.end(), std::make_pair(c.variant, c.mode)) == groups.end())
-      groups.push_back({c.variant, c.mode});
-  double max_ips = 1;
-  for (const auto& c : cells) max_ips = std::max(max_ips, c.throughput);
-  const int W = 900, panel_h = 260, left = 70, group_w = (W - left - 20) / std::max<size_t>(1, groups.size());
-  std::string svg = fmt::format("<svg xmlns='http://www.w3.org/2000/svg' width='{}' height='{}' font-family='sans-serif' font-size='12'>\n", W, 2 * panel_h + 80);
-  svg += "<rect width='100%' height='100%' fill='white'/>\n";
-  for (int panel = 0; panel < 2; ++panel) {
-    int top = 30 + panel * (panel_h + 20), base = top + panel_h - 40;
-    svg += fmt::format("<text x='{}' y='{}' font-weight='bold'>{}</text>\n", left, top - 8,
-                       panel == 0 ? "Throughput (images/s)" : "Accuracy (%)");
-    svg += fmt::format("<line x1='{}' y1='{}' x2='{}' y2='{}' stroke='black'/>\n", left, base, W - 20, base);
-    double scale_max = panel == 0 ? max_ips : 100.0;
-    for (int t = 0; t <= 4; ++t) {
-      double v = scale_max * t / 4;
-      int y = base - static_cast<int>((base - top - 10) * t / 4.0);
-      svg += fmt::format("<text x='{}' y='{}' text-anchor='end'>{:.0f}</text><line x1='{}' y1='{}' x2='{}' y2='{}' stroke='#ddd'/>\n",
-                         left - 5, y + 4, v, left, y, W - 20, y);
+// One failure run: a stream of `variant` in `mode` on both devices; 1 s in, devices[killed] is
+// killed (kill -9), `failure_seconds` later it is restarted on its address, and the stream goes
+// on until 2 s after that. What was lost, how long detection, recovery and the rejoin took, and
+// the answers per 100 ms (all, and those the restarted device took part in) for the timeline.
+Json failure_run(const FluidBenchOptions& o, const std::string& variant, const std::string& mode,
+                 const std::vector<BenchDevice*>& devices, int killed, const data::Split& test) {
+  constexpr auto kBeforeKill = std::chrono::seconds(1), kAfterRestart = std::chrono::seconds(2);
+  constexpr double kBinMs = 100;
+  for (auto* d : devices) d->revive();
+  BenchDevice& victim = *devices[killed];
+  cluster::Coordinator c(cell_config(o, variant, mode, devices));
+  c.start(10000);
+  const auto start = Clock::now();
+  const auto kill_at = start + kBeforeKill;
+  const auto restart_at = kill_at + std::chrono::milliseconds(static_cast<int64_t>(1000 * o.failure_seconds));
+  std::optional<Clock::time_point> killed_time, restart_time;
+  std::thread restarter;  // the restart waits for the node's start line: not on the stream's thread
+  Stream s = run_stream(c, test, 0, o.concurrency, restart_at + kAfterRestart, [&] {
+    const auto now = Clock::now();
+    if (!killed_time && now >= kill_at) {
+      killed_time = now;
+      victim.kill();
     }
-    for (size_t g = 0; g < groups.size(); ++g) {
-      int gx = left + static_cast<int>(g) * group_w;
-      svg += fmt::format("<text x='{}' y='{}' text-anchor='middle'>{} {}</text>\n", gx + group_w / 2, base + 16,
-                         groups[g].first, groups[g].second == "ha" ? "HA" : "HT");
-      for (size_t k = 0; k < onlines.size(); ++k) {
-        auto it = std::find_if(cells.begin(), cells.end(), [&](const Cell& c) {
-          return c.variant == groups[g].first && c.mode == groups[g].second && c.online == onlines[k];
-        });
-        if (it == cells.end()) continue;
-        int bw = (group_w - 20) / 3, x = gx + 10 + static_cast<int>(k) * bw;
-        if (!it->error.empty()) {
-          svg += fmt::format("<text x='{}' y='{}' text-anchor='middle' fill='#b00'>x</text>\n", x + bw / 2, base - 4);
-          continue;
-        }
-        double v = panel == 0 ? it->throughput : 100 * it->accuracy;
-        int h = static_cast<int>((base - top - 10) * v / scale_max);
-        svg += fmt::format("<rect x='{}' y='{}' width='{}' height='{}' fill='{}'/>\n", x, base - h, bw - 2, h, colours[k]);
+    if (killed_time && !restart_time && now >= restart_at) {
+      restart_time = now;
+      restarter = std::thread([&victim] { victim.revive(); });
+    }
+  });
+  if (restarter.joinable()) restarter.join();
+  // A rejoin after the stream ended still counts: give it up to 5 s.
+  auto membership = [&](bool up, Clock::time_point after) -> std::optional<Clock::time_point> {
+    for (const auto& e : c.events())
+      if (e.node == victim.name() && e.up == up && e.time >= after) return e.time;
+    return std::nullopt;
+  };
+  std::optional<Clock::time_point> detected, rejoined;
+  if (killed_time) detected = membership(false, *killed_time - std::chrono::milliseconds(50));
+  for (int i = 0; restart_time && i < 500 && !(rejoined = membership(true, *restart_time)); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+
+  Json f{{"variant", variant}, {"mode", mode}, {"killed", victim.name()}, {"sent", s.sent},
+         {"answered", s.answered}, {"failed", s.failed}, {"lost", s.sent - s.answered - s.failed},
+         {"duplicated", s.duplicated}};
+  f["detect_ms"] = detected && killed_time ? Json(since_ms(*killed_time, *detected)) : Json(nullptr);
+  // Recovered: the first request submitted after detection that was answered.
+  std::optional<Clock::time_point> recovered;
+  if (detected)
+    for (size_t i = 0; i < s.submitted_at.size(); ++i)
+      if (s.submitted_at[i] >= *detected && s.done[i] && s.done[i]->second) {
+        recovered = s.done[i]->first;
+        break;
       }
+  f["recover_ms"] = recovered && killed_time ? Json(since_ms(*killed_time, *recovered)) : Json(nullptr);
+  f["rejoin_ms"] = rejoined && restart_time ? Json(since_ms(*restart_time, *rejoined)) : Json(nullptr);
+  if (s.failed) f["error"] = s.first_error;
+
+  const auto stream_end = restart_at + kAfterRestart;
+  const size_t bins = static_cast<size_t>(std::ceil(since_ms(start, stream_end) / kBinMs));
+  std::vector<int64_t> answered(bins, 0), with_victim(bins, 0);
+  int64_t served_after_rejoin = 0;
+  for (size_t i = 0; i < s.done.size(); ++i) {
+    if (!s.done[i] || !s.done[i]->second) continue;
+    const auto bin = static_cast<size_t>(std::max(0.0, since_ms(start, s.done[i]->first)) / kBinMs);
+    const bool by_victim = std::find(s.nodes[i].begin(), s.nodes[i].end(), victim.name()) != s.nodes[i].end();
+    if (bin < bins) {
+      ++answered[bin];
+      with_victim[bin] += by_victim;
     }
+    if (by_victim && rejoined && s.done[i]->first >= *rejoined) ++served_after_rejoin;
   }
-  int ly = 2 * panel_h + 60;
-  for (size_t k = 0; k < onlines.size(); ++k)
-    svg += fmt::format("<rect x='{}' y='{}' width='12' height='12' fill='{}'/><text x='{}' y='{}'>{}</text>\n",
-                       left + 150 * static_cast<int>(k), ly, colours[k], left + 150 * static_cast<int>(k) + 16, ly + 11,
-                       onlines[k] == "both" ? "both devices" : "device " + onlines[k] + " only");
-  svg += fmt::format("<text x='{}' y='{}' fill='#b00'>x = cannot run</text>\n", left + 470, ly + 11);
-  return svg + "</svg>\n";
+  f["served_by_it_after_rejoin"] = served_after_rejoin;
+  auto at_s = [&](const std::optional<Clock::time_point>& t) {
+    return t ? Json(since_ms(start, *t) / 1000) : Json(nullptr);
+  };
+  f["timeline"] = Json{{"bin_ms", kBinMs},          {"answered", answered},      {"with_killed_device", with_victim},
+                       {"killed_s", at_s(killed_time)}, {"detected_s", at_s(detected)}, {"restarted_s", at_s(restart_time)},
+                       {"rejoined_s", at_s(rejoined)}};
+  return f;
 }
 
-void run_bench_fluid(FluidBenchOptions o) {
+}  // namespace
+
+Json run_bench_fluid(FluidBenchOptions o) {
   if (o.backend.empty()) o.backend = runtime::default_backend();
   o.certs = std::make_shared<cluster::LocalCertificates>(o.tls == "on", std::vector<std::string>{"dev1", "dev2"},
                                                          "bench-fluid");
   ensure_trained(o.models, "static", o.data, o.epochs, "bench fluid");  // calibrates the devices' speed, whatever runs
   for (const auto& v : o.variants) ensure_trained(o.models, v, o.data, o.epochs, "bench fluid");
-  double host = host_gflops(o.models, o.backend, o.max_batch);
-  double slowdown = o.slowdown > 0 ? o.slowdown : std::max(1.0, host / o.device_gflops);
-  double device_gflops = host / slowdown;
-  std::string static_cut = ensure_static_stages(o, device_gflops);
+  const double host = host_gflops(o.models, o.backend, o.max_batch);
+  const std::string system = write_emulated_system((fs::path(o.models) / "bench-fluid-devices.yaml").string(), 2,
+                                                   o.device_gflops, o.device_bandwidth, o.link_rate, o.link_latency);
+  if (host < 4 * o.device_gflops)
+    std::cerr << fmt::format("bench fluid: warning: one core of this machine runs the Static model at {:.1f} GFLOP/s, less "
+                             "than 4x the emulated device's {:g}: its nodes may not keep up with the device they emulate "
+                             "(see their overruns)\n", host, o.device_gflops);
+  const StaticSplit static_cut = ensure_static_stages(o, system);
   auto dataset = data::load_dataset(o.data);
   const auto& test = dataset.test;
   int64_t count = o.requests > 0 ? o.requests : test.size();
   bool pin = std::thread::hardware_concurrency() >= 2;
-  BenchDevice dev1("dev1", device_settings(o, "dev1", pin ? 0 : -1, slowdown)),
-      dev2("dev2", device_settings(o, "dev2", pin ? 1 : -1, slowdown));
+  BenchDevice dev1("dev1", device_settings(o, "dev1", pin ? 0 : -1, system)),
+      dev2("dev2", device_settings(o, "dev2", pin ? 1 : -1, system));
   std::vector<BenchDevice*> devices = {&dev1, &dev2};
 
   Json settings{{"devices", 2},
@@ -273,18 +283,20 @@ void run_bench_fluid(FluidBenchOptions o) {
                 {"concurrency", o.concurrency},
                 {"requests_per_cell", count},
                 {"images_per_request", 1},
-                {"cpu_slowdown", slowdown},
+                {"emulated_devices", system},
+                {"device_gflops", o.device_gflops},
+                {"device_bandwidth_gbps", o.device_bandwidth},
                 {"host_gflops", host},
-                {"device_gflops", device_gflops},
                 {"data", o.data},
                 {"models", o.models},
-                {"static_split", static_cut}};
+                {"static_split", static_cut.description},
+                {"static_predicted_ips", static_cut.predicted_ips}};
   if (!o.json)
-    std::cout << fmt::format("bench fluid: 2 devices (1 core each{}, {} backend, CPU slowdown {:.1f}x: {:.1f} GFLOP/s on the "
-                             "Static model, this core {:.1f}), links {} Mbit/s + {} ms each way, requests of 1 image, "
+    std::cout << fmt::format("bench fluid: 2 devices (1 core each{}, {} backend, each emulating a device of {:g} GFLOP/s and "
+                             "{:g} GB/s; this core runs the Static model at {:.1f}), links {} Mbit/s + {} ms each way, requests of 1 image, "
                              "micro-batches up to {}, {} in flight, {} requests per cell; Static cut: {}\n",
-                             pin ? ", pinned" : "", o.backend, slowdown, device_gflops, host, o.link_rate, o.link_latency, o.max_batch,
-                             o.concurrency, count, static_cut);
+                             pin ? ", pinned" : "", o.backend, o.device_gflops, o.device_bandwidth, host, o.link_rate, o.link_latency, o.max_batch,
+                             o.concurrency, count, static_cut.description);
 
   std::vector<Cell> cells;
   for (const std::string& variant : o.variants)
@@ -324,67 +336,28 @@ void run_bench_fluid(FluidBenchOptions o) {
 
   Json failures = Json::array();
   if (!o.skip_failures) {
-    if (!o.json) std::cout << "failure runs (device killed 1 s into the stream):\n";
+    if (!o.json)
+      std::cout << fmt::format("failure runs (a device killed 1 s into the stream and restarted {:g} s later):\n",
+                               o.failure_seconds);
     for (const std::string& variant : o.variants)
       for (std::string mode : {"ha", "ht"})
         for (int killed = 0; killed < 2; ++killed) {
-          for (auto* d : devices) d->revive();
-          cluster::Coordinator c(cell_config(o, variant, mode, devices));
-          c.start(10000);
-          auto start = Clock::now();
-          auto kill_at = start + std::chrono::seconds(1);
-          std::optional<Clock::time_point> killed_time;
-          Stream s = run_stream(c, test, 0, o.concurrency,
-                                start + std::chrono::milliseconds(static_cast<int>(1000 * (1 + o.failure_seconds))),
-                                [&] {
-                                  if (!killed_time && Clock::now() >= kill_at) {
-                                    killed_time = Clock::now();
-                                    devices[killed]->kill();
-                                  }
-                                });
-          Json f{{"variant", variant}, {"mode", mode}, {"killed", devices[killed]->name()}, {"sent", s.sent},
-                 {"answered", s.answered}, {"failed", s.failed}, {"lost", s.sent - s.answered - s.failed},
-                 {"duplicated", s.duplicated}};
-          std::optional<Clock::time_point> detected;
-          for (const auto& e : c.events())
-            if (e.node == devices[killed]->name() && !e.up && killed_time && e.time >= *killed_time - std::chrono::milliseconds(50)) {
-              detected = e.time;
-              break;
-            }
-          f["detect_ms"] = detected ? Json(since_ms(*killed_time, *detected)) : Json(nullptr);
-          // Recovered: the first request submitted after detection that was answered.
-          std::optional<Clock::time_point> recovered;
-          if (detected)
-            for (size_t i = 0; i < s.submitted_at.size(); ++i)
-              if (s.submitted_at[i] >= *detected && s.done[i] && s.done[i]->second) {
-                recovered = s.done[i]->first;
-                break;
-              }
-          f["recover_ms"] = recovered ? Json(since_ms(*killed_time, *recovered)) : Json(nullptr);
-          if (s.failed) f["error"] = s.first_error;
-          // The device comes back: time until the cluster serves with it again.
-          auto back = Clock::now();
-          devices[killed]->revive();
-          double rejoin_ms = -1;
-          for (int i = 0; i < 1000 && rejoin_ms < 0; ++i) {
-            for (auto& n : c.nodes())
-              if (n.name == devices[killed]->name() && n.ready) rejoin_ms = since_ms(back, Clock::now());
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          Json f = failure_run(o, variant, mode, devices, killed, test);
+          if (!o.json) {
+            auto ms = [&](const char* key) {
+              return f[key].is_null() ? std::string("-") : fmt::format("{:.0f}", f[key].get<double>());
+            };
+            std::cout << fmt::format("  {:8} {:2}  kill {}: sent {:6} answered {:6} failed {:5} lost {} twice {}  detect {} ms  "
+                                     "recover {} ms  rejoin {} ms after the restart{}\n",
+                                     variant, mode, f["killed"].get<std::string>(), f["sent"].get<int64_t>(),
+                                     f["answered"].get<int64_t>(), f["failed"].get<int64_t>(), f["lost"].get<int64_t>(),
+                                     f["duplicated"].get<int64_t>(), ms("detect_ms"), ms("recover_ms"), ms("rejoin_ms"),
+                                     f.contains("error") ? "  (" + f["error"].get<std::string>().substr(0, 90) + ")" : "");
           }
-          f["rejoin_ms"] = rejoin_ms >= 0 ? Json(rejoin_ms) : Json(nullptr);
-          if (!o.json)
-            std::cout << fmt::format("  {:8} {:2}  kill {}: sent {:6} answered {:6} failed {:5} lost {} twice {}  detect {} ms  recover {} ms  rejoin {} ms{}\n",
-                                     variant, mode, devices[killed]->name(), s.sent, s.answered, s.failed,
-                                     f["lost"].get<int64_t>(), s.duplicated,
-                                     detected ? fmt::format("{:.1f}", f["detect_ms"].get<double>()) : "-",
-                                     recovered ? fmt::format("{:.1f}", f["recover_ms"].get<double>()) : "-",
-                                     rejoin_ms >= 0 ? fmt::format("{:.0f}", rejoin_ms) : "-",
-                                     s.failed ? "  (" + s.first_error.substr(0, 90) + ")" : "");
           failures.push_back(f);
         }
   }
 
-  write_file_atomically(o.plot, "", svg_plot(cells));
   Json cell_list = Json::array();
   for (const auto& c : cells) {
     Json j{{"variant", c.variant}, {"mode", c.mode}, {"online", c.online}};
@@ -410,18 +383,17 @@ void run_bench_fluid(FluidBenchOptions o) {
               {"fluid_ht_over_dynamic", dynamic_best > 0 ? fluid_ht / dynamic_best : 0.0},
               {"fluid_ht_over_standalone_sum",
                ips("fluid", "ht", "1") + ips("fluid", "ht", "2") > 0 ? fluid_ht / (ips("fluid", "ht", "1") + ips("fluid", "ht", "2")) : 0.0}};
-  if (o.json) {
-    print_json(Json{{"settings", settings}, {"cells", cell_list}, {"failures", failures}, {"ratios", ratios}, {"plot", o.plot}});
-  } else {
+  Json result{{"settings", settings}, {"cells", cell_list}, {"failures", failures}, {"ratios", ratios}, {"plot", o.plot}};
+  if (!o.plot.empty()) report::draw_fluid_figure(o.plot, result);
+  if (!o.json) {
     if (fluid_ht > 0 && static_best > 0 && dynamic_best > 0)
       std::cout << fmt::format("Fluid HT (both) = {:.2f}x Static, {:.2f}x Dynamic (each in its faster mode), {:.0f} % of the two standalone sub-networks' sum\n",
                                ratios["fluid_ht_over_static"].get<double>(), ratios["fluid_ht_over_dynamic"].get<double>(),
                                100 * ratios["fluid_ht_over_standalone_sum"].get<double>());
-    std::cout << "plot: " << o.plot << "\n";
+    if (!o.plot.empty()) std::cout << "plot: " << o.plot << "\n";
   }
+  return result;
 }
-
-}  // namespace
 
 void add_bench_fluid_command(CLI::App& bench) {
   auto* cmd = bench.add_subcommand("fluid", "The Fluid DyDNN experiment: Static/Dynamic/Fluid x HA/HT x devices online, and failures");
@@ -435,15 +407,15 @@ void add_bench_fluid_command(CLI::App& bench) {
   cmd->add_option("--link-latency", o->link_latency, "Emulated one-way latency of each link, ms")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--device-gflops", o->device_gflops,
-                  "Speed of each emulated device on the Static model, GFLOP/s (default: an embedded Arm core, "
-                  "Cortex-A72 class); the nodes' CPU slowdown is calibrated against this machine to match")
+                  "Conv/gemm rate of each emulated device, GFLOP/s (default: an embedded Arm core, Cortex-A72 class); "
+                  "the nodes emulate it and the Static split is planned for it")
       ->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--slowdown", o->slowdown, "CPU slowdown of each node instead of calibrating (1 = this machine's speed)")
-      ->check(CLI::Range(1.0, 1000.0));
+  cmd->add_option("--device-bandwidth", o->device_bandwidth, "Memory bandwidth of each emulated device, GB/s")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--max-batch", o->max_batch, "Micro-batch limit on each node")->check(CLI::Range(1, 1024))->capture_default_str();
   cmd->add_option("--concurrency", o->concurrency, "Requests in flight from the client")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd->add_option("--requests", o->requests, "Requests per cell (default: the test split once)")->check(CLI::Range(0, 10000000));
-  cmd->add_option("--failure-seconds", o->failure_seconds, "How long each failure run goes on after the kill")
+  cmd->add_option("--failure-seconds", o->failure_seconds, "How long the killed device stays down in each failure run")
       ->check(CLI::Range(0.5, 600.0))->capture_default_str();
   cmd->add_flag("--skip-failures", o->skip_failures, "Only the throughput/accuracy cells");
   cmd->add_option("--tls", o->tls, "on: mutual TLS between the client and the nodes, as deployed; off: plaintext "
@@ -453,9 +425,19 @@ void add_bench_fluid_command(CLI::App& bench) {
       ->check(CLI::IsMember(kNodeBackends));
   cmd->add_option("--variants", o->variants, "Variants to run (static, dynamic, fluid)")
       ->delimiter(',')->check(CLI::IsMember({"static", "dynamic", "fluid"}))->capture_default_str();
-  cmd->add_option("--plot", o->plot, "Where to write the SVG plot")->capture_default_str();
+  cmd->add_option("--plot", o->plot, "Where to write the PNG plot like the paper's Figure 2 (its data and gnuplot "
+                                    "script beside it)")->capture_default_str();
+  cmd->add_option("--report", o->report, "Also write an HTML report of this run to DIR/index.html (plots beside it)");
   cmd->add_flag("--json", o->json, "Print one JSON object");
-  cmd->callback([o] { run_bench_fluid(*o); });
+  cmd->callback([o] {
+    if (!o->report.empty()) check_writable_dir(o->report, "--report");
+    Json result = run_bench_fluid(*o);
+    if (o->json) print_json(result);
+    if (!o->report.empty()) {
+      report::write_bench_report(o->report, "fluidedge bench fluid", report::fluid_sections(result, o->report, invoked_command()));
+      if (!o->json) std::cout << "report: " << (fs::path(o->report) / "index.html").string() << "\n";
+    }
+  });
 }
 
 }  // namespace fluidedge::cli

@@ -1,10 +1,11 @@
 // `fluidedge bench partition`: the partitioner's experiment, end to end, with real device-node
-// processes. Two emulated heterogeneous devices (two `fluidedge-node` processes on their own
-// cores, different --slowdown; the second behind an emulated link) are profiled with the fast
-// backend (each on the core its node runs on, scaled by its slowdown); the partitioner
-// finds the best single device and the best two-stage split; both are deployed for real through
-// the coordinator's Static pipeline, and predicted throughput is set against measured, per model,
-// with the stage or link that explains any gap.
+// processes. Two heterogeneous devices are profiled on this host (each on the core its node will
+// run on, scaled by its --slowdowns) and declared in a system.yaml; the partitioner finds the best
+// single device and the best two-stage split; both are deployed for real through the
+// coordinator's Static pipeline on `fluidedge-node` processes that emulate those devices
+// (`node --emulate`: each part takes what its profile says; the second device is behind an
+// emulated link), and predicted throughput is set against measured, per model, with the stage or
+// link that explains any gap.
 
 #include <algorithm>
 #include <chrono>
@@ -21,9 +22,11 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "cli/bench_partition.h"
 #include "cli/commands.h"
+#include "cli/error_boundary.h"
 #include "cli/json_output.h"
-#include "cli/svg_chart.h"
+#include "cli/report/sections.h"
 #include "cli/tool_paths.h"
 #include "cluster/coordinator.h"
 #include "cluster/node_link.h"
@@ -50,33 +53,15 @@ using namespace fluidedge::partition;
 const char* const kPaperModels = "alexnet,efficientnet_b0,googlenet,regnet_x_400mf,resnet50,squeezenet1_1,vgg16";
 constexpr double kPaperEfficientNetGain = 0.475;
 
-struct PartitionBenchOptions {
-  std::vector<std::string> models;
-  // Both devices slower than this host's core, so the host's own jitter (another process, a cold
-  // cache) fits inside the emulated time instead of showing in it; dev2 1.6 times slower than dev1.
-  std::vector<double> slowdowns{2.0, 3.2};
-  double link_rate = 200;
-  double link_latency = 0.2;
-  double seconds = 4;
-  int concurrency = 4;
-  int repeats = 20;
-  std::string out = "runs/bench-partition";
-  std::string plot = "bench-partition.svg";
-  bool json = false;
-  bool explore_only = false;  // profiles and exploration only, nothing deployed
-  std::string backend;        // the nodes' and their profiles'; empty: runtime::default_backend()
-  std::string tls = "on";     // on: mutual TLS between the client and the nodes (a throwaway CA); off: plaintext
-  std::shared_ptr<const cluster::LocalCertificates> certs;  // set when run, as --tls says
-};
-
 // One device: a fluidedge-node process on its own core.
 class NodeProcess {
  public:
-  NodeProcess(const std::string& name, const PartitionBenchOptions& o, int cpu, double slowdown, double link_rate,
-              double link_latency)
+  // `emulate`: the node's --emulate, SYSTEM.yaml:DEVICE (the device the partitioner planned on).
+  NodeProcess(const std::string& name, const PartitionBenchOptions& o, int cpu, const std::string& emulate,
+              double link_rate, double link_latency)
       : name_(name) {
     std::vector<std::string> argv = {node_binary(), "node", "--name", name, "--max-batch", "1", "--listen", "127.0.0.1:0",
-                                     "--slowdown", fmt::format("{}", slowdown), "--backend", o.backend};
+                                     "--emulate", emulate, "--backend", o.backend};
     auto security = o.certs->node_arguments(name);
     argv.insert(argv.end(), security.begin(), security.end());
     if (link_rate > 0) argv.insert(argv.end(), {"--link-rate", fmt::format("{}", link_rate)});
@@ -118,12 +103,12 @@ void write_static_dir(const fs::path& dir, const std::vector<graph::Graph>& stag
   write_file_atomically((dir / "metrics.json").string(), "", manifest.dump(2) + "\n");
 }
 
-// What a node has computed so far: requests served and their total compute time (slowdown
-// included), from its Stats call. With max_batch 1 every batch is one request.
+// What a node has computed so far: requests served and their total compute time (the emulated
+// device's wait included), from its Stats call. With max_batch 1 every batch is one request.
 struct NodeWork {
   int64_t served = 0;
   double compute_ms = 0;
-  double run_ms = 0;     // the runs alone on this host, without the slowdown's wait
+  double run_ms = 0;     // the runs alone on this host, without the emulated device's wait
   int64_t overruns = 0;  // runs that took longer than the emulated device should
   std::string backend;   // what the node says it runs on
 };
@@ -137,8 +122,8 @@ NodeWork node_work(const NodeProcess& node, const cluster::TlsIdentity& tls) {
 struct Measured {
   double ips = 0;
   int64_t answered = 0, failed = 0;
-  std::vector<double> node_ms;  // per stage: the node's mean compute per request while measured (slowdown included)
-  std::vector<double> host_ms;  // per stage: the same runs on this host, before the slowdown's wait
+  std::vector<double> node_ms;  // per stage: the node's mean compute per request while measured (emulated device's wait included)
+  std::vector<double> host_ms;  // per stage: the same runs on this host, before the emulated device's wait
   std::vector<int64_t> overruns;  // per stage: runs the host could not finish within the emulated time
   std::vector<std::string> backends;  // per stage: the node's backend, as its stats name it
   std::string error;
@@ -266,6 +251,7 @@ Json explore_chains(const graph::Graph& g, const fs::path& dir, const PartitionB
 }
 
 void print_exploration(const std::string& name, const Json& chains) {
+  if (chains.is_null()) return;  // --system: no longer chains to explore
   std::string line = fmt::format("  {:<16} exploration", name);
   for (const auto& c : chains)
     line += fmt::format("  {} devices: exact {:.2f} ms (NSGA-II {:.1f} ms, best {:.1f} vs {:.1f}/s)", c["devices"].get<int>(),
@@ -274,10 +260,25 @@ void print_exploration(const std::string& name, const Json& chains) {
   std::cout << line << "\n";
 }
 
-void run_bench_partition(PartitionBenchOptions o) {
+}  // namespace
+
+Json run_bench_partition(PartitionBenchOptions o) {
   if (o.backend.empty()) o.backend = runtime::default_backend();
   o.certs = std::make_shared<cluster::LocalCertificates>(o.tls == "on" && !o.explore_only,
                                                          std::vector<std::string>{"dev1", "dev2"}, "bench-partition");
+  if (!o.system_file.empty()) {
+    SystemDescription declared = load_system(o.system_file);
+    if (declared.devices.size() != 2 || declared.links.empty())
+      fail("--system {}: bench partition deploys on two devices and the link between them; the file has {} device{} "
+           "and {} link{}",
+           o.system_file, declared.devices.size(), declared.devices.size() == 1 ? "" : "s", declared.links.size(),
+           declared.links.size() == 1 ? "" : "s");
+    // The node's link emulation sends the payload at its rate; the cost model also counts the
+    // headers (overhead) on top of it, so the emulated rate is the declared one without them.
+    const auto& link = declared.links[0];
+    o.link_rate = link.rate_mbps / (1 + link.overhead);
+    o.link_latency = link.latency_ms;
+  }
   if (o.slowdowns.size() != 2) fail("--slowdowns: give two values, one per device (got {})", o.slowdowns.size());
   for (double s : o.slowdowns)
     if (s < 1) fail("--slowdowns: {} is below 1 (a node can only be emulated slower)", s);
@@ -297,7 +298,8 @@ void run_bench_partition(PartitionBenchOptions o) {
   const bool pin = std::thread::hardware_concurrency() >= 2;
 
   Json settings{{"devices", 2},
-                {"slowdowns", o.slowdowns},
+                {"system", o.system_file.empty() ? Json() : Json(fs::absolute(o.system_file).string())},
+                {"slowdowns", o.system_file.empty() ? Json(o.slowdowns) : Json()},
                 {"cores_per_device", 1},
                 {"pinned", pin},
                 {"link", fmt::format("dev1 -> dev2 only, emulated on dev2's side: {} Mbit/s + {} ms each way; dev1 "
@@ -308,46 +310,59 @@ void run_bench_partition(PartitionBenchOptions o) {
                 {"seconds_per_run", o.seconds},
                 {"backend", o.backend},
                 {"tls", o.tls == "on" ? "mutual TLS (a throwaway CA; every node and the client with a certificate)" : "off (plaintext)"},
-                {"profile", fmt::format("{} backend, 1 thread, median of {} timed runs per step, measured in the "
-                                        "bench process for each device{}, scaled by its slowdown",
-                                        o.backend, o.repeats, pin ? " on the core its node is pinned to" : "")},
+                {"profile", o.system_file.empty()
+                                ? fmt::format("{} backend, 1 thread, median of {} timed runs per step, measured in the "
+                                              "bench process for each device{}, scaled by its slowdown; each node "
+                                              "emulates its profile (node --emulate)",
+                                              o.backend, o.repeats, pin ? " on the core its node is pinned to" : "")
+                                : fmt::format("none: the devices of {} as declared, each node emulating one (node --emulate)",
+                                              o.system_file)},
                 {"paper_efficientnet_b0_gain", kPaperEfficientNetGain}};
   if (!o.json)
-    std::cout << fmt::format("bench partition: 2 devices (1 core each{}, {} backend, slowdown {} and {}), dev1 -> dev2 "
-                             "link {} Mbit/s + {} ms, {}\n",
-                             pin ? ", pinned" : "", o.backend, o.slowdowns[0], o.slowdowns[1], o.link_rate, o.link_latency,
+    std::cout << fmt::format("bench partition: 2 devices (1 core each{}, {} backend, {}), dev1 -> dev2 "
+                             "link {:.1f} Mbit/s + {} ms, {}\n",
+                             pin ? ", pinned" : "", o.backend,
+                             o.system_file.empty() ? fmt::format("this core slowed down {} and {} times", o.slowdowns[0],
+                                                                 o.slowdowns[1])
+                                                   : "emulating the devices of " + o.system_file,
+                             o.link_rate, o.link_latency,
                              o.explore_only ? "exploration only (nothing deployed)"
                                             : fmt::format("batch 1, {} in flight, {} s per run", o.concurrency, o.seconds));
 
   Json rows = Json::array();
-  BarChart chart;
-  chart.title = "bench partition: best single device vs best two-device split";
-  chart.y_label = "throughput (inferences/s)";
-  chart.series = {"best single (measured)", "split (predicted)", "split (measured)"};
   double explore_total_ms = 0, explore_chains_ms = 0, nsga2_chains_ms = 0;
   for (const auto& name : models) {
     spdlog::info("bench partition: {}", name);
     const graph::Graph g = partitionable_graph(zoo::build_model(name));
     fs::path dir = fs::path(o.out) / name;
     fs::create_directories(dir);
-    ProfileOptions po;
-    po.repeats = o.repeats;
-    po.backend = o.backend;
-    // Each device is profiled where its node will run: on its own core (a shared VM's cores do
-    // not run at the same speed, seen here 25 % apart), then scaled by its slowdown.
+    // The devices: those of --system as declared, or this host profiled and scaled.
+    fs::path system_path = o.system_file.empty() ? dir / "system.yaml" : fs::absolute(o.system_file);
     Json profile_ms = Json::array();
-    for (int d = 0; d < 2; ++d) {
-      std::optional<ScopedThreadPin> on_core;
-      if (pin) on_core.emplace(d);
-      MeasuredProfile base = measure_device_profile(g, po);
-      profile_ms.push_back(Json{{"total_ms", base.total_ms}, {"run_ms", base.run_ms}});
-      // dev3 and dev4 (exploration on longer chains only) are boards like dev1 and dev2.
-      for (int copy : {d, d + 2})
-        write_file_atomically((dir / fmt::format("dev{}.json", copy + 1)).string(), "",
-                              scaled(base, fmt::format("dev{}", copy + 1), o.slowdowns[d]).json());
+    if (o.system_file.empty()) {
+      ProfileOptions po;
+      po.repeats = o.repeats;
+      po.backend = o.backend;
+      // Each device is profiled where its node will run: on its own core (a shared VM's cores do
+      // not run at the same speed, seen here 25 % apart), then scaled by its slowdown.
+      for (int d = 0; d < 2; ++d) {
+        std::optional<ScopedThreadPin> on_core;
+        if (pin) on_core.emplace(d);
+        MeasuredProfile base = measure_device_profile(g, po);
+        profile_ms.push_back(Json{{"total_ms", base.total_ms}, {"run_ms", base.run_ms}});
+        // dev3 and dev4 (exploration on longer chains only) are boards like dev1 and dev2.
+        for (int copy : {d, d + 2})
+          write_file_atomically((dir / fmt::format("dev{}.json", copy + 1)).string(), "",
+                                scaled(base, fmt::format("dev{}", copy + 1), o.slowdowns[d]).json());
+      }
+      write_file_atomically(system_path.string(), "", system_yaml(o));
     }
-    write_file_atomically((dir / "system.yaml").string(), "", system_yaml(o));
-    SystemDescription system = load_system(dir / "system.yaml");
+    SystemDescription system = load_system(system_path);
+    // Each node emulates the device it stands for, as the system file declares it: a stage takes
+    // there what the cost model says, so a gap between predicted and measured is the pipeline's
+    // own (links, queues, the coordinator), not this host's speed at the moment.
+    auto emulate = [&](int d) { return fmt::format("{}:{}", system_path.string(), system.devices.at(d).name); };
+    auto chains = [&] { return o.system_file.empty() ? explore_chains(g, dir, o, explore_chains_ms, nsga2_chains_ms) : Json(); };
 
     SearchOptions so;
     so.max_stages = 2;
@@ -363,8 +378,25 @@ void run_bench_partition(PartitionBenchOptions o) {
 
     runtime::TensorMap input = random_samples(g, 1, 1).inputs;
     Json row{{"model", name}, {"explore_ms", explore_ms}, {"nodes", g.nodes.size()}, {"host_profile", profile_ms}};
+    // The front the split is chosen from (up to two stages), each plan as the report shows it.
+    Json front = Json::array();
+    for (const auto& p : result.front) {
+      Json devices = Json::array(), cut_after = Json::array();
+      for (int d : p.plan.devices) devices.push_back(system.devices.at(d).name);
+      for (int position : p.plan.positions) cut_after.push_back(g.nodes.at(position - 1).name);
+      front.push_back(Json{{"devices", devices},
+                           {"cut_after", cut_after},
+                           {"throughput_ips", p.throughput_fps},
+                           {"latency_ms", p.latency_ms},
+                           {"energy_mj", p.energy_mj},
+                           {"link_bytes", p.total_link_bytes},
+                           {"peak_memory_mb", p.peak_memory_bytes / (1024.0 * 1024.0)},
+                           {"deployed", &p == split}});
+    }
+    row["front"] = front;
+    row["device_names"] = {system.devices.at(0).name, system.devices.at(1).name};
     if (o.explore_only) {
-      row["exploration"] = explore_chains(g, dir, o, explore_chains_ms, nsga2_chains_ms);
+      row["exploration"] = chains();
       rows.push_back(row);
       if (!o.json) print_exploration(name, row["exploration"]);
       continue;
@@ -379,8 +411,8 @@ void run_bench_partition(PartitionBenchOptions o) {
       write_static_dir(dir / "split", stages, g.outputs.at(0));
       int d1 = split->plan.devices[0], d2 = split->plan.devices[1];
       // Each device's node on the core it was profiled on.
-      NodeProcess n1(fmt::format("dev{}", d1 + 1), o, pin ? d1 : -1, o.slowdowns[d1], 0, 0);
-      NodeProcess n2(fmt::format("dev{}", d2 + 1), o, pin ? d2 : -1, o.slowdowns[d2], o.link_rate, o.link_latency);
+      NodeProcess n1(fmt::format("dev{}", d1 + 1), o, pin ? d1 : -1, emulate(d1), 0, 0);
+      NodeProcess n2(fmt::format("dev{}", d2 + 1), o, pin ? d2 : -1, emulate(d2), o.link_rate, o.link_latency);
       split_measured = measure_pipeline(dir / "split", {&n1, &n2}, input, o);
     }
 
@@ -388,7 +420,7 @@ void run_bench_partition(PartitionBenchOptions o) {
     write_static_dir(dir / "single", {g}, g.outputs.at(0));
     double single_ips[2] = {0, 0};
     for (int d = 0; d < 2; ++d) {
-      NodeProcess node(fmt::format("dev{}", d + 1), o, pin ? d : -1, o.slowdowns[d], 0, 0);
+      NodeProcess node(fmt::format("dev{}", d + 1), o, pin ? d : -1, emulate(d), 0, 0);
       Measured m = measure_pipeline(dir / "single", {&node}, input, o);
       single_ips[d] = m.ips;
       row[fmt::format("dev{}_alone", d + 1)] = Json{{"predicted_ips", single[d].throughput_fps},
@@ -410,9 +442,8 @@ void run_bench_partition(PartitionBenchOptions o) {
     if (!split) {
       row["split"] = nullptr;
       row["note"] = "no two-stage plan on the front: every split is dominated by a single device";
-      row["exploration"] = explore_chains(g, dir, o, explore_chains_ms, nsga2_chains_ms);
+      row["exploration"] = chains();
       rows.push_back(row);
-      chart.groups.push_back({name, {single_ips[best_single], NAN, NAN}});
       if (!o.json)
         std::cout << fmt::format("  {:<16} single {:8.2f}/s measured (dev{}), no split on the front\n", name,
                                  single_ips[best_single], best_single + 1);
@@ -465,7 +496,7 @@ void run_bench_partition(PartitionBenchOptions o) {
     for (int s = 0; s < 2; ++s)
       if (m.overruns[s] > 0)
         gap += fmt::format("; stage {}'s node overran the emulated device in {} run{} (the host was busier than the "
-                           "slowdown leaves room for: raise --slowdowns)",
+                           "profile leaves room for: raise --slowdowns)",
                            s + 1, m.overruns[s], m.overruns[s] == 1 ? "" : "s");
     row["split_remodelled_ips"] = remodelled_ips;
 
@@ -487,9 +518,8 @@ void run_bench_partition(PartitionBenchOptions o) {
     row["gain_predicted"] = split->throughput_fps / single[best_single_predicted].throughput_fps - 1;
     row["gain_measured"] = m.ips / single_ips[best_single] - 1;
     row["gap"] = gap;
-    row["exploration"] = explore_chains(g, dir, o, explore_chains_ms, nsga2_chains_ms);
+    row["exploration"] = chains();
     rows.push_back(row);
-    chart.groups.push_back({name, {single_ips[best_single], split->throughput_fps, m.ips}});
     if (!o.json)
       std::cout << fmt::format("  {:<16} single {:8.2f}/s (dev{})  split predicted {:8.2f}/s measured {:8.2f}/s "
                                "(pred/meas {:.2f})  gain measured {:+.1f} % predicted {:+.1f} %  cut after {} ({:.0f} KB)  "
@@ -501,7 +531,6 @@ void run_bench_partition(PartitionBenchOptions o) {
     if (!o.json) print_exploration(name, row["exploration"]);
   }
 
-  if (!o.explore_only) write_file_atomically(o.plot, "", svg_bars(chart));
   settings["load_average_before"] = load_before;
   settings["load_average_after"] = load_average();
   Json exploration_total{{"models", models.size()},
@@ -509,20 +538,21 @@ void run_bench_partition(PartitionBenchOptions o) {
                          {"exact_ms", explore_chains_ms},
                          {"nsga2_ms", nsga2_chains_ms},
                          {"exact_over_nsga2_time", explore_chains_ms / std::max(1e-9, nsga2_chains_ms)}};
-  if (o.json) {
-    Json out{{"settings", settings},
-             {"models", rows},
-             {"explore_ms_total", explore_total_ms},
-             {"exploration_total", exploration_total}};
-    if (!o.explore_only) out["plot"] = o.plot;
-    print_json(out);
-    return;
+  Json out{{"settings", settings},
+           {"models", rows},
+           {"explore_ms_total", explore_total_ms},
+           {"exploration_total", exploration_total}};
+  if (!o.explore_only && !o.plot.empty()) {
+    out["plot"] = o.plot;
+    report::draw_partition_figure(o.plot, out);
   }
-  std::cout << fmt::format("exploration of {} models on 2, 3 and 4 devices: exact {:.1f} ms in total, NSGA-II {:.1f} ms "
-                           "(exact/NSGA-II time {:.3f})\n",
-                           models.size(), explore_chains_ms, nsga2_chains_ms,
-                           exploration_total["exact_over_nsga2_time"].get<double>());
-  if (o.explore_only) return;
+  if (o.json) return out;
+  if (o.system_file.empty())
+    std::cout << fmt::format("exploration of {} models on 2, 3 and 4 devices: exact {:.1f} ms in total, NSGA-II {:.1f} ms "
+                             "(exact/NSGA-II time {:.3f})\n",
+                             models.size(), explore_chains_ms, nsga2_chains_ms,
+                             exploration_total["exact_over_nsga2_time"].get<double>());
+  if (o.explore_only) return out;
   for (const auto& r : rows)
     if (r["model"] == "efficientnet_b0" && r.contains("gain_measured"))
       std::cout << fmt::format("EfficientNet-B0 gain of the best split over the best single device: measured {:+.1f} %, "
@@ -531,9 +561,8 @@ void run_bench_partition(PartitionBenchOptions o) {
                                100 * kPaperEfficientNetGain);
   std::cout << fmt::format("exploration time, all models: {:.2f} ms\nload average before {}, after {}\nplot: {}\n",
                            explore_total_ms, load_before, settings["load_average_after"].get<std::string>(), o.plot);
+  return out;
 }
-
-}  // namespace
 
 void add_bench_partition_command(CLI::App& bench) {
   auto* cmd = bench.add_subcommand("partition",
@@ -541,7 +570,7 @@ void add_bench_partition_command(CLI::App& bench) {
                                    "devices, predicted and measured");
   auto o = std::make_shared<PartitionBenchOptions>();
   cmd->add_option("--models", o->models, fmt::format("Zoo models (default: {})", kPaperModels))->delimiter(',');
-  cmd->add_option("--slowdowns", o->slowdowns, "CPU slowdown of dev1 and dev2 (node --slowdown)")
+  cmd->add_option("--slowdowns", o->slowdowns, "How much slower than this host's core dev1 and dev2 are: their profiles are this host's, scaled by these (the nodes emulate the profiles)")
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--link-rate", o->link_rate, "Emulated dev1 -> dev2 link rate, Mbit/s (0 = none)")
@@ -553,7 +582,13 @@ void add_bench_partition_command(CLI::App& bench) {
   cmd->add_option("--concurrency", o->concurrency, "Requests in flight")->check(CLI::Range(1, 1024))->capture_default_str();
   cmd->add_option("--repeats", o->repeats, "Timed runs of the profile")->check(CLI::Range(1, 10000))->capture_default_str();
   cmd->add_option("--out", o->out, "Directory for profiles, system.yaml and stage files per model")->capture_default_str();
-  cmd->add_option("--plot", o->plot, "Where to write the SVG bar chart")->capture_default_str();
+  cmd->add_option("--system", o->system_file,
+                  "Plan for and emulate the two devices of this system.yaml as declared (e.g. examples/"
+                  "two_boards_100mbit.yaml), instead of this host's profile scaled by --slowdowns")
+      ->excludes("--slowdowns")->excludes("--link-rate")->excludes("--link-latency");
+  cmd->add_option("--plot", o->plot, "Where to write the PNG chart of predicted against measured throughput (its "
+                                     "data and gnuplot script beside it)")->capture_default_str();
+  cmd->add_option("--report", o->report, "Also write an HTML report of this run to DIR/index.html (plots beside it)");
   cmd->add_flag("--explore-only", o->explore_only,
                 "Profile and explore (2, 3 and 4 devices) only; deploy nothing");
   cmd->add_option("--tls", o->tls, "on: mutual TLS between the client and the nodes, as deployed; off: plaintext "
@@ -562,7 +597,16 @@ void add_bench_partition_command(CLI::App& bench) {
   cmd->add_option("--backend", o->backend, kNodeBackendHelp)
       ->check(CLI::IsMember(kNodeBackends));
   cmd->add_flag("--json", o->json, "Print one JSON object");
-  cmd->callback([o] { run_bench_partition(*o); });
+  cmd->callback([o] {
+    if (!o->report.empty()) check_writable_dir(o->report, "--report");
+    Json result = run_bench_partition(*o);
+    if (o->json) print_json(result);
+    if (!o->report.empty()) {
+      report::write_bench_report(o->report, "fluidedge bench partition",
+                                 report::partition_sections(result, o->report, invoked_command()));
+      if (!o->json) std::cout << "report: " << (fs::path(o->report) / "index.html").string() << "\n";
+    }
+  });
 }
 
 }  // namespace fluidedge::cli

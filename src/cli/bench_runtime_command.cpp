@@ -6,6 +6,7 @@
 // Everything is pinned to one core.
 #include <algorithm>
 #include <filesystem>
+#include <iostream>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -13,7 +14,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "cli/bench_runtime.h"
 #include "cli/commands.h"
+#include "cli/error_boundary.h"
+#include "cli/report/sections.h"
+#include "common/atomic_file.h"
 #include "cli/json_output.h"
 #include "cli/tool_paths.h"
 #include "common/cpu_affinity.h"
@@ -30,15 +35,6 @@ namespace fluidedge::cli {
 
 namespace {
 
-struct BenchRuntimeOptions {
-  std::string models;
-  std::string batches = "1,32";
-  int rounds = 5;
-  double seconds = 1.0;  // per backend, model and batch, split over the rounds
-  bool no_reference = false;
-  int cpu = -1;  // -1: the last core
-  bool json = false;
-};
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -81,7 +77,9 @@ struct TimingServer {
   }
 };
 
-void run_bench_runtime(const BenchRuntimeOptions& o) {
+}  // namespace
+
+Json run_bench_runtime(const BenchRuntimeOptions& o) {
   std::vector<std::string> models = o.models.empty() ? zoo::zoo_names() : split_list(o.models);
   std::vector<int64_t> batches;
   for (const auto& b : split_list(o.batches)) {
@@ -165,14 +163,12 @@ void run_bench_runtime(const BenchRuntimeOptions& o) {
   }
   bar.finish();
   std::filesystem::remove_all(dir);
-  if (o.json) {
-    print_json(Json{{"settings", {{"threads", 1}, {"cpu", cpu}, {"rounds", o.rounds}, {"seconds_per_backend", o.seconds},
-                                  {"fast", "fluidedge-node run --serve --backend fast, a fresh process per model and batch"},
-                                  {"xnnpack", "fluidedge-node run --serve --backend xnnpack, likewise"},
-                                  {"ort", "onnxruntime-node, 1 intra-op thread, graph optimizations all"}}},
-                    {"results", rows}});
-    return;
-  }
+  Json result{{"settings", {{"threads", 1}, {"cpu", cpu}, {"rounds", o.rounds}, {"seconds_per_backend", o.seconds},
+                            {"fast", "fluidedge-node run --serve --backend fast, a fresh process per model and batch"},
+                            {"xnnpack", "fluidedge-node run --serve --backend xnnpack, likewise"},
+                            {"ort", "onnxruntime-node, 1 intra-op thread, graph optimizations all"}}},
+              {"results", rows}};
+  if (o.json) return result;
   fmt::print("{:<16} {:>5} {:>9} {:>10} {:>12} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {}\n", "model", "batch",
              "fast ms", "xnnpack ms", "reference ms", "ORT ms", "fast/ORT", "xnn/ORT", "xnn/fast", "fast MB", "xnn MB",
              "ORT MB", "fast layouts");
@@ -184,9 +180,8 @@ void run_bench_runtime(const BenchRuntimeOptions& o) {
                r["ort_ms"].get<double>(), r["fast_over_ort"].get<double>(), r["xnnpack_over_ort"].get<double>(),
                r["xnnpack_over_fast"].get<double>(), r["fast_node_rss_mb"].get<double>(),
                r["xnnpack_node_rss_mb"].get<double>(), r["ort_rss_mb"].get<double>(), r["fast_layout"].get<std::string>());
+  return result;
 }
-
-}  // namespace
 
 void add_bench_runtime_command(CLI::App& bench) {
   auto opts = std::make_shared<BenchRuntimeOptions>();
@@ -198,7 +193,17 @@ void add_bench_runtime_command(CLI::App& bench) {
   cmd->add_option("--cpu", opts->cpu, "Core to pin every backend to (default: the last one)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--no-reference", opts->no_reference, "Skip the reference backend (it is slow on big models)");
   cmd->add_flag("--json", opts->json, "Print one JSON object to stdout");
-  cmd->callback([opts] { run_bench_runtime(*opts); });
+  cmd->add_option("--report", opts->report, "Also write an HTML report of this run to DIR/index.html");
+  cmd->callback([opts] {
+    if (!opts->report.empty()) check_writable_dir(opts->report, "--report");
+    Json result = run_bench_runtime(*opts);
+    if (opts->json) print_json(result);
+    if (!opts->report.empty()) {
+      report::write_bench_report(opts->report, "fluidedge bench runtime",
+                                 report::runtime_sections(result, opts->report, invoked_command()));
+      if (!opts->json) std::cout << "report: " << (std::filesystem::path(opts->report) / "index.html").string() << "\n";
+    }
+  });
 }
 
 }  // namespace fluidedge::cli

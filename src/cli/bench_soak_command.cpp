@@ -45,7 +45,8 @@ struct SoakOptions {
   std::string mode = "ht";
   int concurrency = 16;
   int max_batch = 8;
-  double device_gflops = 4.0;
+  double device_gflops = 4.0;     // each node emulates a device of these (as bench fluid)
+  double device_bandwidth = 4.0;
   double link_rate = 100;
   double link_latency = 0.5;
   double gap_min = 4, gap_max = 12;     // seconds between one fault's repair and the next fault
@@ -223,17 +224,17 @@ void run_bench_soak(SoakOptions o) {
   cluster::LocalCertificates certs(o.tls == "on", {"dev1", "dev2"}, "bench-soak");
   // The coordinator's warnings would be one per fault; the summary counts them instead.
   spdlog::set_level(spdlog::level::err);
-  ensure_trained(o.models, "static", o.data, o.epochs, "bench soak");  // the emulation's calibration
   ensure_trained(o.models, "fluid", o.data, o.epochs, "bench soak");
-  double host = host_gflops(o.models, o.backend, o.max_batch);
-  double slowdown = std::max(1.0, host / o.device_gflops);
+  const std::string system = write_emulated_system((fs::path(o.models) / "bench-soak-devices.yaml").string(), 2,
+                                                   o.device_gflops, o.device_bandwidth, o.link_rate, o.link_latency);
   auto dataset = data::load_dataset(o.data);
   bool pin = std::thread::hardware_concurrency() >= 2;
   std::vector<std::unique_ptr<BenchDevice>> devices;
   for (int i = 0; i < 2; ++i) {
     std::string name = fmt::format("dev{}", i + 1);
     devices.push_back(std::make_unique<BenchDevice>(
-        name, DeviceSettings{o.max_batch, o.link_rate, o.link_latency, slowdown, o.backend, certs.node_arguments(name), pin ? i : -1}));
+        name, DeviceSettings{o.max_batch, o.link_rate, o.link_latency, system + ":" + name, o.backend,
+                                     certs.node_arguments(name), pin ? i : -1}));
   }
   std::string yaml = fmt::format("variant: fluid\nmode: {}\nmodel: {}\nmax_batch: {}\nwindow: {}\nrequest_timeout_ms: 20000\nnodes:\n",
                                  o.mode, fs::absolute(fs::path(o.models) / "fluid").string(), o.max_batch, 2 * o.max_batch);
@@ -247,15 +248,16 @@ void run_bench_soak(SoakOptions o) {
                 {"mode", o.mode},                {"devices", 2},
                 {"pinned", pin},                 {"backend", o.backend},
                 {"tls", o.tls == "on" ? "mutual TLS" : "off (plaintext)"},
-                {"cpu_slowdown", slowdown},      {"device_gflops", host / slowdown},
+                {"emulated_devices", system},    {"device_gflops", o.device_gflops},
+                {"device_bandwidth_gbps", o.device_bandwidth},
                 {"link_rate_mbps", o.link_rate}, {"link_latency_ms", o.link_latency},
                 {"concurrency", o.concurrency},  {"max_batch", o.max_batch},
                 {"fault_gap_s", {o.gap_min, o.gap_max}}, {"outage_s", {o.outage_min, o.outage_max}},
                 {"seed", o.seed}};
   if (!o.json)
-    std::cout << fmt::format("bench soak: Fluid {} on 2 nodes ({} backend, CPU slowdown {:.1f}x, {}), {} in flight, "
+    std::cout << fmt::format("bench soak: Fluid {} on 2 nodes ({} backend, each emulating {:g} GFLOP/s and {:g} GB/s, {}), {} in flight, "
                              "{:g} minutes; a fault every {:g}-{:g} s (kill -9 or SIGSTOP, {:g}-{:g} s long)\n",
-                             o.mode == "ha" ? "HA" : "HT", o.backend, slowdown, o.tls == "on" ? "mutual TLS" : "plaintext",
+                             o.mode == "ha" ? "HA" : "HT", o.backend, o.device_gflops, o.device_bandwidth, o.tls == "on" ? "mutual TLS" : "plaintext",
                              o.concurrency, o.minutes, o.gap_min, o.gap_max, o.outage_min, o.outage_max)
               << std::flush;
 
@@ -381,13 +383,15 @@ void add_bench_soak_command(CLI::App& bench) {
   auto o = std::make_shared<SoakOptions>();
   cmd->add_option("--minutes", o->minutes, "How long the load runs")->check(CLI::Range(0.1, 10000.0))->capture_default_str();
   cmd->add_option("--mode", o->mode, "Fluid mode: ht or ha")->check(CLI::IsMember({"ht", "ha"}))->capture_default_str();
-  cmd->add_option("--models", o->models, "Directory of trained models (static/, fluid/); trained there if missing")
+  cmd->add_option("--models", o->models, "Directory of trained models (fluid/); trained there if missing")
       ->capture_default_str();
   cmd->add_option("--data", o->data, "mnist, fashion-mnist or an IDX directory")->capture_default_str();
   cmd->add_option("--epochs", o->epochs, "Epochs when training is needed")->check(CLI::Range(1, 1000))->capture_default_str();
   cmd->add_option("--concurrency", o->concurrency, "Requests in flight from the client")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd->add_option("--max-batch", o->max_batch, "Micro-batch limit on each node")->check(CLI::Range(1, 1024))->capture_default_str();
-  cmd->add_option("--device-gflops", o->device_gflops, "Speed of each emulated device, GFLOP/s (as bench fluid)")
+  cmd->add_option("--device-gflops", o->device_gflops, "Conv/gemm rate of each emulated device, GFLOP/s (as bench fluid)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--device-bandwidth", o->device_bandwidth, "Memory bandwidth of each emulated device, GB/s")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--link-rate", o->link_rate, "Emulated link rate of each device, Mbit/s (0 = none)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();

@@ -46,6 +46,8 @@ void add_profile_command(CLI::App& app);
 void add_partition_command(CLI::App& app);
 // Workstation only (links the trainer).
 void add_train_command(CLI::App& app);
+// Workstation only: both papers on this machine, one report (trains, runs the benches).
+void add_demo_command(CLI::App& app);
 // Subcommands of `bench`.
 void add_bench_runtime_command(CLI::App& bench);
 // Workstation only (trains the models it serves).

@@ -1,6 +1,8 @@
 #include "cli/error_boundary.h"
 
+#include <cctype>
 #include <iostream>
+#include <string_view>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -9,7 +11,26 @@
 
 namespace fluidedge::cli {
 
+namespace {
+std::string command_line;
+
+// `arg` as one shell word: bare when it is made of safe characters, else in single quotes.
+std::string shell_word(const std::string& arg) {
+  bool safe = !arg.empty();
+  for (char c : arg)
+    safe = safe && (std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_./=:,+@%").find(c) != std::string_view::npos);
+  if (safe) return arg;
+  std::string out = "'";
+  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+}  // namespace
+
+const std::string& invoked_command() { return command_line; }
+
 int run_app(CLI::App& app, int argc, char** argv, const char* program) {
+  command_line = program;
+  for (int i = 1; i < argc; ++i) command_line += " " + shell_word(argv[i]);
   // Logs go to stderr: stdout belongs to results (--json must stay parseable).
   spdlog::set_default_logger(spdlog::stderr_color_mt(program));
   spdlog::set_pattern("%^%l%$: %v");

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   fluidedge::cli::add_bench_partition_command(*bench);
 #ifdef FLUIDEDGE_WITH_TORCH
   fluidedge::cli::add_train_command(app);
+  fluidedge::cli::add_demo_command(app);
   fluidedge::cli::add_bench_fluid_command(*bench);
   fluidedge::cli::add_bench_soak_command(*bench);
 #endif

@@ -19,7 +19,7 @@
 #include "cli/commands.h"
 #include "cli/json_output.h"
 #include "cli/model_source.h"
-#include "cli/svg_chart.h"
+#include "cli/report/charts.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/progress.h"
@@ -57,20 +57,6 @@ SearchAlgorithm parse_algorithm(const std::string& text) {
   for (SearchAlgorithm a : {SearchAlgorithm::kAuto, SearchAlgorithm::kExact, SearchAlgorithm::kNsga2})
     if (text == search_algorithm_name(a)) return a;
   fail("--algorithm: unknown search algorithm '{}'; expected auto, exact or nsga2", text);
-}
-
-// The directory exists (created if needed) and a file can be written in it.
-void check_writable_dir(const fs::path& dir, const std::string& option) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) fail("{} {}: cannot create the directory: {}", option, dir.string(), ec.message());
-  if (!fs::is_directory(dir)) fail("{} {}: exists and is not a directory", option, dir.string());
-  fs::path probe = dir / ".fluidedge-write-test";
-  {
-    std::ofstream f(probe);
-    if (!f || !(f << "x") || !f.flush()) fail("{} {}: the directory is not writable", option, dir.string());
-  }
-  fs::remove(probe, ec);
 }
 
 // Which constraint of system.yaml a failure reason is about.
@@ -159,37 +145,42 @@ std::string front_csv(const graph::Graph& g, const SystemDescription& s, const s
   return o.str();
 }
 
-std::string front_svg(const std::string& model, const SystemDescription& s, const std::vector<Evaluated>& front,
-                      const std::vector<Evaluated>& dropped, size_t chosen, const std::string& chosen_by) {
-  ScatterChart chart;
+// The front as a PNG: throughput against latency, one colour per number of stages, the chosen
+// plan ringed, plans dropped by min_accuracy apart.
+void draw_front(const std::string& image, const std::string& model, const SystemDescription& s,
+                const std::vector<Evaluated>& front, const std::vector<Evaluated>& dropped, size_t chosen,
+                const std::string& chosen_by) {
+  report::Scatter chart;
   chart.title = fmt::format("{}: Pareto front on {}", model, fs::path(s.source).filename().string());
   chart.x_label = "end-to-end latency (ms)";
   chart.y_label = "pipeline throughput (inferences/s)";
   size_t max_stages = 0;
   for (const auto& e : front) max_stages = std::max(max_stages, e.cost.plan.devices.size());
-  for (size_t k = 1; k <= max_stages; ++k) chart.series.push_back(fmt::format("{} stage{}", k, k == 1 ? "" : "s"));
-  int dropped_series = static_cast<int>(chart.series.size());
-  if (!dropped.empty()) chart.series.push_back("below min_accuracy (dropped)");
+  for (size_t k = 1; k <= max_stages; ++k)
+    chart.series.push_back({fmt::format("{} stage{}", k, k == 1 ? "" : "s"), {}, {}, {}});
+  // Labels only while they stay readable.
+  const bool labelled = front.size() <= 16;
   for (size_t i = 0; i < front.size(); ++i) {
     const PlanCost& c = front[i].cost;
-    ScatterPoint p;
-    p.x = c.latency_ms;
-    p.y = c.throughput_fps;
-    p.series = static_cast<int>(c.plan.devices.size()) - 1;
-    p.label = fmt::format("#{} {}", i + 1, device_names(s, c.plan));
-    p.marked = i == chosen;
-    chart.points.push_back(p);
+    auto& series = chart.series[c.plan.devices.size() - 1];
+    series.x.push_back(c.latency_ms);
+    series.y.push_back(c.throughput_fps);
+    if (labelled) series.labels.push_back(fmt::format("#{} {}", i + 1, device_names(s, c.plan)));
+    if (i == chosen) {
+      chart.highlighted = {"chosen (" + chosen_by + ")", {c.latency_ms}, {c.throughput_fps}, {fmt::format("#{}", i + 1)}};
+    }
   }
-  for (const auto& e : dropped) {
-    ScatterPoint p;
-    p.x = e.cost.latency_ms;
-    p.y = e.cost.throughput_fps;
-    p.series = dropped_series;
-    p.label = fmt::format("dropped {}", device_names(s, e.cost.plan));
-    chart.points.push_back(p);
+  for (auto& series : chart.series)
+    if (!series.labels.empty() && series.labels.size() != series.x.size()) series.labels.clear();
+  if (!dropped.empty()) {
+    report::ScatterSeries below{"below min_accuracy (dropped)", {}, {}, {}};
+    for (const auto& e : dropped) {
+      below.x.push_back(e.cost.latency_ms);
+      below.y.push_back(e.cost.throughput_fps);
+    }
+    chart.series.push_back(below);
   }
-  chart.marked_legend = "chosen (" + chosen_by + ")";
-  return svg_scatter(chart);
+  report::draw_scatter(image, chart);
 }
 
 void run_partition(const PartitionOptions& o) {
@@ -208,7 +199,7 @@ void run_partition(const PartitionOptions& o) {
   SystemDescription system = load_system(o.system);
   const fs::path out(o.out);
   check_writable_dir(out, "--out");
-  const std::string plot = o.plot.empty() ? (out / "front.svg").string() : o.plot;
+  const std::string plot = o.plot.empty() ? (out / "front.png").string() : o.plot;
   if (!o.plot.empty() && fs::path(plot).has_parent_path()) check_writable_dir(fs::path(plot).parent_path(), "--plot");
   std::optional<data::Dataset> dataset;
   if (!o.accuracy_data.empty()) dataset = data::load_dataset(o.accuracy_data);
@@ -371,7 +362,7 @@ void run_partition(const PartitionOptions& o) {
   write_file_atomically((out / "front.csv").string(), "", front_csv(g, system, front, chosen));
   write_file_atomically(plan_file, "", plan_json.dump(2) + "\n");
   write_file_atomically((out / "metrics.json").string(), "", manifest.dump(2) + "\n");
-  write_file_atomically(plot, "", front_svg(o.model, system, front, dropped, chosen, objective_name(chosen_by)));
+  draw_front(plot, o.model, system, front, dropped, chosen, objective_name(chosen_by));
   spdlog::info("wrote {} stage file(s), plan.json, front.json, front.csv and metrics.json to {}; plot {}", stages.size(),
                out.string(), plot);
 
@@ -457,7 +448,7 @@ void add_partition_command(CLI::App& app) {
                   "directory)");
   cmd->add_option("--accuracy-samples", o->accuracy_samples, "Test images used from --accuracy-data")
       ->check(CLI::Range(1, 10000000))->capture_default_str();
-  cmd->add_option("--plot", o->plot, "Where to write the SVG plot of the front (default: DIR/front.svg)");
+  cmd->add_option("--plot", o->plot, "Where to write the PNG plot of the front, its data and gnuplot script beside it (default: DIR/front.png)");
   cmd->add_option("--seed", o->seed, "Seed of NSGA-II and of the random accuracy inputs")->capture_default_str();
   cmd->callback([o] { run_partition(*o); });
 }

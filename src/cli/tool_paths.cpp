@@ -26,4 +26,10 @@ std::string js_tools_dir() {
   return dir;
 }
 
+std::string examples_dir() {
+  std::string dir = std::getenv("FLUIDEDGE_EXAMPLES") ? std::getenv("FLUIDEDGE_EXAMPLES") : FLUIDEDGE_SOURCE_DIR "/examples";
+  if (!std::filesystem::is_directory(dir)) fail("{}: the shipped examples are not there (set FLUIDEDGE_EXAMPLES)", dir);
+  return dir;
+}
+
 }  // namespace fluidedge::cli

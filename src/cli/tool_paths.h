@@ -9,5 +9,6 @@ namespace fluidedge::cli {
 std::string executable_dir();
 std::string node_binary();    // fluidedge-node next to the running executable
 std::string js_tools_dir();   // contains ort_run.js and node_modules/onnxruntime-node
+std::string examples_dir();   // the shipped system.yaml examples (FLUIDEDGE_EXAMPLES, else the source tree's)
 
 }  // namespace fluidedge::cli

@@ -88,10 +88,14 @@ struct Part {
   // Warm CPU time of one row and of a full micro-batch, timed at deploy when the node emulates a
   // slower CPU: the emulated device's speed (see emulated_ms).
   double row_ms = 0, full_ms = 0;
+  // The declared device's time for a batch of rows (NodeOptions::emulate), instead.
+  std::function<double(int64_t rows)> device_ms;
 
-  // How long the emulated device, `slowdown` times slower than this core at its best, takes for
-  // a batch of `rows`: linear in the rows between the two timed points.
+  // How long the emulated device takes for a batch of `rows`: the declared device's time, or,
+  // `slowdown` times slower than this core at its best, linear in the rows between the two timed
+  // points.
   double emulated_ms(int64_t rows, double slowdown) const {
+    if (device_ms) return device_ms(rows);
     double per_extra_row = max_batch > 1 ? (full_ms - row_ms) / (max_batch - 1) : row_ms;
     return slowdown * (row_ms + std::max(0.0, per_extra_row) * static_cast<double>(rows - 1));
   }
@@ -205,6 +209,11 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
       part->session = runtime::make_session(options.backend, graph, session_options);
       part->inputs = graph.inputs;
       part->max_batch = request->max_batch() > 0 ? request->max_batch() : options.max_batch;
+      if (options.emulate) {
+        part->device_ms = options.emulate.part_timer(graph);
+        part->device_ms(1);  // costed now, not on the first request
+        part->device_ms(part->max_batch);
+      }
       warm_up(*part, graph);
       auto cost = graph::graph_cost(graph);
       reply->set_part(part->id);
@@ -471,10 +480,11 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
     int64_t total = 0;
     for (const auto& item : batch) total += item.batch;
     bool overran = false;
-    if (options.slowdown > 1.0) {
-      // The emulated device takes `slowdown` times what this core needs for such a batch at its
-      // best (timed at deploy), not times this run's time: cold caches after idling and other
-      // load on this machine would otherwise be multiplied too.
+    if (options.slowdown > 1.0 || options.emulate) {
+      // A declared device takes its own time (options.emulate). A slowed-down CPU takes
+      // `slowdown` times what this core needs for such a batch at its best (timed at deploy), not
+      // times this run's time: cold caches after idling and other load on this machine would
+      // otherwise be multiplied too.
       double emulated_ms = batch[0].part->emulated_ms(total, options.slowdown);
       overran = run_ms > emulated_ms;
       std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
@@ -532,6 +542,7 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
     reply->set_link_rate_mbps(options.link.rate_mbps);
     reply->set_link_latency_ms(options.link.latency_ms);
     reply->set_slowdown(options.slowdown);
+    reply->set_emulated_device(options.emulate.description);
     reply->set_mean_run_ms(batches ? run_ms_total / batches : 0.0);
     reply->set_overruns(overruns);
     reply->set_backend(options.backend);
@@ -544,6 +555,8 @@ DeviceNode::DeviceNode(NodeOptions options) : impl_(std::make_unique<Impl>(std::
   runtime::register_lean_backends();
   auto& o = impl_->options;
   if (o.slowdown < 1.0) fail("--slowdown must be at least 1 (got {})", o.slowdown);
+  if (o.slowdown > 1.0 && o.emulate)
+    fail("node '{}': --slowdown and --emulate both say how fast this node is: give one", o.name);
   if (o.max_batch < 1) fail("--max-batch must be at least 1 (got {})", o.max_batch);
   if (o.backend.empty()) o.backend = runtime::default_backend();
   if (o.backend != "fast" && o.backend != "xnnpack")
@@ -606,9 +619,11 @@ void DeviceNode::shutdown(int grace_ms) {
                  static_cast<double>(impl_->served + impl_->rejected) / static_cast<double>(b),
                  impl_->cpu_ms_total / static_cast<double>(b), impl_->compute_ms_total / static_cast<double>(b));
     if (impl_->overruns > 0)
-      spdlog::warn("{}: {} of {} batches took longer on this host than the emulated device (--slowdown {}) should: "
-                   "the host was too busy to emulate it there",
-                   impl_->options.name, impl_->overruns, impl_->batches, impl_->options.slowdown);
+      spdlog::warn("{}: {} of {} batches took longer on this host than the emulated device ({}) should: "
+                   "the host was too busy or too slow to emulate it there",
+                   impl_->options.name, impl_->overruns, impl_->batches,
+                   impl_->options.emulate ? impl_->options.emulate.description
+                                          : fmt::format("--slowdown {}", impl_->options.slowdown));
   }
   impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));
   {
@@ -634,10 +649,11 @@ std::string describe(const NodeOptions& o, const std::string& address) {
   std::string security = o.tls.enabled()
                              ? fmt::format("mutual TLS as '{}' (peers need a certificate from {}/ca.pem)", o.tls.name, o.tls.dir)
                              : std::string("PLAINTEXT: anyone who reaches this port can deploy and read results");
-  return fmt::format("{} at {}: {}; {} backend ({}), {} thread{}, micro-batches up to {}, {}, CPU slowdown {:g}x; "
+  std::string speed = o.emulate ? "emulating " + o.emulate.description : fmt::format("CPU slowdown {:g}x", o.slowdown);
+  return fmt::format("{} at {}: {}; {} backend ({}), {} thread{}, micro-batches up to {}, {}, {}; "
                      "holds at most {} requests and {:g} MiB of them, parts up to {:g} MiB, {} streams per peer",
                      o.name, address, security, backend, runtime::backend_cpu_features(backend), o.threads,
-                     o.threads == 1 ? "" : "s", o.max_batch, link, o.slowdown, o.max_queue,
+                     o.threads == 1 ? "" : "s", o.max_batch, link, speed, o.max_queue,
                      o.max_queue_bytes / 1048576.0, o.max_model_bytes / 1048576.0, o.max_streams_per_peer);
 }
 

@@ -4,19 +4,34 @@
 // standard gRPC health check, and emulates its network link and a slower CPU when asked.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "cluster/link_emulator.h"
 #include "cluster/tls.h"
+#include "graph/graph.h"
 
 namespace fluidedge::cluster {
+
+// A declared device the node emulates (`fluidedge node --emulate`): given a part as deployed, the
+// time in ms that device takes for a batch of `rows` of it. The node runs the part on its own CPU
+// and waits out the rest, so what the cluster sees is that device's speed, whatever this host is
+// doing at the moment; a run that alone takes longer is counted as an overrun.
+struct EmulatedDevice {
+  std::string description;  // for the start line and the stats: "dev1 of system.yaml (4 GFLOP/s ...)"
+  std::function<std::function<double(int64_t rows)>(const graph::Graph& part)> part_timer;
+
+  explicit operator bool() const { return static_cast<bool>(part_timer); }
+};
 
 struct NodeOptions {
   std::string name = "node";
   std::string listen = "127.0.0.1:0";  // port 0: any free port (see DeviceNode::address)
   LinkSettings link;                   // applied to what arrives and to what leaves
   double slowdown = 1.0;               // >1: emulate a CPU this many times slower than this core at its best
+  EmulatedDevice emulate;              // set: emulate that device instead (exclusive with slowdown)
   std::string backend;                 // fast or xnnpack; empty: runtime::default_backend()
   int threads = 1;                     // backend threads per run
   int max_batch = 8;                   // default micro-batching limit of a part

@@ -31,4 +31,18 @@ void write_file_atomically(const std::string& path, std::string_view header, std
   }
 }
 
+void check_writable_dir(const std::filesystem::path& dir, const std::string& what) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) fail("{} {}: cannot create the directory: {}", what, dir.string(), ec.message());
+  if (!fs::is_directory(dir)) fail("{} {}: exists and is not a directory", what, dir.string());
+  fs::path probe = dir / ".fluidedge-write-test";
+  {
+    std::ofstream f(probe);
+    if (!f || !(f << "x") || !f.flush()) fail("{} {}: the directory is not writable", what, dir.string());
+  }
+  fs::remove(probe, ec);
+}
+
 }  // namespace fluidedge

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "graph/cost.h"
+#include "graph/shape_inference.h"
 
 namespace fluidedge::partition {
 
@@ -38,17 +39,31 @@ double value_bytes(const graph::ValueInfo& v, int float_bytes) {
 DeviceModel::DeviceModel(DeviceSpec spec) : spec_(std::move(spec)) {}
 
 double DeviceModel::node_ms(const graph::Graph& graph, const graph::Node& node) const {
+  return scaled_node_ms(graph, node, 1.0);
+}
+
+double DeviceModel::scaled_node_ms(const graph::Graph& graph, const graph::Node& node, double scale) const {
   if (spec_.profile) {
     auto it = spec_.profile->node_ms.find(node.name);
-    return it == spec_.profile->node_ms.end() ? 0.0 : it->second;
+    return it == spec_.profile->node_ms.end() ? 0.0 : it->second * scale;
   }
   if (shape_only(node.op_type)) return kNodeOverheadMs;
   graph::NodeCost cost = graph::node_cost(graph, node);
   // GFLOP/s = 1e6 FLOP per ms; GB/s = 1e6 bytes per ms.
-  double compute_ms = 2.0 * static_cast<double>(cost.macs) / (spec_.peak_gflops * spec_.efficiency * 1e6);
-  double bytes = static_cast<double>(cost.input_bytes + cost.output_bytes + cost.weight_bytes) * precision_scale();
+  double compute_ms = scale * 2.0 * static_cast<double>(cost.macs) / (spec_.peak_gflops * spec_.efficiency * 1e6);
+  double bytes = (scale * static_cast<double>(cost.input_bytes + cost.output_bytes) + static_cast<double>(cost.weight_bytes)) *
+                 precision_scale();
   double memory_ms = bytes / (spec_.memory_bandwidth_gbps * 1e6);
   return std::max(compute_ms, memory_ms) + kNodeOverheadMs;
+}
+
+double DeviceModel::graph_ms(const graph::Graph& graph, int64_t rows) const {
+  const double own_batch =
+      static_cast<double>(spec_.profile ? std::max(1, spec_.profile->batch) : std::max<int64_t>(1, graph::graph_batch(graph)));
+  const double scale = static_cast<double>(rows) / own_batch;
+  double total = 0;
+  for (const auto& node : graph.nodes) total += scaled_node_ms(graph, node, scale);
+  return total;
 }
 
 NodeLatencies DeviceModel::node_latencies(const graph::Graph& graph) const {

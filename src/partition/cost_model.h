@@ -41,10 +41,21 @@ class DeviceModel {
   double node_ms(const graph::Graph& graph, const graph::Node& node) const;
   NodeLatencies node_latencies(const graph::Graph& graph) const;
 
+  // How long this device takes to run all of `graph` on a batch of `rows` (the graph's own batch
+  // being graph::graph_batch): what a node emulating this device takes for a part
+  // (`fluidedge node --emulate`). Analytic: MACs and activation bytes grow with the rows, the
+  // weights are read once per batch and the per-node overhead is paid once. Profiled: the
+  // profile's time of every node, scaled by rows over the profile's batch (no batching gain is
+  // assumed that was not measured).
+  double graph_ms(const graph::Graph& graph, int64_t rows) const;
+
   // Bytes of a float tensor of `bytes` at fp32 once stored in the device's precision.
   double precision_scale() const { return precision_bytes(spec_.precision) / 4.0; }
 
  private:
+  // node_ms for `scale` times the graph's batch.
+  double scaled_node_ms(const graph::Graph& graph, const graph::Node& node, double scale) const;
+
   DeviceSpec spec_;
 };
 

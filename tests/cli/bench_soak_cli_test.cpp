@@ -34,7 +34,7 @@ class BenchSoakCli : public ::testing::Test {
 
 TEST_F(BenchSoakCli, LosesNothingWhileNodesAreKilledAndFrozen) {
   fs::path plot = dir_ / "soak.png";
-  auto r = testing::run_cli("bench soak --minutes 0.4 --models " + models() +
+  auto r = testing::run_cli("bench soak --epochs 1 --minutes 0.4 --models " + models() +
                             " --gap-min 1.5 --gap-max 2.5 --outage-min 0.5 --outage-max 1.5 --seed 3 --concurrency 8 --plot '" +
                             plot.string() + "' --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -81,7 +81,7 @@ TEST_F(BenchSoakCli, LosesNothingWhileNodesAreKilledAndFrozen) {
 }
 
 TEST_F(BenchSoakCli, AnInvertedRangeIsRefusedBeforeAnythingStarts) {
-  auto r = testing::run_cli("bench soak --minutes 1 --models " + models() + " --gap-min 5 --gap-max 1 --plot '" +
+  auto r = testing::run_cli("bench soak --epochs 1 --minutes 1 --models " + models() + " --gap-min 5 --gap-max 1 --plot '" +
                             (dir_ / "x.png").string() + "'");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("--gap-max"), std::string::npos) << r.err;

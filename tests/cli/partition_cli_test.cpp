@@ -66,7 +66,7 @@ TEST_F(PartitionCli, JsonFilesAndStagesComposeToTheModel) {
   EXPECT_GT(plan["links"][0]["bytes"].get<int64_t>(), 0);
 
   // The files: front.csv has one row per plan, front.json and plan.json are what --json said.
-  for (const char* f : {"front.csv", "front.json", "plan.json", "front.svg", "metrics.json"})
+  for (const char* f : {"front.csv", "front.json", "plan.json", "front.png", "metrics.json"})
     EXPECT_TRUE(fs::exists(dir_ / "out" / f)) << f;
   std::ifstream csv(path("out/front.csv"));
   size_t rows = 0;
@@ -74,7 +74,7 @@ TEST_F(PartitionCli, JsonFilesAndStagesComposeToTheModel) {
   EXPECT_EQ(rows, j["front"].size() + 1);
   EXPECT_EQ(json::parse(testing::slurp(path("out/plan.json"))), json::parse(plan.dump()));
   EXPECT_EQ(json::parse(testing::slurp(path("out/front.json")))["front"], j["front"]);
-  EXPECT_EQ(testing::slurp(path("out/front.svg")).rfind("<svg", 0), 0u);
+  EXPECT_EQ(testing::slurp(path("out/front.png")).rfind("\x89PNG", 0), 0u);
 
   // Run the stage files in sequence: they compute what the model computes.
   graph::Graph model = zoo::build_model("resnet18");
@@ -141,13 +141,13 @@ TEST_F(PartitionCli, StageFilesChainByHandThroughOutputAndInputDirectories) {
 TEST_F(PartitionCli, HumanTableAndOptions) {
   auto r = run_cli("partition zoo:squeezenet1_1 --system " + example("four_boards.yaml") + " --out " + path("t") +
                    " --objectives throughput,energy --algorithm nsga2 --max-stages 3 --single-tensor-cuts --choose "
-                   "energy --plot " + path("front.svg"));
+                   "energy --plot " + path("front.png"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("nsga2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("chosen: #"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("best energy"), std::string::npos) << r.out;
-  EXPECT_TRUE(fs::exists(path("front.svg")));
-  EXPECT_FALSE(fs::exists(path("t/front.svg")));
+  EXPECT_TRUE(fs::exists(path("front.png")));
+  EXPECT_FALSE(fs::exists(path("t/front.png")));
   json front = json::parse(testing::slurp(path("t/front.json")));
   EXPECT_EQ(front["objectives"], json({"throughput", "energy"}));
   for (const auto& p : front["front"]) EXPECT_LE(p["stages"].get<int>(), 3);
@@ -250,7 +250,7 @@ links:
 // real node processes on the backend asked for, half a second per deployment.
 TEST_F(PartitionCli, BenchPartitionJson) {
   json j = parse(run_cli("bench partition --models squeezenet1_1 --seconds 0.5 --repeats 3 --backend xnnpack --out " +
-                         path("bench") + " --plot " + path("bench.svg") + " --json"));
+                         path("bench") + " --plot " + path("bench.png") + " --json"));
   EXPECT_EQ(j["settings"]["slowdowns"], json({2.0, 3.2}));
   EXPECT_EQ(j["settings"]["backend"], "xnnpack");
   EXPECT_NE(j["settings"]["profile"].get<std::string>().find("xnnpack backend"), std::string::npos) << j["settings"];
@@ -283,7 +283,7 @@ TEST_F(PartitionCli, BenchPartitionJson) {
   EXPECT_EQ(m["dev1_alone"]["backend"], "xnnpack");
   EXPECT_EQ(m["split"]["failed"], 0);
   EXPECT_FALSE(m["gap"].get<std::string>().empty());
-  EXPECT_TRUE(fs::exists(path("bench.svg")));
+  EXPECT_TRUE(fs::exists(path("bench.png")));
   // What was deployed is on disk: the profiles, the system and the stage files.
   for (const char* f : {"dev1.json", "dev2.json", "system.yaml", "split/stage_1.onnx", "split/stage_2.onnx"})
     EXPECT_TRUE(fs::exists(dir_ / "bench" / "squeezenet1_1" / f)) << f;
@@ -293,11 +293,11 @@ TEST_F(PartitionCli, BenchPartitionJson) {
 // nothing deployed.
 TEST_F(PartitionCli, BenchPartitionExploreOnly) {
   json j = parse(run_cli("bench partition --models squeezenet1_1 --explore-only --repeats 3 --out " + path("explore") +
-                         " --plot " + path("explore.svg") + " --json"));
+                         " --plot " + path("explore.png") + " --json"));
   ASSERT_EQ(j["models"].size(), 1u);
   const json& m = j["models"][0];
   EXPECT_FALSE(m.contains("split")) << "nothing is deployed";
-  EXPECT_FALSE(fs::exists(path("explore.svg")));
+  EXPECT_FALSE(fs::exists(path("explore.png")));
   ASSERT_EQ(m["exploration"].size(), 3u);
   int64_t previous_space = 0;
   double previous_best = 0;

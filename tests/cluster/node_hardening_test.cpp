@@ -12,17 +12,23 @@
 #include <sstream>
 #include <thread>
 
+#include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 
 #include "cluster/channel_settings.h"
 #include "cluster/protocol/device_node.grpc.pb.h"
 #include "cluster/protocol/health.grpc.pb.h"
 #include "cluster/wire.h"
+#include "graph/onnx_io.h"
+#include "partition/cost_model.h"
+#include "partition/system.h"
 #include "cli_runner.h"
 #include "node_process.h"
 
 namespace fluidedge::cluster {
 namespace {
+
+namespace fs = std::filesystem;
 
 std::string part_bytes() {
   std::ifstream f(testing::cluster_models_dir() + "/fluid/part1.onnx", std::ios::binary);
@@ -329,6 +335,54 @@ TEST(NodeBackend, XnnpackAndFastNodesAnswerTheSameAndNameTheirBackend) {
     }
     EXPECT_LE(std::sqrt(err / std::max(norm, 1e-30)), 1e-4) << name;
   }
+}
+
+// A node emulating a declared device (--emulate SYSTEM.yaml:DEVICE) takes, per batch, what the
+// partitioner's cost model says that device takes for the part: a slow board here, ~60 ms.
+TEST(NodeEmulation, ABatchTakesWhatTheCostModelSaysTheDeclaredDeviceTakes) {
+  const graph::Graph part = graph::load_onnx(testing::cluster_models_dir() + "/fluid/part1.onnx");
+  const fs::path dir = fs::temp_directory_path() / ("fluidedge_emulate_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto write_system = [&](double gflops) {
+    std::ofstream(dir / "system.yaml") << fmt::format("devices:\n  - {{name: board, peak_gflops: {}, efficiency: 1, "
+                                                      "memory_bandwidth_gbps: 100}}\n", gflops);
+    return partition::DeviceModel(partition::load_system(dir / "system.yaml").devices.at(0));
+  };
+  // The rate that makes one row take 60 ms on this part.
+  const double gflops = write_system(1.0).graph_ms(part, 1) / 60.0;
+  const partition::DeviceModel board = write_system(gflops);
+  const double expected_ms = board.graph_ms(part, 1);
+  ASSERT_GT(expected_ms, 30.0);
+
+  testing::NodeProcess node("board", "127.0.0.1:0", {"--emulate", (dir / "system.yaml").string() + ":board", "--max-batch", "1"});
+  auto stub = wire::DeviceNode::NewStub(make_channel(node.address()));
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(in_ms(10000));
+    wire::DeployRequest d;
+    d.set_part("p1");
+    d.set_onnx(part_bytes());
+    wire::DeployReply r;
+    ASSERT_TRUE(stub->Deploy(&ctx, d, &r).ok());
+  }
+  std::vector<double> compute_ms;
+  for (uint64_t id = 1; id <= 3; ++id) {
+    auto [reply, status] = infer_once(*stub, good_request(id));
+    ASSERT_TRUE(reply.error().empty()) << reply.error();
+    compute_ms.push_back(reply.compute_ms());
+  }
+  grpc::ClientContext ctx;
+  wire::NodeStats stats;
+  ASSERT_TRUE(stub->Stats(&ctx, {}, &stats).ok());
+  EXPECT_NE(stats.emulated_device().find("board"), std::string::npos) << stats.emulated_device();
+  EXPECT_EQ(stats.overruns(), 0);
+  // Never less than the device's time; more only by the wake-up after the wait.
+  for (double ms : compute_ms) {
+    EXPECT_GE(ms, expected_ms);
+    EXPECT_LE(ms, expected_ms + 10.0);
+  }
+  EXPECT_EQ(node.terminate(), 0);
+  fs::remove_all(dir);
 }
 
 TEST(NodeBackend, ANodeRefusesABackendItDoesNotHave) {

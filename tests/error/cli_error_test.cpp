@@ -255,6 +255,21 @@ TEST_F(CliErrors, NodeCannotPin) {
   expect_clear_error("node --insecure --listen 127.0.0.1:0 --cpu 999", {"--cpu 999", "cannot pin"});
 }
 
+// `node --emulate SYSTEM.yaml:DEVICE`: the file, the device and the choice between it and
+// --slowdown are each named when wrong.
+TEST_F(CliErrors, NodeEmulatedDevice) {
+  const std::string node = "node --insecure --listen 127.0.0.1:0 --emulate ";
+  expect_clear_error(node + path("no-system.yaml") + ":dev1", {"--emulate", "no-system.yaml"});
+  {
+    std::ofstream(path("two.yaml")) << "devices:\n  - {name: pi4, peak_gflops: 10, memory_bandwidth_gbps: 4}\n"
+                                       "  - {name: pi5, peak_gflops: 30, memory_bandwidth_gbps: 8}\n"
+                                       "links:\n  - {rate_mbps: 100}\n";
+  }
+  expect_clear_error(node + path("two.yaml") + ":pi3", {"--emulate", "no device 'pi3'", "pi4, pi5"});
+  expect_clear_error(node + path("two.yaml"), {"--emulate", "FILE:DEVICE", "pi4, pi5"});
+  expect_clear_error(node + path("two.yaml") + ":pi4 --slowdown 2", {"--emulate", "--slowdown"});
+}
+
 TEST_F(CliErrors, InferClusterFileMissing) {
   expect_clear_error("infer --cluster " + path("no-cluster.yaml"), {"no-cluster.yaml"});
 }

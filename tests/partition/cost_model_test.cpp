@@ -98,6 +98,35 @@ TEST(DeviceModel, ProfiledDeviceUsesMeasuredTimesAndCountsMisses) {
   EXPECT_EQ(lat.missing_names[0], g.nodes[1].name);
 }
 
+// What a node emulating the device (`node --emulate`) waits for a batch: the whole graph's time,
+// activations and MACs times the rows, weights and per-node overhead once.
+TEST(DeviceModel, GraphTimeScalesWithTheRowsButReadsWeightsOnce) {
+  DeviceSpec narrow = two_devices().devices[0];
+  narrow.memory_bandwidth_gbps = 1;
+  DeviceModel pi(narrow);
+  Graph dense = conv_graph(1), depthwise = conv_graph(64);
+  EXPECT_DOUBLE_EQ(pi.graph_ms(dense, 1), pi.node_ms(dense, dense.nodes[0]));
+  // Compute-bound: four rows, four times the compute, one overhead.
+  EXPECT_NEAR(pi.graph_ms(dense, 4), 4 * 2.0 * 64 * 64 * 9 * 56 * 56 / 5e6 + DeviceModel::kNodeOverheadMs, 1e-6);
+  // Memory-bound: four rows' activations, the 64x9 weights once.
+  EXPECT_NEAR(pi.graph_ms(depthwise, 4), (4 * 2 * 802816.0 + 64 * 9 * 4) / 1e6 + DeviceModel::kNodeOverheadMs, 1e-6);
+  EXPECT_LT(pi.graph_ms(depthwise, 4), 4 * pi.graph_ms(depthwise, 1));
+}
+
+TEST(DeviceModel, ProfiledGraphTimeScalesByTheProfilesBatch) {
+  const Graph& g = model("paper_cnn");
+  DeviceSpec spec;
+  spec.name = "measured";
+  spec.profile = DeviceProfile{};
+  spec.profile->batch = 2;
+  spec.profile->node_ms[g.nodes[0].name] = 2.5;
+  spec.profile->node_ms[g.nodes[2].name] = 0.75;
+  DeviceModel model(spec);
+  EXPECT_DOUBLE_EQ(model.graph_ms(g, 2), 3.25);
+  EXPECT_DOUBLE_EQ(model.graph_ms(g, 1), 1.625);
+  EXPECT_DOUBLE_EQ(model.graph_ms(g, 6), 9.75);
+}
+
 TEST(LinkModel, TransferTimeAndEnergy) {
   LinkSpec spec;
   spec.rate_mbps = 100;

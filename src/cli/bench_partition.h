@@ -1,0 +1,41 @@
+// `fluidedge bench partition`: the partitioner's experiment with real device-node processes (see
+// bench_partition_command.cpp), callable by `fluidedge demo` as well as from its command line.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/json_output.h"
+#include "cluster/tls.h"
+
+namespace fluidedge::cli {
+
+struct PartitionBenchOptions {
+  std::vector<std::string> models;
+  // Both devices slower than this host's core, so the host's own jitter (another process, a cold
+  // cache) fits inside the emulated time instead of showing in it; dev2 1.6 times slower than dev1.
+  std::vector<double> slowdowns{2.0, 3.2};
+  double link_rate = 200;
+  double link_latency = 0.2;
+  double seconds = 4;
+  int concurrency = 4;
+  int repeats = 20;
+  std::string out = "runs/bench-partition";
+  std::string plot = "bench-partition.png";  // predicted against measured per model (empty: none)
+  std::string report;                         // a directory for an HTML report of the run (empty: none)
+  // A system.yaml of two devices to plan for and emulate, as declared (analytic or profiled),
+  // instead of this host's profile scaled by `slowdowns`; its first link is dev1 -> dev2's.
+  std::string system_file;
+  bool json = false;
+  bool explore_only = false;  // profiles and exploration only, nothing deployed
+  std::string backend;        // the nodes' and their profiles'; empty: runtime::default_backend()
+  std::string tls = "on";     // on: mutual TLS between the client and the nodes (a throwaway CA); off: plaintext
+  std::shared_ptr<const cluster::LocalCertificates> certs;  // set when run, as --tls says
+};
+
+// Profiles (or reads --system), explores, deploys and measures every model, printing a line per
+// model as it goes (unless o.json), and draws o.plot; returns what `--json` prints.
+Json run_bench_partition(PartitionBenchOptions o);
+
+}  // namespace fluidedge::cli
