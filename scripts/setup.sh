@@ -15,6 +15,7 @@ PACKAGES=(
 
   dataset-fashion-mnist
   iproute2 openssl gnuplot-nox
+  chromium  # the report test opens the benches' HTML reports in it, headless
 )
 
 missing=()

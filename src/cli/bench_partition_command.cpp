@@ -559,8 +559,9 @@ Json run_bench_partition(PartitionBenchOptions o) {
                                "predicted {:+.1f} % (paper: {:+.1f} %, on its devices)\n",
                                100 * r["gain_measured"].get<double>(), 100 * r["gain_predicted"].get<double>(),
                                100 * kPaperEfficientNetGain);
-  std::cout << fmt::format("exploration time, all models: {:.2f} ms\nload average before {}, after {}\nplot: {}\n",
-                           explore_total_ms, load_before, settings["load_average_after"].get<std::string>(), o.plot);
+  std::cout << fmt::format("exploration time, all models: {:.2f} ms\nload average before {}, after {}\n",
+                           explore_total_ms, load_before, settings["load_average_after"].get<std::string>());
+  if (!o.plot.empty()) std::cout << "plot: " << o.plot << "\n";
   return out;
 }
 

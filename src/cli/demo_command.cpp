@@ -86,6 +86,7 @@ Section training_section(const fs::path& models, const DemoOptions& o, const std
 }
 
 void run_demo(const DemoOptions& o) {
+  std::cout << std::unitbuf;  // progress as it happens, also into a pipe or a log file
   const fs::path out(o.out), report_dir = out / "report", models = out / "models";
   check_writable_dir(report_dir, "--out");
   const fs::path system_file = fs::path(examples_dir()) / "two_boards_100mbit.yaml";

@@ -67,15 +67,15 @@ Section figure_section(const Json& result, const std::filesystem::path& dir, con
                                  "Throughput and accuracy per variant and mode, one bar per set of devices online "
                                  "(as the paper's Figure 2); no bar: that variant cannot run on those devices"});
 
-  Table cells{"Every cell", {"variant", "mode", "online", "images/s", "p50 ms", "p99 ms", "accuracy"}, {}};
+  Table cells{"Every cell", {"variant", "mode", "online", "images/s", "p50 ms", "p99 ms", "accuracy", "why not"}, {}};
   for (const auto& c : result["cells"]) {
     std::vector<std::string> row = {variant_name(c["variant"]), mode_name(c["mode"]), online_name(c["online"])};
     if (c.contains("throughput_ips"))
       row.insert(row.end(), {fmt::format("{:.1f}", c["throughput_ips"].get<double>()),
                              fmt::format("{:.2f}", c["p50_ms"].get<double>()), fmt::format("{:.2f}", c["p99_ms"].get<double>()),
-                             pct(c["accuracy"].get<double>())});
+                             pct(c["accuracy"].get<double>()), c.value("error", std::string())});
     else
-      row.insert(row.end(), {"cannot run", "", "", c.value("error", std::string())});
+      row.insert(row.end(), {"cannot run", "", "", "", c.value("error", std::string())});
     cells.rows.push_back(row);
   }
   section.blocks.push_back(cells);
