@@ -18,13 +18,14 @@ struct FluidBenchOptions {
   double link_rate = 100;
   double link_latency = 0.5;
   int max_batch = 8;
-  int concurrency = 32;
+  int concurrency = 64;
   int requests = 0;  // 0: the whole test split once per cell
   // The emulated devices: each node emulates a declared device of `device_gflops` (achieved on
   // conv/gemm) and `device_bandwidth` GB/s, the same the partitioner plans the Static split for
-  // (fluidedge node --emulate). Unemulated, one core of this machine runs the paper CNN ~50x
-  // faster than an embedded Arm core, and every cell would only measure the 100 Mbit/s links.
-  double device_gflops = 4.0;
+  // (fluidedge node --emulate): an embedded Arm core on these small layers. Unemulated, one core
+  // of this machine runs the paper CNN ~50x faster, and every cell would measure the client and
+  // the links, i.e. this host, instead of the devices.
+  double device_gflops = 2.0;
   double device_bandwidth = 4.0;
   double failure_seconds = 2;  // how long a killed device stays down before it is restarted
   std::string backend;  // the nodes' (and the calibration's); empty: runtime::default_backend()

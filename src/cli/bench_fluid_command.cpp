@@ -94,7 +94,10 @@ cluster::ClusterConfig cell_config(const FluidBenchOptions& o, const std::string
   bool is_static = variant == "static";
   std::string yaml = fmt::format("variant: {}\nmode: {}\nmodel: {}\nmax_batch: {}\nwindow: {}\nrequest_timeout_ms: 20000\nnodes:\n",
                                  variant, mode, fs::absolute(fs::path(o.models) / variant).string(), o.max_batch,
-                                 2 * o.max_batch);
+                                 // Four micro-batches per node in flight: one running, the next ones
+                                 // queued or on the link, so a node never waits for its client and a
+                                 // cell measures the device it emulates.
+                                 4 * o.max_batch);
   for (size_t i = 0; i < devices.size(); ++i)
     yaml += fmt::format("  - {{name: {}, address: {}, part: {}{}.onnx}}\n", devices[i]->name(), devices[i]->address(),
                         is_static ? "stage" : "part", i + 1);

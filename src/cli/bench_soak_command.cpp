@@ -45,7 +45,7 @@ struct SoakOptions {
   std::string mode = "ht";
   int concurrency = 16;
   int max_batch = 8;
-  double device_gflops = 4.0;     // each node emulates a device of these (as bench fluid)
+  double device_gflops = 2.0;     // each node emulates a device of these (as bench fluid)
   double device_bandwidth = 4.0;
   double link_rate = 100;
   double link_latency = 0.5;

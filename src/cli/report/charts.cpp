@@ -69,7 +69,11 @@ void draw_bars(const std::string& image, const BarChart& chart) {
       for (size_t k = 0; k < n; ++k) {
         const double v = g < panel.values.size() && k < panel.values[g].size() ? panel.values[g][k] : NAN;
         const double x = static_cast<double>(g) + (static_cast<double>(k) - static_cast<double>(n) / 2.0 + 0.5) * width;
-        if (std::isfinite(v))
+        // Many narrow bars: the labels stand upright so that neighbours do not overlap.
+        if (std::isfinite(v) && panel.groups.size() * n > 20)
+          script += fmt::format("set label {} at {:.4f}, {} rotate by 90 left offset 0,0.4 font ',7' front\n",
+                                gnuplot_quoted(bar_label(v)), x, number(v));
+        else if (std::isfinite(v))
           script += fmt::format("set label {} at {:.4f}, {} center offset 0,0.6 font ',7' front\n",
                                 gnuplot_quoted(bar_label(v)), x, number(v));
         else
