@@ -11,13 +11,13 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
-#include <mutex>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -117,13 +117,18 @@ struct Stream {
 
 // Closed-loop stream of single-image requests, `concurrency` in flight, until `count` are sent
 // or `stop_at` passes; calls `tick` between submissions. A new request goes out as soon as any
-// answer comes back (not the oldest: nodes of different speed answer out of order).
+// answer comes back (not the oldest: nodes of different speed answer out of order). A slot
+// whose request failed waits kRetryAfterFailure before its next one, as a client would, instead
+// of spinning on a cluster that answers "cannot" in microseconds.
+constexpr auto kRetryAfterFailure = std::chrono::milliseconds(50);
+
 Stream run_stream(cluster::Coordinator& c, const data::Split& test, int64_t count, int concurrency,
                   std::optional<Clock::time_point> stop_at = {}, const std::function<void()>& tick = {}) {
   Stream s;
   std::mutex mutex;
   std::condition_variable answered;
-  int in_flight = 0;
+  int in_flight = 0;                     // slots taken: requests out, and failed slots cooling down
+  std::deque<Clock::time_point> cooling;  // when each cooling slot frees, oldest first
   std::map<uint64_t, int> seen;
   const int64_t* labels = test.labels.data<int64_t>();
   auto start = Clock::now();
@@ -133,7 +138,14 @@ Stream run_stream(cluster::Coordinator& c, const data::Split& test, int64_t coun
     int64_t index = i % test.size();
     {
       std::unique_lock lock(mutex);
-      answered.wait(lock, [&] { return in_flight < concurrency; });
+      for (;;) {
+        for (auto now = Clock::now(); !cooling.empty() && cooling.front() <= now; cooling.pop_front()) --in_flight;
+        if (in_flight < concurrency) break;
+        if (cooling.empty())
+          answered.wait(lock);
+        else
+          answered.wait_until(lock, cooling.front());
+      }
       ++in_flight;
       ++s.sent;
       s.submitted_at.push_back(Clock::now());
@@ -148,6 +160,9 @@ Stream run_stream(cluster::Coordinator& c, const data::Split& test, int64_t coun
       if (!a.error.empty()) {
         ++s.failed;
         if (s.first_error.empty()) s.first_error = a.error;
+        cooling.push_back(Clock::now() + kRetryAfterFailure);
+        answered.notify_all();
+        return;
       } else {
         ++s.answered;
         s.latencies.push_back(a.latency_ms);
@@ -160,7 +175,7 @@ Stream run_stream(cluster::Coordinator& c, const data::Split& test, int64_t coun
     });
   }
   std::unique_lock lock(mutex);
-  answered.wait(lock, [&] { return in_flight == 0; });
+  answered.wait(lock, [&] { return in_flight == static_cast<int>(cooling.size()); });
   s.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return s;
 }
@@ -355,7 +370,7 @@ Json run_bench_fluid(FluidBenchOptions o) {
                                      variant, mode, f["killed"].get<std::string>(), f["sent"].get<int64_t>(),
                                      f["answered"].get<int64_t>(), f["failed"].get<int64_t>(), f["lost"].get<int64_t>(),
                                      f["duplicated"].get<int64_t>(), ms("detect_ms"), ms("recover_ms"), ms("rejoin_ms"),
-                                     f.contains("error") ? "  (" + f["error"].get<std::string>().substr(0, 90) + ")" : "");
+                                     f.contains("error") ? "\n      failed with: " + f["error"].get<std::string>() : "");
           }
           failures.push_back(f);
         }
@@ -382,14 +397,16 @@ Json run_bench_fluid(FluidBenchOptions o) {
   // Against each baseline's better mode with both devices up.
   double static_best = std::max(ips("static", "ha", "both"), ips("static", "ht", "both"));
   double dynamic_best = std::max(ips("dynamic", "ha", "both"), ips("dynamic", "ht", "both"));
-  Json ratios{{"fluid_ht_over_static", static_best > 0 ? fluid_ht / static_best : 0.0},
-              {"fluid_ht_over_dynamic", dynamic_best > 0 ? fluid_ht / dynamic_best : 0.0},
-              {"fluid_ht_over_standalone_sum",
-               ips("fluid", "ht", "1") + ips("fluid", "ht", "2") > 0 ? fluid_ht / (ips("fluid", "ht", "1") + ips("fluid", "ht", "2")) : 0.0}};
+  // A ratio whose cells did not run (--variants, a failed cell) is null, not 0.
+  auto ratio = [&](double over) { return fluid_ht > 0 && over > 0 ? Json(fluid_ht / over) : Json(nullptr); };
+  Json ratios{{"fluid_ht_over_static", ratio(static_best)},
+              {"fluid_ht_over_dynamic", ratio(dynamic_best)},
+              {"fluid_ht_over_standalone_sum", ratio(ips("fluid", "ht", "1") + ips("fluid", "ht", "2"))}};
   Json result{{"settings", settings}, {"cells", cell_list}, {"failures", failures}, {"ratios", ratios}, {"plot", o.plot}};
   if (!o.plot.empty()) report::draw_fluid_figure(o.plot, result);
   if (!o.json) {
-    if (fluid_ht > 0 && static_best > 0 && dynamic_best > 0)
+    if (ratios["fluid_ht_over_static"].is_number() && ratios["fluid_ht_over_dynamic"].is_number() &&
+        ratios["fluid_ht_over_standalone_sum"].is_number())
       std::cout << fmt::format("Fluid HT (both) = {:.2f}x Static, {:.2f}x Dynamic (each in its faster mode), {:.0f} % of the two standalone sub-networks' sum\n",
                                ratios["fluid_ht_over_static"].get<double>(), ratios["fluid_ht_over_dynamic"].get<double>(),
                                100 * ratios["fluid_ht_over_standalone_sum"].get<double>());

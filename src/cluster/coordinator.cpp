@@ -591,11 +591,21 @@ void Coordinator::start(int wait_ms) {
   std::vector<std::string> missing;
   for (auto& m : im.members)
     if (!m.ready) missing.push_back(fmt::format("'{}' ({})", m.spec.name, m.spec.address));
-  bool need_all = im.config.variant == Variant::kStatic;
-  if (missing.size() == im.members.size() || (need_all && !missing.empty()) ||
-      (im.config.variant == Variant::kDynamic && !im.members[0].ready))
+  if (missing.size() == im.members.size())
     fail("{}: node{} {} did not come up within {} ms", im.config.source, missing.size() == 1 ? "" : "s",
          fmt::join(missing, ", "), wait_ms);
+  if (im.config.variant == Variant::kStatic && !missing.empty()) {
+    int down = 0;
+    while (im.members[down].ready) ++down;
+    fail("{}: Static DNN cannot serve: node '{}' ({}) holding {} did not come up within {} ms, and a static "
+         "model needs every stage",
+         im.config.source, im.members[down].spec.name, im.members[down].spec.address, im.members[down].spec.key,
+         wait_ms);
+  }
+  if (im.config.variant == Variant::kDynamic && !im.members[0].ready)
+    fail("{}: Dynamic DNN cannot serve: node '{}' ({}) holding group 1 did not come up within {} ms, and every "
+         "group needs group 1's activations",
+         im.config.source, im.members[0].spec.name, im.members[0].spec.address, wait_ms);
   for (auto& m : missing) spdlog::warn("node {} is not up yet; serving without it", m);
 }
 

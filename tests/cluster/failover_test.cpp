@@ -22,6 +22,7 @@
 #include "cluster/coordinator.h"
 #include "cluster/gateway.h"
 #include "cluster/gateway_client.h"
+#include "common/error.h"
 #include "graph/onnx_io.h"
 #include "fluid_harness.h"
 #include "node_process.h"
@@ -308,6 +309,34 @@ TEST(Cluster, StaticPipelineAnswersAndFailsFastWithoutAStage) {
   EXPECT_NE(failed.error.find("Static DNN cannot answer"), std::string::npos) << failed.error;
   EXPECT_NE(failed.error.find("dev2"), std::string::npos) << failed.error;
   EXPECT_LT(waited, 5000) << "a request should fail at once, not wait for its 30 s timeout";
+}
+
+// A cluster that cannot serve at all without a node says so at start, and why that node is needed.
+TEST(Cluster, StartWithoutANeededNodeNamesItAndWhy) {
+  NodeProcess a("dev1"), b("dev2");
+  b.kill(SIGKILL);
+  Coordinator st(make_config("static", "ht", static_stages(), {{&a, "stage1.onnx"}, {&b, "stage2.onnx"}}));
+  try {
+    st.start(800);
+    FAIL() << "a Static cluster started without its stage 2";
+  } catch (const Error& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("Static DNN cannot serve"), std::string::npos) << what;
+    EXPECT_NE(what.find("'dev2'"), std::string::npos) << what;
+    EXPECT_NE(what.find("needs every stage"), std::string::npos) << what;
+  }
+  b.restart();
+  a.kill(SIGKILL);
+  Coordinator dy(make_config("dynamic", "ha", model_dir("dynamic"), {{&a, "part1.onnx"}, {&b, "part2.onnx"}}));
+  try {
+    dy.start(800);
+    FAIL() << "a Dynamic cluster started without group 1";
+  } catch (const Error& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("Dynamic DNN cannot serve"), std::string::npos) << what;
+    EXPECT_NE(what.find("'dev1'"), std::string::npos) << what;
+    EXPECT_NE(what.find("group 1"), std::string::npos) << what;
+  }
 }
 
 TEST(Cluster, DynamicDegradesWithoutLaterGroupsAndStopsWithoutGroupOne) {

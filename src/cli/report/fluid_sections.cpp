@@ -99,12 +99,14 @@ Section figure_section(const Json& result, const std::filesystem::path& dir, con
 
   const Json& r = result["ratios"];
   const double fluid_ht = ips(result, "fluid", "ht", "both");
-  if (fluid_ht > 0 && r.value("fluid_ht_over_static", 0.0) > 0 && r.value("fluid_ht_over_dynamic", 0.0) > 0)
+  auto known = [&](const char* key) { return r.contains(key) && r[key].is_number(); };
+  if (fluid_ht > 0 && known("fluid_ht_over_static") && known("fluid_ht_over_dynamic") &&
+      known("fluid_ht_over_standalone_sum"))
     section.blocks.push_back(Paragraph{fmt::format(
         "Fluid HT with both devices up serves {:.0f} images/s: {:.2f}x Static and {:.2f}x Dynamic (each in its faster "
         "mode, both devices up), {:.0f} % of the sum of its two sub-networks served alone.",
         fluid_ht, r["fluid_ht_over_static"].get<double>(), r["fluid_ht_over_dynamic"].get<double>(),
-        100 * r.value("fluid_ht_over_standalone_sum", 0.0))});
+        100 * r["fluid_ht_over_standalone_sum"].get<double>())});
 
   // The emulation's own checks: identical devices serve alike, and the Static pipeline runs at
   // what the partitioner predicted for those devices.
