@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <set>
+#include <map>
+#include <optional>
+#include <string_view>
 
 #include "graph/op_schema.h"
 #include "graph/shape_inference.h"
@@ -86,22 +88,10 @@ Tensor gather(const Node& node, const Tensor& data, const Tensor& indices, const
 Tensor slice(const Node& node, const std::vector<const Tensor*>& in, const ValueInfo& out) {
   const Tensor& data = *in[0];
   int64_t rank = data.rank();
-  std::vector<int64_t> start(rank, 0), step(rank, 1);
-  auto starts = in[1]->to_int64();
-  auto ends = in[2]->to_int64();
-  std::vector<int64_t> axes(starts.size());
-  for (size_t i = 0; i < axes.size(); ++i) axes[i] = static_cast<int64_t>(i);
-  if (in.size() > 3 && in[3]) axes = in[3]->to_int64();
-  std::vector<int64_t> steps(starts.size(), 1);
-  if (in.size() > 4 && in[4]) steps = in[4]->to_int64();
-  for (size_t i = 0; i < starts.size(); ++i) {
-    int64_t a = normalize_axis(node, axes[i], rank);
-    int64_t dim = data.dim(a);
-    int64_t s = starts[i] < 0 ? starts[i] + dim : starts[i];
-    s = steps[i] > 0 ? std::clamp<int64_t>(s, 0, dim) : std::clamp<int64_t>(s, 0, dim - 1);
-    start[a] = s;
-    step[a] = steps[i];
-  }
+  SliceGeometry geometry = slice_geometry(node, data.shape(), *in[1], *in[2], in.size() > 3 ? in[3] : nullptr,
+                                          in.size() > 4 ? in[4] : nullptr);
+  const std::vector<int64_t>& start = geometry.start;
+  const std::vector<int64_t>& step = geometry.step;
   Tensor result(out.dtype, out.shape);
   auto in_strides = strides_of(data.shape());
   auto out_strides = strides_of(out.shape);
@@ -147,39 +137,56 @@ Tensor concat(const Node& node, const std::vector<const Tensor*>& in, const Valu
   return result;
 }
 
+// What folding evaluates, by op: the result, or nullopt when this form is not folded.
+using Evaluator = std::optional<Tensor> (*)(const Node&, const std::vector<const Tensor*>&, const ValueInfo&);
+
+std::optional<Tensor> reinterpret(const Node&, const std::vector<const Tensor*>& in, const ValueInfo& o) {
+  return in[0]->clone().reshaped(o.shape);
+}
+
+std::optional<Tensor> arithmetic(const Node& node, const std::vector<const Tensor*>& in, const ValueInfo& o) {
+  if (in[0]->dtype() != in[1]->dtype()) return std::nullopt;
+  return binary(node.op_type, *in[0], *in[1], o);
+}
+
+const std::map<std::string_view, Evaluator>& evaluators() {
+  static const std::map<std::string_view, Evaluator> t = {
+      // Shape is evaluated by fold_constants from the input's inferred shape.
+      {"Gather", [](const Node& n, const std::vector<const Tensor*>& in, const ValueInfo& o) -> std::optional<Tensor> {
+         return gather(n, *in[0], *in[1], o);
+       }},
+      {"Cast", [](const Node&, const std::vector<const Tensor*>& in, const ValueInfo& o) -> std::optional<Tensor> {
+         return in[0]->cast(o.dtype);
+       }},
+      {"Slice", [](const Node& n, const std::vector<const Tensor*>& in, const ValueInfo& o) -> std::optional<Tensor> {
+         return slice(n, in, o);
+       }},
+      {"Concat", [](const Node& n, const std::vector<const Tensor*>& in, const ValueInfo& o) -> std::optional<Tensor> {
+         return concat(n, in, o);
+       }},
+      {"Transpose", [](const Node& n, const std::vector<const Tensor*>& in, const ValueInfo& o) -> std::optional<Tensor> {
+         return transpose(n, *in[0], o);
+       }},
+      {"Unsqueeze", reinterpret}, {"Squeeze", reinterpret}, {"Reshape", reinterpret}, {"Flatten", reinterpret},
+      {"Identity", reinterpret}, {"Dropout", reinterpret},
+      {"Add", arithmetic}, {"Sub", arithmetic}, {"Mul", arithmetic}, {"Div", arithmetic},
+  };
+  return t;
+}
+
 }  // namespace
 
 bool evaluate_constant_node(const Node& node, const std::vector<const Tensor*>& in,
                             const std::vector<ValueInfo>& out_infos, std::vector<Tensor>& out) {
-  static const std::set<std::string> kFoldable = {
-      "Shape", "Gather", "Cast", "Slice", "Unsqueeze", "Squeeze", "Concat", "Reshape", "Flatten",
-      "Identity", "Add", "Sub", "Mul", "Div", "Transpose", "Dropout"};
-  if (!kFoldable.count(node.op_type) || !node.domain.empty()) return false;
+  if (!node.domain.empty()) return false;
+  auto it = evaluators().find(node.op_type);
+  if (it == evaluators().end()) return false;
   for (const auto& info : out_infos)
-    if (shape_numel(info.shape) > kMaxFoldElements && node.op_type != "Shape") return false;
-  const std::string& op = node.op_type;
+    if (shape_numel(info.shape) > kMaxFoldElements) return false;
+  std::optional<Tensor> result = it->second(node, in, out_infos.at(0));
+  if (!result) return false;
   out.clear();
-  const ValueInfo& o = out_infos.at(0);
-  if (op == "Shape") {
-    // Evaluated by fold_constants from the input's inferred shape; never reached.
-    return false;
-  } else if (op == "Gather") {
-    out.push_back(gather(node, *in[0], *in[1], o));
-  } else if (op == "Cast") {
-    out.push_back(in[0]->cast(o.dtype));
-  } else if (op == "Slice") {
-    out.push_back(slice(node, in, o));
-  } else if (op == "Unsqueeze" || op == "Squeeze" || op == "Reshape" || op == "Flatten" ||
-             op == "Identity" || op == "Dropout") {
-    out.push_back(in[0]->clone().reshaped(o.shape));
-  } else if (op == "Concat") {
-    out.push_back(concat(node, in, o));
-  } else if (op == "Transpose") {
-    out.push_back(transpose(node, *in[0], o));
-  } else {
-    if (in[0]->dtype() != in[1]->dtype()) return false;
-    out.push_back(binary(op, *in[0], *in[1], o));
-  }
+  out.push_back(std::move(*result));
   return true;
 }
 

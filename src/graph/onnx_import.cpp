@@ -1,5 +1,5 @@
 // Reads ONNX ModelProto into the IR and normalises it to what every backend expects: opset-17
-// node semantics, constants as initializers, folded shape arithmetic, inferred shapes, and
+// node semantics (with every reduction's axes as an input, as opset 18 has them), constants as initializers, folded shape arithmetic, inferred shapes, and
 // Reshape targets that follow the batch size.
 #include <cstring>
 #include <filesystem>
@@ -22,11 +22,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Opsets 11-17 are what exporters write today. Older models load when their ops are upgraded
+// Opsets 11-18 are what exporters write today. Older models load when their ops are upgraded
 // below (Clip and Pad attributes before 11) or unchanged since; ops whose semantics differ
 // before opset 7 (legacy broadcasting, is_test) are refused in check_legacy_node.
 constexpr int64_t kMinOpset = 1;
-constexpr int64_t kMaxOpset = 17;
+constexpr int64_t kMaxOpset = 18;
 
 std::string read_file(const std::string& path, const std::string& what) {
   std::error_code ec;
@@ -266,6 +266,10 @@ void upgrade_node(Graph& graph, Node& node, int64_t opset) {
     if (node.op_type == "Split") attr_to_input("split", 1);
     if (node.op_type == "Squeeze" || node.op_type == "Unsqueeze") attr_to_input("axes", 1);
   }
+  // A reduction's axes: an attribute until opset 18 (ReduceSum until 13), an input after.
+  if (node.op_type == "ReduceMean" || node.op_type == "ReduceMax" || node.op_type == "ReduceSum" ||
+      node.op_type == "ReduceL2")
+    attr_to_input("axes", 1);
 }
 
 // Before opset 13, Softmax(axis) meant: flatten to 2-D at `axis`, softmax over the second

@@ -13,7 +13,7 @@ const std::map<std::string, OpSchema, std::less<>>& registry() {
   static const auto* table = [] {
     auto* m = new std::map<std::string, OpSchema, std::less<>>();
     for (auto family : {ops::window_schemas, ops::elementwise_schemas, ops::linear_schemas,
-                        ops::layout_schemas, ops::fold_schemas})
+                        ops::layout_schemas, ops::reduction_schemas, ops::fold_schemas})
       for (auto& s : family()) m->emplace(s.type, s);
     return m;
   }();
@@ -32,6 +32,22 @@ std::vector<std::string> supported_ops() {
   for (const auto& [k, s] : registry())
     if (!s.fold_only) out.push_back(k);
   return out;
+}
+
+std::vector<std::string> importable_ops() {
+  std::vector<std::string> out = {"Constant"};
+  for (const auto& [k, s] : registry()) out.push_back(k);
+  return out;
+}
+
+bool op_has_trait(std::string_view op_type, OpTrait trait) {
+  const OpSchema* s = find_op_schema(op_type);
+  return s != nullptr && (s->traits & trait) != 0;
+}
+
+std::optional<Activation> op_activation(std::string_view op_type) {
+  const OpSchema* s = find_op_schema(op_type);
+  return s == nullptr ? std::nullopt : s->activation;
 }
 
 const ValueInfo& InferContext::in(size_t i) const {
@@ -74,6 +90,54 @@ Shape broadcast_shapes(const Node& node, const Shape& a, const Shape& b) {
     out[i] = da == 1 ? db : da;
   }
   return out;
+}
+
+std::set<int64_t> reduced_axes(const Node& node, const Tensor* axes, int64_t rank) {
+  std::vector<int64_t> listed = axes != nullptr ? axes->to_int64() : std::vector<int64_t>{};
+  std::set<int64_t> out;
+  if (listed.empty()) {
+    if (node.attr_int("noop_with_empty_axes", 0) != 0) return out;
+    for (int64_t i = 0; i < rank; ++i) out.insert(i);
+    return out;
+  }
+  for (int64_t a : listed)
+    if (!out.insert(normalize_axis(node, a, rank)).second)
+      fail("{}: axes has a repeated entry {}", node.describe(), a);
+  return out;
+}
+
+SliceGeometry slice_geometry(const Node& node, const Shape& in, const Tensor& starts_t, const Tensor& ends_t,
+                             const Tensor* axes_t, const Tensor* steps_t) {
+  auto starts = starts_t.to_int64();
+  auto ends = ends_t.to_int64();
+  std::vector<int64_t> axes(starts.size());
+  for (size_t i = 0; i < axes.size(); ++i) axes[i] = static_cast<int64_t>(i);
+  if (axes_t != nullptr) axes = axes_t->to_int64();
+  std::vector<int64_t> steps(starts.size(), 1);
+  if (steps_t != nullptr) steps = steps_t->to_int64();
+  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+    fail("{}: starts, ends, axes and steps must have the same length", node.describe());
+  const auto rank = static_cast<int64_t>(in.size());
+  SliceGeometry g{std::vector<int64_t>(in.size(), 0), std::vector<int64_t>(in.size(), 1), in};
+  for (size_t i = 0; i < starts.size(); ++i) {
+    int64_t a = normalize_axis(node, axes[i], rank);
+    int64_t dim = in[a], step = steps[i];
+    if (step == 0) fail("{}: step 0 is not allowed", node.describe());
+    int64_t s = starts[i] < 0 ? starts[i] + dim : starts[i];
+    int64_t e = ends[i] < 0 ? ends[i] + dim : ends[i];
+    if (step > 0) {
+      s = std::clamp<int64_t>(s, 0, dim);
+      e = std::clamp<int64_t>(e, 0, dim);
+      g.output[a] = e > s ? (e - s + step - 1) / step : 0;
+    } else {
+      s = std::clamp<int64_t>(s, 0, dim - 1);
+      e = std::clamp<int64_t>(e, -1, dim - 1);
+      g.output[a] = s > e ? (s - e - step - 1) / -step : 0;
+    }
+    g.start[a] = s;
+    g.step[a] = step;
+  }
+  return g;
 }
 
 WindowGeometry window_geometry(const Node& node, const Shape& input,

@@ -1,14 +1,19 @@
 // What fluidedge knows about each operator independent of any backend: arity, which inputs
-// must be constant, how output types and shapes follow from the inputs, and how many
-// multiply-accumulates it costs. Adding an op means adding one schema (in ops/) and one kernel
-// per backend.
+// must be constant, how output types and shapes follow from the inputs, how many
+// multiply-accumulates it costs, and the traits the optimisers and planners ask about (is it an
+// activation, does it only reinterpret a shape, does a kernel of it keep its input's layout).
+// Adding an op means adding one schema (in ops/) and one line in each backend's op table
+// (docs/architecture.md, "Adding an op").
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "graph/activation.h"
 #include "graph/graph.h"
 
 namespace fluidedge::graph {
@@ -37,6 +42,18 @@ struct InferContext {
   }
 };
 
+// Properties of an op that code outside its schema asks about; or-ed into OpSchema::traits.
+enum OpTrait : unsigned {
+  kNoTraits = 0,
+  // Output 0 is input 0's elements reinterpreted in another shape (or passed through): a runtime
+  // aliases it and it costs no compute (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout).
+  kShapeOnly = 1u << 0,
+  // A kernel of it takes its first input in whatever layout that has (plain, channels-last,
+  // channel-blocked) and gives its output the same: pools, batch norm, broadcasting arithmetic,
+  // Concat and the activations.
+  kFollowsInputLayout = 1u << 1,
+};
+
 struct OpSchema {
   std::string type;
   int min_inputs = 1;
@@ -44,6 +61,9 @@ struct OpSchema {
   int max_outputs = 1;
   // Folded away at import when its inputs are constant; never executed by a backend.
   bool fold_only = false;
+  unsigned traits = kNoTraits;
+  // The elementwise activation the op is (fusable into a preceding operator), if it is one.
+  std::optional<Activation> activation = std::nullopt;
   void (*infer)(InferContext&) = nullptr;
   // Multiply-accumulates of one execution, given the inferred input and output infos.
   int64_t (*macs)(const Node&, const std::vector<const ValueInfo*>& in,
@@ -54,11 +74,31 @@ struct OpSchema {
 const OpSchema* find_op_schema(std::string_view op_type);
 // Op types a backend may be asked to execute (fold-only ops excluded), sorted.
 std::vector<std::string> supported_ops();
+// Every op type the importer accepts: supported_ops(), the ones folded away at import
+// (Shape, Gather, Cast) and Constant (made an initializer).
+std::vector<std::string> importable_ops();
+// Whether `op_type` has a schema with `trait` (false for unknown ops).
+bool op_has_trait(std::string_view op_type, OpTrait trait);
+// The activation `op_type` is, if its schema names one.
+std::optional<Activation> op_activation(std::string_view op_type);
 
 // Normalises a possibly negative axis against `rank`; error naming the node if out of range.
 int64_t normalize_axis(const Node& node, int64_t axis, int64_t rank);
 // Numpy-style multidirectional broadcast of two shapes; error naming the node if incompatible.
 Shape broadcast_shapes(const Node& node, const Shape& a, const Shape& b);
+
+// The axes a reduction node reduces over (normalised, sorted), from its constant `axes` input
+// (nullptr when absent): all of them when none are listed, unless noop_with_empty_axes says none.
+std::set<int64_t> reduced_axes(const Node& node, const Tensor* axes, int64_t rank);
+
+// Where a Slice node reads its input from: per input dim, the first element and the step, and
+// the output shape. `starts`, `ends` and optional `axes`, `steps` are its constant inputs 1..4.
+struct SliceGeometry {
+  std::vector<int64_t> start, step;
+  Shape output;
+};
+SliceGeometry slice_geometry(const Node& node, const Shape& input, const Tensor& starts, const Tensor& ends,
+                             const Tensor* axes, const Tensor* steps);
 
 // Resolved window geometry of a convolution or pooling node over the spatial dims of `input`
 // (N, C, spatial...): explicit pads at both ends, whatever auto_pad and ceil_mode say.

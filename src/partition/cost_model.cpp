@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "graph/cost.h"
+#include "graph/op_schema.h"
 #include "graph/shape_inference.h"
 
 namespace fluidedge::partition {
@@ -18,11 +19,10 @@ namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
 
-// Ops that only reinterpret a tensor's shape: a runtime aliases their output to their input.
+// Ops that cost no compute: a runtime aliases their output to their input, or they are
+// evaluated when the graph is loaded (Shape and Constant).
 bool shape_only(const std::string& op) {
-  static const std::set<std::string> ops = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity",
-                                            "Shape",   "Constant", "Dropout"};
-  return ops.count(op) != 0;
+  return graph::op_has_trait(op, graph::kShapeOnly) || op == "Shape" || op == "Constant";
 }
 
 // Bytes of a value when float tensors take `float_bytes` per element.

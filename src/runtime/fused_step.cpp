@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <map>
 #include <optional>
 #include <set>
 #include <string_view>
 
 #include "common/error.h"
+#include "graph/op_schema.h"
 #include "graph/transforms.h"
 
 namespace fluidedge::runtime {
@@ -66,50 +66,10 @@ std::vector<std::string> FusedStep::runtime_inputs(const graph::Graph& g) const 
   return out;
 }
 
-const char* activation_name(Activation a) {
-  switch (a) {
-    case Activation::kRelu: return "Relu";
-    case Activation::kLeakyRelu: return "LeakyRelu";
-    case Activation::kClip: return "Clip";
-    case Activation::kSigmoid: return "Sigmoid";
-    case Activation::kSwish: return "Swish";
-    case Activation::kTanh: return "Tanh";
-    case Activation::kHardSwish: return "HardSwish";
-    case Activation::kHardSigmoid: return "HardSigmoid";
-  }
-  return "?";
-}
-
-double activation_value(Activation a, double alpha, double beta, double x) {
-  switch (a) {
-    case Activation::kRelu: return x > 0 ? x : 0;
-    case Activation::kLeakyRelu: return x >= 0 ? x : alpha * x;
-    case Activation::kClip: return std::min(std::max(x, alpha), beta);
-    case Activation::kSigmoid: return 1 / (1 + std::exp(-x));
-    case Activation::kSwish: return x / (1 + std::exp(-alpha * x));
-    case Activation::kTanh: return std::tanh(x);
-    case Activation::kHardSwish: return x * std::max(0.0, std::min(1.0, x / 6 + 0.5));
-    case Activation::kHardSigmoid: return std::max(0.0, std::min(1.0, alpha * x + beta));
-  }
-  return x;
-}
-
-namespace {
-
-// The fusable activations by ONNX op (Clip is checked for constant bounds separately).
-std::optional<Activation> activation_of(std::string_view op) {
-  static const std::map<std::string_view, Activation> table = {
-      {"Relu", Activation::kRelu},       {"LeakyRelu", Activation::kLeakyRelu}, {"Clip", Activation::kClip},
-      {"Sigmoid", Activation::kSigmoid}, {"Tanh", Activation::kTanh},           {"HardSwish", Activation::kHardSwish},
-      {"HardSigmoid", Activation::kHardSigmoid}};
-  auto it = table.find(op);
-  return it == table.end() ? std::nullopt : std::optional<Activation>(it->second);
-}
-
-}  // namespace
+bool any_activation(Activation) { return true; }
 
 bool is_fusable_activation(const graph::Graph& g, const graph::Node& n) {
-  std::optional<Activation> a = activation_of(n.op_type);
+  std::optional<Activation> a = n.domain.empty() ? graph::op_activation(n.op_type) : std::nullopt;
   if (!a) return false;
   if (*a == Activation::kClip) {
     float v;
@@ -119,12 +79,25 @@ bool is_fusable_activation(const graph::Graph& g, const graph::Node& n) {
 }
 
 PostOp activation_post_op(const graph::Graph& g, const graph::Node& n) {
-  std::optional<Activation> a = activation_of(n.op_type);
+  std::optional<Activation> a = n.domain.empty() ? graph::op_activation(n.op_type) : std::nullopt;
   if (!a) fail("{}: not a fusable activation", n.describe());
   PostOp p;
   p.activation = *a;
   switch (*a) {
     case Activation::kLeakyRelu: p.alpha = n.attr_float("alpha", 0.01f); break;
+    case Activation::kElu: p.alpha = n.attr_float("alpha", 1.f); break;
+    case Activation::kSelu:
+      p.alpha = n.attr_float("alpha", 1.67326319217681884765625f);
+      p.beta = n.attr_float("gamma", 1.05070102214813232421875f);
+      break;
+    case Activation::kGeluErf: {
+      std::string approximate = n.attr_string("approximate", "none");
+      if (approximate == "tanh")
+        p.activation = Activation::kGeluTanh;
+      else if (approximate != "none")
+        fail("{}: approximate '{}' is not one of none, tanh", n.describe(), approximate);
+      break;
+    }
     case Activation::kHardSigmoid:
       p.alpha = n.attr_float("alpha", 0.2f);
       p.beta = n.attr_float("beta", 0.5f);
@@ -140,7 +113,7 @@ PostOp activation_post_op(const graph::Graph& g, const graph::Node& n) {
   return p;
 }
 
-std::vector<FusedStep> fuse_graph(graph::Graph& g) {
+std::vector<FusedStep> fuse_graph(graph::Graph& g, FusableActivation fusable) {
   graph::remove_identities(g);
   graph::fold_batch_norms(g);
   graph::remove_dead_nodes(g);
@@ -173,7 +146,7 @@ std::vector<FusedStep> fuse_graph(graph::Graph& g) {
         int c = sole_consumer(g, out);
         if (c < 0 || absorbed.count(c)) break;
         const graph::Node& next = g.nodes[c];
-        if (is_fusable_activation(g, next)) {
+        if (is_fusable_activation(g, next) && fusable(activation_post_op(g, next).activation)) {
           step.post_ops.push_back(activation_post_op(g, next));
         } else if (next.op_type == "Add" && !summed && step.node.op_type == "Conv") {
           // Residual add: the other operand must be computed before this step and have the

@@ -7,26 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "graph/activation.h"
 #include "graph/graph.h"
 
 namespace fluidedge::runtime {
 
-// A fused elementwise activation, typed: the ONNX op it came from, with its parameters.
-enum class Activation {
-  kRelu,         // max(x, 0)
-  kLeakyRelu,    // x >= 0 ? x : alpha x
-  kClip,         // min(max(x, alpha), beta); +-inf where the bound is absent
-  kSigmoid,      // 1 / (1 + exp(-x))
-  kSwish,        // x sigmoid(alpha x): SiLU as exporters write it, Mul(x, Sigmoid(x)) (alpha 1)
-  kTanh,
-  kHardSwish,    // x max(0, min(1, x / 6 + 1 / 2))
-  kHardSigmoid,  // max(0, min(1, alpha x + beta))
-};
-// "Relu", "LeakyRelu", ...: the ONNX op (or "Swish", the pattern's name) for messages.
-const char* activation_name(Activation a);
-// The activation of a single-value function, in double precision: the one definition the
-// backends' own loops are tested against.
-double activation_value(Activation a, double alpha, double beta, double x);
+// Activations are the graph layer's typed values (graph/activation.h).
+using graph::Activation;
+using graph::activation_name;
+using graph::activation_value;
 
 struct PostOp {
   enum class Kind { kEltwise, kSum } kind = Kind::kEltwise;
@@ -46,9 +35,13 @@ struct FusedStep {
   std::vector<std::string> runtime_inputs(const graph::Graph& g) const;
 };
 
-// Removes identities, folds batch norms and fuses activations and residual adds into the
-// preceding Conv/Gemm/MatMul. Returns steps in execution order.
-std::vector<FusedStep> fuse_graph(graph::Graph& g);
+// Which activations a backend's main operators can apply as post-ops.
+using FusableActivation = bool (*)(Activation);
+bool any_activation(Activation);
+
+// Removes identities, folds batch norms and fuses activations (those `fusable` accepts) and
+// residual adds into the preceding Conv/Gemm/MatMul. Returns steps in execution order.
+std::vector<FusedStep> fuse_graph(graph::Graph& g, FusableActivation fusable = any_activation);
 
 // Whether a node is an activation fusable as a PostOp (Clip only with constant bounds).
 bool is_fusable_activation(const graph::Graph& g, const graph::Node& n);

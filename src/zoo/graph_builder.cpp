@@ -25,14 +25,14 @@ std::string GraphBuilder::path(const std::string& name) const {
 }
 
 std::string GraphBuilder::node(const std::string& op, const std::string& name, std::vector<std::string> inputs,
-                               std::map<std::string, graph::Attribute> attrs) {
+                               std::map<std::string, graph::Attribute> attrs, int outputs) {
   graph::Node n;
   n.name = fmt::format("/{}/{}_{}", path(name), op, counter_++);
   n.op_type = op;
   n.inputs = std::move(inputs);
-  n.outputs = {n.name + "_output_0"};
+  for (int i = 0; i < outputs; ++i) n.outputs.push_back(fmt::format("{}_output_{}", n.name, i));
   n.attrs = std::move(attrs);
-  g_.values.try_emplace(n.outputs[0]);
+  for (const auto& o : n.outputs) g_.values.try_emplace(o);
   g_.nodes.push_back(n);
   graph::infer_node(g_, g_.nodes.back());
   return g_.nodes.back().outputs[0];
@@ -146,6 +146,12 @@ graph::Graph GraphBuilder::finish(const std::string& value) {
   g_.values["output"] = g_.values.at(value);
   g_.values.erase(value);
   g_.outputs = {"output"};
+  graph::infer_shapes(g_);
+  return std::move(g_);
+}
+
+graph::Graph GraphBuilder::finish(const std::vector<std::string>& values) {
+  g_.outputs = values;
   graph::infer_shapes(g_);
   return std::move(g_);
 }

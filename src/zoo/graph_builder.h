@@ -49,15 +49,20 @@ class GraphBuilder {
   std::string mul(const std::string& a, const std::string& b);
   std::string concat(const std::vector<std::string>& parts);
 
+  // Any op (its output 0 is returned; `outputs` > 1 names the rest "<output>.1", ...), a
+  // parameter uniform in [-bound, bound], a constant: for layers without their own call above.
+  std::string node(const std::string& op, const std::string& name, std::vector<std::string> inputs,
+                   std::map<std::string, graph::Attribute> attrs = {}, int outputs = 1);
+  std::string param(const std::string& name, graph::Shape shape, float bound);
+  std::string constant(const std::string& name, graph::Tensor t);
+
   // Marks `value` as the graph output (renamed "output") and returns the finished graph.
   graph::Graph finish(const std::string& value);
+  // Marks several values as outputs, keeping their names.
+  graph::Graph finish(const std::vector<std::string>& values);
 
  private:
   std::string path(const std::string& name) const;
-  std::string node(const std::string& op, const std::string& name, std::vector<std::string> inputs,
-                   std::map<std::string, graph::Attribute> attrs = {});
-  std::string param(const std::string& name, graph::Shape shape, float bound);
-  std::string constant(const std::string& name, graph::Tensor t);
 
   graph::Graph g_;
   std::string input_;

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""PyTorch's own ONNX exports of the zoo architectures, for the conformance tests.
+"""PyTorch's own ONNX exports of torchvision classifiers, for the conformance tests: the zoo's
+architectures (the default) and, with --models beyond, ones the zoo does not build.
 
-For each model: NAME.onnx (torch.onnx.export, opset 17, dynamic batch), NAME.input.npy (seeded
-random input, batch 2), NAME.output.npy (PyTorch's output for it) and NAME.json with PyTorch's
+For each model: NAME.onnx (torch.onnx.export, opset 17 or --opset, dynamic batch), NAME.input.npy
+(seeded random input, batch 2, --size pixels square), NAME.output.npy (PyTorch's output for it)
+and NAME.json with PyTorch's
 parameter count and MACs (Conv: output elements x input channels / groups x kernel area;
 Linear: in x out features; per sample). Random weights (weights=None) with a fixed seed; no
 network. Files already present are kept, so reruns are cheap.
@@ -20,6 +22,11 @@ import torchvision
 MNIST_MODELS = {"paper_cnn", "lenet5"}
 ALL = ["paper_cnn", "lenet5", "alexnet", "vgg16", "resnet18", "resnet50", "mobilenet_v2",
        "efficientnet_b0", "squeezenet1_1", "googlenet", "regnet_x_400mf"]
+# Architectures outside the zoo whose exports need ops the zoo's do not: channel shuffles
+# (Transpose/Reshape), hard activations and squeeze-excitation, dense concatenations, grouped
+# convolutions, LayerNormalization (ReduceMean/Pow/Sqrt at opset 11), Gelu (Erf) and layer scale.
+BEYOND = ["shufflenet_v2_x1_0", "mnasnet0_5", "mobilenet_v3_small", "densenet121", "resnext50_32x4d",
+          "convnext_tiny"]
 
 
 class PaperCNN(torch.nn.Module):
@@ -88,13 +95,13 @@ def count_macs(model, x):
     return macs[0]
 
 
-def export(name, out, opset):
+def export(name, out, opset, size):
     base = os.path.join(out, name)
     if all(os.path.exists(base + ext) for ext in (".onnx", ".input.npy", ".output.npy", ".json")):
         return
     torch.manual_seed(0)
     model = build(name).eval()
-    shape = (2, 1, 28, 28) if name in MNIST_MODELS else (2, 3, 224, 224)
+    shape = (2, 1, 28, 28) if name in MNIST_MODELS else (2, 3, size, size)
     x = torch.randn(*shape, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         y = model(x)
@@ -114,13 +121,15 @@ def export(name, out, opset):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--models", default=",".join(ALL))
+    parser.add_argument("--models", default=",".join(ALL), help="comma-separated, or 'beyond'")
     parser.add_argument("--opset", type=int, default=17)
+    parser.add_argument("--size", type=int, default=224, help="input height and width")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(1)
-    for name in args.models.split(","):
-        export(name, args.out, args.opset)
+    models = BEYOND if args.models == "beyond" else args.models.split(",")
+    for name in models:
+        export(name, args.out, args.opset, args.size)
     return 0
 
 

@@ -1,5 +1,5 @@
-// Shape of the elementwise ops: binary arithmetic with broadcasting, activations, batch
-// normalisation and softmax (which keep their input's shape).
+// Shape of the elementwise ops: arithmetic with broadcasting (Add ... Div, Pow, PRelu, Where),
+// activations, batch normalisation and softmax (which keep their input's shape).
 #include <algorithm>
 
 #include "graph/ops/families.h"
@@ -58,6 +58,31 @@ void infer_softmax(InferContext& c) {
   infer_float_same(c);
 }
 
+void infer_pow(InferContext& c) {
+  if (!dtype_is_float(c.in(0).dtype) || !dtype_is_float(c.in(1).dtype))
+    c.error("base '{}' ({}) and exponent '{}' ({}) must be floating-point", c.node.inputs[0],
+            dtype_name(c.in(0).dtype), c.node.inputs[1], dtype_name(c.in(1).dtype));
+  c.set_output(0, c.in(0).dtype, broadcast_shapes(c.node, c.shape(0), c.shape(1)));
+}
+
+void infer_prelu(InferContext& c) {
+  // The slope broadcasts to the input (unidirectionally): the output has the input's shape.
+  if (broadcast_shapes(c.node, c.shape(0), c.shape(1)) != c.shape(0))
+    c.error("slope of shape {} does not broadcast to the input's shape {}", shape_str(c.shape(1)),
+            shape_str(c.shape(0)));
+  infer_float_same(c);
+}
+
+void infer_where(InferContext& c) {
+  if (c.in(0).dtype != DType::kBool)
+    c.error("condition '{}' is {}; it must be bool", c.node.inputs[0], dtype_name(c.in(0).dtype));
+  if (c.in(1).dtype != c.in(2).dtype)
+    c.error("'{}' ({}) and '{}' ({}) must have the same type", c.node.inputs[1],
+            dtype_name(c.in(1).dtype), c.node.inputs[2], dtype_name(c.in(2).dtype));
+  Shape s = broadcast_shapes(c.node, c.shape(0), broadcast_shapes(c.node, c.shape(1), c.shape(2)));
+  c.set_output(0, c.in(1).dtype, s);
+}
+
 int64_t binary_macs(const Node&, const std::vector<const ValueInfo*>&,
                     const std::vector<const ValueInfo*>&) {
   return 0;
@@ -68,16 +93,28 @@ int64_t binary_macs(const Node&, const std::vector<const ValueInfo*>&,
 std::vector<OpSchema> elementwise_schemas() {
   std::vector<OpSchema> out;
   for (const char* op : {"Add", "Sub", "Mul", "Div"})
-    out.push_back({.type = op, .min_inputs = 2, .max_inputs = 2, .infer = infer_binary,
-                   .macs = binary_macs});
-  for (const char* op : {"Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu"})
-    out.push_back({.type = op, .min_inputs = 1, .max_inputs = 1, .infer = infer_float_same});
-  out.push_back({.type = "Identity", .min_inputs = 1, .max_inputs = 1, .infer = infer_same});
-  out.push_back({.type = "Clip", .min_inputs = 1, .max_inputs = 3, .infer = infer_clip});
+    out.push_back({.type = op, .min_inputs = 2, .max_inputs = 2, .traits = kFollowsInputLayout,
+                   .infer = infer_binary, .macs = binary_macs});
+  // Pow(x, exponent), PRelu(x, slope): broadcasting, in the input's element type.
+  out.push_back({.type = "Pow", .min_inputs = 2, .max_inputs = 2, .infer = infer_pow});
+  out.push_back({.type = "PRelu", .min_inputs = 2, .max_inputs = 2, .infer = infer_prelu});
+  out.push_back({.type = "Where", .min_inputs = 3, .max_inputs = 3, .infer = infer_where});
+  using A = Activation;
+  for (auto [op, activation] :
+       {std::pair{"Relu", A::kRelu}, {"Sigmoid", A::kSigmoid}, {"Tanh", A::kTanh},
+        {"HardSigmoid", A::kHardSigmoid}, {"HardSwish", A::kHardSwish}, {"LeakyRelu", A::kLeakyRelu},
+        {"Elu", A::kElu}, {"Selu", A::kSelu}, {"Gelu", A::kGeluErf}, {"Erf", A::kErf},
+        {"Exp", A::kExp}, {"Sqrt", A::kSqrt}, {"Abs", A::kAbs}, {"Neg", A::kNeg}})
+    out.push_back({.type = op, .min_inputs = 1, .max_inputs = 1, .traits = kFollowsInputLayout,
+                   .activation = activation, .infer = infer_float_same});
+  out.push_back({.type = "Clip", .min_inputs = 1, .max_inputs = 3, .traits = kFollowsInputLayout,
+                 .activation = A::kClip, .infer = infer_clip});
+  out.push_back({.type = "Identity", .min_inputs = 1, .max_inputs = 1, .traits = kShapeOnly,
+                 .infer = infer_same});
   out.push_back({.type = "Dropout", .min_inputs = 1, .max_inputs = 3, .max_outputs = 2,
-                 .infer = infer_dropout});
+                 .traits = kShapeOnly, .infer = infer_dropout});
   out.push_back({.type = "BatchNormalization", .min_inputs = 5, .max_inputs = 5, .max_outputs = 3,
-                 .infer = infer_batch_norm});
+                 .traits = kFollowsInputLayout, .infer = infer_batch_norm});
   out.push_back({.type = "Softmax", .min_inputs = 1, .max_inputs = 1, .infer = infer_softmax});
   return out;
 }

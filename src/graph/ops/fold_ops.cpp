@@ -1,6 +1,6 @@
 // Ops that only appear in the shape arithmetic exporters write (Shape -> Gather -> Unsqueeze ->
 // Concat -> Reshape). With static shapes they always fold to constants at import; a backend
-// never sees them.
+// never sees them. Slice too runs on values computed at run time (ShuffleNet's channel split).
 #include <algorithm>
 
 #include "graph/ops/families.h"
@@ -36,34 +36,10 @@ void infer_cast(InferContext& c) {
 }
 
 void infer_slice(InferContext& c) {
-  const Shape& in = c.shape(0);
-  auto starts = c.constant(1, "starts").to_int64();
-  auto ends = c.constant(2, "ends").to_int64();
-  std::vector<int64_t> axes(starts.size());
-  for (size_t i = 0; i < axes.size(); ++i) axes[i] = static_cast<int64_t>(i);
-  if (c.has_input(3)) axes = c.constant(3, "axes").to_int64();
-  std::vector<int64_t> steps(starts.size(), 1);
-  if (c.has_input(4)) steps = c.constant(4, "steps").to_int64();
-  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
-    c.error("starts, ends, axes and steps must have the same length");
-  Shape out = in;
-  for (size_t i = 0; i < starts.size(); ++i) {
-    int64_t a = normalize_axis(c.node, axes[i], c.rank(0));
-    int64_t dim = in[a], step = steps[i];
-    if (step == 0) c.error("step 0 is not allowed");
-    int64_t s = starts[i] < 0 ? starts[i] + dim : starts[i];
-    int64_t e = ends[i] < 0 ? ends[i] + dim : ends[i];
-    if (step > 0) {
-      s = std::clamp<int64_t>(s, 0, dim);
-      e = std::clamp<int64_t>(e, 0, dim);
-      out[a] = e > s ? (e - s + step - 1) / step : 0;
-    } else {
-      s = std::clamp<int64_t>(s, 0, dim - 1);
-      e = std::clamp<int64_t>(e, -1, dim - 1);
-      out[a] = s > e ? (s - e - step - 1) / -step : 0;
-    }
-  }
-  c.set_output(0, c.in(0).dtype, out);
+  SliceGeometry g = slice_geometry(c.node, c.shape(0), c.constant(1, "starts"), c.constant(2, "ends"),
+                                   c.has_input(3) ? &c.constant(3, "axes") : nullptr,
+                                   c.has_input(4) ? &c.constant(4, "steps") : nullptr);
+  c.set_output(0, c.in(0).dtype, g.output);
 }
 
 }  // namespace
@@ -74,7 +50,7 @@ std::vector<OpSchema> fold_schemas() {
       {.type = "Gather", .min_inputs = 2, .max_inputs = 2, .fold_only = true,
        .infer = infer_gather},
       {.type = "Cast", .min_inputs = 1, .max_inputs = 1, .fold_only = true, .infer = infer_cast},
-      {.type = "Slice", .min_inputs = 3, .max_inputs = 5, .fold_only = true, .infer = infer_slice},
+      {.type = "Slice", .min_inputs = 3, .max_inputs = 5, .infer = infer_slice},
   };
 }
 

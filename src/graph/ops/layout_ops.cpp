@@ -97,6 +97,8 @@ void infer_split(InferContext& c) {
     if (total != in[axis])
       c.error("split sizes sum to {} but axis {} has {} elements", total, axis, in[axis]);
   } else {
+    if (c.node.has_attr("num_outputs") && c.node.attr_int("num_outputs", 0) != static_cast<int64_t>(n))
+      c.error("num_outputs is {} but the node has {} outputs", c.node.attr_int("num_outputs", 0), n);
     if (in[axis] % static_cast<int64_t>(n) != 0)
       c.error("axis {} of size {} cannot be split evenly into {} outputs", axis, in[axis], n);
     sizes.assign(n, in[axis] / static_cast<int64_t>(n));
@@ -166,14 +168,19 @@ void infer_pad(InferContext& c) {
 
 std::vector<OpSchema> layout_schemas() {
   return {
-      {.type = "Reshape", .min_inputs = 2, .max_inputs = 2, .infer = infer_reshape},
-      {.type = "Flatten", .min_inputs = 1, .max_inputs = 1, .infer = infer_flatten},
+      {.type = "Reshape", .min_inputs = 2, .max_inputs = 2, .traits = kShapeOnly,
+       .infer = infer_reshape},
+      {.type = "Flatten", .min_inputs = 1, .max_inputs = 1, .traits = kShapeOnly,
+       .infer = infer_flatten},
       {.type = "Transpose", .min_inputs = 1, .max_inputs = 1, .infer = infer_transpose},
-      {.type = "Concat", .min_inputs = 1, .max_inputs = 1 << 20, .infer = infer_concat},
+      {.type = "Concat", .min_inputs = 1, .max_inputs = 1 << 20, .traits = kFollowsInputLayout,
+       .infer = infer_concat},
       {.type = "Split", .min_inputs = 1, .max_inputs = 2, .max_outputs = 1 << 20,
        .infer = infer_split},
-      {.type = "Squeeze", .min_inputs = 1, .max_inputs = 2, .infer = infer_squeeze},
-      {.type = "Unsqueeze", .min_inputs = 2, .max_inputs = 2, .infer = infer_unsqueeze},
+      {.type = "Squeeze", .min_inputs = 1, .max_inputs = 2, .traits = kShapeOnly,
+       .infer = infer_squeeze},
+      {.type = "Unsqueeze", .min_inputs = 2, .max_inputs = 2, .traits = kShapeOnly,
+       .infer = infer_unsqueeze},
       {.type = "Pad", .min_inputs = 2, .max_inputs = 4, .infer = infer_pad},
   };
 }

@@ -74,10 +74,14 @@ void infer_global_pool(InferContext& c) {
 std::vector<OpSchema> window_schemas() {
   return {
       {.type = "Conv", .min_inputs = 2, .max_inputs = 3, .infer = infer_conv, .macs = conv_macs},
-      {.type = "MaxPool", .min_inputs = 1, .max_inputs = 1, .max_outputs = 2, .infer = infer_pool},
-      {.type = "AveragePool", .min_inputs = 1, .max_inputs = 1, .infer = infer_pool},
-      {.type = "GlobalAveragePool", .min_inputs = 1, .max_inputs = 1, .infer = infer_global_pool},
-      {.type = "GlobalMaxPool", .min_inputs = 1, .max_inputs = 1, .infer = infer_global_pool},
+      {.type = "MaxPool", .min_inputs = 1, .max_inputs = 1, .max_outputs = 2,
+       .traits = kFollowsInputLayout, .infer = infer_pool},
+      {.type = "AveragePool", .min_inputs = 1, .max_inputs = 1, .traits = kFollowsInputLayout,
+       .infer = infer_pool},
+      {.type = "GlobalAveragePool", .min_inputs = 1, .max_inputs = 1, .traits = kFollowsInputLayout,
+       .infer = infer_global_pool},
+      {.type = "GlobalMaxPool", .min_inputs = 1, .max_inputs = 1, .traits = kFollowsInputLayout,
+       .infer = infer_global_pool},
   };
 }
 

@@ -431,7 +431,8 @@ std::vector<StepTiming> FastSession::profile(const TensorMap& inputs, int runs) 
 FastSession::FastSession(const graph::Graph& graph, const SessionOptions& options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
   impl_->optimized = graph;
-  impl_->steps = fuse_graph(impl_->optimized);
+  // Every activation but Erf has a oneDNN post-op (post_op_attr).
+  impl_->steps = fuse_graph(impl_->optimized, [](Activation a) { return a != Activation::kErf; });
   if (options.layout != "auto" && options.layout != "library" && options.layout != "blocked")
     fail("layout '{}': expected auto, library or blocked", options.layout);
   if (options.conv_algorithm != "auto" && options.conv_algorithm != "direct" && options.conv_algorithm != "winograd")

@@ -121,10 +121,12 @@ class Kernel {
                        const std::vector<memory>& outputs) = 0;
 };
 
-// Creates the kernel for a step, or returns nullptr if the fast backend cannot run it (the
-// reason, for the user, in `why_not`).
+// Creates the kernel for a step from the backend's op table (kernels/kernel_table.cpp), or
+// returns nullptr if the fast backend cannot run it (the reason, for the user, in `why_not`).
 std::unique_ptr<Kernel> make_kernel(const FusedStep& step, const graph::Graph& g, const SessionOptions& options,
                                     std::string& why_not);
+// Op types the op table has an entry for (the coverage test holds it to supported_ops()).
+std::vector<std::string> kernel_table_ops();
 
 // Helpers shared by kernels.
 memory::dims to_dims(const graph::Shape& shape);

@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include "graph/op_schema.h"
+
 namespace fluidedge::runtime::fast {
 
 namespace {
@@ -17,9 +19,8 @@ constexpr double kUnavailable = std::numeric_limits<double>::infinity();
 // Ops whose kernels take their first input's layout as it comes and give it to their output;
 // their other same-shaped inputs are reordered to it.
 bool follows_input_layout(const graph::Graph& g, const graph::Node& n) {
-  static const std::set<std::string> ops = {"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
-                                            "BatchNormalization", "Add", "Sub", "Mul", "Div", "Concat"};
-  return ops.count(n.op_type) > 0 || is_fusable_activation(g, n);
+  return n.domain.empty() && graph::op_has_trait(n.op_type, graph::kFollowsInputLayout) &&
+         (!graph::op_activation(n.op_type) || is_fusable_activation(g, n));
 }
 
 bool is_4d(const graph::Graph& g, const std::string& value) { return g.value(value).shape.size() == 4; }

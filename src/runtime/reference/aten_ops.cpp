@@ -3,6 +3,8 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <optional>
+#include <set>
 
 #include "common/error.h"
 #include "graph/op_schema.h"
@@ -330,6 +332,42 @@ Outputs cast(const graph::Node& n, const Inputs& in, OpContext&) {
   return {in[0].to(aten_type(to))};
 }
 
+// ReduceMean, ReduceMax, ReduceSum, ReduceL2: `reduce` over the dims graph::reduced_axes names.
+template <typename Reduce>
+AtenOp reduction(Reduce reduce) {
+  return [reduce](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
+    std::optional<graph::Tensor> axes;
+    if (in.size() > 1 && in[1].defined())
+      axes = graph::Tensor::from_vector<int64_t>({in[1].numel()}, ints_of(in[1]));
+    std::set<int64_t> reduced = graph::reduced_axes(n, axes ? &*axes : nullptr, in[0].dim());
+    if (reduced.empty()) return {in[0]};
+    std::vector<int64_t> dims(reduced.begin(), reduced.end());
+    return {reduce(in[0], at::IntArrayRef(dims), n.attr_int("keepdims", 1) != 0)};
+  };
+}
+
+Outputs layer_norm(const graph::Node& n, const Inputs& in, OpContext&) {
+  const at::Tensor& x = in[0];
+  int64_t axis = graph::normalize_axis(n, n.attr_int("axis", -1), x.dim());
+  std::vector<int64_t> normalized(x.sizes().begin() + axis, x.sizes().end());
+  at::Tensor scale = in[1].expand(normalized).contiguous();
+  at::Tensor bias = in.size() > 2 && in[2].defined() ? in[2].expand(normalized).contiguous() : at::Tensor();
+  return {at::layer_norm(x, normalized, scale, bias, n.attr_float("epsilon", 1e-5f))};
+}
+
+Outputs gelu(const graph::Node& n, const Inputs& in, OpContext&) {
+  std::string approximate = n.attr_string("approximate", "none");
+  if (approximate != "none" && approximate != "tanh")
+    fail("{}: approximate '{}' is not one of none, tanh", n.describe(), approximate);
+  return {at::gelu(in[0], approximate)};
+}
+
+// Elementwise ops of one input with no attributes.
+template <at::Tensor (*F)(const at::Tensor&)>
+Outputs unary(const graph::Node&, const Inputs& in, OpContext&) {
+  return {F(in[0])};
+}
+
 const std::map<std::string, AtenOp>& table() {
   static const std::map<std::string, AtenOp> ops = {
       {"Conv", conv},
@@ -354,6 +392,35 @@ const std::map<std::string, AtenOp>& table() {
       {"LeakyRelu", [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
          return {at::leaky_relu(in[0], n.attr_float("alpha", 0.01f))};
        }},
+      {"Elu", [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
+         return {at::elu(in[0], n.attr_float("alpha", 1.f))};
+       }},
+      {"Selu", [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
+         return {at::elu(in[0], n.attr_float("alpha", 1.67326319217681884765625f),
+                         n.attr_float("gamma", 1.05070102214813232421875f))};
+       }},
+      {"Gelu", gelu},
+      {"Erf", unary<at::erf>},
+      {"Exp", unary<at::exp>},
+      {"Sqrt", unary<at::sqrt>},
+      {"Abs", unary<at::abs>},
+      {"Neg", unary<at::neg>},
+      {"Pow", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
+         return {at::pow(in[0], in[1]).to(in[0].scalar_type())};
+       }},
+      {"PRelu", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
+         return {at::where(in[0] < 0, in[0] * in[1], in[0])};
+       }},
+      {"Where", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
+         return {at::where(in[0].to(at::kBool), in[1], in[2])};
+       }},
+      {"ReduceMean", reduction([](const at::Tensor& x, at::IntArrayRef d, bool k) { return x.mean(d, k); })},
+      {"ReduceMax", reduction([](const at::Tensor& x, at::IntArrayRef d, bool k) { return x.amax(d, k); })},
+      {"ReduceSum", reduction([](const at::Tensor& x, at::IntArrayRef d, bool k) { return x.sum(d, k); })},
+      {"ReduceL2", reduction([](const at::Tensor& x, at::IntArrayRef d, bool k) {
+         return at::linalg_vector_norm(x, 2, d, k);
+       })},
+      {"LayerNormalization", layer_norm},
       {"Identity", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs { return {in[0]}; }},
       {"Clip", clip},
       {"Dropout", dropout},
@@ -378,6 +445,12 @@ const std::map<std::string, AtenOp>& table() {
 }
 
 }  // namespace
+
+std::vector<std::string> aten_table_ops() {
+  std::vector<std::string> out;
+  for (const auto& [op, f] : table()) out.push_back(op);
+  return out;
+}
 
 const AtenOp* find_aten_op(const std::string& op_type) {
   auto it = table().find(op_type);

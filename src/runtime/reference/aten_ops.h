@@ -21,7 +21,9 @@ struct OpContext {
 // inputs: one per node input (undefined tensors for omitted optional inputs).
 using AtenOp = std::function<std::vector<at::Tensor>(const graph::Node&, const std::vector<at::Tensor>&, OpContext&)>;
 
-// The implementation of `op_type`, or nullptr.
+// The implementation of `op_type` from the reference backend's op table, or nullptr.
 const AtenOp* find_aten_op(const std::string& op_type);
+// Op types the table has an entry for (the coverage test holds it to supported_ops()).
+std::vector<std::string> aten_table_ops();
 
 }  // namespace fluidedge::runtime::reference

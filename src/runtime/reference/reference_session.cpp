@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include "runtime/reference/aten_executor.h"
+#include "runtime/reference/aten_ops.h"
 
 namespace fluidedge::runtime::reference {
 
@@ -35,6 +36,8 @@ class ReferenceSession : public Session {
 };
 
 }  // namespace
+
+std::vector<std::string> reference_table_ops() { return aten_table_ops(); }
 
 void register_reference_backend() {
   static bool done = register_backend("reference", [](const graph::Graph& g, const SessionOptions& o) {

@@ -2,6 +2,9 @@
 // oracle the fast backend and every conformance test are checked against.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "runtime/session.h"
 
 namespace fluidedge::runtime::reference {
@@ -10,5 +13,8 @@ namespace fluidedge::runtime::reference {
 // by the binaries and tests that link it: a static registrar in a static library would be
 // dropped by the linker.
 void register_reference_backend();
+
+// Op types the reference backend's op table (aten_ops.cpp) has an entry for.
+std::vector<std::string> reference_table_ops();
 
 }  // namespace fluidedge::runtime::reference

@@ -127,6 +127,8 @@ std::unique_ptr<Kernel> make_split_kernel(const FusedStep&, const graph::Graph&,
 std::unique_ptr<Kernel> make_view_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
 std::unique_ptr<Kernel> make_transpose_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
 std::unique_ptr<Kernel> make_pad_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
+// The shared loop ops (runtime/loop_ops.h) in plain layouts: what XNNPACK has no operator for.
+std::unique_ptr<Kernel> make_loop_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
 
 // The output channels of each of the operators a convolution runs as (conv.cpp), when it has
 // `out_c` channels, `k` weights per output channel and `pixels` output pixels per image: all of

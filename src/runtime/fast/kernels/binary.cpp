@@ -1,5 +1,6 @@
 // Add, Sub, Mul, Div with numpy broadcasting on oneDNN's binary primitive. oneDNN broadcasts
-// only the second operand, so a broadcast first operand of Add/Mul swaps the two.
+// only the second operand, so a broadcast or constant first operand of Add/Mul swaps the two,
+// and of Sub too, negated after: c - x = -(x - c).
 #include "runtime/fast/kernels/kernels.h"
 
 namespace fluidedge::runtime::fast {
@@ -53,7 +54,13 @@ class BinaryKernel : public Kernel {
                         : n.op_type == "Mul" ? dnnl::algorithm::binary_mul
                                              : dnnl::algorithm::binary_div;
     dnnl::binary::desc d(alg, a_md, b_md, memory::desc(to_dims(y), memory::data_type::f32, memory::format_tag::any));
-    pd_ = dnnl::binary::primitive_desc(d, post_op_attr(step_), engine);
+    FusedStep then = step_;
+    if (swap_ && n.op_type == "Sub") {
+      PostOp negate;
+      negate.activation = Activation::kNeg;
+      then.post_ops.insert(then.post_ops.begin(), negate);
+    }
+    pd_ = dnnl::binary::primitive_desc(d, post_op_attr(then), engine);
     prim_ = PlannedPrimitive(pd_, plan.scratchpad);
     a_slot_ = slot(a);
     b_slot_ = bc ? -1 : slot(b);
@@ -85,13 +92,13 @@ std::unique_ptr<Kernel> make_binary_kernel(const FusedStep& step, const graph::G
   const graph::Shape& y = g.value(n.outputs[0]).shape;
   bool a_full = padded(g.value(n.input(0)).shape, y.size()) == y;
   bool b_full = padded(g.value(n.input(1)).shape, y.size()) == y;
-  bool commutative = n.op_type == "Add" || n.op_type == "Mul";
+  bool swappable = n.op_type == "Add" || n.op_type == "Mul" || n.op_type == "Sub";
   if (g.is_initializer(n.input(0)) && g.is_initializer(n.input(1))) {
     why_not = "both operands constant";
     return nullptr;
   }
-  bool swap = !a_full || (g.is_initializer(n.input(0)) && commutative);
-  if (swap && (!commutative || !b_full)) {
+  bool swap = !a_full || (g.is_initializer(n.input(0)) && swappable);
+  if (swap && (!swappable || !b_full)) {
     why_not = "broadcasting of the first operand of " + n.op_type;
     return nullptr;
   }

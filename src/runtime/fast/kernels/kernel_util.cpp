@@ -1,4 +1,4 @@
-// Helpers shared by the kernels, and the op -> kernel dispatch.
+// Helpers shared by the kernels (the op -> kernel dispatch is kernel_table.cpp).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -103,6 +103,20 @@ dnnl::primitive_attr post_op_attr(const FusedStep& step) {
         ops.append_eltwise(1.f, A::eltwise_linear, p.alpha, p.beta);
         ops.append_eltwise(1.f, A::eltwise_clip_v2, 0.f, 1.f);
         break;
+      case Activation::kElu: ops.append_eltwise(1.f, A::eltwise_elu, p.alpha, 0.f); break;
+      case Activation::kSelu:  // gamma elu(x; alpha): oneDNN 2.6 has no selu
+        ops.append_eltwise(1.f, A::eltwise_elu, p.alpha, 0.f);
+        ops.append_eltwise(1.f, A::eltwise_linear, p.beta, 0.f);
+        break;
+      case Activation::kGeluErf: ops.append_eltwise(1.f, A::eltwise_gelu_erf, 0.f, 0.f); break;
+      case Activation::kGeluTanh: ops.append_eltwise(1.f, A::eltwise_gelu_tanh, 0.f, 0.f); break;
+      case Activation::kExp: ops.append_eltwise(1.f, A::eltwise_exp, 0.f, 0.f); break;
+      case Activation::kSqrt: ops.append_eltwise(1.f, A::eltwise_sqrt, 0.f, 0.f); break;
+      case Activation::kAbs: ops.append_eltwise(1.f, A::eltwise_abs, 0.f, 0.f); break;
+      case Activation::kNeg: ops.append_eltwise(1.f, A::eltwise_linear, -1.f, 0.f); break;
+      case Activation::kErf:
+        // The session does not fuse Erf, and its standalone kernel runs it as a loop.
+        fail("internal: {} has no oneDNN post-op", activation_name(p.activation));
     }
   }
   dnnl::primitive_attr attr;
@@ -139,33 +153,6 @@ void PlannedPrimitive::execute(dnnl::stream& stream, std::unordered_map<int, mem
     args[DNNL_ARG_SCRATCHPAD] = scratch_;
   }
   primitive_.execute(stream, args);
-}
-
-std::unique_ptr<Kernel> make_kernel(const FusedStep& step, const graph::Graph& g, const SessionOptions& options,
-                                    std::string& why_not) {
-  const std::string& op = step.node.op_type;
-  for (const auto& in : step.node.inputs)
-    if (!in.empty() && !g.is_initializer(in) && g.value(in).dtype != graph::DType::kFloat32 &&
-        op != "Reshape" && op != "Flatten" && op != "Squeeze" && op != "Unsqueeze") {
-      why_not = fmt::format("input '{}' is {}; the fast backend computes in float32", in,
-                            graph::dtype_name(g.value(in).dtype));
-      return nullptr;
-    }
-  std::unique_ptr<Kernel> k;
-  if (op == "Conv") k = make_conv_kernel(step, g, options, why_not);
-  else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool")
-    k = make_pool_kernel(step, g, why_not);
-  else if (op == "Gemm" || op == "MatMul") k = make_linear_kernel(step, g, why_not);
-  else if (is_fusable_activation(g, step.node)) k = make_eltwise_kernel(step, g, why_not);
-  else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") k = make_binary_kernel(step, g, why_not);
-  else if (op == "BatchNormalization") k = make_batch_norm_kernel(step, g, why_not);
-  else if (op == "Softmax") k = make_softmax_kernel(step, g, why_not);
-  else if (op == "Concat") k = make_concat_kernel(step, g, why_not);
-  else if (op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" || op == "Transpose" ||
-           op == "Split" || op == "Pad" || op == "Identity" || op == "Dropout")
-    k = make_layout_kernel(step, g, why_not);
-  else why_not = "no fast kernel for this operator";
-  return k;
 }
 
 }  // namespace fluidedge::runtime::fast

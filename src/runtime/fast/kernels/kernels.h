@@ -18,5 +18,7 @@ std::unique_ptr<Kernel> make_batch_norm_kernel(const FusedStep&, const graph::Gr
 std::unique_ptr<Kernel> make_softmax_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
 std::unique_ptr<Kernel> make_concat_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
 std::unique_ptr<Kernel> make_layout_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
+// The shared loop ops (runtime/loop_ops.h) in plain layouts: what oneDNN has no primitive for.
+std::unique_ptr<Kernel> make_loop_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
 
 }  // namespace fluidedge::runtime::fast

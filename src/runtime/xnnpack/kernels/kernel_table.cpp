@@ -3,6 +3,7 @@
 #include <map>
 #include <string_view>
 
+#include "graph/op_schema.h"
 #include "runtime/xnnpack/kernel.h"
 
 namespace fluidedge::runtime::xnnpack {
@@ -27,12 +28,29 @@ const std::map<std::string_view, Factory>& table() {
       {"Tanh", make_activation_kernel},
       {"HardSwish", make_activation_kernel},
       {"HardSigmoid", make_activation_kernel},
+      {"Elu", make_activation_kernel},
+      {"Selu", make_activation_kernel},
+      {"Gelu", make_activation_kernel},
+      {"Erf", make_activation_kernel},
+      {"Exp", make_activation_kernel},
+      {"Sqrt", make_activation_kernel},
+      {"Abs", make_activation_kernel},
+      {"Neg", make_activation_kernel},
       {"Add", make_binary_kernel},
       {"Sub", make_binary_kernel},
       {"Mul", make_binary_kernel},
       {"Div", make_binary_kernel},
+      {"Pow", make_loop_kernel},
+      {"PRelu", make_loop_kernel},
+      {"Where", make_loop_kernel},
+      {"ReduceMean", make_loop_kernel},
+      {"ReduceMax", make_loop_kernel},
+      {"ReduceSum", make_loop_kernel},
+      {"ReduceL2", make_loop_kernel},
+      {"LayerNormalization", make_loop_kernel},
       {"BatchNormalization", make_batch_norm_kernel},
       {"Softmax", make_softmax_kernel},
+      {"Slice", make_loop_kernel},
       {"Concat", make_concat_kernel},
       {"Split", make_split_kernel},
       {"Reshape", make_view_kernel},
@@ -45,10 +63,6 @@ const std::map<std::string_view, Factory>& table() {
       {"Pad", make_pad_kernel},
   };
   return t;
-}
-
-bool is_view(std::string_view op) {
-  return op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze";
 }
 
 }  // namespace
@@ -67,7 +81,7 @@ std::unique_ptr<Kernel> make_kernel(const FusedStep& step, const graph::Graph& g
     return nullptr;
   }
   for (const auto& in : step.node.inputs)
-    if (!in.empty() && !g.is_initializer(in) && g.value(in).dtype != graph::DType::kFloat32 && !is_view(op)) {
+    if (!in.empty() && !g.is_initializer(in) && g.value(in).dtype != graph::DType::kFloat32 && !graph::op_has_trait(op, graph::kShapeOnly)) {
       why_not = fmt::format("input '{}' is {}; the xnnpack backend computes in float32", in,
                             graph::dtype_name(g.value(in).dtype));
       return nullptr;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "common/error.h"
+#include "runtime/loop_ops.h"
 #include "runtime/vector_math.h"
 #include "runtime/xnnpack/kernel.h"
 
@@ -83,10 +84,20 @@ void ActivationChain::plan(size_t count) {
       case Activation::kHardSwish:
         check(xnn_create_hardswish_nc_f32(count, count, count, 0, &op), "a HardSwish");
         break;
-      // XNNPACK (this version) has no float tanh, hard sigmoid or swish: the backend's own loops.
+      case Activation::kElu: check(xnn_create_elu_nc_f32(count, count, count, p.alpha, 0, &op), "an Elu"); break;
+      case Activation::kAbs: check(xnn_create_abs_nc_f32(count, count, count, 0, &op), "an Abs"); break;
+      case Activation::kNeg: check(xnn_create_negate_nc_f32(count, count, count, 0, &op), "a Neg"); break;
+      case Activation::kSqrt: check(xnn_create_square_root_nc_f32(count, count, count, 0, &op), "a Sqrt"); break;
+      // XNNPACK (this version) has no float tanh, hard sigmoid, swish, selu, gelu, erf or exp:
+      // the shared loops (runtime/loop_ops.h).
       case Activation::kSwish:
       case Activation::kTanh:
-      case Activation::kHardSigmoid: break;
+      case Activation::kHardSigmoid:
+      case Activation::kSelu:
+      case Activation::kGeluErf:
+      case Activation::kGeluTanh:
+      case Activation::kErf:
+      case Activation::kExp: break;
     }
     s.xnn.reset(op);
   }
@@ -106,9 +117,11 @@ void ActivationChain::bind(float* data, pthreadpool_t threads) {
       case Activation::kHardSwish:
         check(xnn_setup_hardswish_nc_f32(s.xnn.get(), 1, data, data, threads), "a HardSwish");
         break;
-      case Activation::kSwish:
-      case Activation::kTanh:
-      case Activation::kHardSigmoid: break;
+      case Activation::kElu: check(xnn_setup_elu_nc_f32(s.xnn.get(), 1, data, data, threads), "an Elu"); break;
+      case Activation::kAbs: check(xnn_setup_abs_nc_f32(s.xnn.get(), 1, data, data, threads), "an Abs"); break;
+      case Activation::kNeg: check(xnn_setup_negate_nc_f32(s.xnn.get(), 1, data, data, threads), "a Neg"); break;
+      case Activation::kSqrt: check(xnn_setup_square_root_nc_f32(s.xnn.get(), 1, data, data, threads), "a Sqrt"); break;
+      default: fail("internal: activation {} has an operator but no setup", activation_name(s.op.activation));
     }
   }
 }
@@ -120,20 +133,7 @@ void ActivationChain::run(pthreadpool_t threads) {
       check(xnn_run_operator(s.xnn.get(), threads), "running an activation");
       continue;
     }
-    float* x = data_;
-    const PostOp& p = s.op;
-    const auto n = static_cast<std::ptrdiff_t>(count_);
-    switch (p.activation) {
-      case Activation::kSwish: swish_in_place(x, count_, p.alpha, nthreads); break;
-      case Activation::kTanh:
-#pragma omp parallel for num_threads(nthreads) if (nthreads > 1 && n > 65536)
-        for (std::ptrdiff_t i = 0; i < n; ++i) x[i] = std::tanh(x[i]);
-        break;
-      case Activation::kHardSigmoid:
-        for (std::ptrdiff_t i = 0; i < n; ++i) x[i] = std::min(1.f, std::max(0.f, p.alpha * x[i] + p.beta));
-        break;
-      default: fail("internal: activation {} has neither an operator nor a loop", activation_name(p.activation));
-    }
+    activation_in_place(s.op, data_, count_, nthreads);
   }
 }
 

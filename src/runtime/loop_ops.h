@@ -1,0 +1,38 @@
+// The ops the lean backends run as their own loops over plain (row-major) float32 buffers,
+// where neither oneDNN nor XNNPACK has a primitive for them: broadcasting Pow, PRelu and Where,
+// the reductions, LayerNormalization, Slice, and activations no library operator computes (Erf, ...).
+// Each backend's op table wraps make_loop_op in its own kernel type (plain layouts in and out).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/fused_step.h"
+
+namespace fluidedge::runtime {
+
+// `activation` (with the post-op's alpha and beta) over `count` floats in place, on `threads`
+// OpenMP threads for large counts. Every Activation has a loop here.
+void activation_in_place(const PostOp& activation, float* data, size_t count, int threads = 1);
+
+class LoopOp {
+ public:
+  virtual ~LoopOp() = default;
+  // `inputs`: the step's runtime inputs (FusedStep::runtime_inputs order), plain float32;
+  // `output`: the node's output 0, plain, of output_count() floats. Applies the step's
+  // activation post-ops after the op.
+  virtual void run(const std::vector<const float*>& inputs, float* output, int threads) const = 0;
+  size_t output_count() const { return output_count_; }
+
+ protected:
+  size_t output_count_ = 0;
+};
+
+// The loop of a step whose op is Pow, PRelu, Where, a reduction, LayerNormalization, Slice or an
+// activation, or nullptr with the reason in `why_not` (another op, or an input form it does not
+// handle). `g` is the plan's graph (shapes inferred).
+std::unique_ptr<LoopOp> make_loop_op(const FusedStep& step, const graph::Graph& g, std::string& why_not);
+
+}  // namespace fluidedge::runtime
