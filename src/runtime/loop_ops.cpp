@@ -371,6 +371,11 @@ std::unique_ptr<LoopOp> make_loop_op(const FusedStep& step, const graph::Graph& 
     return std::make_unique<ReduceOp>(step, g, kind);
   }
   if (op == "LayerNormalization") {
+    for (size_t i = 1; i < n.outputs.size(); ++i)
+      if (!n.outputs[i].empty()) {
+        why_not = "the Mean and InvStdDev outputs (training statistics)";
+        return nullptr;
+      }
     const graph::Shape& x = g.value(n.inputs[0]).shape;
     int64_t axis = graph::normalize_axis(n, n.attr_int("axis", -1), static_cast<int64_t>(x.size()));
     int64_t inner = 1;

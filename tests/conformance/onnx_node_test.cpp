@@ -24,6 +24,21 @@ namespace fs = std::filesystem;
 
 // Cases that need a feature fluidedge does not have, and why. Kept short on purpose.
 const std::map<std::string, std::string> kUnsupportedCases = {
+    {"test_pow_types_int32_float32", "an integer base (fluidedge computes in floating point)"},
+    {"test_pow_types_int32_int32", "an integer base"},
+    {"test_pow_types_int64_float32", "an integer base"},
+    {"test_pow_types_int64_int64", "an integer base"},
+    {"test_pow_types_float32_uint32", "uint32 tensors"},
+    {"test_pow_types_float32_uint64", "uint64 tensors"},
+    {"test_reduce_sum_default_axes_keepdims_example", "axes given at run time (fluidedge plans static shapes)"},
+    {"test_reduce_sum_default_axes_keepdims_random", "axes given at run time"},
+    {"test_reduce_sum_do_not_keepdims_example", "axes given at run time"},
+    {"test_reduce_sum_do_not_keepdims_random", "axes given at run time"},
+    {"test_reduce_sum_empty_axes_input_noop_example", "axes given at run time"},
+    {"test_reduce_sum_keepdims_example", "axes given at run time"},
+    {"test_reduce_sum_keepdims_random", "axes given at run time"},
+    {"test_reduce_sum_negative_axes_keepdims_example", "axes given at run time"},
+    {"test_reduce_sum_negative_axes_keepdims_random", "axes given at run time"},
     {"test_training_dropout", "Dropout in training mode (fluidedge infers only)"},
     {"test_training_dropout_default", "Dropout in training mode"},
     {"test_training_dropout_default_mask", "Dropout in training mode"},
@@ -159,6 +174,8 @@ TEST_P(OnnxNodeTest, AllCasesPassOnEveryBackend) {
   ASSERT_TRUE(fs::exists(data_dir())) << "node tests not generated in " << data_dir()
                                       << " (run through ctest: the generate_onnx_node_tests fixture makes them)";
   std::vector<Case> cases = cases_using(GetParam());
+  if (GetParam() == "Gelu" && cases.empty())
+    GTEST_SKIP() << "Debian's ONNX 1.12 has no Gelu node tests (the op is opset 20's); op_table_test covers it";
   ASSERT_FALSE(cases.empty()) << "no ONNX node test uses " << GetParam();
   int ran = 0;
   for (const std::string& backend : runtime::available_backends()) {

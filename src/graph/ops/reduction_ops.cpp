@@ -39,10 +39,12 @@ void infer_layer_norm(InferContext& c) {
       c.error("{} '{}' of shape {} does not broadcast to the normalised shape {}",
               i == 1 ? "scale" : "bias", c.node.inputs[i], shape_str(c.shape(i)),
               shape_str(normalized));
-  for (size_t i = 1; i < c.node.outputs.size(); ++i)
-    if (!c.node.outputs[i].empty())
-      c.error("the Mean and InvStdDev outputs (training) are not supported; export in eval mode");
   c.set_output(0, c.in(0).dtype, x);
+  // Mean and InvStdDev: the input's shape with the normalised dims 1.
+  Shape stats(x.begin(), x.begin() + axis);
+  stats.resize(x.size(), 1);
+  for (size_t i = 1; i < c.node.outputs.size(); ++i)
+    if (!c.node.outputs[i].empty()) c.set_output(i, DType::kFloat32, stats);
 }
 
 }  // namespace

@@ -352,7 +352,16 @@ Outputs layer_norm(const graph::Node& n, const Inputs& in, OpContext&) {
   std::vector<int64_t> normalized(x.sizes().begin() + axis, x.sizes().end());
   at::Tensor scale = in[1].expand(normalized).contiguous();
   at::Tensor bias = in.size() > 2 && in[2].defined() ? in[2].expand(normalized).contiguous() : at::Tensor();
-  return {at::layer_norm(x, normalized, scale, bias, n.attr_float("epsilon", 1e-5f))};
+  const double epsilon = n.attr_float("epsilon", 1e-5f);
+  if (n.outputs.size() == 1) return {at::layer_norm(x, normalized, scale, bias, epsilon)};
+  // With the Mean and InvStdDev outputs: the statistics over the normalised dims, kept as 1s.
+  std::vector<int64_t> dims(normalized.size());
+  std::iota(dims.begin(), dims.end(), axis);
+  at::Tensor mean = x.mean(dims, true);
+  at::Tensor inv_std = at::rsqrt(x.var(dims, false, true) + epsilon);
+  at::Tensor y = (x - mean) * inv_std * scale;
+  if (bias.defined()) y = y + bias;
+  return {y, mean.to(at::kFloat), inv_std.to(at::kFloat)};
 }
 
 Outputs gelu(const graph::Node& n, const Inputs& in, OpContext&) {
