@@ -257,6 +257,121 @@ class SliceOp : public LoopOp {
   std::vector<int64_t> in_strides_;
 };
 
+// Pad in any mode (constant, reflect, edge), negative pads cropping.
+class PadOp : public LoopOp {
+ public:
+  enum class Mode { kConstant, kReflect, kEdge };
+
+  PadOp(const FusedStep& step, const graph::Graph& g, Mode mode, std::vector<int64_t> pads, float value)
+      : step_(step), mode_(mode), value_(value) {
+    in_shape_ = g.value(step.node.inputs[0]).shape;
+    out_shape_ = g.value(step.node.outputs[0]).shape;
+    begin_.assign(pads.begin(), pads.begin() + static_cast<std::ptrdiff_t>(in_shape_.size()));
+    output_count_ = static_cast<size_t>(graph::shape_numel(out_shape_));
+  }
+
+  void run(const std::vector<const float*>& inputs, float* out, int threads) const override {
+    const float* x = inputs[0];
+    const size_t rank = out_shape_.size();
+    // Per dim, the input index each output index reads (-1: the constant).
+    std::vector<std::vector<int64_t>> source(rank);
+    for (size_t d = 0; d < rank; ++d) {
+      const int64_t size = in_shape_[d];
+      for (int64_t j = 0; j < out_shape_[d]; ++j) {
+        int64_t i = j - begin_[d];
+        if (i < 0 || i >= size) {
+          if (mode_ == Mode::kConstant) i = -1;
+          else if (mode_ == Mode::kEdge) i = std::clamp<int64_t>(i, 0, size - 1);
+          else if (size == 1) i = 0;
+          else {
+            const int64_t period = 2 * (size - 1);
+            i = ((i % period) + period) % period;
+            if (i >= size) i = period - i;
+          }
+        }
+        source[d].push_back(i);
+      }
+    }
+    std::vector<int64_t> in_strides(rank, 1);
+    for (size_t d = rank; d-- > 1;) in_strides[d - 1] = in_strides[d] * in_shape_[d];
+    std::vector<int64_t> index(rank, 0);
+    for (size_t o = 0; o < output_count_; ++o) {
+      int64_t offset = 0;
+      bool inside = true;
+      for (size_t d = 0; d < rank && inside; ++d) {
+        int64_t i = source[d][static_cast<size_t>(index[d])];
+        inside = i >= 0;
+        offset += i * in_strides[d];
+      }
+      out[o] = inside ? x[offset] : value_;
+      for (size_t d = rank; d-- > 0;) {
+        if (++index[d] < out_shape_[d]) break;
+        index[d] = 0;
+      }
+    }
+    apply_post_ops(step_, out, output_count_, threads);
+  }
+
+ private:
+  FusedStep step_;
+  Mode mode_;
+  float value_;
+  graph::Shape in_shape_, out_shape_;
+  std::vector<int64_t> begin_;
+};
+
+// MaxPool and AveragePool over 2 spatial dims, plain NCHW, for the window forms XNNPACK lacks
+// (a 1x1 window, an average counting the padding). As the reference: a max ignores the padding;
+// an average divides by the positions of the input, plus the explicit pads when
+// count_include_pad, never ceil_mode's extension.
+class PoolOp : public LoopOp {
+ public:
+  PoolOp(const FusedStep& step, const graph::Graph& g) : step_(step) {
+    const graph::Node& n = step.node;
+    in_shape_ = g.value(n.inputs[0]).shape;
+    geo_ = graph::window_geometry(n, in_shape_, n.attr_ints("kernel_shape"), n.attr_int("ceil_mode", 0) != 0);
+    max_ = n.op_type == "MaxPool";
+    include_pad_ = n.attr_int("count_include_pad", 0) != 0;
+    output_count_ = static_cast<size_t>(in_shape_[0] * in_shape_[1] * geo_.output[0] * geo_.output[1]);
+  }
+
+  void run(const std::vector<const float*>& inputs, float* out, int threads) const override {
+    const int64_t planes = in_shape_[0] * in_shape_[1], h = in_shape_[2], w = in_shape_[3];
+    const int64_t oh = geo_.output[0], ow = geo_.output[1];
+#pragma omp parallel for num_threads(threads) if (threads > 1 && static_cast<std::ptrdiff_t>(output_count_) > kParallelFrom)
+    for (int64_t p = 0; p < planes; ++p) {
+      const float* x = inputs[0] + p * h * w;
+      float* y = out + p * oh * ow;
+      for (int64_t i = 0; i < oh; ++i)
+        for (int64_t j = 0; j < ow; ++j) {
+          double acc = max_ ? -std::numeric_limits<double>::infinity() : 0.0;
+          int64_t counted = 0;
+          for (int64_t ki = 0; ki < geo_.kernel[0]; ++ki)
+            for (int64_t kj = 0; kj < geo_.kernel[1]; ++kj) {
+              int64_t r = i * geo_.strides[0] - geo_.pads_begin[0] + ki * geo_.dilations[0];
+              int64_t c = j * geo_.strides[1] - geo_.pads_begin[1] + kj * geo_.dilations[1];
+              bool inside = r >= 0 && r < h && c >= 0 && c < w;
+              bool in_pads = r >= -geo_.pads_begin[0] && r < h + geo_.pads_end[0] && c >= -geo_.pads_begin[1] &&
+                             c < w + geo_.pads_end[1];
+              if (inside) {
+                double v = x[r * w + c];
+                acc = max_ ? std::max(acc, v) : acc + v;
+              }
+              if (inside || (include_pad_ && in_pads)) ++counted;
+            }
+          y[i * ow + j] = static_cast<float>(max_ ? acc : acc / static_cast<double>(counted));
+        }
+    }
+    apply_post_ops(step_, out, output_count_, threads);
+  }
+
+ private:
+  FusedStep step_;
+  graph::Shape in_shape_;
+  graph::WindowGeometry geo_;
+  bool max_ = true, include_pad_ = false;
+};
+
 // A standalone activation (and anything fused after it).
 class ActivationOp : public LoopOp {
  public:
@@ -384,6 +499,29 @@ std::unique_ptr<LoopOp> make_loop_op(const FusedStep& step, const graph::Graph& 
     if (!trailing_constant(g, n, 1, inner, scale, why_not)) return nullptr;
     if (n.has_input(2) && !trailing_constant(g, n, 2, inner, bias, why_not)) return nullptr;
     return std::make_unique<LayerNormOp>(step, g, std::move(scale), std::move(bias));
+  }
+  if (op == "Pad") {
+    for (size_t i = 1; i < n.inputs.size(); ++i)
+      if (n.has_input(i) && !g.is_initializer(n.input(i))) {
+        why_not = fmt::format("input '{}' is computed at run time; the lean backends need it constant", n.input(i));
+        return nullptr;
+      }
+    std::string mode = n.attr_string("mode", "constant");
+    if (mode != "constant" && mode != "reflect" && mode != "edge") {
+      why_not = fmt::format("Pad mode '{}'", mode);
+      return nullptr;
+    }
+    float value = n.has_input(2) ? g.initializer(n.input(2))->to_float().at(0) : 0.f;
+    auto m = mode == "constant" ? PadOp::Mode::kConstant : mode == "edge" ? PadOp::Mode::kEdge : PadOp::Mode::kReflect;
+    return std::make_unique<PadOp>(step, g, m, g.initializer(n.input(1))->to_int64(), value);
+  }
+  if (op == "MaxPool" || op == "AveragePool") {
+    if (g.value(n.inputs[0]).shape.size() != 4 || (n.outputs.size() > 1 && !n.outputs[1].empty()) ||
+        n.attr_int("storage_order", 0) != 0) {
+      why_not = "pooling other than 2-D, or with MaxPool's Indices output";
+      return nullptr;
+    }
+    return std::make_unique<PoolOp>(step, g);
   }
   if (op == "Slice") {
     for (size_t i = 1; i < n.inputs.size(); ++i)

@@ -328,17 +328,10 @@ std::unique_ptr<Kernel> make_layout_kernel(const FusedStep& step, const graph::G
       }
     return std::make_unique<SplitKernel>(step, g);
   }
-  // Pad
-  if (n.attr_string("mode", "constant") != "constant") {
-    why_not = "Pad mode '" + n.attr_string("mode", "constant") + "'";
-    return nullptr;
-  }
+  // Pad. Reflect and edge, and cropping: the shared loop.
   auto pads = g.initializer(n.input(1))->to_int64();
-  for (int64_t p : pads)
-    if (p < 0) {
-      why_not = "Pad with negative pads (cropping)";
-      return nullptr;
-    }
+  if (n.attr_string("mode", "constant") != "constant" || std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p < 0; }))
+    return make_loop_kernel(step, g, why_not);
   float value = 0;
   if (n.has_input(2)) {
     const graph::Tensor* v = g.initializer(n.input(2));

@@ -1,6 +1,8 @@
 // Steps that move data without arithmetic: views (Reshape, Flatten, Squeeze, Unsqueeze,
 // Identity, Dropout), Concat and Split (XNNPACK's strided copies, in NHWC along channels where
-// the activations are), Transpose (the backend's own loop) and constant Pad.
+// the activations are), Transpose (the backend's own loop) and Pad (constant; other modes and cropping
+// run as the shared loop).
+#include <algorithm>
 #include <cstring>
 
 #include "graph/op_schema.h"
@@ -232,11 +234,11 @@ std::unique_ptr<Kernel> make_pad_kernel(const FusedStep& step, const graph::Grap
     why_not = "Pad of a constant";
     return nullptr;
   }
-  if (n.attr_string("mode", "constant") != "constant") {
-    why_not = "Pad mode '" + n.attr_string("mode", "constant") + "'";
-    return nullptr;
-  }
   const graph::Tensor* pads = g.initializer(n.input(1));
+  // Reflect and edge, and cropping: the shared loop.
+  std::vector<int64_t> amounts = pads != nullptr ? pads->to_int64() : std::vector<int64_t>{};
+  bool crops = std::any_of(amounts.begin(), amounts.end(), [](int64_t p) { return p < 0; });
+  if (n.attr_string("mode", "constant") != "constant" || crops) return make_loop_kernel(step, g, why_not);
   if (pads == nullptr) {
     why_not = "Pad with pads computed at run time";
     return nullptr;

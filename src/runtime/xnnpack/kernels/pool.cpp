@@ -117,16 +117,11 @@ std::unique_ptr<Kernel> make_pool_kernel(const FusedStep& step, const graph::Gra
   }
   if (n.op_type == "MaxPool" || n.op_type == "AveragePool") {
     auto geo = graph::window_geometry(n, x, n.attr_ints("kernel_shape"), n.attr_int("ceil_mode", 0) != 0);
-    if (geo.kernel[0] * geo.kernel[1] == 1) {
-      why_not = "a 1x1 pooling window";
-      return nullptr;
-    }
     bool pads = false;
     for (size_t i = 0; i < 2; ++i) pads |= geo.pads_begin[i] != 0 || geo.pads_end[i] != 0;
-    if (n.op_type == "AveragePool" && pads && n.attr_int("count_include_pad", 0) != 0) {
-      why_not = "AveragePool with count_include_pad and padding (XNNPACK averages the pixels inside only)";
-      return nullptr;
-    }
+    // XNNPACK has no 1x1 window, and averages the pixels inside only: the shared loop.
+    if (geo.kernel[0] * geo.kernel[1] == 1 || (n.op_type == "AveragePool" && pads && n.attr_int("count_include_pad", 0) != 0))
+      return make_loop_kernel(step, g, why_not);
     if (n.op_type == "AveragePool" && (geo.dilations[0] != 1 || geo.dilations[1] != 1)) {
       why_not = "a dilated AveragePool";
       return nullptr;
