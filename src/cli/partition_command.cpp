@@ -50,7 +50,6 @@ struct PartitionOptions {
   uint64_t seed = 1;
 };
 
-constexpr int kDefaultAccuracyInputs = 32;
 constexpr double kMiB = 1024.0 * 1024.0;
 
 SearchAlgorithm parse_algorithm(const std::string& text) {
@@ -212,10 +211,32 @@ void run_partition(const PartitionOptions& o) {
   options.single_tensor_cuts_only = o.single_tensor_cuts;
   options.max_stages = o.max_stages;
   options.nsga2.seed = o.seed;
+  // Accuracy under the transfer format: measured when it can differ from the float model, when
+  // min_accuracy asks for it, or when the user asked for an estimate. The search scores its
+  // front and drops the plans below min_accuracy.
+  const double min_accuracy = system.constraints.min_accuracy;
+  const bool measure = transfer != Precision::kFp32 || min_accuracy > 0 || o.accuracy_inputs > 0 || dataset;
+  std::optional<TransferAccuracyEvaluator> evaluator;
+  std::optional<ProgressBar> bar;
+  std::string samples_description;
+  if (measure) {
+    AccuracySamples samples =
+        dataset ? dataset_samples(g, dataset->test.images, dataset->test.labels, o.accuracy_samples,
+                                  fmt::format("{} test split", dataset->name))
+                : random_samples(g, o.accuracy_inputs > 0 ? o.accuracy_inputs : kDefaultAccuracySamples, o.seed);
+    samples_description = samples.description;
+    evaluator.emplace(g, std::move(samples));
+    options.accuracy = &*evaluator;
+    options.on_accuracy = [&bar](int64_t done, int64_t total) {
+      if (!bar) bar.emplace("accuracy", total);
+      bar->advance();
+      if (done == total) bar->finish();
+    };
+  }
   SearchResult result = search_plans(g, system, options);
   const double explore_ms = result.seconds * 1000;
 
-  if (result.front.empty()) {
+  if (result.front.empty() && result.below_min_accuracy.empty()) {
     std::set<std::string> relax;
     for (const auto& e : result.infeasible_examples)
       if (auto c = constraint_of(e); !c.empty()) relax.insert(c);
@@ -229,42 +250,24 @@ void run_partition(const PartitionOptions& o) {
                    "this model?",
                    system.devices[d].name, result.missing_profile_nodes[d]);
 
-  // Accuracy under the transfer format: measured when it can differ from the float model, when
-  // min_accuracy asks for it, or when the user asked for an estimate.
-  const double min_accuracy = system.constraints.min_accuracy;
-  const bool measure = transfer != Precision::kFp32 || min_accuracy > 0 || o.accuracy_inputs > 0 || dataset;
   std::vector<Evaluated> front, dropped;
-  std::string samples_description;
-  if (measure) {
-    AccuracySamples samples =
-        dataset ? dataset_samples(g, dataset->test.images, dataset->test.labels, o.accuracy_samples,
-                                  fmt::format("{} test split", dataset->name))
-                : random_samples(g, o.accuracy_inputs > 0 ? o.accuracy_inputs : kDefaultAccuracyInputs, o.seed);
-    samples_description = samples.description;
-    TransferAccuracyEvaluator evaluator(g, std::move(samples));
-    ProgressBar bar("accuracy", static_cast<int64_t>(result.front.size()));
-    for (const auto& plan : result.front) {
-      TransferAccuracy a = evaluator.evaluate(plan.plan.positions, transfer);
-      (a.score() + 1e-12 >= min_accuracy ? front : dropped).push_back({plan, a});
-      bar.advance();
-    }
-    bar.finish();
-    if (front.empty()) {
-      double best = 0;
-      for (const auto& e : dropped) best = std::max(best, e.accuracy->score());
-      fail("{}: no plan reaches constraints.min_accuracy {} with {} transfer (best {:.4f} {} on {}); relax "
-           "constraints.min_accuracy or choose --transfer {}",
-           system.source, min_accuracy, precision_name(transfer), best,
-           dataset ? "accuracy" : "agreement with the float model", samples_description,
-           transfer == Precision::kInt8 ? "fp16" : "fp32");
-    }
-    for (const auto& e : dropped)
-      spdlog::info("dropped plan {} ({}): {} {:.4f} below min_accuracy {}", fmt::join(e.cost.plan.positions, ","),
-                   device_names(system, e.cost.plan), dataset ? "accuracy" : "agreement", e.accuracy->score(),
-                   min_accuracy);
-  } else {
-    for (const auto& plan : result.front) front.push_back({plan, std::nullopt});
+  for (size_t i = 0; i < result.front.size(); ++i)
+    front.push_back({result.front[i], measure ? std::optional(result.front_accuracy[i]) : std::nullopt});
+  for (size_t i = 0; i < result.below_min_accuracy.size(); ++i)
+    dropped.push_back({result.below_min_accuracy[i], result.below_accuracy[i]});
+  if (front.empty()) {
+    double best = 0;
+    for (const auto& e : dropped) best = std::max(best, e.accuracy->score());
+    fail("{}: no plan reaches constraints.min_accuracy {} with {} transfer (best {:.4f} {} on {}); relax "
+         "constraints.min_accuracy or choose --transfer {}",
+         system.source, min_accuracy, precision_name(transfer), best,
+         dataset ? "accuracy" : "agreement with the float model", samples_description,
+         transfer == Precision::kInt8 ? "fp16" : "fp32");
   }
+  for (const auto& e : dropped)
+    spdlog::info("dropped plan {} ({}): {} {:.4f} below min_accuracy {}", fmt::join(e.cost.plan.positions, ","),
+                 device_names(system, e.cost.plan), dataset ? "accuracy" : "agreement", e.accuracy->score(),
+                 min_accuracy);
 
   std::vector<PlanCost> kept;
   for (const auto& e : front) kept.push_back(e.cost);

@@ -700,7 +700,19 @@ int64_t binomial(int64_t n, int64_t r) {
 
 }  // namespace
 
-SearchResult search_plans(const PlanEvaluator& evaluator, const SearchOptions& options) {
+namespace {
+
+// Scores the front with `accuracy` and moves the plans below min_accuracy out of it.
+void apply_accuracy(SearchResult& r, TransferAccuracyEvaluator& accuracy, const SearchOptions& options,
+                    double min_accuracy) {
+  AccuracyFiltered f = filter_by_accuracy(r.front, accuracy, options.transfer, min_accuracy, options.on_accuracy);
+  r.front = std::move(f.kept);
+  r.front_accuracy = std::move(f.kept_accuracy);
+  r.below_min_accuracy = std::move(f.dropped);
+  r.below_accuracy = std::move(f.dropped_accuracy);
+}
+
+SearchResult explore(const PlanEvaluator& evaluator, const SearchOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   SearchResult r;
   r.objectives = options.objectives.empty() ? evaluator.system().objectives : options.objectives;
@@ -728,12 +740,32 @@ SearchResult search_plans(const PlanEvaluator& evaluator, const SearchOptions& o
   return r;
 }
 
+}  // namespace
+
+SearchResult search_plans(const PlanEvaluator& evaluator, const SearchOptions& options) {
+  SearchResult r = explore(evaluator, options);
+  const double min_accuracy = evaluator.system().constraints.min_accuracy;
+  if (options.accuracy != nullptr)
+    apply_accuracy(r, *options.accuracy, options, min_accuracy);
+  else if (min_accuracy > 0)
+    fail("{}: constraints.min_accuracy {} needs the plans scored on samples, and this search was given none",
+         evaluator.system().source, min_accuracy);
+  return r;
+}
+
 SearchResult search_plans(const graph::Graph& graph, const SystemDescription& system, const SearchOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   std::vector<Cut> cuts = options.single_tensor_cuts_only ? single_tensor_cuts(graph) : enumerate_cuts(graph);
   PlanEvaluator evaluator(graph, cuts, system, options.transfer);
-  SearchResult r = search_plans(evaluator, options);
+  SearchResult r = explore(evaluator, options);
+  // Exploration time: cutting and costing, not the accuracy runs.
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (options.accuracy != nullptr) {
+    apply_accuracy(r, *options.accuracy, options, system.constraints.min_accuracy);
+  } else if (system.constraints.min_accuracy > 0) {
+    TransferAccuracyEvaluator accuracy(graph, random_samples(graph, kDefaultAccuracySamples));
+    apply_accuracy(r, accuracy, options, system.constraints.min_accuracy);
+  }
   return r;
 }
 

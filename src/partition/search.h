@@ -5,12 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "graph/graph.h"
 #include "partition/cost_model.h"
 #include "partition/system.h"
+#include "partition/transfer_accuracy.h"
 
 namespace fluidedge::partition {
 
@@ -32,10 +34,22 @@ struct SearchOptions {
   int max_stages = 0;                                  // 0: up to one per device
   int exact_max_devices = 4;
   Nsga2Options nsga2;
+  // Scores the front's plans under `transfer` (not owned). The system's constraints.min_accuracy
+  // is enforced on these scores: plans below it leave the front for below_min_accuracy. Without
+  // one, a positive min_accuracy is measured on kDefaultAccuracySamples random inputs.
+  TransferAccuracyEvaluator* accuracy = nullptr;
+  std::function<void(int64_t done, int64_t total)> on_accuracy;  // after each plan scored
 };
+
+constexpr int64_t kDefaultAccuracySamples = 32;
 
 struct SearchResult {
   std::vector<PlanCost> front;            // feasible, mutually non-dominated, fastest first
+  // With an accuracy evaluator (or a positive min_accuracy): each front plan's score, and the
+  // plans of the Pareto front dropped for scoring below min_accuracy, with theirs.
+  std::vector<TransferAccuracy> front_accuracy;
+  std::vector<PlanCost> below_min_accuracy;
+  std::vector<TransferAccuracy> below_accuracy;
   SearchAlgorithm algorithm = SearchAlgorithm::kExact;  // the one that ran
   std::vector<Objective> objectives;
   int64_t space_size = 0;                 // candidate plans in the search space
@@ -47,7 +61,8 @@ struct SearchResult {
   std::vector<std::string> infeasible_examples;
 };
 
-// Searches `graph` on `system`. Never returns an infeasible plan.
+// Searches `graph` on `system`. Never returns an infeasible plan: every constraint, min_accuracy
+// included, holds for every plan of the front.
 SearchResult search_plans(const graph::Graph& graph, const SystemDescription& system,
                           const SearchOptions& options = {});
 // The same on a prepared evaluator (its cuts and transfer format are used as they are).

@@ -123,10 +123,12 @@ TransferAccuracy TransferAccuracyEvaluator::evaluate(const std::vector<int>& pos
 }
 
 AccuracyFiltered filter_by_accuracy(const std::vector<PlanCost>& front, TransferAccuracyEvaluator& evaluator,
-                                    Precision transfer, double min_accuracy) {
+                                    Precision transfer, double min_accuracy,
+                                    const std::function<void(int64_t, int64_t)>& on_scored) {
   AccuracyFiltered f;
   for (const auto& plan : front) {
     TransferAccuracy a = evaluator.evaluate(plan.plan.positions, transfer);
+    if (on_scored) on_scored(static_cast<int64_t>(f.kept.size() + f.dropped.size()) + 1, static_cast<int64_t>(front.size()));
     if (a.score() + 1e-12 >= min_accuracy) {
       f.kept.push_back(plan);
       f.kept_accuracy.push_back(a);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -74,8 +75,10 @@ struct AccuracyFiltered {
   std::vector<PlanCost> dropped;
   std::vector<TransferAccuracy> dropped_accuracy;
 };
+// `on_scored(done, total)`, if given, is called after each plan is scored.
 AccuracyFiltered filter_by_accuracy(const std::vector<PlanCost>& front, TransferAccuracyEvaluator& evaluator,
-                                    Precision transfer, double min_accuracy);
+                                    Precision transfer, double min_accuracy,
+                                    const std::function<void(int64_t, int64_t)>& on_scored = {});
 
 // Top-1 class of each row of a [N, ...] score tensor (argmax over the rest).
 std::vector<int64_t> top1(const graph::Tensor& scores);

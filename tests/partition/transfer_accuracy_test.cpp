@@ -11,6 +11,7 @@
 #include "graph/shape_inference.h"
 #include "partition/cut.h"
 #include "partition/search.h"
+#include "partition/system.h"
 #include "partition/transfer_accuracy.h"
 #include "runtime/fast/fast_session.h"
 #include "zoo_models.h"
@@ -173,6 +174,41 @@ TEST_F(TransferAccuracyTest, MinAccuracyDropsThePlansBelowIt) {
   // In fp16 both plans pass; with no threshold nothing is dropped.
   EXPECT_EQ(filter_by_accuracy(front, ev, Precision::kFp16, 0.9).kept.size(), 2u);
   EXPECT_EQ(filter_by_accuracy(front, ev, Precision::kInt8, 0).kept.size(), 2u);
+
+  // The search enforces the system's min_accuracy itself: its front never holds the split plan
+  // under int8, which goes to below_min_accuracy with its score.
+  SystemDescription system = parse_system(R"(
+devices:
+  - {name: a, peak_gflops: 1, memory_bandwidth_gbps: 1}
+  - {name: b, peak_gflops: 1, memory_bandwidth_gbps: 1}
+links: {rate_mbps: 1000}
+constraints: {min_accuracy: 0.9}
+objectives: [throughput, latency]
+)",
+                                          "pair.yaml");
+  SearchOptions options;
+  options.transfer = Precision::kInt8;
+  options.accuracy = &ev;
+  int64_t scored = 0;
+  options.on_accuracy = [&](int64_t done, int64_t total) { scored = done; EXPECT_LE(done, total); };
+  SearchResult r = search_plans(g, system, options);
+  ASSERT_FALSE(r.front.empty());
+  ASSERT_EQ(r.front.size(), r.front_accuracy.size());
+  for (size_t i = 0; i < r.front.size(); ++i) {
+    EXPECT_TRUE(r.front[i].plan.positions.empty()) << "a split plan kept below min_accuracy";
+    EXPECT_GE(r.front_accuracy[i].score(), 0.9);
+  }
+  bool split_dropped = false;
+  for (size_t i = 0; i < r.below_min_accuracy.size(); ++i)
+    split_dropped |= r.below_min_accuracy[i].plan.positions == std::vector<int>{1} && r.below_accuracy[i].score() == 0.5;
+  EXPECT_TRUE(split_dropped);
+  EXPECT_EQ(scored, static_cast<int64_t>(r.front.size() + r.below_min_accuracy.size()));
+  // Given no samples, the search measures min_accuracy on random inputs rather than ignore it.
+  options.accuracy = nullptr;
+  options.on_accuracy = nullptr;
+  SearchResult unscored = search_plans(g, system, options);
+  EXPECT_EQ(unscored.front.size() + unscored.below_min_accuracy.size(), r.front.size() + r.below_min_accuracy.size());
+  EXPECT_EQ(unscored.front_accuracy.size(), unscored.front.size());
 }
 
 }  // namespace
