@@ -74,9 +74,7 @@ StaticSplit ensure_static_stages(const FluidBenchOptions& o, const std::string& 
   partition::SearchOptions options;
   options.max_stages = 2;
   auto result = partition::search_plans(g, system, options);
-  const partition::PlanCost* best = nullptr;
-  for (const auto& plan : result.front)
-    if (plan.plan.positions.size() == 1 && (!best || plan.throughput_fps > best->throughput_fps)) best = &plan;
+  const partition::PlanCost* best = partition::best_plan(result.front, partition::Objective::kThroughput, 2);
   if (!best) fail("bench fluid: the partitioner found no two-stage plan for the static model");
   int position = best->plan.positions[0];
   auto stages = partition::split_stages(g, {position});

@@ -372,9 +372,7 @@ Json run_bench_partition(PartitionBenchOptions o) {
     std::vector<Cut> cuts = enumerate_cuts(g);
     PlanEvaluator evaluator(g, cuts, system);
     PlanCost single[2] = {evaluator.evaluate({{}, {0}}), evaluator.evaluate({{}, {1}})};
-    const PlanCost* split = nullptr;
-    for (const auto& p : result.front)
-      if (p.plan.positions.size() == 1 && (!split || p.throughput_fps > split->throughput_fps)) split = &p;
+    const PlanCost* split = best_plan(result.front, Objective::kThroughput, 2);
 
     runtime::TensorMap input = random_samples(g, 1, 1).inputs;
     Json row{{"model", name}, {"explore_ms", explore_ms}, {"nodes", g.nodes.size()}, {"host_profile", profile_ms}};

@@ -15,6 +15,7 @@
 
 #include "cluster/wire.h"
 #include "common/error.h"
+#include "common/files.h"
 #include "graph/onnx_io.h"
 #include "runtime/backends.h"
 
@@ -25,14 +26,6 @@ using Clock = std::chrono::steady_clock;
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) fail("cannot read '{}'", path);
-  std::stringstream s;
-  s << file.rdbuf();
-  return s.str();
 }
 
 // Wire ids carry the attempt, so a late reply to an earlier attempt is never taken for the
@@ -167,7 +160,7 @@ struct Coordinator::Impl {
       request.set_max_batch(config.max_batch);
       auto size = std::filesystem::file_size(member.spec.part_file);
       if (size + 4096 < static_cast<uintmax_t>(kMaxMessageBytes))
-        request.set_onnx(read_file(member.spec.part_file));
+        request.set_onnx(read_file(member.spec.part_file, "a model part"));
       else
         request.set_path(member.spec.part_file);  // too large to send: the node reads its own copy
       auto reply = member.link->deploy(request, 60000);

@@ -14,19 +14,12 @@
 #include "cluster/wire.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/files.h"
 
 namespace fluidedge::cluster {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot read '{}'", path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // A file name a spec may use: no directories, nothing hidden.
 void check_file_name(const std::string& name, const std::string& where) {
@@ -52,7 +45,7 @@ wire::ClusterSpec to_spec(const ClusterConfig& config) {
     if (files.insert(name).second) {
       auto* f = spec.add_files();
       f->set_name(name);
-      f->set_data(read_file(path));
+      f->set_data(read_file(path, "a file of the model directory"));
     }
     return name;
   };

@@ -18,6 +18,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/files.h"
 
 namespace fluidedge::cluster {
 
@@ -148,14 +149,6 @@ CertifiedKey make_certificate(const std::string& name, const CertifiedKey* issue
   return {pem_of(cert.get()), pem_of(key.get())};
 }
 
-std::string read_text(const fs::path& file, const std::string& what) {
-  std::ifstream in(file);
-  if (!in) fail("{}: cannot read {} ({})", file.string(), what, fs::exists(file) ? "permission denied" : "no such file");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Created readable by its owner only (the umask covers the temporary file too).
 void write_private(const fs::path& file, const std::string& text) {
   mode_t previous = ::umask(077);
@@ -213,7 +206,7 @@ void write_certificate_authority(const CertifiedKey& ca, const std::string& dir)
 
 CertifiedKey read_certificate_authority(const std::string& dir) {
   fs::path cert_file = fs::path(dir) / "ca.pem", key_file = fs::path(dir) / "ca-key.pem";
-  CertifiedKey ca{read_text(cert_file, "the CA certificate"), read_text(key_file, "the CA key")};
+  CertifiedKey ca{read_file(cert_file.string(), "the CA certificate"), read_file(key_file.string(), "the CA key")};
   Owned<X509> cert = parse_cert(ca.cert_pem, cert_file.string());
   Owned<EVP_PKEY> key = parse_key(ca.key_pem, key_file.string());
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
@@ -238,9 +231,9 @@ TlsIdentity read_identity(const std::string& dir) {
   fs::path ca_file = fs::path(dir) / "ca.pem", cert_file = fs::path(dir) / "cert.pem", key_file = fs::path(dir) / "key.pem";
   TlsIdentity id;
   id.dir = dir;
-  id.ca_pem = read_text(ca_file, "the cluster's CA certificate");
-  id.cert_pem = read_text(cert_file, "this peer's certificate");
-  id.key_pem = read_text(key_file, "this peer's private key");
+  id.ca_pem = read_file(ca_file.string(), "the cluster's CA certificate");
+  id.cert_pem = read_file(cert_file.string(), "this peer's certificate");
+  id.key_pem = read_file(key_file.string(), "this peer's private key");
   Owned<X509> ca = parse_cert(id.ca_pem, ca_file.string());
   Owned<X509> cert = parse_cert(id.cert_pem, cert_file.string());
   Owned<EVP_PKEY> key = parse_key(id.key_pem, key_file.string());

@@ -1,6 +1,7 @@
 // Reads ONNX ModelProto into the IR and normalises it to what every backend expects: opset-17
-// node semantics (with every reduction's axes as an input, as opset 18 has them), constants as initializers, folded shape arithmetic, inferred shapes, and
-// Reshape targets that follow the batch size.
+// node semantics (with every reduction's axes as an input, as opset 18 has them), constants as
+// initializers, folded shape arithmetic, inferred shapes, and Reshape targets that follow the
+// batch size.
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <fmt/ranges.h>
 #include <onnx/onnx_pb.h>
 
+#include "common/files.h"
 #include "graph/constant_folding.h"
 #include "graph/onnx_io.h"
 #include "graph/op_schema.h"
@@ -27,19 +29,6 @@ namespace fs = std::filesystem;
 // before opset 7 (legacy broadcasting, is_test) are refused in check_legacy_node.
 constexpr int64_t kMinOpset = 1;
 constexpr int64_t kMaxOpset = 18;
-
-std::string read_file(const std::string& path, const std::string& what) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) fail("{}: no such file", path);
-  if (fs::is_directory(path, ec)) fail("{}: is a directory, expected {}", path, what);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot open for reading", path);
-  in.seekg(0, std::ios::end);
-  std::string bytes(static_cast<size_t>(std::max<std::streamoff>(in.tellg(), 0)), '\0');
-  in.seekg(0);
-  if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) fail("{}: cannot read", path);
-  return bytes;
-}
 
 // Reads `length` bytes at `offset` of an external data file, relative to the model's directory.
 std::string read_external(const onnx::TensorProto& proto, const std::string& base_dir) {

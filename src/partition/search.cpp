@@ -85,10 +85,14 @@ std::vector<PlanCost> pareto_front(std::vector<PlanCost> plans, const std::vecto
   return front;
 }
 
-const PlanCost& choose(const std::vector<PlanCost>& front, Objective objective) {
-  if (front.empty()) fail("no plan meets the constraints; relax max_memory_mb, target_fps or max_latency_ms");
-  const PlanCost* best = &front[0];
+const PlanCost* best_plan(const std::vector<PlanCost>& front, Objective objective, int stages) {
+  const PlanCost* best = nullptr;
   for (const auto& p : front) {
+    if (stages > 0 && static_cast<int>(p.plan.positions.size()) + 1 != stages) continue;
+    if (best == nullptr) {
+      best = &p;
+      continue;
+    }
     double x = p.minimised(objective), y = best->minimised(objective);
     bool better = !nearly_equal(x, y) ? x < y
                   : objective == Objective::kThroughput
@@ -96,6 +100,12 @@ const PlanCost& choose(const std::vector<PlanCost>& front, Objective objective) 
                       : p.period_ms < best->period_ms && !nearly_equal(p.period_ms, best->period_ms);
     if (better) best = &p;
   }
+  return best;
+}
+
+const PlanCost& choose(const std::vector<PlanCost>& front, Objective objective) {
+  const PlanCost* best = best_plan(front, objective);
+  if (best == nullptr) fail("no plan meets the constraints; relax max_memory_mb, target_fps or max_latency_ms");
   return *best;
 }
 

@@ -90,6 +90,9 @@ std::vector<PlanCost> pareto_front(std::vector<PlanCost> plans, const std::vecto
 // The plan of the front best at `objective` (throughput: ties go to the lower latency; other
 // objectives: ties go to the higher throughput). An empty front is an Error.
 const PlanCost& choose(const std::vector<PlanCost>& front, Objective objective = Objective::kThroughput);
+// The same among the plans of exactly `stages` stages (0: any), or nullptr when there are none.
+const PlanCost* best_plan(const std::vector<PlanCost>& front, Objective objective = Objective::kThroughput,
+                          int stages = 0);
 
 // How far a plan is from meeting the constraints (0 when feasible): the relative excess of
 // each violated limit, summed. NSGA-II uses it to rank infeasible plans.
