@@ -147,7 +147,6 @@ ClusterConfig parse_checked_yaml(const std::string& text, const std::string& sou
 
   if (!root["nodes"] || !root["nodes"].IsSequence() || root["nodes"].size() == 0)
     fail("{}: 'nodes' must list at least one node", source);
-  std::set<std::string> names, addresses;
   int index = 0;
   for (const auto& n : root["nodes"]) {
     std::string where = "nodes[" + std::to_string(index++) + "]";
@@ -157,11 +156,6 @@ ClusterConfig parse_checked_yaml(const std::string& text, const std::string& sou
       if (!n[key]) fail("{}: {}: missing field '{}'", source, where, key);
     spec.name = n["name"].as<std::string>();
     spec.address = n["address"].as<std::string>();
-    if (!names.insert(spec.name).second) fail("{}: node name '{}' appears twice", source, spec.name);
-    if (!addresses.insert(spec.address).second)
-      fail("{}: address '{}' appears twice", source, spec.address);
-    if (spec.address.find(':') == std::string::npos)
-      fail("{}: {}: address '{}' needs a port (host:port)", source, where, spec.address);
     std::string file = n["part"].as<std::string>();
     spec.part_file = (model_dir / file).lexically_normal().string();
     if (!fs::exists(spec.part_file))
@@ -183,21 +177,41 @@ ClusterConfig parse_checked_yaml(const std::string& text, const std::string& sou
     }
     c.nodes.push_back(std::move(spec));
   }
-  if (c.variant == Variant::kStatic && c.nodes.back().prediction.empty())
-    fail("{}: the model's metrics.json names no 'full' output for the last stage", source);
-  if (c.variant == Variant::kDynamic) {
-    // Device order follows the groups: node i holds group i.
-    for (size_t i = 0; i < c.nodes.size(); ++i)
-      if (c.nodes[i].key.find(std::to_string(i + 1)) == std::string::npos)
-        fail("{}: Dynamic nodes must hold groups in order; nodes[{}] holds '{}'", source, i, c.nodes[i].key);
-  }
   for (const auto& comb : metrics.value("combiners", nlohmann::json::array()))
     c.combiners[comb.value("prediction", "")] =
         (model_dir / comb.value("file", "")).lexically_normal().string();
+  c.validate();
   return c;
 }
 
 }  // namespace
+
+void ClusterConfig::validate() const {
+  if (nodes.empty()) fail("{}: 'nodes' must list at least one node", source);
+  for (auto [value, name] : {std::pair{max_batch, "max_batch"}, {window, "window"},
+                             {request_timeout_ms, "request_timeout_ms"}, {detector.heartbeat_ms, "heartbeat_ms"},
+                             {detector.timeout_ms, "timeout_ms"}})
+    if (value <= 0) fail("{}: '{}' must be positive (got {})", source, name, value);
+  if (!(latency_target_ms > 0)) fail("{}: 'latency_target_ms' must be positive", source);
+  std::set<std::string> names, addresses;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const NodeSpec& n = nodes[i];
+    if (n.name.empty() || n.address.empty()) fail("{}: nodes[{}]: a node without a name or address", source, i);
+    if (!names.insert(n.name).second) fail("{}: node name '{}' appears twice", source, n.name);
+    if (!addresses.insert(n.address).second) fail("{}: address '{}' appears twice", source, n.address);
+    if (n.address.find(':') == std::string::npos)
+      fail("{}: nodes[{}]: address '{}' needs a port (host:port)", source, i, n.address);
+    if (!fs::exists(n.part_file)) fail("{}: nodes[{}]: part '{}' not found", source, i, n.part_file);
+  }
+  if (variant == Variant::kStatic && nodes.back().prediction.empty())
+    fail("{}: the model's metrics.json names no 'full' output for the last stage", source);
+  if (variant == Variant::kDynamic) {
+    // Device order follows the groups: node i holds group i.
+    for (size_t i = 0; i < nodes.size(); ++i)
+      if (nodes[i].key.find(std::to_string(i + 1)) == std::string::npos)
+        fail("{}: Dynamic nodes must hold groups in order; nodes[{}] holds '{}'", source, i, nodes[i].key);
+  }
+}
 
 ClusterConfig parse_cluster_config(const std::string& text, const std::string& source,
                                    const std::string& base_dir) {

@@ -63,6 +63,13 @@ struct ClusterConfig {
   // tls: DIR (relative to this file): the identity its coordinator presents to the nodes
   // (`fluidedge certs issue`); empty: plaintext (the CLI asks for --insecure then).
   TlsIdentity tls;
+
+  // The checks every way a cluster is described must pass (cluster.yaml, the spec a gateway
+  // receives): at least one node; names and addresses given, unique, with a port; positive
+  // batch, window, timeouts and latency target; each part file present; a Static chain's last
+  // stage with its prediction; Dynamic nodes holding groups in order. An Error names the
+  // source and the first thing wrong.
+  void validate() const;
 };
 
 // Reads and checks cluster.yaml and the model directory's metrics.json; every mistake (unknown

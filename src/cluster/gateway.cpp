@@ -28,11 +28,6 @@ void check_file_name(const std::string& name, const std::string& where) {
     fail("{}: '{}' is not a plain file name", where, name);
 }
 
-int positive(int value, const char* field) {
-  if (value <= 0) fail("'{}' must be positive (got {})", field, value);
-  return value;
-}
-
 }  // namespace
 
 wire::ClusterSpec to_spec(const ClusterConfig& config) {
@@ -86,14 +81,12 @@ ClusterConfig from_spec(const wire::ClusterSpec& spec, const fs::path& dir, cons
   try {
     c.variant = parse_variant(spec.variant());
     c.mode = parse_mode(spec.mode());
-    c.max_batch = positive(spec.max_batch(), "max_batch");
-    c.window = positive(spec.window(), "window");
-    c.request_timeout_ms = positive(spec.request_timeout_ms(), "request_timeout_ms");
-    c.detector.heartbeat_ms = positive(spec.heartbeat_ms(), "heartbeat_ms");
-    c.detector.timeout_ms = positive(spec.timeout_ms(), "timeout_ms");
-    if (!(spec.latency_target_ms() > 0)) fail("'latency_target_ms' must be positive");
+    c.max_batch = spec.max_batch();
+    c.window = spec.window();
+    c.request_timeout_ms = spec.request_timeout_ms();
+    c.detector.heartbeat_ms = spec.heartbeat_ms();
+    c.detector.timeout_ms = spec.timeout_ms();
     c.latency_target_ms = spec.latency_target_ms();
-    if (spec.nodes().empty()) fail("the cluster has no nodes");
     fs::create_directories(dir);
     std::set<std::string> files;
     for (const auto& f : spec.files()) {
@@ -106,10 +99,7 @@ ClusterConfig from_spec(const wire::ClusterSpec& spec, const fs::path& dir, cons
       if (!files.count(name)) fail("{}: '{}' is not among the files sent", where, name);
       return (dir / name).string();
     };
-    std::set<std::string> names;
     for (const auto& n : spec.nodes()) {
-      if (n.name().empty() || n.address().empty()) fail("a node without a name or address");
-      if (!names.insert(n.name()).second) fail("node name '{}' appears twice", n.name());
       c.nodes.push_back({n.name(), n.address(), local(n.part_file(), "node '" + n.name() + "'"), n.key(),
                          n.prediction(), n.features()});
     }
@@ -118,6 +108,7 @@ ClusterConfig from_spec(const wire::ClusterSpec& spec, const fs::path& dir, cons
     fail("{}: {}", source, e.what());
   }
   c.model_dir = dir.string();
+  c.validate();  // the checks cluster.yaml passes (duplicate addresses, Dynamic group order, ...)
   return c;
 }
 

@@ -85,5 +85,33 @@ TEST_F(ClusterConfigTest, MistakesNameTheField) {
   expect_error("variant: [fluid\n", "not valid YAML");
 }
 
+// The gateway's spec path runs the same validate() as cluster.yaml: a config built any way is
+// refused for what a YAML file would be.
+TEST_F(ClusterConfigTest, ValidateRefusesWhatTheYamlPathRefuses) {
+  ClusterConfig good = parse("variant: fluid\nmodel: model\n" + nodes_);
+  EXPECT_NO_THROW(good.validate());
+  auto expect_refused = [](const ClusterConfig& c, const std::string& fragment) {
+    try {
+      c.validate();
+      FAIL() << "accepted; expected " << fragment;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  };
+  ClusterConfig same_address = good;
+  same_address.nodes[1].address = same_address.nodes[0].address;
+  expect_refused(same_address, "address '127.0.0.1:1' appears twice");
+  ClusterConfig dynamic = good;
+  dynamic.variant = Variant::kDynamic;
+  std::swap(dynamic.nodes[0], dynamic.nodes[1]);
+  expect_refused(dynamic, "groups in order");
+  ClusterConfig no_window = good;
+  no_window.window = 0;
+  expect_refused(no_window, "'window' must be positive");
+  ClusterConfig missing_part = good;
+  missing_part.nodes[0].part_file += ".gone";
+  expect_refused(missing_part, "not found");
+}
+
 }  // namespace
 }  // namespace fluidedge::cluster
