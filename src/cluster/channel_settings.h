@@ -20,4 +20,7 @@ void apply_server_settings(grpc::ServerBuilder& builder);
 std::shared_ptr<grpc::Channel> make_channel(const std::string& address, const TlsIdentity& tls = {},
                                             const std::string& peer = "");
 
+// A status for messages: "UNAVAILABLE: failed to connect ...".
+std::string status_text(const grpc::Status& status);
+
 }  // namespace fluidedge::cluster

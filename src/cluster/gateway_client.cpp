@@ -11,6 +11,7 @@
 
 #include "cluster/channel_settings.h"
 #include "cluster/coordinator.h"
+#include "cluster/failure_detector.h"
 #include "cluster/gateway.h"
 #include "cluster/protocol/health.grpc.pb.h"
 #include "cluster/wire.h"
@@ -58,7 +59,11 @@ struct GatewayClient::Impl {
   grpc::ClientReaderWriter<wire::ClientRequest, wire::ClientAnswer>* stream = nullptr;
   bool stopping = false;
   std::condition_variable stop_wake;  // stopping, or a stream opened
-  std::thread session, prober;
+  std::thread session;
+  // Health-probes the coordinating node (a silent node breaks no stream) and, every beat, fails
+  // requests that waited too long.
+  std::unique_ptr<FailureDetector> prober;
+  std::shared_ptr<grpc::ClientContext> probed;  // the stream the current probe is about (prober's thread)
 
   explicit Impl(ClusterConfig c) : config(std::move(c)) {
     *setup.mutable_spec() = to_spec(config);
@@ -211,35 +216,17 @@ struct GatewayClient::Impl {
     }
   }
 
-  // Health-probes the coordinating node (a silent node breaks no stream) and fails requests
-  // that waited too long.
-  void probe_loop() {
-    while (true) {
-      {
-        std::unique_lock lock(mutex);
-        if (stop_wake.wait_for(lock, std::chrono::milliseconds(config.detector.heartbeat_ms), [&] { return stopping; }))
-          return;
-      }
-      int index;
-      std::shared_ptr<grpc::ClientContext> serving;
-      {
-        std::lock_guard lock(mutex);
-        index = current;
-        serving = context_;
-      }
-      if (index >= 0 && serving) {
-        grpc::ClientContext context;
-        context.set_deadline(deadline_in(config.detector.timeout_ms));
-        grpc::health::v1::HealthCheckRequest request;
-        grpc::health::v1::HealthCheckResponse response;
-        auto status = entries[index].health->Check(&context, request, &response);
-        if (!status.ok() || response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
-          spdlog::debug("coordinating node '{}' failed its health check", entries[index].name);
-          serving->TryCancel();
-        }
-      }
-      fail_late_requests();
-    }
+  // The coordinating node's health stub, or nullptr when no stream is open.
+  grpc::health::v1::Health::Stub* probe_target() {
+    std::lock_guard lock(mutex);
+    probed = context_;
+    return current >= 0 && probed ? entries[current].health.get() : nullptr;
+  }
+
+  void coordinator_probed(const std::string& why) {
+    if (why.empty()) return;
+    spdlog::debug("the coordinating node failed its health check ({})", why);
+    probed->TryCancel();
   }
 };
 
@@ -264,7 +251,10 @@ void GatewayClient::start(int wait_ms) {
     fail("{}: no node would coordinate: {}", im.config.source, fmt::join(refused, "; "));
   for (const auto& r : refused) spdlog::warn("node {} cannot coordinate yet", r);
   im.session = std::thread([this, first] { impl_->session_loop(first); });
-  im.prober = std::thread([this] { impl_->probe_loop(); });
+  im.prober = std::make_unique<FailureDetector>(
+      im.config.detector, [&im] { return im.probe_target(); },
+      [&im](const std::string& why) { im.coordinator_probed(why); }, [&im] { im.fail_late_requests(); });
+  im.prober->start();
   std::unique_lock lock(im.mutex);
   im.stop_wake.wait_for(lock, std::chrono::seconds(2), [&] { return im.current >= 0 || im.stopping; });
 }
@@ -282,7 +272,7 @@ void GatewayClient::stop() {
   }
   im.stop_wake.notify_all();
   if (im.session.joinable()) im.session.join();
-  if (im.prober.joinable()) im.prober.join();
+  if (im.prober) im.prober->stop();
   for (auto& p : open) {
     Answer a;
     a.id = p.request.id();

@@ -11,16 +11,6 @@ namespace fluidedge::cluster {
 namespace {
 using Clock = std::chrono::steady_clock;
 
-std::string status_text(const grpc::Status& status) {
-  static const char* names[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
-                                "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-                                "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-                                "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
-                                "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
-  int code = status.error_code();
-  std::string name = code >= 0 && code <= 16 ? names[code] : std::to_string(code);
-  return status.error_message().empty() ? name : name + ": " + status.error_message();
-}
 }  // namespace
 
 // One Infer stream: a writer thread drains the send queue (so a slow or silent peer never blocks
@@ -52,7 +42,8 @@ struct NodeLink::Stream {
 NodeLink::NodeLink(std::string name, std::string address, DetectorSettings detector,
                    NodeLinkEvents events, const TlsIdentity& tls)
     : name_(std::move(name)), address_(std::move(address)), detector_(detector),
-      events_(std::move(events)) {
+      events_(std::move(events)),
+      prober_(detector, [this] { return health_.get(); }, [this](const std::string& why) { probed(why); }) {
   channel_ = make_channel(address_, tls, name_);
   probe_channel_ = make_channel(address_, tls, name_);
   stub_ = wire::DeviceNode::NewStub(channel_);
@@ -61,15 +52,10 @@ NodeLink::NodeLink(std::string name, std::string address, DetectorSettings detec
 
 NodeLink::~NodeLink() { stop(); }
 
-void NodeLink::start() {
-  if (prober_.joinable()) return;
-  prober_ = std::thread([this] { probe_loop(); });
-}
+void NodeLink::start() { prober_.start(); }
 
 void NodeLink::stop() {
-  stopping_ = true;
-  stop_wake_.notify_all();
-  if (prober_.joinable()) prober_.join();
+  prober_.stop();
   std::vector<std::shared_ptr<Stream>> all;
   {
     std::lock_guard lock(mutex_);
@@ -82,27 +68,11 @@ void NodeLink::stop() {
   for (auto& s : all) s->join();
 }
 
-void NodeLink::probe_loop() {
-  auto next = Clock::now();
-  while (!stopping_) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(detector_.timeout_ms));
-    grpc::health::v1::HealthCheckRequest request;
-    grpc::health::v1::HealthCheckResponse response;
-    grpc::Status status = health_->Check(&context, request, &response);
-    bool serving = status.ok() &&
-                   response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
-    if (serving && !up_.exchange(true)) {
-      if (events_.up) events_.up();
-    } else if (!serving && up_.load()) {
-      mark_down(status.ok() ? "health check: not serving" : "health check: " + status_text(status));
-    }
-    next += std::chrono::milliseconds(detector_.heartbeat_ms);
-    auto now = Clock::now();
-    if (next < now) next = now;
-    std::mutex m;
-    std::unique_lock lock(m);
-    stop_wake_.wait_until(lock, next, [&] { return stopping_.load(); });
+void NodeLink::probed(const std::string& why) {
+  if (why.empty() && !up_.exchange(true)) {
+    if (events_.up) events_.up();
+  } else if (!why.empty() && up_.load()) {
+    mark_down(why);
   }
 }
 

@@ -1,7 +1,7 @@
 // The coordinator's connection to one device node: deploy, a long-lived Infer stream, and a
-// failure detector. The detector probes the node's health service every `heartbeat_ms` with a
-// deadline of `timeout_ms`; a failed probe or a broken stream marks the node down at once, and
-// probing goes on, so a node that comes back is reported up again (rejoin).
+// FailureDetector on the node's health service (on a connection of its own); a failed probe or
+// a broken stream marks the node down at once, and probing goes on, so a node that comes back
+// is reported up again (rejoin).
 #pragma once
 
 #include <atomic>
@@ -14,16 +14,12 @@
 #include <thread>
 #include <vector>
 
+#include "cluster/failure_detector.h"
 #include "cluster/protocol/device_node.grpc.pb.h"
 #include "cluster/protocol/health.grpc.pb.h"
 #include "cluster/tls.h"
 
 namespace fluidedge::cluster {
-
-struct DetectorSettings {
-  int heartbeat_ms = 20;  // probe period
-  int timeout_ms = 60;    // deadline of one probe: detection takes at most period + deadline
-};
 
 struct NodeLinkEvents {
   std::function<void(const wire::InferReply&)> reply;    // from the link's reader thread
@@ -62,7 +58,7 @@ class NodeLink {
 
  private:
   struct Stream;
-  void probe_loop();
+  void probed(const std::string& why);
   void stream_ended(const std::shared_ptr<Stream>& stream, const std::string& reason);
 
   std::string name_, address_;
@@ -77,9 +73,7 @@ class NodeLink {
   std::shared_ptr<Stream> stream_;
   std::vector<std::shared_ptr<Stream>> retired_;
   std::atomic<bool> up_{false};
-  std::atomic<bool> stopping_{false};
-  std::condition_variable stop_wake_;
-  std::thread prober_;
+  FailureDetector prober_;
 };
 
 }  // namespace fluidedge::cluster
