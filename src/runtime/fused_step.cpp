@@ -68,6 +68,20 @@ std::vector<std::string> FusedStep::runtime_inputs(const graph::Graph& g) const 
 
 bool any_activation(Activation) { return true; }
 
+std::string float32_input_problem(const FusedStep& step, const graph::Graph& g, const char* backend) {
+  if (graph::op_has_trait(step.node.op_type, graph::kShapeOnly)) return "";
+  for (size_t i = 0; i < step.node.inputs.size(); ++i) {
+    const std::string& in = step.node.inputs[i];
+    if (in.empty() || g.is_initializer(in)) continue;
+    const graph::DType dtype = g.value(in).dtype;
+    // The shared Where loop (loop_ops.h) reads a bool condition as bytes.
+    if (dtype == graph::DType::kFloat32 || (step.node.op_type == "Where" && i == 0 && dtype == graph::DType::kBool))
+      continue;
+    return fmt::format("input '{}' is {}; the {} backend computes in float32", in, graph::dtype_name(dtype), backend);
+  }
+  return "";
+}
+
 bool is_fusable_activation(const graph::Graph& g, const graph::Node& n) {
   std::optional<Activation> a = n.domain.empty() ? graph::op_activation(n.op_type) : std::nullopt;
   if (!a) return false;

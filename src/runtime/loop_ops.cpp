@@ -34,6 +34,7 @@ void apply_post_ops(const FusedStep& step, float* data, size_t count, int thread
 // A value as a loop reads it: a runtime input (by index) or a constant's floats.
 struct Operand {
   int runtime = -1;
+  bool runtime_bool = false;  // a runtime input of bools (a Where's condition), read as bytes
   std::vector<float> constant;
   graph::Shape shape;
 };
@@ -52,6 +53,7 @@ class BroadcastOp : public LoopOp {
         o.constant = t->to_float();
       else
         o.runtime = next_runtime++;
+      o.runtime_bool = o.runtime >= 0 && g.value(name).dtype == graph::DType::kBool;
       operands_.push_back(std::move(o));
     }
     out_shape_ = g.value(step.node.outputs[0]).shape;
@@ -70,9 +72,20 @@ class BroadcastOp : public LoopOp {
     }
   }
 
-  void run(const std::vector<const float*>& inputs, float* out, int threads) const override {
+  void run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs, int threads) const override {
+    float* out = outputs[0];
     std::vector<const float*> base;
-    for (const Operand& o : operands_) base.push_back(o.runtime >= 0 ? inputs[o.runtime] : o.constant.data());
+    std::vector<std::vector<float>> as_float;  // runtime bools, as 0 and 1
+    as_float.reserve(operands_.size());
+    for (const Operand& o : operands_) {
+      if (o.runtime_bool) {
+        const auto* bytes = reinterpret_cast<const uint8_t*>(inputs[o.runtime]);
+        as_float.emplace_back(bytes, bytes + graph::shape_numel(o.shape));
+        base.push_back(as_float.back().data());
+      } else {
+        base.push_back(o.runtime >= 0 ? inputs[o.runtime] : o.constant.data());
+      }
+    }
     while (base.size() < 3) base.push_back(nullptr);
     const size_t rank = out_shape_.size();
     const int64_t inner = rank == 0 ? 1 : out_shape_[rank - 1];
@@ -130,7 +143,8 @@ class ReduceOp : public LoopOp {
     per_output_ = output_count_ == 0 ? 0 : in_count / static_cast<int64_t>(output_count_);
   }
 
-  void run(const std::vector<const float*>& inputs, float* out, int threads) const override {
+  void run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs, int threads) const override {
+    float* out = outputs[0];
     const float* x = inputs[0];
     const float init = kind_ == Kind::kMax ? -std::numeric_limits<float>::infinity() : 0.f;
     std::vector<double> acc(output_count_, init);
@@ -171,7 +185,8 @@ class ReduceOp : public LoopOp {
   int64_t per_output_ = 0;
 };
 
-// LayerNormalization over the dims from `axis` on, with constant scale and bias.
+// LayerNormalization over the dims from `axis` on, with constant scale and bias; also the Mean
+// and InvStdDev outputs (one per normalised row) when the node has them.
 class LayerNormOp : public LoopOp {
  public:
   LayerNormOp(const FusedStep& step, const graph::Graph& g, std::vector<float> scale, std::vector<float> bias)
@@ -184,7 +199,8 @@ class LayerNormOp : public LoopOp {
     epsilon_ = step.node.attr_float("epsilon", 1e-5f);
   }
 
-  void run(const std::vector<const float*>& inputs, float* out, int threads) const override {
+  void run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs, int threads) const override {
+    float* out = outputs[0];
     const float* x = inputs[0];
     const int64_t rows = inner_ == 0 ? 0 : static_cast<int64_t>(output_count_) / inner_;
 #pragma omp parallel for num_threads(threads) if (threads > 1 && static_cast<std::ptrdiff_t>(output_count_) > kParallelFrom)
@@ -197,6 +213,8 @@ class LayerNormOp : public LoopOp {
       for (int64_t i = 0; i < inner_; ++i) var += (xr[i] - mean) * (xr[i] - mean);
       var /= static_cast<double>(inner_);
       const double inv = 1 / std::sqrt(var + epsilon_);
+      if (outputs.size() > 1 && outputs[1]) outputs[1][r] = static_cast<float>(mean);
+      if (outputs.size() > 2 && outputs[2]) outputs[2][r] = static_cast<float>(inv);
       for (int64_t i = 0; i < inner_; ++i) {
         double y = (xr[i] - mean) * inv * scale_[static_cast<size_t>(i) % scale_.size()];
         if (!bias_.empty()) y += bias_[static_cast<size_t>(i) % bias_.size()];
@@ -224,7 +242,8 @@ class SliceOp : public LoopOp {
     output_count_ = static_cast<size_t>(graph::shape_numel(geometry_.output));
   }
 
-  void run(const std::vector<const float*>& inputs, float* out, int threads) const override {
+  void run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs, int threads) const override {
+    float* out = outputs[0];
     const float* x = inputs[0];
     const graph::Shape& shape = geometry_.output;
     const size_t rank = shape.size();
@@ -270,7 +289,8 @@ class PadOp : public LoopOp {
     output_count_ = static_cast<size_t>(graph::shape_numel(out_shape_));
   }
 
-  void run(const std::vector<const float*>& inputs, float* out, int threads) const override {
+  void run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs, int threads) const override {
+    float* out = outputs[0];
     const float* x = inputs[0];
     const size_t rank = out_shape_.size();
     // Per dim, the input index each output index reads (-1: the constant).
@@ -335,7 +355,8 @@ class PoolOp : public LoopOp {
     output_count_ = static_cast<size_t>(in_shape_[0] * in_shape_[1] * geo_.output[0] * geo_.output[1]);
   }
 
-  void run(const std::vector<const float*>& inputs, float* out, int threads) const override {
+  void run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs, int threads) const override {
+    float* out = outputs[0];
     const int64_t planes = in_shape_[0] * in_shape_[1], h = in_shape_[2], w = in_shape_[3];
     const int64_t oh = geo_.output[0], ow = geo_.output[1];
 #pragma omp parallel for num_threads(threads) if (threads > 1 && static_cast<std::ptrdiff_t>(output_count_) > kParallelFrom)
@@ -380,7 +401,8 @@ class ActivationOp : public LoopOp {
     output_count_ = static_cast<size_t>(graph::shape_numel(g.value(step.node.outputs[0]).shape));
   }
 
-  void run(const std::vector<const float*>& inputs, float* out, int threads) const override {
+  void run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs, int threads) const override {
+    float* out = outputs[0];
     if (out != inputs[0]) std::copy(inputs[0], inputs[0] + output_count_, out);
     activation_in_place(first_, out, output_count_, threads);
     apply_post_ops(step_, out, output_count_, threads);
@@ -465,15 +487,8 @@ std::unique_ptr<LoopOp> make_loop_op(const FusedStep& step, const graph::Graph& 
     });
   if (op == "PRelu")
     return std::make_unique<BroadcastOp>(step, g, [](float x, float slope, float) { return x < 0 ? slope * x : x; });
-  if (op == "Where") {
-    if (!g.is_initializer(n.input(0))) {
-      why_not = fmt::format("condition '{}' is computed at run time; the lean backends compute in float32 and need it "
-                            "constant",
-                            n.input(0));
-      return nullptr;
-    }
+  if (op == "Where")
     return std::make_unique<BroadcastOp>(step, g, [](float cond, float a, float b) { return cond != 0 ? a : b; });
-  }
   if (op == "ReduceMean" || op == "ReduceMax" || op == "ReduceSum" || op == "ReduceL2") {
     if (n.has_input(1) && !g.is_initializer(n.input(1))) {
       why_not = fmt::format("axes '{}' must be constant", n.input(1));
@@ -486,11 +501,6 @@ std::unique_ptr<LoopOp> make_loop_op(const FusedStep& step, const graph::Graph& 
     return std::make_unique<ReduceOp>(step, g, kind);
   }
   if (op == "LayerNormalization") {
-    for (size_t i = 1; i < n.outputs.size(); ++i)
-      if (!n.outputs[i].empty()) {
-        why_not = "the Mean and InvStdDev outputs (training statistics)";
-        return nullptr;
-      }
     const graph::Shape& x = g.value(n.inputs[0]).shape;
     int64_t axis = graph::normalize_axis(n, n.attr_int("axis", -1), static_cast<int64_t>(x.size()));
     int64_t inner = 1;

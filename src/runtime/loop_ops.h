@@ -20,10 +20,11 @@ void activation_in_place(const PostOp& activation, float* data, size_t count, in
 class LoopOp {
  public:
   virtual ~LoopOp() = default;
-  // `inputs`: the step's runtime inputs (FusedStep::runtime_inputs order), plain float32;
-  // `output`: the node's output 0, plain, of output_count() floats. Applies the step's
-  // activation post-ops after the op.
-  virtual void run(const std::vector<const float*>& inputs, float* output, int threads) const = 0;
+  // `inputs`: the step's runtime inputs (FusedStep::runtime_inputs order), plain float32 (a
+  // Where's condition may be bool, one byte per element); `outputs`: one per node output, plain
+  // (nullptr for omitted optional ones), output 0 of output_count() floats. Applies the step's
+  // activation post-ops to output 0 after the op.
+  virtual void run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs, int threads) const = 0;
   size_t output_count() const { return output_count_; }
 
  protected:

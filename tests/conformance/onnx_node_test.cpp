@@ -69,7 +69,8 @@ const std::map<std::string, std::set<size_t>> kLoadTimeInputs = {
     {"Pad", {1, 2, 3}}, {"Slice", {0, 1, 2, 3, 4}}, {"Gather", {0, 1}}, {"Shape", {0}},
     {"Cast", {0}},
     // Weights, biases and statistics: initializers in real models, inputs in node tests.
-    {"Conv", {1, 2}}, {"BatchNormalization", {1, 2, 3, 4}}, {"Gemm", {2}}, {"Clip", {1, 2}}};
+    {"Conv", {1, 2}}, {"BatchNormalization", {1, 2, 3, 4}}, {"Gemm", {2}}, {"Clip", {1, 2}},
+    {"LayerNormalization", {1, 2}}};
 
 std::string data_dir() { return std::string(FLUIDEDGE_TEST_DATA) + "/onnx-node"; }
 

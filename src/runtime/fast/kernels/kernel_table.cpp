@@ -4,7 +4,6 @@
 #include <map>
 #include <string_view>
 
-#include "graph/op_schema.h"
 #include "runtime/fast/kernel.h"
 #include "runtime/fast/kernels/kernels.h"
 
@@ -90,13 +89,8 @@ std::unique_ptr<Kernel> make_kernel(const FusedStep& step, const graph::Graph& g
     why_not = "no fast kernel for this operator";
     return nullptr;
   }
-  for (const auto& in : step.node.inputs)
-    if (!in.empty() && !g.is_initializer(in) && g.value(in).dtype != graph::DType::kFloat32 &&
-        !graph::op_has_trait(op, graph::kShapeOnly)) {
-      why_not = fmt::format("input '{}' is {}; the fast backend computes in float32", in,
-                            graph::dtype_name(g.value(in).dtype));
-      return nullptr;
-    }
+  why_not = float32_input_problem(step, g, "fast");
+  if (!why_not.empty()) return nullptr;
   return it->second(step, g, options, why_not);
 }
 

@@ -2,6 +2,8 @@
 // (runtime/loop_ops.h) on plain layouts: the session reorders blocked inputs to plain first.
 #include <omp.h>
 
+#include <optional>
+
 #include "runtime/fast/kernels/kernels.h"
 #include "runtime/loop_ops.h"
 
@@ -12,26 +14,37 @@ namespace {
 class LoopKernel : public Kernel {
  public:
   LoopKernel(const FusedStep& step, const graph::Graph& g, std::unique_ptr<LoopOp> op) : op_(std::move(op)) {
-    for (const auto& in : step.runtime_inputs(g)) input_shapes_.push_back(g.value(in).shape);
-    output_shape_ = g.value(step.node.outputs[0]).shape;
+    for (const auto& in : step.runtime_inputs(g)) {
+      input_shapes_.push_back(g.value(in).shape);
+      input_is_float_.push_back(g.value(in).dtype == graph::DType::kFloat32);
+    }
+    for (const auto& out : step.node.outputs)
+      output_shapes_.push_back(out.empty() ? std::nullopt : std::optional(g.value(out).shape));
   }
 
   void plan(const dnnl::engine&, KernelPlan& plan) override {
-    for (size_t i = 0; i < plan.inputs.size(); ++i) plan.inputs[i] = plain_desc(input_shapes_[i]);
-    plan.outputs = {plain_desc(output_shape_)};
-    plan.alias = {-1};
+    // Float inputs plain; a bool condition stays in the bytes it came in.
+    for (size_t i = 0; i < plan.inputs.size(); ++i)
+      if (input_is_float_[i]) plan.inputs[i] = plain_desc(input_shapes_[i]);
+    plan.outputs.clear();
+    for (const auto& shape : output_shapes_) plan.outputs.push_back(shape ? plain_desc(*shape) : memory::desc());
+    plan.alias.assign(output_shapes_.size(), -1);
   }
 
   void execute(dnnl::stream&, const std::vector<memory>& in, const std::vector<memory>& out) override {
     std::vector<const float*> inputs;
     for (const memory& m : in) inputs.push_back(static_cast<const float*>(m.get_data_handle()));
-    op_->run(inputs, static_cast<float*>(out[0].get_data_handle()), omp_get_max_threads());
+    std::vector<float*> outputs;
+    for (size_t i = 0; i < output_shapes_.size(); ++i)
+      outputs.push_back(output_shapes_[i] && i < out.size() ? static_cast<float*>(out[i].get_data_handle()) : nullptr);
+    op_->run(inputs, outputs, omp_get_max_threads());
   }
 
  private:
   std::unique_ptr<LoopOp> op_;
   std::vector<graph::Shape> input_shapes_;
-  graph::Shape output_shape_;
+  std::vector<bool> input_is_float_;
+  std::vector<std::optional<graph::Shape>> output_shapes_;  // nullopt: an omitted output
 };
 
 }  // namespace

@@ -3,7 +3,6 @@
 #include <map>
 #include <string_view>
 
-#include "graph/op_schema.h"
 #include "runtime/xnnpack/kernel.h"
 
 namespace fluidedge::runtime::xnnpack {
@@ -80,12 +79,8 @@ std::unique_ptr<Kernel> make_kernel(const FusedStep& step, const graph::Graph& g
     why_not = "no xnnpack kernel for this operator";
     return nullptr;
   }
-  for (const auto& in : step.node.inputs)
-    if (!in.empty() && !g.is_initializer(in) && g.value(in).dtype != graph::DType::kFloat32 && !graph::op_has_trait(op, graph::kShapeOnly)) {
-      why_not = fmt::format("input '{}' is {}; the xnnpack backend computes in float32", in,
-                            graph::dtype_name(g.value(in).dtype));
-      return nullptr;
-    }
+  why_not = float32_input_problem(step, g, "xnnpack");
+  if (!why_not.empty()) return nullptr;
   return it->second(step, g, why_not);
 }
 

@@ -9,25 +9,27 @@ namespace {
 
 class LoopKernel : public Kernel {
  public:
-  explicit LoopKernel(std::unique_ptr<LoopOp> op) : op_(std::move(op)) {}
+  LoopKernel(const FusedStep& step, std::unique_ptr<LoopOp> op)
+      : op_(std::move(op)), output_count_(step.node.outputs.size()) {}
 
   void plan(KernelPlan& plan) override {
     for (Layout& l : plan.inputs) l = Layout::kPlain;
-    plan.outputs = {Layout::kPlain};
-    plan.alias = {-1};
+    plan.outputs.assign(output_count_, Layout::kPlain);
+    plan.alias.assign(output_count_, -1);
   }
   void bind(const std::vector<const float*>& in, const std::vector<float*>& out, pthreadpool_t) override {
     inputs_ = in;
-    output_ = out[0];
+    outputs_ = out;
   }
   void run(pthreadpool_t threads) override {
-    op_->run(inputs_, output_, threads ? static_cast<int>(pthreadpool_get_threads_count(threads)) : 1);
+    op_->run(inputs_, outputs_, threads ? static_cast<int>(pthreadpool_get_threads_count(threads)) : 1);
   }
 
  private:
   std::unique_ptr<LoopOp> op_;
+  size_t output_count_;
   std::vector<const float*> inputs_;
-  float* output_ = nullptr;
+  std::vector<float*> outputs_;
 };
 
 }  // namespace
@@ -35,7 +37,7 @@ class LoopKernel : public Kernel {
 std::unique_ptr<Kernel> make_loop_kernel(const FusedStep& step, const graph::Graph& g, std::string& why_not) {
   std::unique_ptr<LoopOp> op = make_loop_op(step, g, why_not);
   if (!op) return nullptr;
-  return std::make_unique<LoopKernel>(std::move(op));
+  return std::make_unique<LoopKernel>(step, std::move(op));
 }
 
 }  // namespace fluidedge::runtime::xnnpack
