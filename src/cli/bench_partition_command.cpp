@@ -10,10 +10,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <deque>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <iostream>
 #include <optional>
 #include <thread>
@@ -29,11 +27,13 @@
 #include "cli/report/sections.h"
 #include "cli/tool_paths.h"
 #include "cluster/coordinator.h"
+#include "cluster/model_directory.h"
 #include "cluster/node_link.h"
 #include "common/atomic_file.h"
 #include "common/cpu_affinity.h"
 #include "common/error.h"
-#include "common/subprocess.h"
+#include "experiment/node_process.h"
+#include "experiment/request_stream.h"
 #include "graph/onnx_io.h"
 #include "partition/cut.h"
 #include "partition/device_profiler.h"
@@ -53,32 +53,13 @@ using namespace fluidedge::partition;
 const char* const kPaperModels = "alexnet,efficientnet_b0,googlenet,regnet_x_400mf,resnet50,squeezenet1_1,vgg16";
 constexpr double kPaperEfficientNetGain = 0.475;
 
-// One device: a fluidedge-node process on its own core.
-class NodeProcess {
- public:
-  // `emulate`: the node's --emulate, SYSTEM.yaml:DEVICE (the device the partitioner planned on).
-  NodeProcess(const std::string& name, const PartitionBenchOptions& o, int cpu, const std::string& emulate,
-              double link_rate, double link_latency)
-      : name_(name) {
-    std::vector<std::string> argv = {node_binary(), "node", "--name", name, "--max-batch", "1", "--listen", "127.0.0.1:0",
-                                     "--emulate", emulate, "--backend", o.backend};
-    auto security = o.certs->node_arguments(name);
-    argv.insert(argv.end(), security.begin(), security.end());
-    if (link_rate > 0) argv.insert(argv.end(), {"--link-rate", fmt::format("{}", link_rate)});
-    if (link_latency > 0) argv.insert(argv.end(), {"--link-latency", fmt::format("{}", link_latency)});
-    if (cpu >= 0) argv.insert(argv.end(), {"--cpu", std::to_string(cpu)});
-    process_ = std::make_unique<Subprocess>(argv, true);
-    std::string line = process_->read_line(20000);
-    if (line.rfind("listening on ", 0) != 0) fail("bench partition: node {} did not start: '{}'", name, line);
-    address_ = line.substr(13);
-  }
-  const std::string& name() const { return name_; }
-  const std::string& address() const { return address_; }
-
- private:
-  std::string name_, address_;
-  std::unique_ptr<Subprocess> process_;
-};
+// One device: a fluidedge-node process on its own core, emulating `emulate` (SYSTEM.yaml:DEVICE,
+// the device the partitioner planned on).
+experiment::NodeProcess start_device(const std::string& name, const PartitionBenchOptions& o, int cpu,
+                                     const std::string& emulate, double link_rate, double link_latency) {
+  experiment::DeviceSettings d{1, link_rate, link_latency, emulate, o.backend, o.certs->node_arguments(name), cpu};
+  return experiment::NodeProcess({node_binary()}, name, experiment::device_arguments(d));
+}
 
 // /proc/loadavg's 1, 5 and 15 minute averages: the machine is shared, and other work on its cores
 // moves every measurement here.
@@ -92,15 +73,16 @@ std::string load_average() {
 // A Static model directory: the stage files and the manifest the cluster config reads.
 void write_static_dir(const fs::path& dir, const std::vector<graph::Graph>& stages, const std::string& output) {
   fs::create_directories(dir);
-  Json parts = Json::array();
+  cluster::ModelManifest manifest;
+  manifest.variant = "static";
+  manifest.outputs["full"] = output;
+  manifest.extra["made_by"] = "fluidedge bench partition";
   for (size_t s = 0; s < stages.size(); ++s) {
     std::string file = fmt::format("stage_{}.onnx", s + 1);
     write_file_atomically((dir / file).string(), "", graph::serialize_onnx(stages[s]));
-    parts.push_back(Json{{"file", file}, {"prediction", "full"}});
+    manifest.parts.push_back({file, "full"});
   }
-  Json manifest{{"variant", "static"}, {"made_by", "fluidedge bench partition"}, {"outputs", {{"full", output}}},
-                {"parts", parts}};
-  write_file_atomically((dir / "metrics.json").string(), "", manifest.dump(2) + "\n");
+  cluster::ModelDirectory(dir.string()).write(manifest);
 }
 
 // What a node has computed so far: requests served and their total compute time (the emulated
@@ -112,7 +94,7 @@ struct NodeWork {
   int64_t overruns = 0;  // runs that took longer than the emulated device should
   std::string backend;   // what the node says it runs on
 };
-NodeWork node_work(const NodeProcess& node, const cluster::TlsIdentity& tls) {
+NodeWork node_work(const experiment::NodeProcess& node, const cluster::TlsIdentity& tls) {
   cluster::NodeLink link(node.name(), node.address(), {}, {}, tls);
   wire::NodeStats s = link.stats(10000);
   const auto n = static_cast<double>(s.served() + s.rejected());
@@ -131,7 +113,7 @@ struct Measured {
 
 // Deploys `stages` (stage i on nodes[i]) and streams requests for `seconds` with `concurrency`
 // in flight, after a warm-up.
-Measured measure_pipeline(const fs::path& dir, const std::vector<NodeProcess*>& nodes, const runtime::TensorMap& input,
+Measured measure_pipeline(const fs::path& dir, const std::vector<experiment::NodeProcess*>& nodes, const runtime::TensorMap& input,
                           const PartitionBenchOptions& o) {
   std::string yaml = fmt::format("variant: static\nmode: ht\nmodel: {}\nmax_batch: 1\nwindow: {}\n"
                                  "request_timeout_ms: 60000\n"
@@ -146,24 +128,15 @@ Measured measure_pipeline(const fs::path& dir, const std::vector<NodeProcess*>& 
   c.start(60000);
   Measured m;
   auto stream = [&](Clock::time_point stop, int64_t at_least) {
-    std::deque<std::future<cluster::Answer>> window;
-    int64_t sent = 0;
-    auto collect = [&] {
-      cluster::Answer a = window.front().get();
-      window.pop_front();
-      if (!a.error.empty()) {
-        ++m.failed;
-        if (m.error.empty()) m.error = a.error;
-      } else {
-        ++m.answered;
-      }
-    };
-    while (Clock::now() < stop || sent < at_least) {
-      window.push_back(c.submit(input));
-      ++sent;
-      if (static_cast<int>(window.size()) >= o.concurrency) collect();
-    }
-    while (!window.empty()) collect();
+    experiment::StreamOptions so;
+    so.count = at_least;
+    so.stop_at = stop;
+    so.concurrency = o.concurrency;
+    so.retry_after_failure = std::chrono::milliseconds(0);
+    const experiment::StreamResult s = experiment::run_stream(c, [&](int64_t) { return input; }, so);
+    m.answered += s.answered;
+    m.failed += s.failed;
+    if (m.error.empty()) m.error = s.first_error;
   };
   stream(Clock::now(), 2 * o.concurrency);  // warm-up: first runs plan the kernels
   m.answered = m.failed = 0;
@@ -409,8 +382,9 @@ Json run_bench_partition(PartitionBenchOptions o) {
       write_static_dir(dir / "split", stages, g.outputs.at(0));
       int d1 = split->plan.devices[0], d2 = split->plan.devices[1];
       // Each device's node on the core it was profiled on.
-      NodeProcess n1(fmt::format("dev{}", d1 + 1), o, pin ? d1 : -1, emulate(d1), 0, 0);
-      NodeProcess n2(fmt::format("dev{}", d2 + 1), o, pin ? d2 : -1, emulate(d2), o.link_rate, o.link_latency);
+      experiment::NodeProcess n1 = start_device(fmt::format("dev{}", d1 + 1), o, pin ? d1 : -1, emulate(d1), 0, 0);
+      experiment::NodeProcess n2 =
+          start_device(fmt::format("dev{}", d2 + 1), o, pin ? d2 : -1, emulate(d2), o.link_rate, o.link_latency);
       split_measured = measure_pipeline(dir / "split", {&n1, &n2}, input, o);
     }
 
@@ -418,7 +392,7 @@ Json run_bench_partition(PartitionBenchOptions o) {
     write_static_dir(dir / "single", {g}, g.outputs.at(0));
     double single_ips[2] = {0, 0};
     for (int d = 0; d < 2; ++d) {
-      NodeProcess node(fmt::format("dev{}", d + 1), o, pin ? d : -1, emulate(d), 0, 0);
+      experiment::NodeProcess node = start_device(fmt::format("dev{}", d + 1), o, pin ? d : -1, emulate(d), 0, 0);
       Measured m = measure_pipeline(dir / "single", {&node}, input, o);
       single_ips[d] = m.ips;
       row[fmt::format("dev{}_alone", d + 1)] = Json{{"predicted_ips", single[d].throughput_fps},

@@ -20,16 +20,19 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "cli/bench_devices.h"
 #include "cli/commands.h"
 #include "cli/gnuplot.h"
 #include "cli/json_output.h"
+#include "cli/tool_paths.h"
 #include "cluster/coordinator.h"
 #include "cluster/tls.h"
 #include "common/error.h"
 #include "common/progress.h"
 #include "common/resources.h"
 #include "data/dataset.h"
+#include "experiment/emulated_devices.h"
+#include "experiment/node_process.h"
+#include "experiment/trained_models.h"
 #include "runtime/backends.h"
 
 namespace fluidedge::cli {
@@ -224,17 +227,18 @@ void run_bench_soak(SoakOptions o) {
   cluster::LocalCertificates certs(o.tls == "on", {"dev1", "dev2"}, "bench-soak");
   // The coordinator's warnings would be one per fault; the summary counts them instead.
   spdlog::set_level(spdlog::level::err);
-  ensure_trained(o.models, "fluid", o.data, o.epochs, "bench soak");
-  const std::string system = write_emulated_system((fs::path(o.models) / "bench-soak-devices.yaml").string(), 2,
+  experiment::ensure_trained(tool_binary(), o.models, "fluid", o.data, o.epochs, "bench soak");
+  const std::string system = experiment::write_emulated_system((fs::path(o.models) / "bench-soak-devices.yaml").string(), 2,
                                                    o.device_gflops, o.device_bandwidth, o.link_rate, o.link_latency);
   auto dataset = data::load_dataset(o.data);
   bool pin = std::thread::hardware_concurrency() >= 2;
-  std::vector<std::unique_ptr<BenchDevice>> devices;
+  std::vector<std::unique_ptr<experiment::NodeProcess>> devices;
   for (int i = 0; i < 2; ++i) {
     std::string name = fmt::format("dev{}", i + 1);
-    devices.push_back(std::make_unique<BenchDevice>(
-        name, DeviceSettings{o.max_batch, o.link_rate, o.link_latency, system + ":" + name, o.backend,
-                                     certs.node_arguments(name), pin ? i : -1}));
+    experiment::DeviceSettings d{o.max_batch, o.link_rate, o.link_latency, system + ":" + name, o.backend,
+                                 certs.node_arguments(name), pin ? i : -1};
+    devices.push_back(std::make_unique<experiment::NodeProcess>(std::vector<std::string>{node_binary()}, name,
+                                                                experiment::device_arguments(d)));
   }
   std::string yaml = fmt::format("variant: fluid\nmode: {}\nmodel: {}\nmax_batch: {}\nwindow: {}\nrequest_timeout_ms: 20000\nnodes:\n",
                                  o.mode, fs::absolute(fs::path(o.models) / "fluid").string(), o.max_batch, 2 * o.max_batch);

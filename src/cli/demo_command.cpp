@@ -14,13 +14,14 @@
 
 #include <fmt/format.h>
 
-#include "cli/bench_devices.h"
 #include "cli/bench_fluid.h"
 #include "cli/bench_partition.h"
 #include "cli/bench_runtime.h"
 #include "cli/commands.h"
 #include "cli/report/sections.h"
 #include "cli/tool_paths.h"
+#include "cluster/model_directory.h"
+#include "experiment/trained_models.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
 
@@ -58,7 +59,7 @@ double memory_gib() {
 
 std::string pct(double fraction) { return fmt::format("{:.1f} %", 100 * fraction); }
 
-Section training_section(const fs::path& models, const DemoOptions& o, const std::vector<std::pair<std::string, TrainingReuse>>& runs,
+Section training_section(const fs::path& models, const DemoOptions& o, const std::vector<std::pair<std::string, experiment::TrainingReuse>>& runs,
                          const std::string& command) {
   Section s;
   s.id = "training";
@@ -71,15 +72,13 @@ Section training_section(const fs::path& models, const DemoOptions& o, const std
       o.epochs, o.data, models.string())});
   report::Table table{"", {"variant", "trained", "seconds", "parameters", "MACs", "accuracy per prediction"}, {}};
   for (const auto& [variant, reuse] : runs) {
-    Json metrics = Json::parse(std::ifstream(models / variant / "metrics.json"), nullptr, false);
+    const cluster::ModelManifest m = cluster::ModelDirectory((models / variant).string()).read("demo");
     std::string accuracy;
-    if (metrics.is_object() && metrics["accuracy"].is_object())
-      for (const auto& [name, value] : metrics["accuracy"].items())
-        accuracy += fmt::format("{}{}: {}", accuracy.empty() ? "" : ", ", name, pct(value.get<double>()));
+    for (const auto& [name, value] : m.accuracy)
+      accuracy += fmt::format("{}{}: {}", accuracy.empty() ? "" : ", ", name, pct(value));
     table.rows.push_back({variant, reuse.reused ? "reused (an earlier run, same settings)" : "in this run",
-                          fmt::format("{:.0f}", reuse.seconds),
-                          metrics.is_object() ? std::to_string(metrics.value("params", int64_t{0})) : "?",
-                          metrics.is_object() ? std::to_string(metrics.value("macs", int64_t{0})) : "?", accuracy});
+                          fmt::format("{:.0f}", reuse.seconds), m.params >= 0 ? std::to_string(m.params) : "?",
+                          m.macs >= 0 ? std::to_string(m.macs) : "?", accuracy});
   }
   s.blocks.push_back(table);
   return s;
@@ -119,9 +118,9 @@ void run_demo(const DemoOptions& o) {
   const std::string train_command = fmt::format("fluidedge train --variant VARIANT --data {} --epochs {} --out {}/VARIANT",
                                                 o.data, o.epochs, models.string());
   run_part("training", "Training: Static, Dynamic and Fluid on " + o.data, train_command, [&] {
-    std::vector<std::pair<std::string, TrainingReuse>> runs;
+    std::vector<std::pair<std::string, experiment::TrainingReuse>> runs;
     for (std::string variant : {"static", "dynamic", "fluid"}) {
-      runs.push_back({variant, ensure_trained(models.string(), variant, o.data, o.epochs, "demo")});
+      runs.push_back({variant, experiment::ensure_trained(tool_binary(), models.string(), variant, o.data, o.epochs, "demo")});
       std::cout << fmt::format("  {}: {}\n", variant,
                                runs.back().second.reused ? "reusing the training in " + (models / variant).string()
                                                          : fmt::format("trained in {:.0f} s", runs.back().second.seconds));
@@ -133,9 +132,9 @@ void run_demo(const DemoOptions& o) {
                                                 models.string(), o.data, o.epochs, o.tls);
   run_part("fluid", "The Fluid DyDNN experiment on two device nodes, and a device killed mid-stream", fluid_command, [&] {
     FluidBenchOptions f;
-    f.models = models.string();
-    f.data = o.data;
-    f.epochs = o.epochs;
+    f.run.models = models.string();
+    f.run.data = o.data;
+    f.run.epochs = o.epochs;
     f.tls = o.tls;
     f.plot.clear();  // the report draws its own
     Json result = run_bench_fluid(f);

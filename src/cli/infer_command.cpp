@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
-#include <future>
 #include <iostream>
 #include <map>
 
@@ -18,6 +16,7 @@
 #include "common/statistics.h"
 #include "common/progress.h"
 #include "data/dataset.h"
+#include "experiment/request_stream.h"
 #include "graph/onnx_io.h"
 
 namespace fluidedge::cli {
@@ -55,63 +54,43 @@ void run_infer(const InferOptions& o) {
                  "and answers"
               << std::endl;
 
-  struct Sent {
-    int64_t first;  // index of its first image
-    std::future<cluster::Answer> answer;
-  };
-  std::deque<Sent> window;
-  std::vector<double> latencies;
   std::map<std::string, std::pair<int64_t, int64_t>> by_subnet;  // key -> (correct, images)
-  std::map<uint64_t, int> answers_per_id;
   std::map<std::string, int64_t> per_node, per_coordinator;
-  int64_t correct = 0, images = 0, failed = 0, reissued = 0;
-  std::string first_error;
+  int64_t correct = 0, images = 0, reissued = 0;
   ProgressBar progress("infer", o.count);
-  auto start = Clock::now();
-
-  auto collect = [&](Sent& s) {
-    cluster::Answer a = s.answer.get();
-    answers_per_id[a.id]++;
+  const int64_t* labels = test.labels.data<int64_t>();
+  // Request i: `batch` images from (i * batch) round the split.
+  auto first_of = [&](int64_t i) { return (i * o.batch) % test.size(); };
+  auto make_request = [&](int64_t i) {
+    const int64_t first = first_of(i);
+    return runtime::TensorMap{{input_name, test.images.rows(first, std::min<int64_t>(o.batch, test.size() - first))}};
+  };
+  auto score = [&](int64_t i, const cluster::Answer& a) {
     progress.advance(1);
-    if (!a.error.empty()) {
-      ++failed;
-      if (first_error.empty()) first_error = a.error;
-      return;
-    }
-    latencies.push_back(a.latency_ms);
+    if (!a.error.empty()) return;
     if (a.attempts > 1) ++reissued;
     for (const auto& n : a.nodes) per_node[n]++;
     if (!a.coordinator.empty()) per_coordinator[a.coordinator]++;
-    const auto& logits = a.prediction;
-    int64_t n = logits.dim(0), classes = logits.numel() / std::max<int64_t>(1, n);
-    const float* p = logits.data<float>();
-    const int64_t* labels = test.labels.data<int64_t>();
     auto& subnet = by_subnet[a.produced_by];
-    for (int64_t i = 0; i < n; ++i) {
-      int64_t best = std::max_element(p + i * classes, p + (i + 1) * classes) - (p + i * classes);
-      bool ok = best == labels[(s.first + i) % test.size()];
+    for (int64_t k = 0; k < a.prediction.dim(0); ++k) {
+      const bool ok = experiment::predicts(a, k, labels[(first_of(i) + k) % test.size()]);
       correct += ok;
       subnet.first += ok;
       ++images;
       ++subnet.second;
     }
   };
-
-  for (int i = 0; i < o.count; ++i) {
-    int64_t first = (static_cast<int64_t>(i) * o.batch) % test.size();
-    int64_t take = std::min<int64_t>(o.batch, test.size() - first);
-    runtime::TensorMap inputs{{input_name, test.images.rows(first, take)}};
-    window.push_back({first, client->submit(std::move(inputs))});
-    if (static_cast<int>(window.size()) >= o.concurrency) {
-      collect(window.front());
-      window.pop_front();
-    }
-  }
-  while (!window.empty()) {
-    collect(window.front());
-    window.pop_front();
-  }
-  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  experiment::StreamOptions stream;
+  stream.count = o.count;
+  stream.concurrency = o.concurrency;
+  stream.retry_after_failure = std::chrono::milliseconds(0);  // every request goes out, as asked
+  const auto start = Clock::now();
+  const experiment::StreamResult sent = experiment::run_stream(*client, make_request, stream, score);
+  const double seconds = sent.seconds;
+  const std::vector<double>& latencies = sent.latencies;
+  const int64_t answered = sent.answered, failed = sent.failed, duplicated = sent.duplicated;
+  const int64_t lost = sent.sent - sent.answered - sent.failed;
+  const std::string& first_error = sent.first_error;
   progress.finish();
   auto events = client->events();
   // Node details are known here when this process coordinated; otherwise the answers tell.
@@ -124,11 +103,6 @@ void run_infer(const InferOptions& o) {
     for (const auto& n : config.nodes) nodes.push_back({n.name, n.address, n.key, false, 0, 0, 0.0});
   }
   client->stop();
-
-  int64_t answered = static_cast<int64_t>(latencies.size());
-  int64_t duplicated = 0;
-  for (auto& [id, n] : answers_per_id) duplicated += n - 1;
-  int64_t lost = o.count - static_cast<int64_t>(answers_per_id.size());
 
   if (o.json) {
     Json subnets = Json::object();

@@ -20,6 +20,7 @@
 #include "cli/json_output.h"
 #include "cli/model_source.h"
 #include "cli/report/charts.h"
+#include "cluster/model_directory.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/progress.h"
@@ -354,17 +355,17 @@ void run_partition(const PartitionOptions& o) {
   }
 
   // A Static model directory: `fluidedge infer` deploys the stages with a cluster.yaml.
-  Json parts = Json::array();
-  for (size_t s = 0; s < stages.size(); ++s)
-    parts.push_back(Json{{"file", fs::path(stage_files[s]).filename().string()}, {"prediction", "full"}});
-  Json manifest{{"variant", "static"}, {"made_by", "fluidedge partition"}, {"outputs", {{"full", g.outputs.at(0)}}},
-                {"parts", parts}};
+  cluster::ModelManifest manifest;
+  manifest.variant = "static";
+  manifest.outputs["full"] = g.outputs.at(0);
+  for (size_t s = 0; s < stages.size(); ++s) manifest.parts.push_back({fs::path(stage_files[s]).filename().string(), "full"});
+  manifest.extra["made_by"] = "fluidedge partition";
 
   const std::string plan_file = (out / "plan.json").string();
   write_file_atomically((out / "front.json").string(), "", front_json.dump(2) + "\n");
   write_file_atomically((out / "front.csv").string(), "", front_csv(g, system, front, chosen));
   write_file_atomically(plan_file, "", plan_json.dump(2) + "\n");
-  write_file_atomically((out / "metrics.json").string(), "", manifest.dump(2) + "\n");
+  cluster::ModelDirectory(out.string()).write(manifest);
   draw_front(plot, o.model, system, front, dropped, chosen, objective_name(chosen_by));
   spdlog::info("wrote {} stage file(s), plan.json, front.json, front.csv and metrics.json to {}; plot {}", stages.size(),
                out.string(), plot);

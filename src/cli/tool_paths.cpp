@@ -13,6 +13,8 @@ std::string executable_dir() {
   return ec ? "." : exe.parent_path().string();
 }
 
+std::string tool_binary() { return (std::filesystem::path(executable_dir()) / "fluidedge").string(); }
+
 std::string node_binary() {
   auto path = std::filesystem::path(executable_dir()) / "fluidedge-node";
   if (!std::filesystem::exists(path)) fail("{}: the device-node binary is missing (build target fluidedge-node)", path.string());

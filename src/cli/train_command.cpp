@@ -7,7 +7,9 @@
 #include "cli/commands.h"
 #include "cli/json_output.h"
 #include "cli/model_source.h"
+#include "cluster/model_directory.h"
 #include "common/atomic_file.h"
+#include "common/files.h"
 #include "data/dataset.h"
 #include "graph/cost.h"
 #include "graph/onnx_io.h"
@@ -60,49 +62,43 @@ void run_train(const TrainOptions& o) {
   fs::path dir(o.out);
   graph::save_onnx(g, (dir / "model.onnx").string());
 
-  // Deployable parts.
-  Json parts = Json::array(), combiners = Json::array();
+  // Deployable parts, and the manifest.
+  cluster::ModelManifest manifest;
+  manifest.variant = o.variant;
   for (const train::Part& p : train::deployable_parts(m)) {
-    Json j = write_part(p.graph, dir / (p.name + ".onnx"), p.role);
-    j["prediction"] = p.key;
-    (p.name.starts_with("combiner") ? combiners : parts).push_back(j);
+    cluster::ManifestPart part{(p.name + ".onnx"), p.key, write_part(p.graph, dir / (p.name + ".onnx"), p.role)};
+    (p.name.starts_with("combiner") ? manifest.combiners : manifest.parts).push_back(std::move(part));
   }
-  Json acc = Json::object();
-  for (const auto& key : train::subset_keys(variant, m.groups)) acc[key] = r.accuracy.at(key);
+  for (const auto& key : train::subset_keys(variant, m.groups)) manifest.accuracy[key] = r.accuracy.at(key);
   Json stages = Json::array();
   for (const auto& s : r.stages)
     stages.push_back(Json{{"stage", s.label}, {"epochs", s.epochs}, {"seconds", s.seconds}, {"final_loss", s.final_loss},
                           {"from_checkpoint", s.from_checkpoint}});
-  Json outputs = Json::object();
-  for (const auto& [key, value] : m.predictions) outputs[key] = value;
+  for (const auto& [key, value] : m.predictions) manifest.outputs[key] = value;
   auto total = graph::graph_cost(g);
-  Json metrics{{"variant", o.variant},
-               {"dataset", o.data},
-               {"groups", m.groups},
-               {"base_model", o.model},
-               {"train_seconds", r.train_seconds},
-               {"accuracy", acc},
-               {"params", total.params},
-               {"macs", total.macs},
-               {"outputs", outputs},
-               {"parts", parts},
-               {"combiners", combiners},
-               {"stages", stages},
-               {"config", {{"epochs", o.config.epochs}, {"batch", o.config.batch}, {"optimizer", o.config.optimizer},
-                           {"learning_rate", o.config.learning_rate}, {"max_shift", o.config.max_shift},
-                           {"max_rotation", o.config.max_rotation}, {"max_scale", o.config.max_scale},
-                           {"label_smoothing", o.config.label_smoothing}, {"teacher", o.config.teacher},
-                           {"distill_weight", o.config.distill_weight},
-                           {"distill_temperature", o.config.distill_temperature}, {"seed", o.config.seed}}}};
-  if (r.teacher_accuracy >= 0) metrics["teacher_accuracy"] = r.teacher_accuracy;
-  write_file_atomically((dir / "metrics.json").string(), {}, metrics.dump(2) + "\n");
+  manifest.dataset = o.data;
+  manifest.train_seconds = r.train_seconds;
+  manifest.params = total.params;
+  manifest.macs = total.macs;
+  manifest.extra = {{"groups", m.groups},
+                    {"base_model", o.model},
+                    {"stages", stages},
+                    {"config", {{"epochs", o.config.epochs}, {"batch", o.config.batch}, {"optimizer", o.config.optimizer},
+                                {"learning_rate", o.config.learning_rate}, {"max_shift", o.config.max_shift},
+                                {"max_rotation", o.config.max_rotation}, {"max_scale", o.config.max_scale},
+                                {"label_smoothing", o.config.label_smoothing}, {"teacher", o.config.teacher},
+                                {"distill_weight", o.config.distill_weight},
+                                {"distill_temperature", o.config.distill_temperature}, {"seed", o.config.seed}}}};
+  if (r.teacher_accuracy >= 0) manifest.extra["teacher_accuracy"] = r.teacher_accuracy;
+  const cluster::ModelDirectory model_dir(dir.string());
+  model_dir.write(manifest);
   if (o.json) {
-    print_json(metrics);
+    print_json(Json::parse(read_file(model_dir.manifest_path(), "the manifest just written")));
     return;
   }
   fmt::print("trained {} ({} groups) on {} in {:.1f} s; wrote {}\n", o.variant, m.groups, o.data, r.train_seconds,
              o.out);
-  for (const auto& [key, a] : acc.items()) fmt::print("  accuracy {:<8} {:.2f} %\n", key, 100.0 * a.get<double>());
+  for (const auto& [key, a] : manifest.accuracy) fmt::print("  accuracy {:<8} {:.2f} %\n", key, 100.0 * a);
 }
 
 }  // namespace

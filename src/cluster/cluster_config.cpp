@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "cluster/model_directory.h"
 #include "common/error.h"
 
 namespace fluidedge::cluster {
@@ -128,22 +129,14 @@ ClusterConfig parse_checked_yaml(const std::string& text, const std::string& sou
   }
 
   // The model directory's manifest says what each part predicts.
-  fs::path metrics_path = model_dir / "metrics.json";
-  std::ifstream metrics_file(metrics_path);
-  if (!metrics_file)
-    fail("{}: model directory '{}' has no metrics.json (train it with `fluidedge train --out`)", source,
-         c.model_dir);
-  nlohmann::json metrics;
-  try {
-    metrics = nlohmann::json::parse(metrics_file);
-  } catch (const std::exception& e) {
-    fail("{}: {} is not valid JSON: {}", source, metrics_path.string(), e.what());
-  }
-  std::string trained = metrics.value("variant", "");
-  if (trained != variant_name(c.variant))
+  const ModelManifest manifest = ModelDirectory(model_dir.string()).read(source);
+  if (manifest.variant != variant_name(c.variant))
     fail("{}: variant is '{}' but the model in '{}' was trained as '{}'", source, variant_name(c.variant),
-         c.model_dir, trained);
-  const nlohmann::json outputs = metrics.value("outputs", nlohmann::json::object());
+         c.model_dir, manifest.variant);
+  auto output_of = [&](const std::string& key) {
+    auto it = manifest.outputs.find(key);
+    return it == manifest.outputs.end() ? std::string() : it->second;
+  };
 
   if (!root["nodes"] || !root["nodes"].IsSequence() || root["nodes"].size() == 0)
     fail("{}: 'nodes' must list at least one node", source);
@@ -162,24 +155,23 @@ ClusterConfig parse_checked_yaml(const std::string& text, const std::string& sou
       fail("{}: {}: part '{}' not found in '{}'", source, where, file, c.model_dir);
     if (c.variant == Variant::kStatic) {
       spec.key = "stage " + std::to_string(index);
-      if (index == static_cast<int>(root["nodes"].size())) spec.prediction = outputs.value("full", "");
+      if (index == static_cast<int>(root["nodes"].size())) spec.prediction = output_of("full");
     } else {
       bool found = false;
-      for (const auto& p : metrics.value("parts", nlohmann::json::array())) {
-        if (p.value("file", "") != file) continue;
+      for (const ManifestPart& p : manifest.parts) {
+        if (p.file != file) continue;
         found = true;
-        spec.key = p.value("prediction", "");
-        spec.prediction = outputs.value(spec.key, "");
-        for (const auto& o : p.value("outputs", nlohmann::json::array()))
-          if (o.value("name", "") != spec.prediction) spec.features = o.value("name", "");
+        spec.key = p.prediction;
+        spec.prediction = output_of(spec.key);
+        for (const std::string& name : p.output_names())
+          if (name != spec.prediction) spec.features = name;
       }
       if (!found) fail("{}: {}: '{}' is not one of the model's parts (see its metrics.json)", source, where, file);
     }
     c.nodes.push_back(std::move(spec));
   }
-  for (const auto& comb : metrics.value("combiners", nlohmann::json::array()))
-    c.combiners[comb.value("prediction", "")] =
-        (model_dir / comb.value("file", "")).lexically_normal().string();
+  for (const ManifestPart& comb : manifest.combiners)
+    c.combiners[comb.prediction] = (model_dir / comb.file).lexically_normal().string();
   c.validate();
   return c;
 }

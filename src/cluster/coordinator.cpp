@@ -624,13 +624,6 @@ void Coordinator::stop() {
   for (auto& f : done) f();
 }
 
-std::future<Answer> Coordinator::submit(runtime::TensorMap inputs) {
-  auto promise = std::make_shared<std::promise<Answer>>();
-  auto future = promise->get_future();
-  submit(std::move(inputs), [promise](Answer a) { promise->set_value(std::move(a)); });
-  return future;
-}
-
 void Coordinator::submit(runtime::TensorMap inputs, std::function<void(Answer)> on_answer) {
   auto& im = *impl_;
   auto req = std::make_shared<Request>();

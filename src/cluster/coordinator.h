@@ -40,11 +40,8 @@ class Coordinator final : public InferenceClient {
   void start(int wait_ms = 5000) override;
   void stop() override;
 
-  // Queues one request (inputs named as the model's input, dim 0 the batch). The future always
-  // completes: with a prediction, or with Answer::error set.
-  std::future<Answer> submit(runtime::TensorMap inputs) override;
-  // The same, calling `on_answer` exactly once (from a coordinator thread, no lock held).
-  void submit(runtime::TensorMap inputs, std::function<void(Answer)> on_answer);
+  using InferenceClient::submit;
+  void submit(runtime::TensorMap inputs, std::function<void(Answer)> on_answer) override;
 
   std::vector<NodeStatus> nodes() const;
   std::vector<MembershipEvent> events() const override;

@@ -39,7 +39,7 @@ struct Entry {
 
 struct Pending {
   wire::ClientRequest request;
-  std::shared_ptr<std::promise<Answer>> promise;
+  std::function<void(Answer)> on_answer;  // called once, no lock held
   Clock::time_point submitted;
 };
 
@@ -121,7 +121,7 @@ struct GatewayClient::Impl {
       }
     }
     a.latency_ms = ms_between(p.submitted, Clock::now());
-    p.promise->set_value(std::move(a));
+    p.on_answer(std::move(a));
   }
 
   void fail_late_requests() {
@@ -144,7 +144,7 @@ struct GatewayClient::Impl {
       Answer a;
       a.id = p.request.id();
       a.error = fmt::format("request {} timed out after {} ms ({})", a.id, config.request_timeout_ms, where);
-      p.promise->set_value(std::move(a));
+      p.on_answer(std::move(a));
     }
   }
 
@@ -277,31 +277,31 @@ void GatewayClient::stop() {
     Answer a;
     a.id = p.request.id();
     a.error = "the client stopped before an answer came";
-    p.promise->set_value(std::move(a));
+    p.on_answer(std::move(a));
   }
 }
 
-std::future<Answer> GatewayClient::submit(runtime::TensorMap inputs) {
+void GatewayClient::submit(runtime::TensorMap inputs, std::function<void(Answer)> on_answer) {
   auto& im = *impl_;
   Pending p;
-  p.promise = std::make_shared<std::promise<Answer>>();
+  p.on_answer = std::move(on_answer);
   p.submitted = Clock::now();
-  auto future = p.promise->get_future();
   to_wire(inputs, p.request.mutable_inputs());
   p.request.set_cluster(im.setup.cluster());
-  std::lock_guard lock(im.mutex);
-  if (im.stopping) {
-    Answer a;
-    a.error = "the client is stopped";
-    p.promise->set_value(std::move(a));
-    return future;
+  {
+    std::lock_guard lock(im.mutex);
+    if (!im.stopping) {
+      uint64_t id = im.next_id++;
+      p.request.set_id(id);
+      // A failed write means the stream is ending: the session re-sends the request on the next one.
+      if (im.stream) im.stream->Write(p.request);
+      im.pending.emplace(id, std::move(p));
+      return;
+    }
   }
-  uint64_t id = im.next_id++;
-  p.request.set_id(id);
-  // A failed write means the stream is ending: the session re-sends the request on the next one.
-  if (im.stream) im.stream->Write(p.request);
-  im.pending.emplace(id, std::move(p));
-  return future;
+  Answer a;
+  a.error = "the client is stopped";
+  p.on_answer(std::move(a));
 }
 
 std::vector<MembershipEvent> GatewayClient::events() const {
@@ -312,6 +312,13 @@ std::vector<MembershipEvent> GatewayClient::events() const {
 std::string GatewayClient::coordinator() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->current >= 0 ? impl_->entries[impl_->current].name : "";
+}
+
+std::future<Answer> InferenceClient::submit(runtime::TensorMap inputs) {
+  auto promise = std::make_shared<std::promise<Answer>>();
+  auto future = promise->get_future();
+  submit(std::move(inputs), [promise](Answer a) { promise->set_value(std::move(a)); });
+  return future;
 }
 
 std::unique_ptr<InferenceClient> make_inference_client(ClusterConfig config) {

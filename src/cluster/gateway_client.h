@@ -23,7 +23,8 @@ class GatewayClient final : public InferenceClient {
   // others are tried again on failover). Throws Error if no node accepted.
   void start(int wait_ms) override;
   void stop() override;
-  std::future<Answer> submit(runtime::TensorMap inputs) override;
+  using InferenceClient::submit;
+  void submit(runtime::TensorMap inputs, std::function<void(Answer)> on_answer) override;
   // Coordinating nodes lost ("down") and taken over ("up", reason "coordinating").
   std::vector<MembershipEvent> events() const override;
   // The node coordinating now (empty: none).

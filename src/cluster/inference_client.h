@@ -41,9 +41,12 @@ class InferenceClient {
   // Error naming the nodes if it cannot serve.
   virtual void start(int wait_ms) = 0;
   virtual void stop() = 0;
-  // Queues one request (inputs named as the model's input, dim 0 the batch). The future always
-  // completes: with a prediction, or with Answer::error set.
-  virtual std::future<Answer> submit(runtime::TensorMap inputs) = 0;
+  // Queues one request (inputs named as the model's input, dim 0 the batch) and calls
+  // `on_answer` exactly once, with a prediction or with Answer::error set (from a client
+  // thread, no lock of the client's held).
+  virtual void submit(runtime::TensorMap inputs, std::function<void(Answer)> on_answer) = 0;
+  // The same, as a future.
+  std::future<Answer> submit(runtime::TensorMap inputs);
   // Nodes going down and coming back (as coordinators too, for a gateway client), in order.
   virtual std::vector<MembershipEvent> events() const = 0;
 };

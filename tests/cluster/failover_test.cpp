@@ -36,13 +36,14 @@ using testing::expect_each_answered_once;
 using testing::make_config;
 using testing::model_dir;
 using testing::NodeProcess;
+using testing::start_node;
 using testing::random_image;
 using testing::stream;
 using testing::wait_ready;
 using Clock = std::chrono::steady_clock;
 
 TEST(Cluster, AnswersEqualTheWholeModel) {
-  NodeProcess a("dev1"), b("dev2");
+  NodeProcess a = start_node("dev1"), b = start_node("dev2");
   runtime::fast::register_fast_backend();
   auto whole = runtime::make_session("fast", graph::load_onnx((model_dir("fluid") / "model.onnx").string()));
   for (std::string mode : {"ht", "ha"}) {
@@ -73,13 +74,13 @@ class KillNode : public ::testing::TestWithParam<KillCase> {};
 
 TEST_P(KillNode, NoRequestLostNoneTwiceAndTheNodeRejoins) {
   const auto& p = GetParam();
-  NodeProcess a("dev1"), b("dev2");
+  NodeProcess a = start_node("dev1"), b = start_node("dev2");
   NodeProcess* victim = p.killed == 0 ? &a : &b;
   Coordinator c(make_config("fluid", p.mode, model_dir("fluid"), {{&a, "part1.onnx"}, {&b, "part2.onnx"}}));
   c.start();
   const int total = 1200;
   auto answers = stream(c, total, [&](int answered) {
-    if (answered == 300) victim->kill(SIGKILL);
+    if (answered == 300) victim->kill();
     if (answered == 700) {
       victim->restart();
       EXPECT_TRUE(wait_ready(c, victim->name(), 5000)) << victim->name() << " did not rejoin";
@@ -111,14 +112,14 @@ class KillGatewayNode : public ::testing::TestWithParam<KillCase> {};
 
 TEST_P(KillGatewayNode, NoRequestLostNoneTwiceAndTheNodeRejoins) {
   const auto& p = GetParam();
-  NodeProcess a("dev1"), b("dev2");
+  NodeProcess a = start_node("dev1"), b = start_node("dev2");
   NodeProcess* victim = p.killed == 0 ? &a : &b;
   GatewayClient c(make_config("fluid", p.mode, model_dir("fluid"), {{&a, "part1.onnx"}, {&b, "part2.onnx"}}, "nodes"));
   c.start(5000);
   EXPECT_EQ(c.coordinator(), "dev1");
   const int total = 1200;
   auto answers = stream(c, total, [&](int answered) {
-    if (answered == 300) victim->kill(SIGKILL);
+    if (answered == 300) victim->kill();
     if (answered == 700) victim->restart();
   });
   expect_each_answered_once(answers, total);
@@ -148,7 +149,7 @@ INSTANTIATE_TEST_SUITE_P(Modes, KillGatewayNode,
 TEST(Cluster, GatewayRefusesASpecThatDoesNotMatchItsId) {
   // A spec is untrusted input to a node: a mismatched id, or a file name that climbs out of the
   // node's directory, is refused with a clear status and the node keeps serving.
-  NodeProcess a("dev1");
+  NodeProcess a = start_node("dev1");
   auto config = make_config("fluid", "ht", model_dir("fluid"), {{&a, "part1.onnx"}}, "nodes");
   auto stub = wire::Gateway::NewStub(make_channel(a.address()));
   wire::SetupRequest request;
@@ -177,13 +178,13 @@ TEST(Cluster, GatewayRefusesASpecThatDoesNotMatchItsId) {
 }
 
 TEST(Cluster, SilentNodeIsDetectedAndRejoinsWhenItWakes) {
-  NodeProcess a("dev1"), b("dev2");
+  NodeProcess a = start_node("dev1"), b = start_node("dev2");
   Coordinator c(make_config("fluid", "ht", model_dir("fluid"), {{&a, "part1.onnx"}, {&b, "part2.onnx"}}));
   c.start();
   auto answers = stream(c, 800, [&](int answered) {
-    if (answered == 200) b.kill(SIGSTOP);  // port open, process frozen: only the detector can tell
+    if (answered == 200) b.freeze();  // port open, process frozen: only the detector can tell
     if (answered == 500) {
-      b.kill(SIGCONT);
+      b.resume();
       EXPECT_TRUE(wait_ready(c, "dev2", 5000));
     }
   });
@@ -235,7 +236,7 @@ TEST(Cluster, CutLinkIsDetectedAndTheNodeRejoinsWhenItIsBack) {
   if (!link.ok()) GTEST_SKIP() << "cannot create a network namespace and veth pair here";
   auto in_namespace = link.launcher();
   in_namespace.push_back(testing::host_node_binary());
-  NodeProcess a("dev1"), b("dev2", link.node_ip() + ":0", {}, in_namespace);
+  NodeProcess a = start_node("dev1"), b = start_node("dev2", link.node_ip() + ":0", {}, in_namespace);
   Coordinator c(make_config("fluid", "ht", model_dir("fluid"), {{&a, "part1.onnx"}, {&b, "part2.onnx"}}));
   c.start();
   Clock::time_point cut_at;
@@ -278,7 +279,7 @@ fs::path static_stages() {
 }
 
 TEST(Cluster, StaticPipelineAnswersAndFailsFastWithoutAStage) {
-  NodeProcess a("dev1"), b("dev2");
+  NodeProcess a = start_node("dev1"), b = start_node("dev2");
   auto dir = static_stages();
   runtime::fast::register_fast_backend();
   auto whole = runtime::make_session("fast", graph::load_onnx((model_dir("static") / "model.onnx").string()));
@@ -294,7 +295,7 @@ TEST(Cluster, StaticPipelineAnswersAndFailsFastWithoutAStage) {
   for (int k = 0; k < 10; ++k)
     EXPECT_NEAR(ok.prediction.data<float>()[k], expected.data<float>()[k], 1e-4f);
 
-  b.kill(SIGKILL);
+  b.kill();
   ASSERT_TRUE([&] {
     for (int i = 0; i < 200; ++i) {
       for (auto& n : c.nodes())
@@ -313,8 +314,8 @@ TEST(Cluster, StaticPipelineAnswersAndFailsFastWithoutAStage) {
 
 // A cluster that cannot serve at all without a node says so at start, and why that node is needed.
 TEST(Cluster, StartWithoutANeededNodeNamesItAndWhy) {
-  NodeProcess a("dev1"), b("dev2");
-  b.kill(SIGKILL);
+  NodeProcess a = start_node("dev1"), b = start_node("dev2");
+  b.kill();
   Coordinator st(make_config("static", "ht", static_stages(), {{&a, "stage1.onnx"}, {&b, "stage2.onnx"}}));
   try {
     st.start(800);
@@ -326,7 +327,7 @@ TEST(Cluster, StartWithoutANeededNodeNamesItAndWhy) {
     EXPECT_NE(what.find("needs every stage"), std::string::npos) << what;
   }
   b.restart();
-  a.kill(SIGKILL);
+  a.kill();
   Coordinator dy(make_config("dynamic", "ha", model_dir("dynamic"), {{&a, "part1.onnx"}, {&b, "part2.onnx"}}));
   try {
     dy.start(800);
@@ -340,19 +341,19 @@ TEST(Cluster, StartWithoutANeededNodeNamesItAndWhy) {
 }
 
 TEST(Cluster, DynamicDegradesWithoutLaterGroupsAndStopsWithoutGroupOne) {
-  NodeProcess a("dev1"), b("dev2");
+  NodeProcess a = start_node("dev1"), b = start_node("dev2");
   Coordinator c(make_config("dynamic", "ha", model_dir("dynamic"), {{&a, "part1.onnx"}, {&b, "part2.onnx"}}));
   c.start();
   auto both = stream(c, 50);
   expect_each_answered_once(both, 50);
   for (const auto& a : both) EXPECT_EQ(a.produced_by, "1+2");
 
-  b.kill(SIGKILL);
+  b.kill();
   auto degraded = stream(c, 100);
   expect_each_answered_once(degraded, 100);
   EXPECT_EQ(degraded.back().produced_by, "1");
 
-  a.kill(SIGKILL);
+  a.kill();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   std::mt19937 rng(1);
   Answer failed = c.submit({{"input", random_image(rng)}}).get();

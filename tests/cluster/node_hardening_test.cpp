@@ -73,7 +73,7 @@ wire::InferRequest good_request(uint64_t id) {
 }
 
 TEST(NodeHardening, HostileMessagesAreRefusedAndTheNodeKeepsServing) {
-  testing::NodeProcess node("dev1");
+  testing::NodeProcess node = testing::start_node("dev1");
   auto channel = make_channel(node.address());
   auto stub = wire::DeviceNode::NewStub(channel);
   auto health = grpc::health::v1::Health::NewStub(channel);
@@ -164,7 +164,7 @@ grpc::Status deploy(wire::DeviceNode::Stub& stub, const wire::DeployRequest& d) 
 }
 
 TEST(NodeBounds, APartOverTheSizeLimitIsRefusedNamingTheLimit) {
-  testing::NodeProcess node("dev1", "127.0.0.1:0", {"--max-model-mb", "0.1"});
+  testing::NodeProcess node = testing::start_node("dev1", "127.0.0.1:0", {"--max-model-mb", "0.1"});
   auto stub = wire::DeviceNode::NewStub(make_channel(node.address()));
   wire::DeployRequest inline_part = part1_as_p1();  // 0.23 MB
   wire::DeployRequest by_path;
@@ -185,7 +185,7 @@ TEST(NodeBounds, APartOverTheSizeLimitIsRefusedNamingTheLimit) {
 // twice the bound (a request and its decoded tensors) plus 96 MiB (the transport's buffers and
 // the allocator's per-thread arenas); without the bound it would hold all 600 MB.
 TEST(NodeBounds, AFloodBeyondTheQueueGetsResourceExhaustedAndMemoryStaysBounded) {
-  testing::NodeProcess node("dev1", "127.0.0.1:0", {"--max-queue-mb", "16", "--slowdown", "20", "--max-batch", "1"});
+  testing::NodeProcess node = testing::start_node("dev1", "127.0.0.1:0", {"--max-queue-mb", "16", "--slowdown", "20", "--max-batch", "1"});
   auto stub = wire::DeviceNode::NewStub(make_channel(node.address()));
   ASSERT_TRUE(deploy(*stub, part1_as_p1()).ok());
   // Each request is 64 images (200 KB); one first, so that the part's plan for them is made.
@@ -233,7 +233,7 @@ TEST(NodeBounds, AFloodBeyondTheQueueGetsResourceExhaustedAndMemoryStaysBounded)
 // A request whose sender's budget ran out while it waited in the queue is answered
 // DEADLINE_EXCEEDED instead of run: a slow node does not spend work no one waits for.
 TEST(NodeBounds, RequestsPastTheirBudgetAreNotRun) {
-  testing::NodeProcess node("dev1", "127.0.0.1:0", {"--slowdown", "100", "--max-batch", "1"});
+  testing::NodeProcess node = testing::start_node("dev1", "127.0.0.1:0", {"--slowdown", "100", "--max-batch", "1"});
   auto stub = wire::DeviceNode::NewStub(make_channel(node.address()));
   ASSERT_TRUE(deploy(*stub, part1_as_p1()).ok());
   grpc::ClientContext ctx;
@@ -265,7 +265,7 @@ TEST(NodeBounds, RequestsPastTheirBudgetAreNotRun) {
 
 // Streams beyond the per-peer limit are refused; the peer's other streams keep working.
 TEST(NodeBounds, StreamsBeyondThePerPeerLimitAreRefused) {
-  testing::NodeProcess node("dev1", "127.0.0.1:0", {"--max-streams-per-peer", "2"});
+  testing::NodeProcess node = testing::start_node("dev1", "127.0.0.1:0", {"--max-streams-per-peer", "2"});
   auto stub = wire::DeviceNode::NewStub(make_channel(node.address()));
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
   std::vector<std::unique_ptr<grpc::ClientReaderWriter<wire::InferRequest, wire::InferReply>>> open;
@@ -297,7 +297,7 @@ namespace {
 TEST(NodeBackend, XnnpackAndFastNodesAnswerTheSameAndNameTheirBackend) {
   std::map<std::string, runtime::TensorMap> answers;
   for (std::string backend : {"fast", "xnnpack"}) {
-    testing::NodeProcess node("dev-" + backend, "127.0.0.1:0", {"--backend", backend});
+    testing::NodeProcess node = testing::start_node("dev-" + backend, "127.0.0.1:0", {"--backend", backend});
     auto stub = wire::DeviceNode::NewStub(make_channel(node.address()));
     {
       grpc::ClientContext ctx;
@@ -354,7 +354,7 @@ TEST(NodeEmulation, ABatchTakesWhatTheCostModelSaysTheDeclaredDeviceTakes) {
   const double expected_ms = board.graph_ms(part, 1);
   ASSERT_GT(expected_ms, 30.0);
 
-  testing::NodeProcess node("board", "127.0.0.1:0", {"--emulate", (dir / "system.yaml").string() + ":board", "--max-batch", "1"});
+  testing::NodeProcess node = testing::start_node("board", "127.0.0.1:0", {"--emulate", (dir / "system.yaml").string() + ":board", "--max-batch", "1"});
   auto stub = wire::DeviceNode::NewStub(make_channel(node.address()));
   {
     grpc::ClientContext ctx;

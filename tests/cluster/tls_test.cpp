@@ -64,7 +64,7 @@ fs::path Tls::dir_;
 CertifiedKey Tls::ca_;
 
 TEST_F(Tls, ANodeRefusesPeersWithoutACertificateFromItsCaAndKeepsServing) {
-  testing::NodeProcess node("dev1", "127.0.0.1:0", {"--tls", path("dev1")});
+  testing::NodeProcess node = testing::start_node("dev1", "127.0.0.1:0", {"--tls", path("dev1")});
   TlsIdentity client = read_identity(path("client"));
   grpc::Status status;
   stats(node, client, &status);
@@ -89,7 +89,7 @@ TEST_F(Tls, ANodeRefusesPeersWithoutACertificateFromItsCaAndKeepsServing) {
 
 TEST_F(Tls, AClientRefusesANodeWhoseCertificateNamesAnotherNode) {
   // dev2 answers at the address the client believes is dev1's.
-  testing::NodeProcess impostor("dev2", "127.0.0.1:0", {"--tls", path("dev2")});
+  testing::NodeProcess impostor = testing::start_node("dev2", "127.0.0.1:0", {"--tls", path("dev2")});
   auto stub = wire::DeviceNode::NewStub(make_channel(impostor.address(), read_identity(path("client")), "dev1"));
   grpc::ClientContext context;
   context.set_deadline(system_clock::now() + std::chrono::seconds(5));
@@ -98,7 +98,7 @@ TEST_F(Tls, AClientRefusesANodeWhoseCertificateNamesAnotherNode) {
 }
 
 TEST_F(Tls, ADeployFromAnUnauthenticatedPeerNeverLoads) {
-  testing::NodeProcess node("dev1", "127.0.0.1:0", {"--tls", path("dev1")});
+  testing::NodeProcess node = testing::start_node("dev1", "127.0.0.1:0", {"--tls", path("dev1")});
   wire::DeployRequest request;
   request.set_part("intruder");
   request.set_onnx(slurp(testing::model_dir("fluid") / "part1.onnx"));
@@ -116,8 +116,8 @@ TEST_F(Tls, ADeployFromAnUnauthenticatedPeerNeverLoads) {
 }
 
 TEST_F(Tls, AFluidClusterAnswersOverMutualTls) {
-  testing::NodeProcess a("dev1", "127.0.0.1:0", {"--tls", path("dev1")});
-  testing::NodeProcess b("dev2", "127.0.0.1:0", {"--tls", path("dev2")});
+  testing::NodeProcess a = testing::start_node("dev1", "127.0.0.1:0", {"--tls", path("dev1")});
+  testing::NodeProcess b = testing::start_node("dev2", "127.0.0.1:0", {"--tls", path("dev2")});
   for (const std::string mode : {"ht", "ha"}) {
     ClusterConfig config =
         testing::make_config("fluid", mode, testing::model_dir("fluid"), {{&a, "part1.onnx"}, {&b, "part2.onnx"}});

@@ -20,17 +20,18 @@ namespace fluidedge {
 namespace {
 
 using testing::NodeProcess;
+using testing::start_node;
 
 // The arm64 node as a Pi 4's core (NEON, no SVE) on `backend`.
 NodeProcess arm64_node(const std::string& name, const std::string& backend) {
-  return NodeProcess(name, "127.0.0.1:0", {"--backend", backend},
+  return start_node(name, "127.0.0.1:0", {"--backend", backend},
                      {FLUIDEDGE_QEMU_AARCH64, "-L", FLUIDEDGE_ARM64_SYSROOT, "-cpu", "cortex-a72", FLUIDEDGE_ARM64_NODE});
 }
 
 class Arm64Cluster : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Arm64Cluster, HtAndHaAnswersEqualTheWholeModel) {
-  NodeProcess host("dev1");
+  NodeProcess host = start_node("dev1");
   NodeProcess arm = arm64_node("dev2", GetParam());
   runtime::register_lean_backends();
   auto whole = runtime::make_session("fast", graph::load_onnx((testing::model_dir("fluid") / "model.onnx").string()));
@@ -69,14 +70,14 @@ TEST_P(Arm64Cluster, HtAndHaAnswersEqualTheWholeModel) {
 TEST_P(Arm64Cluster, KillNineOfTheArm64NodeLosesNothingAndItRejoins) {
   for (std::string mode : {"ht", "ha"}) {
     SCOPED_TRACE(mode);
-    NodeProcess host("dev1");
+    NodeProcess host = start_node("dev1");
     NodeProcess arm = arm64_node("dev2", GetParam());
     cluster::Coordinator c(testing::make_config("fluid", mode, testing::model_dir("fluid"),
                                                 {{&host, "part1.onnx"}, {&arm, "part2.onnx"}}));
     c.start();
     const int total = 300;
     auto answers = testing::stream(c, total, [&](int answered) {
-      if (answered == 80) arm.kill(SIGKILL);
+      if (answered == 80) arm.kill();
       if (answered == 160) {
         arm.restart();
         EXPECT_TRUE(testing::wait_ready(c, "dev2", 30000)) << "the arm64 node did not rejoin";
