@@ -24,6 +24,8 @@
 
 #include "cluster/channel_settings.h"
 #include "cluster/gateway.h"
+#include "cluster/micro_batcher.h"
+#include "cluster/speed_emulator.h"
 #include "cluster/protocol/device_node.grpc.pb.h"
 #include "cluster/wire.h"
 #include "common/error.h"
@@ -85,20 +87,7 @@ struct Part {
   std::unique_ptr<runtime::Session> session;
   std::vector<std::string> inputs;
   int max_batch = 1;
-  // Warm CPU time of one row and of a full micro-batch, timed at deploy when the node emulates a
-  // slower CPU: the emulated device's speed (see emulated_ms).
-  double row_ms = 0, full_ms = 0;
-  // The declared device's time for a batch of rows (NodeOptions::emulate), instead.
-  std::function<double(int64_t rows)> device_ms;
-
-  // How long the emulated device takes for a batch of `rows`: the declared device's time, or,
-  // `slowdown` times slower than this core at its best, linear in the rows between the two timed
-  // points.
-  double emulated_ms(int64_t rows, double slowdown) const {
-    if (device_ms) return device_ms(rows);
-    double per_extra_row = max_batch > 1 ? (full_ms - row_ms) / (max_batch - 1) : row_ms;
-    return slowdown * (row_ms + std::max(0.0, per_extra_row) * static_cast<double>(rows - 1));
-  }
+  std::unique_ptr<SpeedEmulator> speed;  // how fast the node pretends to run it
 };
 
 // One open Infer stream. Replies are written from the link's thread; the handler returns only
@@ -118,8 +107,14 @@ struct WorkItem {
   runtime::TensorMap inputs;
   std::vector<std::string> wanted;  // outputs to return (empty: all)
   int64_t batch = 0;
-  size_t bytes = 0;  // of the request, as admitted
+  size_t size = 0;  // of the request, as admitted
   Clock::time_point deadline = Clock::time_point::max();  // from its budget_ms: not run after this
+
+  // What the micro-batcher asks of an item (micro_batcher.h).
+  int64_t rows() const { return batch; }
+  size_t bytes() const { return size; }
+  int limit() const { return part->max_batch; }
+  bool batchable_with(const WorkItem& other) const;
 };
 
 // The size of a file a Deploy names (0 when it cannot be read: loading it says why).
@@ -131,7 +126,8 @@ uint64_t file_size_or_zero(const std::string& path) {
 
 // Requests can run in one batch if they are for the same part and agree on every dim but the
 // first of every input.
-bool batchable(const WorkItem& a, const WorkItem& b) {
+bool WorkItem::batchable_with(const WorkItem& b) const {
+  const WorkItem& a = *this;
   if (a.part != b.part || a.inputs.size() != b.inputs.size()) return false;
   for (const auto& [name, t] : a.inputs) {
     auto it = b.inputs.find(name);
@@ -157,11 +153,7 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
   std::mutex parts_mutex;
   std::map<std::string, std::shared_ptr<Part>> parts;
 
-  std::mutex queue_mutex;
-  std::condition_variable queue_ready;
-  std::deque<WorkItem> queue;
-  int64_t admitted = 0, admitted_bytes = 0;  // requests read and not yet running (on the link or queued)
-  bool stopping = false;
+  MicroBatcher<WorkItem> batcher;  // requests read and not yet running (on the link or queued)
 
   std::mutex streams_mutex;
   std::map<std::string, int> streams_per_peer;
@@ -182,7 +174,11 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
   std::unique_ptr<Gateway> gateway;
 
   explicit Impl(NodeOptions o)
-      : options(std::move(o)), rx(options.link), tx(options.link), gateway(std::make_unique<Gateway>(options.name, options.tls)) {}
+      : options(std::move(o)),
+        rx(options.link),
+        tx(options.link),
+        batcher(options.name, {options.max_queue, options.max_queue_bytes}),
+        gateway(std::make_unique<Gateway>(options.name, options.tls)) {}
 
   // --- Deploy ---------------------------------------------------------------------------------
   grpc::Status Deploy(grpc::ServerContext* context, const wire::DeployRequest* request,
@@ -209,11 +205,13 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
       part->session = runtime::make_session(options.backend, graph, session_options);
       part->inputs = graph.inputs;
       part->max_batch = request->max_batch() > 0 ? request->max_batch() : options.max_batch;
+      std::function<double(int64_t)> device_ms;
       if (options.emulate) {
-        part->device_ms = options.emulate.part_timer(graph);
-        part->device_ms(1);  // costed now, not on the first request
-        part->device_ms(part->max_batch);
+        device_ms = options.emulate.part_timer(graph);
+        device_ms(1);  // costed now, not on the first request
+        device_ms(part->max_batch);
       }
+      part->speed = std::make_unique<SpeedEmulator>(options.slowdown, device_ms, part->max_batch);
       warm_up(*part, graph);
       auto cost = graph::graph_cost(graph);
       reply->set_part(part->id);
@@ -238,7 +236,10 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
   // before the first request arrives, so the first answers are not slowed by planning. With a
   // slowdown, also times both sizes (best CPU time of several runs): the emulated device's speed.
   void warm_up(Part& part, const graph::Graph& graph) const {
-    for (int64_t batch : {int64_t{1}, static_cast<int64_t>(part.max_batch)}) {
+    double best_ms[2] = {0, 0};  // one row, a full micro-batch
+    for (int k = 0; k < 2; ++k) {
+      const int64_t batch = k == 0 ? 1 : part.max_batch;
+      if (k == 1 && batch == 1) break;
       runtime::TensorMap inputs;
       for (const auto& name : part.inputs) {
         graph::Shape shape = graph.value(name).shape;
@@ -251,17 +252,14 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
       // entirely into a moment the shared core is slow (another process starting, a cache flushed).
       double best = 1e300;
       const auto window_start = Clock::now();
-      for (int i = 0; options.slowdown > 1.0 && i < 100 && (i < 5 || ms_since(window_start) < 200); ++i) {
+      for (int i = 0; part.speed->needs_calibration() && i < 100 && (i < 5 || ms_since(window_start) < 200); ++i) {
         double t0 = thread_cpu_ms();
         part.session->run(inputs);
         best = std::min(best, thread_cpu_ms() - t0);
       }
-      (batch == 1 ? part.row_ms : part.full_ms) = options.slowdown > 1.0 ? best : 0.0;
-      if (part.max_batch == 1) {
-        part.full_ms = part.row_ms;
-        break;
-      }
+      best_ms[k] = part.speed->needs_calibration() ? best : 0.0;
     }
+    if (part.speed->needs_calibration()) part.speed->calibrate(best_ms[0], best_ms[1]);
   }
 
   // --- Infer ----------------------------------------------------------------------------------
@@ -291,7 +289,7 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
         ++state->outstanding;
       }
       size_t bytes = request.ByteSizeLong();
-      if (std::string full = admit(bytes); !full.empty()) {
+      if (std::string full = batcher.admit(bytes); !full.empty()) {
         reject(state, request.id(), full, grpc::StatusCode::RESOURCE_EXHAUSTED);
         request = wire::InferRequest();
         continue;
@@ -311,33 +309,12 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
     return grpc::Status::OK;
   }
 
-  // Takes a request in, or says why the node is full.
-  std::string admit(size_t bytes) {
-    std::lock_guard lock(queue_mutex);
-    if (admitted >= options.max_queue)
-      return fmt::format("RESOURCE_EXHAUSTED: node '{}' is full: {} requests waiting (--max-queue {}); retry later or "
-                         "elsewhere",
-                         options.name, admitted, options.max_queue);
-    if (admitted_bytes + static_cast<int64_t>(bytes) > options.max_queue_bytes)
-      return fmt::format("RESOURCE_EXHAUSTED: node '{}' is full: {:.1f} MB of requests waiting (--max-queue-mb {:g}); "
-                         "retry later or elsewhere",
-                         options.name, admitted_bytes / 1e6, options.max_queue_bytes / 1048576.0);
-    ++admitted;
-    admitted_bytes += static_cast<int64_t>(bytes);
-    return "";
-  }
-  // A request no longer held (it runs, or was refused or dropped); the caller holds queue_mutex.
-  void release_locked(size_t bytes) {
-    --admitted;
-    admitted_bytes -= static_cast<int64_t>(bytes);
-  }
-
   void accept(const std::shared_ptr<StreamState>& state, const wire::InferRequest& request, size_t bytes,
               Clock::time_point deadline) {
     WorkItem item;
     item.stream = state;
     item.id = request.id();
-    item.bytes = bytes;
+    item.size = bytes;
     item.deadline = deadline;
     try {
       {
@@ -362,22 +339,11 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
         item.batch = t.dim(0);
       }
     } catch (const std::exception& e) {
-      {
-        std::lock_guard lock(queue_mutex);
-        release_locked(bytes);
-      }
+      batcher.release(bytes);
       reject(state, request.id(), e.what());
       return;
     }
-    {
-      std::lock_guard lock(queue_mutex);
-      if (!stopping) {
-        queue.push_back(std::move(item));
-        queue_ready.notify_one();
-        return;
-      }
-      release_locked(bytes);
-    }
+    if (batcher.push(std::move(item))) return;
     // Shutting down: the request is dropped and the stream closed, so the sender re-issues it.
     std::lock_guard lock(state->mutex);
     --state->outstanding;
@@ -413,29 +379,8 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
   // --- Worker: one batch at a time ------------------------------------------------------------
   void work() {
     while (true) {
-      std::vector<WorkItem> batch;
-      {
-        std::unique_lock lock(queue_mutex);
-        queue_ready.wait(lock, [&] { return stopping || !queue.empty(); });
-        if (stopping) return;
-        batch.push_back(std::move(queue.front()));
-        queue.pop_front();
-        int64_t rows = batch[0].batch;
-        const int limit = batch[0].part->max_batch;
-        for (auto it = queue.begin(); it != queue.end() && rows < limit;) {
-          if (batchable(batch[0], *it) && rows + it->batch <= limit) {
-            rows += it->batch;
-            batch.push_back(std::move(*it));
-            it = queue.erase(it);
-          } else {
-            ++it;
-          }
-        }
-      }
-      {
-        std::lock_guard lock(queue_mutex);
-        for (const WorkItem& item : batch) release_locked(item.bytes);
-      }
+      std::vector<WorkItem> batch = batcher.next_batch();
+      if (batch.empty()) return;  // stopped
       // Requests whose sender has stopped waiting are answered DEADLINE_EXCEEDED, not run.
       const auto now = Clock::now();
       for (auto it = batch.begin(); it != batch.end();) {
@@ -479,18 +424,13 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
     double busy_ms = options.threads == 1 ? thread_cpu_ms() - cpu_start : compute_ms;
     int64_t total = 0;
     for (const auto& item : batch) total += item.batch;
-    bool overran = false;
-    if (options.slowdown > 1.0 || options.emulate) {
-      // A declared device takes its own time (options.emulate). A slowed-down CPU takes
-      // `slowdown` times what this core needs for such a batch at its best (timed at deploy), not
-      // times this run's time: cold caches after idling and other load on this machine would
-      // otherwise be multiplied too.
-      double emulated_ms = batch[0].part->emulated_ms(total, options.slowdown);
-      overran = run_ms > emulated_ms;
-      std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
-                                                std::chrono::duration<double, std::milli>(emulated_ms)));
-      compute_ms = ms_since(start);
-    }
+    // A declared device takes its own time (options.emulate). A slowed-down CPU takes `slowdown`
+    // times what this core needs for such a batch at its best (timed at deploy), not times this
+    // run's time: cold caches after idling and other load on this machine would otherwise be
+    // multiplied too.
+    const SpeedEmulator& speed = *batch[0].part->speed;
+    const bool overran = speed.wait_out(start, total, run_ms);
+    if (speed.active()) compute_ms = ms_since(start);
     {
       std::lock_guard lock(stats_mutex);
       ++batches;
@@ -529,10 +469,7 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
       std::lock_guard lock(parts_mutex);
       for (const auto& [id, part] : parts) reply->add_parts(id);
     }
-    {
-      std::lock_guard lock(queue_mutex);
-      reply->set_queued(static_cast<int64_t>(queue.size()));
-    }
+    reply->set_queued(static_cast<int64_t>(batcher.queued()));
     std::lock_guard lock(stats_mutex);
     reply->set_served(served);
     reply->set_rejected(rejected);
@@ -595,20 +532,13 @@ void DeviceNode::shutdown(int grace_ms) {
   }
   impl_->server->GetHealthCheckService()->SetServingStatus(false);
   impl_->gateway->stop();  // its clients move to another node
-  {
-    std::lock_guard lock(impl_->queue_mutex);
-    impl_->stopping = true;
-    // Dropped requests: their streams see the end and the sender re-issues them elsewhere.
-    for (auto& item : impl_->queue) {
-      std::lock_guard slock(item.stream->mutex);
-      --item.stream->outstanding;
-      item.stream->broken = true;
-      item.stream->idle.notify_all();
-    }
-    for (const auto& item : impl_->queue) impl_->release_locked(item.bytes);
-    impl_->queue.clear();
+  // Dropped requests: their streams see the end and the sender re-issues them elsewhere.
+  for (auto& item : impl_->batcher.stop()) {
+    std::lock_guard slock(item.stream->mutex);
+    --item.stream->outstanding;
+    item.stream->broken = true;
+    item.stream->idle.notify_all();
   }
-  impl_->queue_ready.notify_all();
   if (impl_->worker.joinable()) impl_->worker.join();
   {
     std::lock_guard lock(impl_->stats_mutex);

@@ -1,7 +1,9 @@
 // The device node: the daemon an edge device runs. It holds the model parts deployed to it, runs
-// them on a lean backend (fast or xnnpack; one worker, its own core), batches queued requests of the same part
-// into one run (adaptive micro-batching: the busier it is, the larger the batch), answers the
-// standard gRPC health check, and emulates its network link and a slower CPU when asked.
+// them on a lean backend (fast or xnnpack; one worker, its own core), batches queued requests of
+// the same part into one run (adaptive micro-batching: the busier it is, the larger the batch),
+// answers the standard gRPC health check, and emulates its network link and a slower CPU when
+// asked. This is the gRPC service; its queue and micro-batching are micro_batcher.h, its
+// emulated speed speed_emulator.h, its link link_emulator.h.
 #pragma once
 
 #include <cstdint>
