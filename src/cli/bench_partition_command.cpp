@@ -26,14 +26,11 @@
 #include "cli/json_output.h"
 #include "cli/report/sections.h"
 #include "cli/tool_paths.h"
-#include "cluster/coordinator.h"
-#include "cluster/model_directory.h"
-#include "cluster/node_link.h"
 #include "common/atomic_file.h"
 #include "common/cpu_affinity.h"
 #include "common/error.h"
 #include "experiment/node_process.h"
-#include "experiment/request_stream.h"
+#include "experiment/pipeline_measurement.h"
 #include "graph/onnx_io.h"
 #include "partition/cut.h"
 #include "partition/device_profiler.h"
@@ -68,95 +65,6 @@ std::string load_average() {
   double a = 0, b = 0, c = 0;
   if (!(in >> a >> b >> c)) return "unknown";
   return fmt::format("{:.2f} {:.2f} {:.2f} on {} cores", a, b, c, std::thread::hardware_concurrency());
-}
-
-// A Static model directory: the stage files and the manifest the cluster config reads.
-void write_static_dir(const fs::path& dir, const std::vector<graph::Graph>& stages, const std::string& output) {
-  fs::create_directories(dir);
-  cluster::ModelManifest manifest;
-  manifest.variant = "static";
-  manifest.outputs["full"] = output;
-  manifest.extra["made_by"] = "fluidedge bench partition";
-  for (size_t s = 0; s < stages.size(); ++s) {
-    std::string file = fmt::format("stage_{}.onnx", s + 1);
-    write_file_atomically((dir / file).string(), "", graph::serialize_onnx(stages[s]));
-    manifest.parts.push_back({file, "full"});
-  }
-  cluster::ModelDirectory(dir.string()).write(manifest);
-}
-
-// What a node has computed so far: requests served and their total compute time (the emulated
-// device's wait included), from its Stats call. With max_batch 1 every batch is one request.
-struct NodeWork {
-  int64_t served = 0;
-  double compute_ms = 0;
-  double run_ms = 0;     // the runs alone on this host, without the emulated device's wait
-  int64_t overruns = 0;  // runs that took longer than the emulated device should
-  std::string backend;   // what the node says it runs on
-};
-NodeWork node_work(const experiment::NodeProcess& node, const cluster::TlsIdentity& tls) {
-  cluster::NodeLink link(node.name(), node.address(), {}, {}, tls);
-  wire::NodeStats s = link.stats(10000);
-  const auto n = static_cast<double>(s.served() + s.rejected());
-  return {s.served() + s.rejected(), s.mean_compute_ms() * n, s.mean_run_ms() * n, s.overruns(), s.backend()};
-}
-
-struct Measured {
-  double ips = 0;
-  int64_t answered = 0, failed = 0;
-  std::vector<double> node_ms;  // per stage: the node's mean compute per request while measured (emulated device's wait included)
-  std::vector<double> host_ms;  // per stage: the same runs on this host, before the emulated device's wait
-  std::vector<int64_t> overruns;  // per stage: runs the host could not finish within the emulated time
-  std::vector<std::string> backends;  // per stage: the node's backend, as its stats name it
-  std::string error;
-};
-
-// Deploys `stages` (stage i on nodes[i]) and streams requests for `seconds` with `concurrency`
-// in flight, after a warm-up.
-Measured measure_pipeline(const fs::path& dir, const std::vector<experiment::NodeProcess*>& nodes, const runtime::TensorMap& input,
-                          const PartitionBenchOptions& o) {
-  std::string yaml = fmt::format("variant: static\nmode: ht\nmodel: {}\nmax_batch: 1\nwindow: {}\n"
-                                 "request_timeout_ms: 60000\n"
-                                 // Failure detection is not measured here: a busy shared core must not make
-                                 // a slow probe look like a dead node.
-                                 "detector: {{heartbeat_ms: 200, timeout_ms: 5000}}\nnodes:\n",
-                                 fs::absolute(dir).string(), std::max(2, o.concurrency));
-  for (size_t i = 0; i < nodes.size(); ++i)
-    yaml += fmt::format("  - {{name: {}, address: {}, part: stage_{}.onnx}}\n", nodes[i]->name(), nodes[i]->address(), i + 1);
-  yaml += o.certs->cluster_yaml();
-  cluster::Coordinator c(cluster::parse_cluster_config(yaml, "bench-partition cluster", "."));
-  c.start(60000);
-  Measured m;
-  auto stream = [&](Clock::time_point stop, int64_t at_least) {
-    experiment::StreamOptions so;
-    so.count = at_least;
-    so.stop_at = stop;
-    so.concurrency = o.concurrency;
-    so.retry_after_failure = std::chrono::milliseconds(0);
-    const experiment::StreamResult s = experiment::run_stream(c, [&](int64_t) { return input; }, so);
-    m.answered += s.answered;
-    m.failed += s.failed;
-    if (m.error.empty()) m.error = s.first_error;
-  };
-  stream(Clock::now(), 2 * o.concurrency);  // warm-up: first runs plan the kernels
-  m.answered = m.failed = 0;
-  std::vector<NodeWork> before;
-  for (const auto* n : nodes) before.push_back(node_work(*n, o.certs->client()));
-  auto start = Clock::now();
-  stream(start + std::chrono::milliseconds(static_cast<int64_t>(o.seconds * 1000)), o.concurrency);
-  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  m.ips = m.answered / seconds;
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    NodeWork after = node_work(*nodes[i], o.certs->client());
-    int64_t served = after.served - before[i].served;
-    m.node_ms.push_back(served > 0 ? (after.compute_ms - before[i].compute_ms) / static_cast<double>(served) : 0.0);
-    m.host_ms.push_back(served > 0 ? (after.run_ms - before[i].run_ms) / static_cast<double>(served) : 0.0);
-    m.overruns.push_back(after.overruns - before[i].overruns);
-    m.backends.push_back(after.backend);
-  }
-  c.stop();
-  if (m.answered == 0) fail("bench partition: no request answered: {}", m.error);
-  return m;
 }
 
 // The profile measured here, as a device `slowdown` times slower would show it.
@@ -376,24 +284,25 @@ Json run_bench_partition(PartitionBenchOptions o) {
     // Best split first, closest in time to the profiles its prediction comes from (this VM's
     // cores change speed over tens of seconds): stage 1 on dev1, which holds the input, stage 2
     // behind the link.
-    std::optional<Measured> split_measured;
+    std::optional<experiment::PipelineMeasurement> split_measured;
     if (split) {
       std::vector<graph::Graph> stages = split_stages(g, split->plan.positions);
-      write_static_dir(dir / "split", stages, g.outputs.at(0));
+      experiment::write_static_model((dir / "split").string(), stages, g.outputs.at(0), "fluidedge bench partition");
       int d1 = split->plan.devices[0], d2 = split->plan.devices[1];
       // Each device's node on the core it was profiled on.
       experiment::NodeProcess n1 = start_device(fmt::format("dev{}", d1 + 1), o, pin ? d1 : -1, emulate(d1), 0, 0);
       experiment::NodeProcess n2 =
           start_device(fmt::format("dev{}", d2 + 1), o, pin ? d2 : -1, emulate(d2), o.link_rate, o.link_latency);
-      split_measured = measure_pipeline(dir / "split", {&n1, &n2}, input, o);
+      split_measured = experiment::measure_pipeline((dir / "split").string(), {&n1, &n2}, input, o.concurrency, o.seconds, *o.certs);
     }
 
     // Best single device: the whole model on each device alone (input local, no link).
-    write_static_dir(dir / "single", {g}, g.outputs.at(0));
+    experiment::write_static_model((dir / "single").string(), {g}, g.outputs.at(0), "fluidedge bench partition");
     double single_ips[2] = {0, 0};
     for (int d = 0; d < 2; ++d) {
       experiment::NodeProcess node = start_device(fmt::format("dev{}", d + 1), o, pin ? d : -1, emulate(d), 0, 0);
-      Measured m = measure_pipeline(dir / "single", {&node}, input, o);
+      experiment::PipelineMeasurement m =
+          experiment::measure_pipeline((dir / "single").string(), {&node}, input, o.concurrency, o.seconds, *o.certs);
       single_ips[d] = m.ips;
       row[fmt::format("dev{}_alone", d + 1)] = Json{{"predicted_ips", single[d].throughput_fps},
                                                    {"measured_ips", m.ips},
@@ -422,7 +331,7 @@ Json run_bench_partition(PartitionBenchOptions o) {
       continue;
     }
 
-    const Measured& m = *split_measured;
+    const experiment::PipelineMeasurement& m = *split_measured;
     const int d1 = split->plan.devices[0], d2 = split->plan.devices[1];
 
     const int cut = split->plan.positions[0];
