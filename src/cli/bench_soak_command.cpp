@@ -8,12 +8,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <mutex>
 #include <random>
 #include <thread>
 
@@ -32,6 +30,7 @@
 #include "data/dataset.h"
 #include "experiment/emulated_devices.h"
 #include "experiment/node_process.h"
+#include "experiment/request_stream.h"
 #include "experiment/trained_models.h"
 #include "runtime/backends.h"
 
@@ -74,73 +73,6 @@ double self_rss_mib() {
 struct Fault {
   double at = 0, repaired = 0;  // seconds into the soak
   std::string node, action;     // "kill -9" or "SIGSTOP"
-};
-
-// The load: `concurrency` single-image requests in flight for as long as it runs; every
-// request's callbacks are counted, so a request answered twice or never is seen.
-class Load {
- public:
-  Load(cluster::Coordinator& c, const data::Split& test, int concurrency)
-      : coordinator_(c), test_(test), concurrency_(concurrency) {}
-
-  void run_until(const std::atomic<bool>& stop) {
-    const int64_t* labels = test_.labels.data<int64_t>();
-    for (int64_t i = 0; !stop; ++i) {
-      int64_t index = i % test_.size();
-      {
-        std::unique_lock lock(mutex_);
-        slot_free_.wait(lock, [&] { return in_flight_ < concurrency_; });
-        ++in_flight_;
-        calls_.push_back(0);
-      }
-      coordinator_.submit({{"input", test_.images.rows(index, 1)}}, [this, i, index, labels](cluster::Answer a) {
-        std::lock_guard lock(mutex_);
-        if (calls_[i]++ > 0) {
-          ++twice_;
-          return;
-        }
-        if (a.error.empty()) {
-          ++answered_;
-          const float* p = a.prediction.data<float>();
-          correct_ += (std::max_element(p, p + a.prediction.numel()) - p) == labels[index];
-        } else {
-          ++failed_;
-          if (first_error_.empty()) first_error_ = a.error;
-        }
-        --in_flight_;
-        slot_free_.notify_all();
-      });
-    }
-  }
-  // Waits up to `timeout_ms` for the requests still in flight; true if none is left.
-  bool drain(int timeout_ms) {
-    std::unique_lock lock(mutex_);
-    return slot_free_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return in_flight_ == 0; });
-  }
-  int64_t answered() const {
-    std::lock_guard lock(mutex_);
-    return answered_;
-  }
-  Json summary() const {
-    std::lock_guard lock(mutex_);
-    int64_t sent = static_cast<int64_t>(calls_.size());
-    Json j{{"sent", sent},         {"answered", answered_}, {"failed", failed_},
-           {"lost", sent - answered_ - failed_}, {"answered_twice", twice_},
-           {"accuracy", answered_ ? static_cast<double>(correct_) / answered_ : 0.0}};
-    if (!first_error_.empty()) j["first_error"] = first_error_;
-    return j;
-  }
-
- private:
-  cluster::Coordinator& coordinator_;
-  const data::Split& test_;
-  int concurrency_;
-  mutable std::mutex mutex_;
-  std::condition_variable slot_free_;
-  int in_flight_ = 0;
-  std::vector<uint8_t> calls_;  // per request, in sending order
-  int64_t answered_ = 0, failed_ = 0, twice_ = 0, correct_ = 0;
-  std::string first_error_;
 };
 
 // Memory of one series (a node, or the client) per process: a node killed and restarted is a
@@ -265,9 +197,26 @@ void run_bench_soak(SoakOptions o) {
                              o.concurrency, o.minutes, o.gap_min, o.gap_max, o.outage_min, o.outage_max)
               << std::flush;
 
-  Load load(coordinator, dataset.test, o.concurrency);
+  // The load: `concurrency` single-image requests in flight for as long as the soak runs; every
+  // request's answers are counted, so one answered twice or never is seen.
   std::atomic<bool> stop{false};
-  std::thread sender([&] { load.run_until(stop); });
+  std::atomic<int64_t> answered{0}, correct{0};
+  const data::Split& test = dataset.test;
+  experiment::StreamOptions load;
+  load.concurrency = o.concurrency;
+  load.stop_when = [&] { return stop.load(); };
+  load.retry_after_failure = std::chrono::milliseconds(0);
+  load.drain_timeout = std::chrono::milliseconds(30000);
+  experiment::StreamResult sent;
+  std::thread sender([&] {
+    sent = experiment::run_stream(
+        coordinator, [&](int64_t i) { return runtime::TensorMap{{"input", test.images.rows(i % test.size(), 1)}}; }, load,
+        [&](int64_t i, const cluster::Answer& a) {
+          if (!a.error.empty()) return;
+          ++answered;
+          correct += experiment::predicts(a, 0, test.labels.data<int64_t>()[i % test.size()]);
+        });
+  });
 
   std::mt19937_64 random(o.seed);
   auto uniform = [&](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(random); };
@@ -293,7 +242,7 @@ void run_bench_soak(SoakOptions o) {
   auto take_sample = [&](double now) {
     for (size_t i = 0; i < devices.size(); ++i) rss[i].push_back({now, devices[i]->rss_mib(), devices[i]->pid() > 0 ? devices[i]->pid() : 0});
     rss.back().push_back({now, self_rss_mib(), static_cast<long>(::getpid())});
-    int64_t a = load.answered();
+    int64_t a = answered.load();
     rate.push_back({now, static_cast<double>(a - last_answered) / (rate.empty() ? now : now - rate.back().first)});
     last_answered = a;
   };
@@ -334,9 +283,15 @@ void run_bench_soak(SoakOptions o) {
   }
   stop = true;
   sender.join();
-  bool drained = load.drain(30000);
+  const bool drained = sent.lost == 0;
   progress.finish(drained ? "drained" : "requests still in flight after 30 s");
-  Json result = load.summary();
+  Json result{{"sent", sent.sent},
+              {"answered", sent.answered},
+              {"failed", sent.failed},
+              {"lost", sent.lost},
+              {"answered_twice", sent.duplicated},
+              {"accuracy", sent.answered ? static_cast<double>(correct.load()) / static_cast<double>(sent.answered) : 0.0}};
+  if (!sent.first_error.empty()) result["first_error"] = sent.first_error;
   result["drained"] = drained;
   result["late_replies_ignored"] = coordinator.late_replies();
   result["seconds"] = seconds_since(start);

@@ -11,7 +11,8 @@ namespace fluidedge::experiment {
 namespace {
 
 // What the stream and its answers' callbacks share. Held by both, so that an answer arriving
-// after the stream returned (a duplicate; never, if the cluster is right) finds it still there.
+// after the stream returned (past drain_timeout, or a second one) finds it still there, and
+// is ignored.
 struct StreamState {
   std::mutex mutex;
   std::condition_variable answered;
@@ -30,7 +31,7 @@ StreamResult run_stream(cluster::InferenceClient& client, const RequestMaker& ma
   const auto retry_after_failure = o.retry_after_failure;
   const auto start = Clock::now();
   for (int64_t i = 0;; ++i) {
-    if (i >= o.count && (!o.stop_at || Clock::now() >= *o.stop_at)) break;
+    if (o.stop_when ? o.stop_when() : i >= o.count && (!o.stop_at || Clock::now() >= *o.stop_at)) break;
     if (o.tick) o.tick();
     runtime::TensorMap inputs = make_request(i);
     {
@@ -50,9 +51,10 @@ StreamResult run_stream(cluster::InferenceClient& client, const RequestMaker& ma
     }
     client.submit(std::move(inputs), [state, i, retry_after_failure, &on_answer](cluster::Answer a) {
       std::lock_guard lock(state->mutex);
+      if (state->returned) return;  // after the stream ended (a lost one's late answer, or a second one)
       StreamResult& s = state->result;
       RequestRecord& r = s.requests[static_cast<size_t>(i)];
-      if (r.done || state->returned) {  // a second answer: counted, and it frees no slot
+      if (r.done) {                  // a second answer: counted, and it frees no slot
         ++s.duplicated;
         return;
       }
@@ -77,8 +79,14 @@ StreamResult run_stream(cluster::InferenceClient& client, const RequestMaker& ma
     });
   }
   std::unique_lock lock(state->mutex);
-  state->answered.wait(lock, [&] { return state->in_flight == static_cast<int>(state->cooling.size()); });
+  auto drained = [&] { return state->in_flight == static_cast<int>(state->cooling.size()); };
+  if (o.drain_timeout)
+    state->answered.wait_for(lock, *o.drain_timeout, drained);
+  else
+    state->answered.wait(lock, drained);
   state->returned = true;
+  StreamResult& r = state->result;
+  r.lost = r.sent - r.answered - r.failed;
   state->result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return std::move(state->result);
 }

@@ -27,6 +27,12 @@ struct StreamOptions {
   // A slot whose request failed waits this long before its next one, as a client would,
   // instead of spinning on a cluster that answers "cannot" in microseconds.
   std::chrono::milliseconds retry_after_failure{50};
+  // Set: the stream runs until this says so (checked before each submission; `count` and
+  // `stop_at` are then unused).
+  std::function<bool()> stop_when;
+  // After the last submission, wait at most this long for the answers still out (those that do
+  // not come are lost); unset: wait for every one.
+  std::optional<std::chrono::milliseconds> drain_timeout;
 };
 
 struct RequestRecord {
@@ -38,6 +44,7 @@ struct RequestRecord {
 
 struct StreamResult {
   int64_t sent = 0, answered = 0, failed = 0;
+  int64_t lost = 0;                    // sent, and no answer before the stream returned (drain_timeout)
   int64_t duplicated = 0;              // answers beyond the first for one request (never, if the cluster is right)
   std::vector<RequestRecord> requests;  // per request, in submission order
   std::vector<double> latencies;        // of the answered ones, ms, in completion order
