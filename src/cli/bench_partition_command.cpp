@@ -29,6 +29,7 @@
 #include "common/atomic_file.h"
 #include "common/cpu_affinity.h"
 #include "common/error.h"
+#include "cluster/model_directory.h"
 #include "experiment/node_process.h"
 #include "experiment/pipeline_measurement.h"
 #include "graph/onnx_io.h"
@@ -287,7 +288,7 @@ Json run_bench_partition(PartitionBenchOptions o) {
     std::optional<experiment::PipelineMeasurement> split_measured;
     if (split) {
       std::vector<graph::Graph> stages = split_stages(g, split->plan.positions);
-      experiment::write_static_model((dir / "split").string(), stages, g.outputs.at(0), "fluidedge bench partition");
+      cluster::ModelDirectory((dir / "split").string()).write_static(stages, g.outputs.at(0), "fluidedge bench partition");
       int d1 = split->plan.devices[0], d2 = split->plan.devices[1];
       // Each device's node on the core it was profiled on.
       experiment::NodeProcess n1 = start_device(fmt::format("dev{}", d1 + 1), o, pin ? d1 : -1, emulate(d1), 0, 0);
@@ -297,7 +298,7 @@ Json run_bench_partition(PartitionBenchOptions o) {
     }
 
     // Best single device: the whole model on each device alone (input local, no link).
-    experiment::write_static_model((dir / "single").string(), {g}, g.outputs.at(0), "fluidedge bench partition");
+    cluster::ModelDirectory((dir / "single").string()).write_static({g}, g.outputs.at(0), "fluidedge bench partition");
     double single_ips[2] = {0, 0};
     for (int d = 0; d < 2; ++d) {
       experiment::NodeProcess node = start_device(fmt::format("dev{}", d + 1), o, pin ? d : -1, emulate(d), 0, 0);

@@ -88,8 +88,7 @@ void run_infer(const InferOptions& o) {
   const experiment::StreamResult sent = experiment::run_stream(*client, make_request, stream, score);
   const double seconds = sent.seconds;
   const std::vector<double>& latencies = sent.latencies;
-  const int64_t answered = sent.answered, failed = sent.failed, duplicated = sent.duplicated;
-  const int64_t lost = sent.sent - sent.answered - sent.failed;
+  const int64_t answered = sent.answered, failed = sent.failed, duplicated = sent.duplicated, lost = sent.lost;
   const std::string& first_error = sent.first_error;
   progress.finish();
   auto events = client->events();

@@ -157,13 +157,10 @@ void run_partition(const PartitionOptions& o) {
 
   // Stage files, then the reports that point at them.
   std::vector<graph::Graph> stages = split_stages(g, plan.cost.plan.positions);
-  std::vector<std::string> stage_files;
-  for (size_t s = 0; s < stages.size(); ++s) {
-    stages[s].name = fmt::format("{}_stage_{}", g.name, s + 1);
-    std::string file = (out / fmt::format("stage_{}.onnx", s + 1)).string();
-    write_file_atomically(file, "", graph::serialize_onnx(stages[s]));
-    stage_files.push_back(file);
-  }
+  for (size_t s = 0; s < stages.size(); ++s) stages[s].name = fmt::format("{}_stage_{}", g.name, s + 1);
+  // DIR is also a Static model directory for `fluidedge infer`.
+  const std::vector<std::string> stage_files =
+      cluster::ModelDirectory(out.string()).write_static(stages, g.outputs.at(0), "fluidedge partition");
 
   Json plan_json = chosen_plan_json(g, system, plan, chosen, stages, stage_files, o.model, chosen_by, transfer);
   const PlanCost& c = plan.cost;
@@ -192,18 +189,11 @@ void run_partition(const PartitionOptions& o) {
     front_json["dropped_by_min_accuracy"] = dropped_list;
   }
 
-  // A Static model directory: `fluidedge infer` deploys the stages with a cluster.yaml.
-  cluster::ModelManifest manifest;
-  manifest.variant = "static";
-  manifest.outputs["full"] = g.outputs.at(0);
-  for (size_t s = 0; s < stages.size(); ++s) manifest.parts.push_back({fs::path(stage_files[s]).filename().string(), "full"});
-  manifest.extra["made_by"] = "fluidedge partition";
 
   const std::string plan_file = (out / "plan.json").string();
   write_file_atomically((out / "front.json").string(), "", front_json.dump(2) + "\n");
   write_file_atomically((out / "front.csv").string(), "", front_csv(g, system, front, chosen));
   write_file_atomically(plan_file, "", plan_json.dump(2) + "\n");
-  cluster::ModelDirectory(out.string()).write(manifest);
   draw_front(plot, o.model, system, front, dropped, chosen, objective_name(chosen_by));
   spdlog::info("wrote {} stage file(s), plan.json, front.json, front.csv and metrics.json to {}; plot {}", stages.size(),
                out.string(), plot);

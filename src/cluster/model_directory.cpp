@@ -6,6 +6,7 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "graph/onnx_io.h"
 
 namespace fluidedge::cluster {
 
@@ -114,6 +115,25 @@ void ModelDirectory::write(const ModelManifest& m) const {
   std::error_code ec;
   fs::create_directories(path_, ec);
   write_file_atomically(manifest_path(), "", j.dump(2) + "\n");
+}
+
+std::vector<std::string> ModelDirectory::write_static(const std::vector<graph::Graph>& stages, const std::string& output,
+                                                     const std::string& made_by) const {
+  std::error_code ec;
+  fs::create_directories(path_, ec);
+  ModelManifest manifest;
+  manifest.variant = "static";
+  manifest.outputs["full"] = output;
+  manifest.extra["made_by"] = made_by;
+  std::vector<std::string> files;
+  for (size_t s = 0; s < stages.size(); ++s) {
+    const std::string name = "stage_" + std::to_string(s + 1) + ".onnx";
+    files.push_back((fs::path(path_) / name).string());
+    write_file_atomically(files.back(), "", graph::serialize_onnx(stages[s]));
+    manifest.parts.push_back({name, "full"});
+  }
+  write(manifest);
+  return files;
 }
 
 }  // namespace fluidedge::cluster

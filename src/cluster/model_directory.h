@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "graph/graph.h"
+
 namespace fluidedge::cluster {
 
 struct ManifestPart {
@@ -50,6 +52,10 @@ class ModelDirectory {
   ModelManifest read(const std::string& who) const;
   // Writes the manifest atomically (creating the directory).
   void write(const ModelManifest& manifest) const;
+  // Makes it a Static model directory: stage_1.onnx ... (each written atomically) and the
+  // manifest, the last stage predicting `output`. Returns the stage files' paths.
+  std::vector<std::string> write_static(const std::vector<graph::Graph>& stages, const std::string& output,
+                                        const std::string& made_by) const;
 
  private:
   std::string path_;

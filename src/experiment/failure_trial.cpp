@@ -58,7 +58,7 @@ FailureTrial run_failure_trial(cluster::InferenceClient& client, NodeProcess& vi
   f.sent = s.sent;
   f.answered = s.answered;
   f.failed = s.failed;
-  f.lost = s.sent - s.answered - s.failed;
+  f.lost = s.lost;
   f.duplicated = s.duplicated;
   f.error = s.failed ? s.first_error : "";
   if (detected && killed_time) f.detect_ms = ms_between(*killed_time, *detected);

@@ -7,12 +7,9 @@
 #include <fmt/format.h>
 
 #include "cluster/coordinator.h"
-#include "cluster/model_directory.h"
 #include "cluster/node_link.h"
-#include "common/atomic_file.h"
 #include "common/error.h"
 #include "experiment/request_stream.h"
-#include "graph/onnx_io.h"
 
 namespace fluidedge::experiment {
 
@@ -38,21 +35,6 @@ NodeWork node_work(const NodeProcess& node, const cluster::TlsIdentity& tls) {
 }
 
 }  // namespace
-
-void write_static_model(const std::string& dir, const std::vector<graph::Graph>& stages, const std::string& output,
-                        const std::string& made_by) {
-  fs::create_directories(dir);
-  cluster::ModelManifest manifest;
-  manifest.variant = "static";
-  manifest.outputs["full"] = output;
-  manifest.extra["made_by"] = made_by;
-  for (size_t s = 0; s < stages.size(); ++s) {
-    std::string file = fmt::format("stage_{}.onnx", s + 1);
-    write_file_atomically((fs::path(dir) / file).string(), "", graph::serialize_onnx(stages[s]));
-    manifest.parts.push_back({file, "full"});
-  }
-  cluster::ModelDirectory(dir).write(manifest);
-}
 
 PipelineMeasurement measure_pipeline(const std::string& model_dir, const std::vector<NodeProcess*>& nodes,
                                      const runtime::TensorMap& input, int concurrency, double seconds,

@@ -1,5 +1,5 @@
 // A Static pipeline deployed on running nodes and measured: the stages of a model directory
-// (stage i on node i) served through the coordinator, a closed-loop stream timed after a warm-up,
+// (ModelDirectory::write_static; stage i on node i) served through the coordinator, a closed-loop stream timed after a warm-up,
 // and what each node says it computed meanwhile (its Stats): the measured side of `bench
 // partition`'s predicted against measured.
 #pragma once
@@ -10,15 +10,9 @@
 
 #include "cluster/tls.h"
 #include "experiment/node_process.h"
-#include "graph/graph.h"
 #include "runtime/session.h"
 
 namespace fluidedge::experiment {
-
-// Writes a Static model directory: DIR/stage_1.onnx ... and its manifest (cluster::ModelDirectory),
-// the last stage predicting `output`.
-void write_static_model(const std::string& dir, const std::vector<graph::Graph>& stages, const std::string& output,
-                        const std::string& made_by);
 
 struct PipelineMeasurement {
   double ips = 0;  // answered requests per second while measured
