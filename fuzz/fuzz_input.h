@@ -32,8 +32,8 @@ void expect_only_errors(F&& f) {
 // The input written to a per-process file, for readers that take a path.
 inline std::string as_file(const uint8_t* data, size_t size, const char* suffix) {
   static const std::string path = "/tmp/fluidedge-fuzz-" + std::to_string(::getpid()) + suffix;
-  std::ofstream(path, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data),
-                                                                static_cast<std::streamsize>(size));
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   return path;
 }
 

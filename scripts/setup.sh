@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config git
+  build-essential cmake ninja-build ccache pkg-config git clang-format
   libtorch-dev libopenblas0-serial libdnnl-dev opencl-headers ocl-icd-opencl-dev
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
   libonnx-dev libprotobuf-dev protobuf-compiler

@@ -18,6 +18,7 @@ if [[ "${1:-}" == --sanitize ]]; then
 fi
 
 scripts/setup.sh
+scripts/format.sh --check
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-2}

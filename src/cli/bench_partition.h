@@ -23,7 +23,7 @@ struct PartitionBenchOptions {
   int repeats = 20;
   std::string out = "runs/bench-partition";
   std::string plot = "bench-partition.png";  // predicted against measured per model (empty: none)
-  std::string report;                         // a directory for an HTML report of the run (empty: none)
+  std::string report;                        // a directory for an HTML report of the run (empty: none)
   // A system.yaml of two devices to plan for and emulate, as declared (analytic or profiled),
   // instead of this host's profile scaled by `slowdowns`; its first link is dev1 -> dev2's.
   std::string system_file;

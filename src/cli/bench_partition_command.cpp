@@ -26,10 +26,10 @@
 #include "cli/json_output.h"
 #include "cli/report/sections.h"
 #include "cli/tool_paths.h"
+#include "cluster/model_directory.h"
 #include "common/atomic_file.h"
 #include "common/cpu_affinity.h"
 #include "common/error.h"
-#include "cluster/model_directory.h"
 #include "experiment/node_process.h"
 #include "experiment/pipeline_measurement.h"
 #include "graph/onnx_io.h"
@@ -85,14 +85,15 @@ MeasuredProfile scaled(const MeasuredProfile& base, const std::string& device, d
 // A chain of `devices` emulated devices (profiles dev1.json ... devN.json next to the file), every
 // link the bench's link.
 std::string system_yaml(const PartitionBenchOptions& o, int devices = 2) {
-  std::string yaml = fmt::format("# written by fluidedge bench partition: {} emulated devices on this machine\ndevices:\n",
-                                 devices);
+  std::string yaml =
+      fmt::format("# written by fluidedge bench partition: {} emulated devices on this machine\ndevices:\n", devices);
   for (int d = 0; d < devices; ++d)
     yaml += fmt::format("  - {{name: dev{0}, profile: dev{0}.json, active_power_w: 6.4, idle_power_w: 2.7}}\n", d + 1);
   yaml += "links:\n";
   for (int l = 0; l + 1 < devices; ++l)
-    yaml += fmt::format("  - {{rate_mbps: {}, latency_ms: {}, overhead: 0, energy_nj_per_bit: 0.6, bidirectional: false}}\n",
-                        o.link_rate > 0 ? o.link_rate : 1e6, o.link_latency);
+    yaml += fmt::format(
+        "  - {{rate_mbps: {}, latency_ms: {}, overhead: 0, energy_nj_per_bit: 0.6, bidirectional: false}}\n",
+        o.link_rate > 0 ? o.link_rate : 1e6, o.link_latency);
   yaml += "objectives: [throughput, latency]\n";
   return yaml;
 }
@@ -136,9 +137,9 @@ void print_exploration(const std::string& name, const Json& chains) {
   if (chains.is_null()) return;  // --system: no longer chains to explore
   std::string line = fmt::format("  {:<16} exploration", name);
   for (const auto& c : chains)
-    line += fmt::format("  {} devices: exact {:.2f} ms (NSGA-II {:.1f} ms, best {:.1f} vs {:.1f}/s)", c["devices"].get<int>(),
-                        c["exact_ms"].get<double>(), c["nsga2_ms"].get<double>(), c["exact_best_ips"].get<double>(),
-                        c["nsga2_best_ips"].get<double>());
+    line += fmt::format("  {} devices: exact {:.2f} ms (NSGA-II {:.1f} ms, best {:.1f} vs {:.1f}/s)",
+                        c["devices"].get<int>(), c["exact_ms"].get<double>(), c["nsga2_ms"].get<double>(),
+                        c["exact_best_ips"].get<double>(), c["nsga2_best_ips"].get<double>());
   std::cout << line << "\n";
 }
 
@@ -151,10 +152,11 @@ Json run_bench_partition(PartitionBenchOptions o) {
   if (!o.system_file.empty()) {
     SystemDescription declared = load_system(o.system_file);
     if (declared.devices.size() != 2 || declared.links.empty())
-      fail("--system {}: bench partition deploys on two devices and the link between them; the file has {} device{} "
-           "and {} link{}",
-           o.system_file, declared.devices.size(), declared.devices.size() == 1 ? "" : "s", declared.links.size(),
-           declared.links.size() == 1 ? "" : "s");
+      fail(
+          "--system {}: bench partition deploys on two devices and the link between them; the file has {} device{} "
+          "and {} link{}",
+          o.system_file, declared.devices.size(), declared.devices.size() == 1 ? "" : "s", declared.links.size(),
+          declared.links.size() == 1 ? "" : "s");
     // The node's link emulation sends the payload at its rate; the cost model also counts the
     // headers (overhead) on top of it, so the emulated rate is the declared one without them.
     const auto& link = declared.links[0];
@@ -179,37 +181,39 @@ Json run_bench_partition(PartitionBenchOptions o) {
   const std::string load_before = load_average();
   const bool pin = std::thread::hardware_concurrency() >= 2;
 
-  Json settings{{"devices", 2},
-                {"system", o.system_file.empty() ? Json() : Json(fs::absolute(o.system_file).string())},
-                {"slowdowns", o.system_file.empty() ? Json(o.slowdowns) : Json()},
-                {"cores_per_device", 1},
-                {"pinned", pin},
-                {"link", fmt::format("dev1 -> dev2 only, emulated on dev2's side: {} Mbit/s + {} ms each way; dev1 "
-                                     "holds the input (no link emulation)",
-                                     o.link_rate, o.link_latency)},
-                {"max_batch", 1},
-                {"concurrency", o.concurrency},
-                {"seconds_per_run", o.seconds},
-                {"backend", o.backend},
-                {"tls", o.tls == "on" ? "mutual TLS (a throwaway CA; every node and the client with a certificate)" : "off (plaintext)"},
-                {"profile", o.system_file.empty()
-                                ? fmt::format("{} backend, 1 thread, median of {} timed runs per step, measured in the "
-                                              "bench process for each device{}, scaled by its slowdown; each node "
-                                              "emulates its profile (node --emulate)",
-                                              o.backend, o.repeats, pin ? " on the core its node is pinned to" : "")
-                                : fmt::format("none: the devices of {} as declared, each node emulating one (node --emulate)",
-                                              o.system_file)},
-                {"paper_efficientnet_b0_gain", kPaperEfficientNetGain}};
+  Json settings{
+      {"devices", 2},
+      {"system", o.system_file.empty() ? Json() : Json(fs::absolute(o.system_file).string())},
+      {"slowdowns", o.system_file.empty() ? Json(o.slowdowns) : Json()},
+      {"cores_per_device", 1},
+      {"pinned", pin},
+      {"link", fmt::format("dev1 -> dev2 only, emulated on dev2's side: {} Mbit/s + {} ms each way; dev1 "
+                           "holds the input (no link emulation)",
+                           o.link_rate, o.link_latency)},
+      {"max_batch", 1},
+      {"concurrency", o.concurrency},
+      {"seconds_per_run", o.seconds},
+      {"backend", o.backend},
+      {"tls",
+       o.tls == "on" ? "mutual TLS (a throwaway CA; every node and the client with a certificate)" : "off (plaintext)"},
+      {"profile", o.system_file.empty()
+                      ? fmt::format("{} backend, 1 thread, median of {} timed runs per step, measured in the "
+                                    "bench process for each device{}, scaled by its slowdown; each node "
+                                    "emulates its profile (node --emulate)",
+                                    o.backend, o.repeats, pin ? " on the core its node is pinned to" : "")
+                      : fmt::format("none: the devices of {} as declared, each node emulating one (node --emulate)",
+                                    o.system_file)},
+      {"paper_efficientnet_b0_gain", kPaperEfficientNetGain}};
   if (!o.json)
-    std::cout << fmt::format("bench partition: 2 devices (1 core each{}, {} backend, {}), dev1 -> dev2 "
-                             "link {:.1f} Mbit/s + {} ms, {}\n",
-                             pin ? ", pinned" : "", o.backend,
-                             o.system_file.empty() ? fmt::format("this core slowed down {} and {} times", o.slowdowns[0],
-                                                                 o.slowdowns[1])
-                                                   : "emulating the devices of " + o.system_file,
-                             o.link_rate, o.link_latency,
-                             o.explore_only ? "exploration only (nothing deployed)"
-                                            : fmt::format("batch 1, {} in flight, {} s per run", o.concurrency, o.seconds));
+    std::cout << fmt::format(
+        "bench partition: 2 devices (1 core each{}, {} backend, {}), dev1 -> dev2 "
+        "link {:.1f} Mbit/s + {} ms, {}\n",
+        pin ? ", pinned" : "", o.backend,
+        o.system_file.empty() ? fmt::format("this core slowed down {} and {} times", o.slowdowns[0], o.slowdowns[1])
+                              : "emulating the devices of " + o.system_file,
+        o.link_rate, o.link_latency,
+        o.explore_only ? "exploration only (nothing deployed)"
+                       : fmt::format("batch 1, {} in flight, {} s per run", o.concurrency, o.seconds));
 
   Json rows = Json::array();
   double explore_total_ms = 0, explore_chains_ms = 0, nsga2_chains_ms = 0;
@@ -244,7 +248,9 @@ Json run_bench_partition(PartitionBenchOptions o) {
     // there what the cost model says, so a gap between predicted and measured is the pipeline's
     // own (links, queues, the coordinator), not this host's speed at the moment.
     auto emulate = [&](int d) { return fmt::format("{}:{}", system_path.string(), system.devices.at(d).name); };
-    auto chains = [&] { return o.system_file.empty() ? explore_chains(g, dir, o, explore_chains_ms, nsga2_chains_ms) : Json(); };
+    auto chains = [&] {
+      return o.system_file.empty() ? explore_chains(g, dir, o, explore_chains_ms, nsga2_chains_ms) : Json();
+    };
 
     SearchOptions so;
     so.max_stages = 2;
@@ -288,13 +294,15 @@ Json run_bench_partition(PartitionBenchOptions o) {
     std::optional<experiment::PipelineMeasurement> split_measured;
     if (split) {
       std::vector<graph::Graph> stages = split_stages(g, split->plan.positions);
-      cluster::ModelDirectory((dir / "split").string()).write_static(stages, g.outputs.at(0), "fluidedge bench partition");
+      cluster::ModelDirectory((dir / "split").string())
+          .write_static(stages, g.outputs.at(0), "fluidedge bench partition");
       int d1 = split->plan.devices[0], d2 = split->plan.devices[1];
       // Each device's node on the core it was profiled on.
       experiment::NodeProcess n1 = start_device(fmt::format("dev{}", d1 + 1), o, pin ? d1 : -1, emulate(d1), 0, 0);
       experiment::NodeProcess n2 =
           start_device(fmt::format("dev{}", d2 + 1), o, pin ? d2 : -1, emulate(d2), o.link_rate, o.link_latency);
-      split_measured = experiment::measure_pipeline((dir / "split").string(), {&n1, &n2}, input, o.concurrency, o.seconds, *o.certs);
+      split_measured =
+          experiment::measure_pipeline((dir / "split").string(), {&n1, &n2}, input, o.concurrency, o.seconds, *o.certs);
     }
 
     // Best single device: the whole model on each device alone (input local, no link).
@@ -306,12 +314,12 @@ Json run_bench_partition(PartitionBenchOptions o) {
           experiment::measure_pipeline((dir / "single").string(), {&node}, input, o.concurrency, o.seconds, *o.certs);
       single_ips[d] = m.ips;
       row[fmt::format("dev{}_alone", d + 1)] = Json{{"predicted_ips", single[d].throughput_fps},
-                                                   {"measured_ips", m.ips},
-                                                   {"predicted_ms", single[d].stage_ms[0]},
-                                                   {"measured_ms", m.node_ms.at(0)},
-                                                   {"host_ms", m.host_ms.at(0)},
-                                                   {"overruns", m.overruns.at(0)},
-                                                   {"backend", m.backends.at(0)}};
+                                                    {"measured_ips", m.ips},
+                                                    {"predicted_ms", single[d].stage_ms[0]},
+                                                    {"measured_ms", m.node_ms.at(0)},
+                                                    {"host_ms", m.host_ms.at(0)},
+                                                    {"overruns", m.overruns.at(0)},
+                                                    {"backend", m.backends.at(0)}};
     }
     int best_single = single_ips[1] > single_ips[0] ? 1 : 0;
     int best_single_predicted = single[1].throughput_fps > single[0].throughput_fps ? 1 : 0;
@@ -367,33 +375,37 @@ Json run_bench_partition(PartitionBenchOptions o) {
     double slowest_node = std::max(m.node_ms[0], m.node_ms[1]);
     double remodelled_ips = 1000.0 / std::max(slowest_node, link_busy);
     if (remodelled_ips <= 1.15 * m.ips)
-      gap += fmt::format("; with the nodes' measured stage times the pipeline model predicts {:.2f}/s ({:+.0f} % of "
-                         "measured): the gap is the stages' compute on the nodes, not the link",
-                         remodelled_ips, 100 * (remodelled_ips / m.ips - 1));
+      gap += fmt::format(
+          "; with the nodes' measured stage times the pipeline model predicts {:.2f}/s ({:+.0f} % of "
+          "measured): the gap is the stages' compute on the nodes, not the link",
+          remodelled_ips, 100 * (remodelled_ips / m.ips - 1));
     else
-      gap += fmt::format("; even with the nodes' measured stage times the model predicts {:.2f}/s: the pipeline's beat "
-                         "({:.2f} ms) is above every stage's time, so the link ({:.2f} ms busy per frame predicted) and "
-                         "the hand-off through the coordinator cost more than modelled",
-                         remodelled_ips, measured_period, link_busy);
+      gap += fmt::format(
+          "; even with the nodes' measured stage times the model predicts {:.2f}/s: the pipeline's beat "
+          "({:.2f} ms) is above every stage's time, so the link ({:.2f} ms busy per frame predicted) and "
+          "the hand-off through the coordinator cost more than modelled",
+          remodelled_ips, measured_period, link_busy);
     for (int s = 0; s < 2; ++s)
       if (m.overruns[s] > 0)
-        gap += fmt::format("; stage {}'s node overran the emulated device in {} run{} (the host was busier than the "
-                           "profile leaves room for: raise --slowdowns)",
-                           s + 1, m.overruns[s], m.overruns[s] == 1 ? "" : "s");
+        gap += fmt::format(
+            "; stage {}'s node overran the emulated device in {} run{} (the host was busier than the "
+            "profile leaves room for: raise --slowdowns)",
+            s + 1, m.overruns[s], m.overruns[s] == 1 ? "" : "s");
     row["split_remodelled_ips"] = remodelled_ips;
 
-    row["split"] = Json{{"devices", {fmt::format("dev{}", d1 + 1), fmt::format("dev{}", d2 + 1)}},
-                        {"cut_after", g.nodes[cut - 1].name},
-                        {"position", cut},
-                        {"tensors", cuts[cut - 1].tensors},
-                        {"link_bytes", split->link_bytes[0]},
-                        {"link_busy_ms", link_busy},
-                        {"link_ms", split->link_ms[0]},
-                        {"predicted_bottleneck", bottleneck},
-                        {"stages", stages_json},
-                        {"energy_mj", split->energy_mj},
-                        {"memory_mb", {split->memory_bytes[0] / (1024.0 * 1024.0), split->memory_bytes[1] / (1024.0 * 1024.0)}},
-                        {"failed", m.failed}};
+    row["split"] =
+        Json{{"devices", {fmt::format("dev{}", d1 + 1), fmt::format("dev{}", d2 + 1)}},
+             {"cut_after", g.nodes[cut - 1].name},
+             {"position", cut},
+             {"tensors", cuts[cut - 1].tensors},
+             {"link_bytes", split->link_bytes[0]},
+             {"link_busy_ms", link_busy},
+             {"link_ms", split->link_ms[0]},
+             {"predicted_bottleneck", bottleneck},
+             {"stages", stages_json},
+             {"energy_mj", split->energy_mj},
+             {"memory_mb", {split->memory_bytes[0] / (1024.0 * 1024.0), split->memory_bytes[1] / (1024.0 * 1024.0)}},
+             {"failed", m.failed}};
     row["split_predicted_ips"] = split->throughput_fps;
     row["split_measured_ips"] = m.ips;
     row["predicted_over_measured"] = split->throughput_fps / m.ips;
@@ -403,13 +415,13 @@ Json run_bench_partition(PartitionBenchOptions o) {
     row["exploration"] = chains();
     rows.push_back(row);
     if (!o.json)
-      std::cout << fmt::format("  {:<16} single {:8.2f}/s (dev{})  split predicted {:8.2f}/s measured {:8.2f}/s "
-                               "(pred/meas {:.2f})  gain measured {:+.1f} % predicted {:+.1f} %  cut after {} ({:.0f} KB)  "
-                               "explore {:.2f} ms\n    {}\n",
-                               name, single_ips[best_single], best_single + 1, split->throughput_fps, m.ips,
-                               split->throughput_fps / m.ips, 100 * row["gain_measured"].get<double>(),
-                               100 * row["gain_predicted"].get<double>(), g.nodes[cut - 1].name,
-                               split->link_bytes[0] / 1024.0, explore_ms, gap);
+      std::cout << fmt::format(
+          "  {:<16} single {:8.2f}/s (dev{})  split predicted {:8.2f}/s measured {:8.2f}/s "
+          "(pred/meas {:.2f})  gain measured {:+.1f} % predicted {:+.1f} %  cut after {} ({:.0f} KB)  "
+          "explore {:.2f} ms\n    {}\n",
+          name, single_ips[best_single], best_single + 1, split->throughput_fps, m.ips, split->throughput_fps / m.ips,
+          100 * row["gain_measured"].get<double>(), 100 * row["gain_predicted"].get<double>(), g.nodes[cut - 1].name,
+          split->link_bytes[0] / 1024.0, explore_ms, gap);
     if (!o.json) print_exploration(name, row["exploration"]);
   }
 
@@ -430,17 +442,18 @@ Json run_bench_partition(PartitionBenchOptions o) {
   }
   if (o.json) return out;
   if (o.system_file.empty())
-    std::cout << fmt::format("exploration of {} models on 2, 3 and 4 devices: exact {:.1f} ms in total, NSGA-II {:.1f} ms "
-                             "(exact/NSGA-II time {:.3f})\n",
-                             models.size(), explore_chains_ms, nsga2_chains_ms,
-                             exploration_total["exact_over_nsga2_time"].get<double>());
+    std::cout << fmt::format(
+        "exploration of {} models on 2, 3 and 4 devices: exact {:.1f} ms in total, NSGA-II {:.1f} ms "
+        "(exact/NSGA-II time {:.3f})\n",
+        models.size(), explore_chains_ms, nsga2_chains_ms, exploration_total["exact_over_nsga2_time"].get<double>());
   if (o.explore_only) return out;
   for (const auto& r : rows)
     if (r["model"] == "efficientnet_b0" && r.contains("gain_measured"))
-      std::cout << fmt::format("EfficientNet-B0 gain of the best split over the best single device: measured {:+.1f} %, "
-                               "predicted {:+.1f} % (paper: {:+.1f} %, on its devices)\n",
-                               100 * r["gain_measured"].get<double>(), 100 * r["gain_predicted"].get<double>(),
-                               100 * kPaperEfficientNetGain);
+      std::cout << fmt::format(
+          "EfficientNet-B0 gain of the best split over the best single device: measured {:+.1f} %, "
+          "predicted {:+.1f} % (paper: {:+.1f} %, on its devices)\n",
+          100 * r["gain_measured"].get<double>(), 100 * r["gain_predicted"].get<double>(),
+          100 * kPaperEfficientNetGain);
   std::cout << fmt::format("exploration time, all models: {:.2f} ms\nload average before {}, after {}\n",
                            explore_total_ms, load_before, settings["load_average_after"].get<std::string>());
   if (!o.plot.empty()) std::cout << "plot: " << o.plot << "\n";
@@ -453,32 +466,46 @@ void add_bench_partition_command(CLI::App& bench) {
                                    "devices, predicted and measured");
   auto o = std::make_shared<PartitionBenchOptions>();
   cmd->add_option("--models", o->models, fmt::format("Zoo models (default: {})", kPaperModels))->delimiter(',');
-  cmd->add_option("--slowdowns", o->slowdowns, "How much slower than this host's core dev1 and dev2 are: their profiles are this host's, scaled by these (the nodes emulate the profiles)")
+  cmd->add_option("--slowdowns", o->slowdowns,
+                  "How much slower than this host's core dev1 and dev2 are: their profiles are this host's, scaled by "
+                  "these (the nodes emulate the profiles)")
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--link-rate", o->link_rate, "Emulated dev1 -> dev2 link rate, Mbit/s (0 = none)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--link-latency", o->link_latency, "Emulated one-way latency of that link, ms")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--seconds", o->seconds, "Measured streaming time per deployment")
-      ->check(CLI::Range(0.1, 3600.0))->capture_default_str();
-  cmd->add_option("--concurrency", o->concurrency, "Requests in flight")->check(CLI::Range(1, 1024))->capture_default_str();
-  cmd->add_option("--repeats", o->repeats, "Timed runs of the profile")->check(CLI::Range(1, 10000))->capture_default_str();
-  cmd->add_option("--out", o->out, "Directory for profiles, system.yaml and stage files per model")->capture_default_str();
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--concurrency", o->concurrency, "Requests in flight")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--repeats", o->repeats, "Timed runs of the profile")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  cmd->add_option("--out", o->out, "Directory for profiles, system.yaml and stage files per model")
+      ->capture_default_str();
   cmd->add_option("--system", o->system_file,
                   "Plan for and emulate the two devices of this system.yaml as declared (e.g. examples/"
                   "two_boards_100mbit.yaml), instead of this host's profile scaled by --slowdowns")
-      ->excludes("--slowdowns")->excludes("--link-rate")->excludes("--link-latency");
-  cmd->add_option("--plot", o->plot, "Where to write the PNG chart of predicted against measured throughput (its "
-                                     "data and gnuplot script beside it)")->capture_default_str();
+      ->excludes("--slowdowns")
+      ->excludes("--link-rate")
+      ->excludes("--link-latency");
+  cmd->add_option("--plot", o->plot,
+                  "Where to write the PNG chart of predicted against measured throughput (its "
+                  "data and gnuplot script beside it)")
+      ->capture_default_str();
   cmd->add_option("--report", o->report, "Also write an HTML report of this run to DIR/index.html (plots beside it)");
-  cmd->add_flag("--explore-only", o->explore_only,
-                "Profile and explore (2, 3 and 4 devices) only; deploy nothing");
-  cmd->add_option("--tls", o->tls, "on: mutual TLS between the client and the nodes, as deployed; off: plaintext "
-                                   "(to measure what TLS costs)")
-      ->check(CLI::IsMember({"on", "off"}))->capture_default_str();
-  cmd->add_option("--backend", o->backend, kNodeBackendHelp)
-      ->check(CLI::IsMember(kNodeBackends));
+  cmd->add_flag("--explore-only", o->explore_only, "Profile and explore (2, 3 and 4 devices) only; deploy nothing");
+  cmd->add_option("--tls", o->tls,
+                  "on: mutual TLS between the client and the nodes, as deployed; off: plaintext "
+                  "(to measure what TLS costs)")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
+  cmd->add_option("--backend", o->backend, kNodeBackendHelp)->check(CLI::IsMember(kNodeBackends));
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o] {
     if (!o->report.empty()) check_writable_dir(o->report, "--report");

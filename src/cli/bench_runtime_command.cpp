@@ -17,10 +17,10 @@
 #include "cli/bench_runtime.h"
 #include "cli/commands.h"
 #include "cli/error_boundary.h"
-#include "cli/report/sections.h"
-#include "common/atomic_file.h"
 #include "cli/json_output.h"
+#include "cli/report/sections.h"
 #include "cli/tool_paths.h"
+#include "common/atomic_file.h"
 #include "common/cpu_affinity.h"
 #include "common/progress.h"
 #include "common/statistics.h"
@@ -34,7 +34,6 @@
 namespace fluidedge::cli {
 
 namespace {
-
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -163,34 +162,43 @@ Json run_bench_runtime(const BenchRuntimeOptions& o) {
   }
   bar.finish();
   std::filesystem::remove_all(dir);
-  Json result{{"settings", {{"threads", 1}, {"cpu", cpu}, {"rounds", o.rounds}, {"seconds_per_backend", o.seconds},
-                            {"fast", "fluidedge-node run --serve --backend fast, a fresh process per model and batch"},
-                            {"xnnpack", "fluidedge-node run --serve --backend xnnpack, likewise"},
-                            {"ort", "onnxruntime-node, 1 intra-op thread, graph optimizations all"}}},
+  Json result{{"settings",
+               {{"threads", 1},
+                {"cpu", cpu},
+                {"rounds", o.rounds},
+                {"seconds_per_backend", o.seconds},
+                {"fast", "fluidedge-node run --serve --backend fast, a fresh process per model and batch"},
+                {"xnnpack", "fluidedge-node run --serve --backend xnnpack, likewise"},
+                {"ort", "onnxruntime-node, 1 intra-op thread, graph optimizations all"}}},
               {"results", rows}};
   if (o.json) return result;
   fmt::print("{:<16} {:>5} {:>9} {:>10} {:>12} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {}\n", "model", "batch",
              "fast ms", "xnnpack ms", "reference ms", "ORT ms", "fast/ORT", "xnn/ORT", "xnn/fast", "fast MB", "xnn MB",
              "ORT MB", "fast layouts");
   for (const auto& r : rows)
-    fmt::print("{:<16} {:>5} {:>9.3f} {:>10.3f} {:>12} {:>9.3f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.1f} {:>8.1f} {:>8.1f}  {}\n",
-               r["model"].get<std::string>(), r["batch"].get<int64_t>(), r["fast_ms"].get<double>(),
-               r["xnnpack_ms"].get<double>(),
-               r["reference_ms"].is_null() ? std::string("-") : fmt::format("{:.3f}", r["reference_ms"].get<double>()),
-               r["ort_ms"].get<double>(), r["fast_over_ort"].get<double>(), r["xnnpack_over_ort"].get<double>(),
-               r["xnnpack_over_fast"].get<double>(), r["fast_node_rss_mb"].get<double>(),
-               r["xnnpack_node_rss_mb"].get<double>(), r["ort_rss_mb"].get<double>(), r["fast_layout"].get<std::string>());
+    fmt::print(
+        "{:<16} {:>5} {:>9.3f} {:>10.3f} {:>12} {:>9.3f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.1f} {:>8.1f} {:>8.1f}  {}\n",
+        r["model"].get<std::string>(), r["batch"].get<int64_t>(), r["fast_ms"].get<double>(),
+        r["xnnpack_ms"].get<double>(),
+        r["reference_ms"].is_null() ? std::string("-") : fmt::format("{:.3f}", r["reference_ms"].get<double>()),
+        r["ort_ms"].get<double>(), r["fast_over_ort"].get<double>(), r["xnnpack_over_ort"].get<double>(),
+        r["xnnpack_over_fast"].get<double>(), r["fast_node_rss_mb"].get<double>(),
+        r["xnnpack_node_rss_mb"].get<double>(), r["ort_rss_mb"].get<double>(), r["fast_layout"].get<std::string>());
   return result;
 }
 
 void add_bench_runtime_command(CLI::App& bench) {
   auto opts = std::make_shared<BenchRuntimeOptions>();
-  auto* cmd = bench.add_subcommand("runtime", "fast and xnnpack backends vs reference backend vs ONNX Runtime, one thread, zoo models");
+  auto* cmd = bench.add_subcommand(
+      "runtime", "fast and xnnpack backends vs reference backend vs ONNX Runtime, one thread, zoo models");
   cmd->add_option("--models", opts->models, "Comma-separated zoo models (default: all)");
   cmd->add_option("--batch", opts->batches, "Comma-separated batch sizes (default 1,32)");
-  cmd->add_option("--rounds", opts->rounds, "Interleaved rounds per measurement (default 5)")->check(CLI::PositiveNumber);
-  cmd->add_option("--seconds", opts->seconds, "Seconds per backend, model and batch (default 1)")->check(CLI::PositiveNumber);
-  cmd->add_option("--cpu", opts->cpu, "Core to pin every backend to (default: the last one)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--rounds", opts->rounds, "Interleaved rounds per measurement (default 5)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--seconds", opts->seconds, "Seconds per backend, model and batch (default 1)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--cpu", opts->cpu, "Core to pin every backend to (default: the last one)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--no-reference", opts->no_reference, "Skip the reference backend (it is slow on big models)");
   cmd->add_flag("--json", opts->json, "Print one JSON object to stdout");
   cmd->add_option("--report", opts->report, "Also write an HTML report of this run to DIR/index.html");

@@ -47,11 +47,11 @@ struct SoakOptions {
   std::string mode = "ht";
   int concurrency = 16;
   int max_batch = 8;
-  double device_gflops = 2.0;     // each node emulates a device of these (as bench fluid)
+  double device_gflops = 2.0;  // each node emulates a device of these (as bench fluid)
   double device_bandwidth = 4.0;
   double link_rate = 100;
   double link_latency = 0.5;
-  double gap_min = 4, gap_max = 12;     // seconds between one fault's repair and the next fault
+  double gap_min = 4, gap_max = 12;       // seconds between one fault's repair and the next fault
   double outage_min = 1, outage_max = 6;  // seconds a node stays killed or frozen
   uint64_t seed = 1;
   std::string backend;
@@ -114,8 +114,7 @@ Json memory_summary(const std::vector<Sample>& series) {
               {"peak_mib", peak}};
 }
 
-void draw_plot(const SoakOptions& o, const std::vector<std::string>& names,
-               const std::vector<std::vector<Sample>>& rss,
+void draw_plot(const SoakOptions& o, const std::vector<std::string>& names, const std::vector<std::vector<Sample>>& rss,
                const std::vector<std::pair<double, double>>& rate, const std::vector<Fault>& faults) {
   std::string data = "# seconds";
   for (const auto& n : names) data += " " + n + "_rss_mib";
@@ -129,9 +128,11 @@ void draw_plot(const SoakOptions& o, const std::vector<std::string>& names,
   std::ofstream(dat) << data;
   std::string marks;
   for (const auto& f : faults) {
-    marks += fmt::format("set object rect from {:.2f}, graph 0 to {:.2f}, graph 1 fc rgb {} fs transparent solid 0.25 noborder behind\n",
-                         f.at, std::max(f.repaired, f.at + 0.2), f.action == "kill -9" ? "\"#e15759\"" : "\"#4e79a7\"");
-    if (faults.size() <= 24) marks += fmt::format("set label {} at {:.2f}, graph 0.97 font ',7' front\n", gnuplot_quoted(f.node), f.at);
+    marks += fmt::format(
+        "set object rect from {:.2f}, graph 0 to {:.2f}, graph 1 fc rgb {} fs transparent solid 0.25 noborder behind\n",
+        f.at, std::max(f.repaired, f.at + 0.2), f.action == "kill -9" ? "\"#e15759\"" : "\"#4e79a7\"");
+    if (faults.size() <= 24)
+      marks += fmt::format("set label {} at {:.2f}, graph 0.97 font ',7' front\n", gnuplot_quoted(f.node), f.at);
   }
   std::string plot_lines;
   for (size_t i = 0; i < names.size(); ++i)
@@ -153,48 +154,63 @@ void draw_plot(const SoakOptions& o, const std::vector<std::string>& names,
 void run_bench_soak(SoakOptions o) {
   if (o.backend.empty()) o.backend = runtime::default_backend();
   if (o.gap_max < o.gap_min) fail("bench soak: --gap-max ({}) is below --gap-min ({})", o.gap_max, o.gap_min);
-  if (o.outage_max < o.outage_min) fail("bench soak: --outage-max ({}) is below --outage-min ({})", o.outage_max, o.outage_min);
+  if (o.outage_max < o.outage_min)
+    fail("bench soak: --outage-max ({}) is below --outage-min ({})", o.outage_max, o.outage_min);
   if (!fs::path(o.plot).parent_path().empty() && !fs::is_directory(fs::path(o.plot).parent_path()))
     fail("bench soak: --plot {}: no directory {}", o.plot, fs::path(o.plot).parent_path().string());
   cluster::LocalCertificates certs(o.tls == "on", {"dev1", "dev2"}, "bench-soak");
   // The coordinator's warnings would be one per fault; the summary counts them instead.
   spdlog::set_level(spdlog::level::err);
   experiment::ensure_trained(tool_binary(), o.models, "fluid", o.data, o.epochs, "bench soak");
-  const std::string system = experiment::write_emulated_system((fs::path(o.models) / "bench-soak-devices.yaml").string(), 2,
-                                                   o.device_gflops, o.device_bandwidth, o.link_rate, o.link_latency);
+  const std::string system =
+      experiment::write_emulated_system((fs::path(o.models) / "bench-soak-devices.yaml").string(), 2, o.device_gflops,
+                                        o.device_bandwidth, o.link_rate, o.link_latency);
   auto dataset = data::load_dataset(o.data);
   bool pin = std::thread::hardware_concurrency() >= 2;
   std::vector<std::unique_ptr<experiment::NodeProcess>> devices;
   for (int i = 0; i < 2; ++i) {
     std::string name = fmt::format("dev{}", i + 1);
-    experiment::DeviceSettings d{o.max_batch, o.link_rate, o.link_latency, system + ":" + name, o.backend,
-                                 certs.node_arguments(name), pin ? i : -1};
+    experiment::DeviceSettings d{o.max_batch,         o.link_rate, o.link_latency,
+                                 system + ":" + name, o.backend,   certs.node_arguments(name),
+                                 pin ? i : -1};
     devices.push_back(std::make_unique<experiment::NodeProcess>(std::vector<std::string>{node_binary()}, name,
                                                                 experiment::device_arguments(d)));
   }
-  std::string yaml = fmt::format("variant: fluid\nmode: {}\nmodel: {}\nmax_batch: {}\nwindow: {}\nrequest_timeout_ms: 20000\nnodes:\n",
-                                 o.mode, fs::absolute(fs::path(o.models) / "fluid").string(), o.max_batch, 2 * o.max_batch);
+  std::string yaml =
+      fmt::format("variant: fluid\nmode: {}\nmodel: {}\nmax_batch: {}\nwindow: {}\nrequest_timeout_ms: 20000\nnodes:\n",
+                  o.mode, fs::absolute(fs::path(o.models) / "fluid").string(), o.max_batch, 2 * o.max_batch);
   for (size_t i = 0; i < devices.size(); ++i)
-    yaml += fmt::format("  - {{name: {}, address: {}, part: part{}.onnx}}\n", devices[i]->name(), devices[i]->address(), i + 1);
+    yaml += fmt::format("  - {{name: {}, address: {}, part: part{}.onnx}}\n", devices[i]->name(), devices[i]->address(),
+                        i + 1);
   yaml += certs.cluster_yaml();
   cluster::Coordinator coordinator(cluster::parse_cluster_config(yaml, "bench-soak cluster", "."));
   coordinator.start(10000);
 
-  Json settings{{"minutes", o.minutes},          {"variant", "fluid"},
-                {"mode", o.mode},                {"devices", 2},
-                {"pinned", pin},                 {"backend", o.backend},
+  Json settings{{"minutes", o.minutes},
+                {"variant", "fluid"},
+                {"mode", o.mode},
+                {"devices", 2},
+                {"pinned", pin},
+                {"backend", o.backend},
                 {"tls", o.tls == "on" ? "mutual TLS" : "off (plaintext)"},
-                {"emulated_devices", system},    {"device_gflops", o.device_gflops},
+                {"emulated_devices", system},
+                {"device_gflops", o.device_gflops},
                 {"device_bandwidth_gbps", o.device_bandwidth},
-                {"link_rate_mbps", o.link_rate}, {"link_latency_ms", o.link_latency},
-                {"concurrency", o.concurrency},  {"max_batch", o.max_batch},
-                {"fault_gap_s", {o.gap_min, o.gap_max}}, {"outage_s", {o.outage_min, o.outage_max}},
+                {"link_rate_mbps", o.link_rate},
+                {"link_latency_ms", o.link_latency},
+                {"concurrency", o.concurrency},
+                {"max_batch", o.max_batch},
+                {"fault_gap_s", {o.gap_min, o.gap_max}},
+                {"outage_s", {o.outage_min, o.outage_max}},
                 {"seed", o.seed}};
   if (!o.json)
-    std::cout << fmt::format("bench soak: Fluid {} on 2 nodes ({} backend, each emulating {:g} GFLOP/s and {:g} GB/s, {}), {} in flight, "
-                             "{:g} minutes; a fault every {:g}-{:g} s (kill -9 or SIGSTOP, {:g}-{:g} s long)\n",
-                             o.mode == "ha" ? "HA" : "HT", o.backend, o.device_gflops, o.device_bandwidth, o.tls == "on" ? "mutual TLS" : "plaintext",
-                             o.concurrency, o.minutes, o.gap_min, o.gap_max, o.outage_min, o.outage_max)
+    std::cout << fmt::format(
+                     "bench soak: Fluid {} on 2 nodes ({} backend, each emulating {:g} GFLOP/s and {:g} GB/s, {}), {} "
+                     "in flight, "
+                     "{:g} minutes; a fault every {:g}-{:g} s (kill -9 or SIGSTOP, {:g}-{:g} s long)\n",
+                     o.mode == "ha" ? "HA" : "HT", o.backend, o.device_gflops, o.device_bandwidth,
+                     o.tls == "on" ? "mutual TLS" : "plaintext", o.concurrency, o.minutes, o.gap_min, o.gap_max,
+                     o.outage_min, o.outage_max)
               << std::flush;
 
   // The load: `concurrency` single-image requests in flight for as long as the soak runs; every
@@ -210,7 +226,11 @@ void run_bench_soak(SoakOptions o) {
   experiment::StreamResult sent;
   std::thread sender([&] {
     sent = experiment::run_stream(
-        coordinator, [&](int64_t i) { return runtime::TensorMap{{"input", test.images.rows(i % test.size(), 1)}}; }, load,
+        coordinator,
+        [&](int64_t i) {
+          return runtime::TensorMap{{"input", test.images.rows(i % test.size(), 1)}};
+        },
+        load,
         [&](int64_t i, const cluster::Answer& a) {
           if (!a.error.empty()) return;
           ++answered;
@@ -240,7 +260,8 @@ void run_bench_soak(SoakOptions o) {
   // Once a second: every node's memory (with its process, as a killed node comes back as a new
   // one), the client's, and the answers since the last sample.
   auto take_sample = [&](double now) {
-    for (size_t i = 0; i < devices.size(); ++i) rss[i].push_back({now, devices[i]->rss_mib(), devices[i]->pid() > 0 ? devices[i]->pid() : 0});
+    for (size_t i = 0; i < devices.size(); ++i)
+      rss[i].push_back({now, devices[i]->rss_mib(), devices[i]->pid() > 0 ? devices[i]->pid() : 0});
     rss.back().push_back({now, self_rss_mib(), static_cast<long>(::getpid())});
     int64_t a = answered.load();
     rate.push_back({now, static_cast<double>(a - last_answered) / (rate.empty() ? now : now - rate.back().first)});
@@ -285,12 +306,13 @@ void run_bench_soak(SoakOptions o) {
   sender.join();
   const bool drained = sent.lost == 0;
   progress.finish(drained ? "drained" : "requests still in flight after 30 s");
-  Json result{{"sent", sent.sent},
-              {"answered", sent.answered},
-              {"failed", sent.failed},
-              {"lost", sent.lost},
-              {"answered_twice", sent.duplicated},
-              {"accuracy", sent.answered ? static_cast<double>(correct.load()) / static_cast<double>(sent.answered) : 0.0}};
+  Json result{
+      {"sent", sent.sent},
+      {"answered", sent.answered},
+      {"failed", sent.failed},
+      {"lost", sent.lost},
+      {"answered_twice", sent.duplicated},
+      {"accuracy", sent.answered ? static_cast<double>(correct.load()) / static_cast<double>(sent.answered) : 0.0}};
   if (!sent.first_error.empty()) result["first_error"] = sent.first_error;
   result["drained"] = drained;
   result["late_replies_ignored"] = coordinator.late_replies();
@@ -305,32 +327,39 @@ void run_bench_soak(SoakOptions o) {
     samples.push_back(row);
   }
   Json fault_list = Json::array();
-  for (const auto& f : faults) fault_list.push_back({{"at_s", f.at}, {"repaired_s", f.repaired}, {"node", f.node}, {"action", f.action}});
+  for (const auto& f : faults)
+    fault_list.push_back({{"at_s", f.at}, {"repaired_s", f.repaired}, {"node", f.node}, {"action", f.action}});
   int64_t kills = std::count_if(faults.begin(), faults.end(), [](const Fault& f) { return f.action == "kill -9"; });
   draw_plot(o, names, rss, rate, faults);
 
   if (o.json) {
-    print_json(Json{{"settings", settings}, {"result", result}, {"memory", memory}, {"faults", fault_list},
-                    {"samples", samples}, {"plot", o.plot}});
+    print_json(Json{{"settings", settings},
+                    {"result", result},
+                    {"memory", memory},
+                    {"faults", fault_list},
+                    {"samples", samples},
+                    {"plot", o.plot}});
     return;
   }
   std::cout << fmt::format("faults: {} ({} kill -9, {} SIGSTOP)\n", faults.size(), kills, faults.size() - kills);
-  std::cout << fmt::format("sent {}  answered {}  failed {}  lost {}  answered twice {}  ({:.0f} images/s, accuracy {:.2f} %, "
-                           "{} late replies ignored)\n",
-                           result["sent"].get<int64_t>(), result["answered"].get<int64_t>(), result["failed"].get<int64_t>(),
-                           result["lost"].get<int64_t>(), result["answered_twice"].get<int64_t>(),
-                           result["throughput_ips"].get<double>(), 100 * result["accuracy"].get<double>(),
-                           result["late_replies_ignored"].get<int64_t>());
-  if (result.contains("first_error")) std::cout << "first failure: " << result["first_error"].get<std::string>() << "\n";
+  std::cout << fmt::format(
+      "sent {}  answered {}  failed {}  lost {}  answered twice {}  ({:.0f} images/s, accuracy {:.2f} %, "
+      "{} late replies ignored)\n",
+      result["sent"].get<int64_t>(), result["answered"].get<int64_t>(), result["failed"].get<int64_t>(),
+      result["lost"].get<int64_t>(), result["answered_twice"].get<int64_t>(), result["throughput_ips"].get<double>(),
+      100 * result["accuracy"].get<double>(), result["late_replies_ignored"].get<int64_t>());
+  if (result.contains("first_error"))
+    std::cout << "first failure: " << result["first_error"].get<std::string>() << "\n";
   for (const auto& n : names) {
     const Json& m = memory[n];
     const Json& worst = m["worst_growth_after_first_minute_percent"];
-    std::cout << fmt::format("  {:7} {} process{}, {} lived over a minute (longest {:.0f} s): largest growth after its first "
-                             "minute {}, peak {:.1f} MiB\n",
-                             n, m["processes"].get<int>(), m["processes"].get<int>() == 1 ? "" : "es",
-                             m["lived_over_a_minute"].get<int>(), m["longest_life_s"].get<double>(),
-                             worst.is_null() ? std::string("-") : fmt::format("{:+.1f} %", worst.get<double>()),
-                             m["peak_mib"].get<double>());
+    std::cout << fmt::format(
+        "  {:7} {} process{}, {} lived over a minute (longest {:.0f} s): largest growth after its first "
+        "minute {}, peak {:.1f} MiB\n",
+        n, m["processes"].get<int>(), m["processes"].get<int>() == 1 ? "" : "es", m["lived_over_a_minute"].get<int>(),
+        m["longest_life_s"].get<double>(),
+        worst.is_null() ? std::string("-") : fmt::format("{:+.1f} %", worst.get<double>()),
+        m["peak_mib"].get<double>());
   }
   std::cout << "plot: " << o.plot << "\n";
 }
@@ -338,33 +367,57 @@ void run_bench_soak(SoakOptions o) {
 }  // namespace
 
 void add_bench_soak_command(CLI::App& bench) {
-  auto* cmd = bench.add_subcommand("soak", "A Fluid cluster under steady load while its nodes are killed and frozen at random");
+  auto* cmd =
+      bench.add_subcommand("soak", "A Fluid cluster under steady load while its nodes are killed and frozen at random");
   auto o = std::make_shared<SoakOptions>();
-  cmd->add_option("--minutes", o->minutes, "How long the load runs")->check(CLI::Range(0.1, 10000.0))->capture_default_str();
+  cmd->add_option("--minutes", o->minutes, "How long the load runs")
+      ->check(CLI::Range(0.1, 10000.0))
+      ->capture_default_str();
   cmd->add_option("--mode", o->mode, "Fluid mode: ht or ha")->check(CLI::IsMember({"ht", "ha"}))->capture_default_str();
   cmd->add_option("--models", o->models, "Directory of trained models (fluid/); trained there if missing")
       ->capture_default_str();
   cmd->add_option("--data", o->data, "mnist, fashion-mnist or an IDX directory")->capture_default_str();
-  cmd->add_option("--epochs", o->epochs, "Epochs when training is needed")->check(CLI::Range(1, 1000))->capture_default_str();
-  cmd->add_option("--concurrency", o->concurrency, "Requests in flight from the client")->check(CLI::Range(1, 100000))->capture_default_str();
-  cmd->add_option("--max-batch", o->max_batch, "Micro-batch limit on each node")->check(CLI::Range(1, 1024))->capture_default_str();
-  cmd->add_option("--device-gflops", o->device_gflops, "Conv/gemm rate of each emulated device, GFLOP/s (as bench fluid)")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--epochs", o->epochs, "Epochs when training is needed")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  cmd->add_option("--concurrency", o->concurrency, "Requests in flight from the client")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--max-batch", o->max_batch, "Micro-batch limit on each node")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--device-gflops", o->device_gflops,
+                  "Conv/gemm rate of each emulated device, GFLOP/s (as bench fluid)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--device-bandwidth", o->device_bandwidth, "Memory bandwidth of each emulated device, GB/s")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--link-rate", o->link_rate, "Emulated link rate of each device, Mbit/s (0 = none)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--link-latency", o->link_latency, "Emulated one-way latency of each link, ms")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--gap-min", o->gap_min, "Least time between a repair and the next fault, s")->check(CLI::Range(0.1, 3600.0))->capture_default_str();
-  cmd->add_option("--gap-max", o->gap_max, "Most time between a repair and the next fault, s")->check(CLI::Range(0.1, 3600.0))->capture_default_str();
-  cmd->add_option("--outage-min", o->outage_min, "Shortest outage (a node killed or frozen), s")->check(CLI::Range(0.1, 3600.0))->capture_default_str();
-  cmd->add_option("--outage-max", o->outage_max, "Longest outage, s")->check(CLI::Range(0.1, 3600.0))->capture_default_str();
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--gap-min", o->gap_min, "Least time between a repair and the next fault, s")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--gap-max", o->gap_max, "Most time between a repair and the next fault, s")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--outage-min", o->outage_min, "Shortest outage (a node killed or frozen), s")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--outage-max", o->outage_max, "Longest outage, s")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of the fault schedule")->capture_default_str();
   cmd->add_option("--tls", o->tls, "on: mutual TLS between the client and the nodes; off: plaintext")
-      ->check(CLI::IsMember({"on", "off"}))->capture_default_str();
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
   cmd->add_option("--backend", o->backend, kNodeBackendHelp)->check(CLI::IsMember(kNodeBackends));
-  cmd->add_option("--plot", o->plot, "Where to write the PNG plot (its data and gnuplot script beside it)")->capture_default_str();
+  cmd->add_option("--plot", o->plot, "Where to write the PNG plot (its data and gnuplot script beside it)")
+      ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o] { run_bench_soak(*o); });
 }

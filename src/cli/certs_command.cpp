@@ -32,8 +32,9 @@ cluster::TlsIdentity resolve_tls(const TlsChoice& choice) {
   if (!choice.dir.empty() && choice.insecure) fail("--tls and --insecure: choose one");
   if (choice.insecure) return {};
   if (choice.dir.empty())
-    fail("--tls DIR is needed (a certificate from `fluidedge certs issue`), or --insecure for plaintext on a "
-         "network you trust");
+    fail(
+        "--tls DIR is needed (a certificate from `fluidedge certs issue`), or --insecure for plaintext on a "
+        "network you trust");
   try {
     return cluster::read_identity(choice.dir);
   } catch (const Error& e) {
@@ -54,9 +55,10 @@ void add_certs_command(CLI::App& app) {
   i->add_option("--days", init->days, "Validity in days")->check(CLI::Range(1, 36500))->capture_default_str();
   i->callback([init] {
     cluster::write_certificate_authority(cluster::make_certificate_authority(init->name, init->days), init->out);
-    std::cout << fmt::format("certificate authority in {}/ca.pem (key: {}/ca-key.pem, keep it private); issue "
-                             "certificates with `fluidedge certs issue --ca {} --name NAME --out DIR`\n",
-                             init->out, init->out, init->out);
+    std::cout << fmt::format(
+        "certificate authority in {}/ca.pem (key: {}/ca-key.pem, keep it private); issue "
+        "certificates with `fluidedge certs issue --ca {} --name NAME --out DIR`\n",
+        init->out, init->out, init->out);
   });
 
   auto issue = std::make_shared<CertsOptions>();
@@ -70,8 +72,8 @@ void add_certs_command(CLI::App& app) {
   s->callback([issue] {
     cluster::CertifiedKey ca = cluster::read_certificate_authority(issue->ca);
     auto now = std::chrono::system_clock::now();
-    cluster::CertifiedKey leaf =
-        cluster::issue_certificate(ca, issue->name, now - std::chrono::minutes(5), now + std::chrono::hours(24) * issue->days);
+    cluster::CertifiedKey leaf = cluster::issue_certificate(ca, issue->name, now - std::chrono::minutes(5),
+                                                            now + std::chrono::hours(24) * issue->days);
     cluster::write_identity(ca, leaf, issue->out);
     std::cout << fmt::format("certificate for '{}' in {} (cert.pem, key.pem, ca.pem), valid {} days\n", issue->name,
                              issue->out, issue->days);

@@ -21,9 +21,9 @@
 #include "cli/report/sections.h"
 #include "cli/tool_paths.h"
 #include "cluster/model_directory.h"
-#include "experiment/trained_models.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "experiment/trained_models.h"
 
 namespace fluidedge::cli {
 namespace {
@@ -59,14 +59,16 @@ double memory_gib() {
 
 std::string pct(double fraction) { return fmt::format("{:.1f} %", 100 * fraction); }
 
-Section training_section(const fs::path& models, const DemoOptions& o, const std::vector<std::pair<std::string, experiment::TrainingReuse>>& runs,
+Section training_section(const fs::path& models, const DemoOptions& o,
+                         const std::vector<std::pair<std::string, experiment::TrainingReuse>>& runs,
                          const std::string& command) {
   Section s;
   s.id = "training";
   s.title = "Training: Static, Dynamic and Fluid on " + o.data;
   s.command = command;
   s.blocks.push_back(report::Paragraph{fmt::format(
-      "The paper's CNN in three variants, {} epochs each on {}: Static (one network, cut in two for two devices), Dynamic "
+      "The paper's CNN in three variants, {} epochs each on {}: Static (one network, cut in two for two devices), "
+      "Dynamic "
       "(nested sub-networks, the later ones needing the first) and Fluid (sub-networks trained by nested incremental "
       "training so that each runs alone and together). A training with the same data and epochs in {} is reused.",
       o.epochs, o.data, models.string())});
@@ -115,48 +117,54 @@ void run_demo(const DemoOptions& o) {
     sections.insert(sections.end(), made.begin(), made.end());
   };
 
-  const std::string train_command = fmt::format("fluidedge train --variant VARIANT --data {} --epochs {} --out {}/VARIANT",
-                                                o.data, o.epochs, models.string());
+  const std::string train_command = fmt::format(
+      "fluidedge train --variant VARIANT --data {} --epochs {} --out {}/VARIANT", o.data, o.epochs, models.string());
   run_part("training", "Training: Static, Dynamic and Fluid on " + o.data, train_command, [&] {
     std::vector<std::pair<std::string, experiment::TrainingReuse>> runs;
     for (std::string variant : {"static", "dynamic", "fluid"}) {
-      runs.push_back({variant, experiment::ensure_trained(tool_binary(), models.string(), variant, o.data, o.epochs, "demo")});
+      runs.push_back(
+          {variant, experiment::ensure_trained(tool_binary(), models.string(), variant, o.data, o.epochs, "demo")});
       std::cout << fmt::format("  {}: {}\n", variant,
-                               runs.back().second.reused ? "reusing the training in " + (models / variant).string()
-                                                         : fmt::format("trained in {:.0f} s", runs.back().second.seconds));
+                               runs.back().second.reused
+                                   ? "reusing the training in " + (models / variant).string()
+                                   : fmt::format("trained in {:.0f} s", runs.back().second.seconds));
     }
     return std::vector<Section>{training_section(models, o, runs, train_command)};
   });
 
-  const std::string fluid_command = fmt::format("fluidedge bench fluid --models {} --data {} --epochs {} --tls {} --report DIR",
-                                                models.string(), o.data, o.epochs, o.tls);
-  run_part("fluid", "The Fluid DyDNN experiment on two device nodes, and a device killed mid-stream", fluid_command, [&] {
-    FluidBenchOptions f;
-    f.run.models = models.string();
-    f.run.data = o.data;
-    f.run.epochs = o.epochs;
-    f.tls = o.tls;
-    f.plot.clear();  // the report draws its own
-    Json result = run_bench_fluid(f);
-    fluid_settings = result["settings"];
-    return report::fluid_sections(result, report_dir, fluid_command);
-  });
+  const std::string fluid_command =
+      fmt::format("fluidedge bench fluid --models {} --data {} --epochs {} --tls {} --report DIR", models.string(),
+                  o.data, o.epochs, o.tls);
+  run_part("fluid", "The Fluid DyDNN experiment on two device nodes, and a device killed mid-stream", fluid_command,
+           [&] {
+             FluidBenchOptions f;
+             f.run.models = models.string();
+             f.run.data = o.data;
+             f.run.epochs = o.epochs;
+             f.tls = o.tls;
+             f.plot.clear();  // the report draws its own
+             Json result = run_bench_fluid(f);
+             fluid_settings = result["settings"];
+             return report::fluid_sections(result, report_dir, fluid_command);
+           });
 
   const std::string partition_command =
       fmt::format("fluidedge bench partition --models efficientnet_b0 --system {} --tls {} --out {} --report DIR",
                   system_file.string(), o.tls, (out / "partition").string());
-  run_part("partition", "Partitioning EfficientNet-B0 for two boards, deployed on two device nodes", partition_command, [&] {
-    PartitionBenchOptions p;
-    p.models = {"efficientnet_b0"};
-    p.system_file = system_file.string();
-    p.out = (out / "partition").string();
-    p.tls = o.tls;
-    p.plot.clear();
-    return report::partition_sections(run_bench_partition(p), report_dir, partition_command);
-  });
+  run_part("partition", "Partitioning EfficientNet-B0 for two boards, deployed on two device nodes", partition_command,
+           [&] {
+             PartitionBenchOptions p;
+             p.models = {"efficientnet_b0"};
+             p.system_file = system_file.string();
+             p.out = (out / "partition").string();
+             p.tls = o.tls;
+             p.plot.clear();
+             return report::partition_sections(run_bench_partition(p), report_dir, partition_command);
+           });
 
   // Last: it pins this process to one core.
-  const std::string runtime_command = "fluidedge bench runtime --models resnet18,efficientnet_b0 --batch 1 --no-reference --report DIR";
+  const std::string runtime_command =
+      "fluidedge bench runtime --models resnet18,efficientnet_b0 --batch 1 --no-reference --report DIR";
   run_part("runtime", "The device runtime against ONNX Runtime", runtime_command, [&] {
     BenchRuntimeOptions r;
     r.models = "resnet18,efficientnet_b0";
@@ -187,34 +195,36 @@ void run_demo(const DemoOptions& o) {
   took.rows.push_back({"all of the demo", fmt::format("{:.0f}", total)});
   settings.blocks.push_back(took);
   sections.insert(sections.begin(), settings);
-  report::write_html_report(report_dir, "fluidedge demo: Fluid DyDNNs and automated partitioning on this machine",
-                            {"Every number on this page comes from the run that wrote it; a part that could not run says "
-                             "why instead. Under every section is the command that reruns it alone."},
-                            sections);
+  report::write_html_report(
+      report_dir, "fluidedge demo: Fluid DyDNNs and automated partitioning on this machine",
+      {"Every number on this page comes from the run that wrote it; a part that could not run says "
+       "why instead. Under every section is the command that reruns it alone."},
+      sections);
 
   std::cout << "\n== demo: done in " << fmt::format("{:.0f}", total) << " s (";
-  for (size_t i = 0; i < timings.size(); ++i)
-    std::cout << fmt::format("{}{:.0f} s", i ? ", " : "", timings[i].second);
+  for (size_t i = 0; i < timings.size(); ++i) std::cout << fmt::format("{}{:.0f} s", i ? ", " : "", timings[i].second);
   const std::string index = fs::absolute(report_dir / "index.html").string();
   std::cout << ")\nreport: " << index << "\nopen it in a browser: xdg-open " << index
-            << "  (one page, its images beside it; over ssh: python3 -m http.server -d " << fs::absolute(report_dir).string()
-            << ")\n";
+            << "  (one page, its images beside it; over ssh: python3 -m http.server -d "
+            << fs::absolute(report_dir).string() << ")\n";
   if (failed > 0) fail("demo: {} of {} parts did not run (the report says why)", failed, parts);
 }
 
 }  // namespace
 
 void add_demo_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("demo",
-                                 "Both papers on this machine: train, the Fluid experiment with a failure, partition and "
-                                 "deploy EfficientNet-B0, the runtime against ONNX Runtime; one HTML report");
+  auto* cmd =
+      app.add_subcommand("demo",
+                         "Both papers on this machine: train, the Fluid experiment with a failure, partition and "
+                         "deploy EfficientNet-B0, the runtime against ONNX Runtime; one HTML report");
   auto o = std::make_shared<DemoOptions>();
   cmd->add_option("--out", o->out, "Directory for the models, stage files and the report (OUT/report/index.html)")
       ->capture_default_str();
   cmd->add_option("--data", o->data, "mnist, fashion-mnist or an IDX directory")->capture_default_str();
   cmd->add_option("--epochs", o->epochs, "Epochs per training")->check(CLI::Range(1, 1000))->capture_default_str();
   cmd->add_option("--tls", o->tls, "on: mutual TLS between the client and the nodes (a throwaway CA); off: plaintext")
-      ->check(CLI::IsMember({"on", "off"}))->capture_default_str();
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
   cmd->callback([o] { run_demo(*o); });
 }
 

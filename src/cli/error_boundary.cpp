@@ -18,7 +18,8 @@ std::string command_line;
 std::string shell_word(const std::string& arg) {
   bool safe = !arg.empty();
   for (char c : arg)
-    safe = safe && (std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_./=:,+@%").find(c) != std::string_view::npos);
+    safe = safe && (std::isalnum(static_cast<unsigned char>(c)) ||
+                    std::string_view("-_./=:,+@%").find(c) != std::string_view::npos);
   if (safe) return arg;
   std::string out = "'";
   for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);

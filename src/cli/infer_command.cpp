@@ -13,8 +13,8 @@
 #include "cli/json_output.h"
 #include "cluster/coordinator.h"
 #include "common/error.h"
-#include "common/statistics.h"
 #include "common/progress.h"
+#include "common/statistics.h"
 #include "data/dataset.h"
 #include "experiment/request_stream.h"
 #include "graph/onnx_io.h"
@@ -109,12 +109,17 @@ void run_infer(const InferOptions& o) {
       subnets[key] = {{"images", cn.second}, {"accuracy", cn.second ? double(cn.first) / cn.second : 0.0}};
     Json node_list = Json::array();
     for (auto& n : nodes)
-      node_list.push_back({{"name", n.name}, {"address", n.address}, {"part", n.key}, {"ready", n.ready},
-                           {"answered", per_node[n.name]}, {"coordinated", per_coordinator[n.name]},
+      node_list.push_back({{"name", n.name},
+                           {"address", n.address},
+                           {"part", n.key},
+                           {"ready", n.ready},
+                           {"answered", per_node[n.name]},
+                           {"coordinated", per_coordinator[n.name]},
                            {"service_ms", n.service_ms}});
     Json event_list = Json::array();
     for (auto& e : events)
-      event_list.push_back({{"node", e.node}, {"up", e.up},
+      event_list.push_back({{"node", e.node},
+                            {"up", e.up},
                             {"t_ms", std::chrono::duration<double, std::milli>(e.time - start).count()},
                             {"reason", e.reason}});
     Json j{{"cluster", o.cluster},
@@ -140,18 +145,18 @@ void run_infer(const InferOptions& o) {
     if (!first_error.empty()) j["error"] = first_error;
     print_json(j);
   } else {
-    std::cout << fmt::format("{} requests of {} image(s) to {} ({} {}): {} answered, {} failed, {} lost, "
-                             "{} answered twice, {} re-issued after a node failure\n",
-                             o.count, o.batch, o.cluster, cluster::variant_name(config.variant),
-                             cluster::mode_name(config.mode), answered, failed, lost, duplicated, reissued);
+    std::cout << fmt::format(
+        "{} requests of {} image(s) to {} ({} {}): {} answered, {} failed, {} lost, "
+        "{} answered twice, {} re-issued after a node failure\n",
+        o.count, o.batch, o.cluster, cluster::variant_name(config.variant), cluster::mode_name(config.mode), answered,
+        failed, lost, duplicated, reissued);
     std::cout << fmt::format("throughput {:.1f} images/s, latency p50 {:.2f} ms, p99 {:.2f} ms, accuracy {:.2f} %\n",
                              images / seconds, percentile(latencies, 0.5), percentile(latencies, 0.99),
                              images ? 100.0 * correct / images : 0.0);
     for (auto& [key, cn] : by_subnet)
       std::cout << fmt::format("  answered by {:>5}: {:6} images, accuracy {:.2f} %\n", key, cn.second,
                                cn.second ? 100.0 * cn.first / cn.second : 0.0);
-    for (auto& [node, n] : per_coordinator)
-      std::cout << fmt::format("  coordinated by {}: {} requests\n", node, n);
+    for (auto& [node, n] : per_coordinator) std::cout << fmt::format("  coordinated by {}: {} requests\n", node, n);
     for (auto& e : events)
       std::cout << fmt::format("  {:8.1f} ms  node {} {}{}\n",
                                std::chrono::duration<double, std::milli>(e.time - start).count(), e.node,
@@ -174,10 +179,13 @@ void add_infer_command(CLI::App& app) {
   cmd->add_option("--count", o->count, "Requests to send")->check(CLI::Range(1, 100000000))->capture_default_str();
   cmd->add_option("--batch", o->batch, "Images per request")->check(CLI::Range(1, 4096))->capture_default_str();
   cmd->add_option("--concurrency", o->concurrency, "Requests kept in flight")
-      ->check(CLI::Range(1, 100000))->capture_default_str();
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   cmd->add_option("--wait", o->wait_ms, "Milliseconds to wait for the nodes to come up")
-      ->check(CLI::Range(1, 600000))->capture_default_str();
-  add_tls_options(cmd, o->tls, "this client's certificate, key and the cluster CA (`fluidedge certs issue`); "
+      ->check(CLI::Range(1, 600000))
+      ->capture_default_str();
+  add_tls_options(cmd, o->tls,
+                  "this client's certificate, key and the cluster CA (`fluidedge certs issue`); "
                   "overrides the cluster file's tls:");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o] { run_infer(*o); });

@@ -100,25 +100,31 @@ void add_node_command(CLI::App& app) {
                   "each part takes what the partitioner's cost model says that device takes")
       ->excludes("--slowdown");
   cmd->add_option("--backend", o->backend, kNodeBackendHelp)->check(CLI::IsMember(kNodeBackends));
-  cmd->add_option("--threads", o->threads, "Backend threads per run")->check(CLI::Range(1, 256))
-      ->capture_default_str();
+  cmd->add_option("--threads", o->threads, "Backend threads per run")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--max-batch", o->max_batch, "Default micro-batching limit per part")
-      ->check(CLI::Range(1, 4096))->capture_default_str();
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
   cmd->add_option("--cpu", *cpu, "Pin the node to this core (-1 = no pinning)");
   auto queue_mb = std::make_shared<double>(static_cast<double>(o->max_queue_bytes) / (1 << 20));
   auto model_mb = std::make_shared<double>(static_cast<double>(o->max_model_bytes) / (1 << 20));
   cmd->add_option("--max-queue", o->max_queue,
                   "Requests a node holds (on its link or queued); beyond, it answers RESOURCE_EXHAUSTED at once")
-      ->check(CLI::Range(1, 1000000))->capture_default_str();
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
   cmd->add_option("--max-queue-mb", *queue_mb, "MiB of requests a node holds; beyond, RESOURCE_EXHAUSTED")
-      ->check(CLI::Range(0.001, 1e6))->capture_default_str();
+      ->check(CLI::Range(0.001, 1e6))
+      ->capture_default_str();
   cmd->add_option("--max-model-mb", *model_mb, "Largest part (MiB) a Deploy may bring")
-      ->check(CLI::Range(0.001, 1e6))->capture_default_str();
+      ->check(CLI::Range(0.001, 1e6))
+      ->capture_default_str();
   cmd->add_option("--max-streams-per-peer", o->max_streams_per_peer,
                   "Concurrent Infer streams one peer (certificate name, or host) may hold")
-      ->check(CLI::Range(1, 100000))->capture_default_str();
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   auto tls = std::make_shared<TlsChoice>();
-  add_tls_options(cmd, *tls, "this node's certificate, key and the cluster CA (`fluidedge certs issue`); every peer must present one from that CA");
+  add_tls_options(cmd, *tls,
+                  "this node's certificate, key and the cluster CA (`fluidedge certs issue`); every peer must present "
+                  "one from that CA");
   cmd->callback([o, cpu, tls, queue_mb, model_mb, emulate] {
     o->tls = resolve_tls(*tls);
     if (!emulate->empty()) o->emulate = emulated_device(*emulate);

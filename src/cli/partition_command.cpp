@@ -53,7 +53,6 @@ struct PartitionOptions {
   uint64_t seed = 1;
 };
 
-
 SearchAlgorithm parse_algorithm(const std::string& text) {
   for (SearchAlgorithm a : {SearchAlgorithm::kAuto, SearchAlgorithm::kExact, SearchAlgorithm::kNsga2})
     if (text == search_algorithm_name(a)) return a;
@@ -124,9 +123,10 @@ void run_partition(const PartitionOptions& o) {
   }
   for (size_t d = 0; d < result.missing_profile_nodes.size(); ++d)
     if (result.missing_profile_nodes[d] > 0)
-      spdlog::warn("device '{}': its profile names none of {} nodes of this model (costed 0 ms); was it profiled on "
-                   "this model?",
-                   system.devices[d].name, result.missing_profile_nodes[d]);
+      spdlog::warn(
+          "device '{}': its profile names none of {} nodes of this model (costed 0 ms); was it profiled on "
+          "this model?",
+          system.devices[d].name, result.missing_profile_nodes[d]);
 
   std::vector<Evaluated> front, dropped;
   for (size_t i = 0; i < result.front.size(); ++i)
@@ -136,11 +136,12 @@ void run_partition(const PartitionOptions& o) {
   if (front.empty()) {
     double best = 0;
     for (const auto& e : dropped) best = std::max(best, e.accuracy->score());
-    fail("{}: no plan reaches constraints.min_accuracy {} with {} transfer (best {:.4f} {} on {}); relax "
-         "constraints.min_accuracy or choose --transfer {}",
-         system.source, min_accuracy, precision_name(transfer), best,
-         dataset ? "accuracy" : "agreement with the float model", samples_description,
-         transfer == Precision::kInt8 ? "fp16" : "fp32");
+    fail(
+        "{}: no plan reaches constraints.min_accuracy {} with {} transfer (best {:.4f} {} on {}); relax "
+        "constraints.min_accuracy or choose --transfer {}",
+        system.source, min_accuracy, precision_name(transfer), best,
+        dataset ? "accuracy" : "agreement with the float model", samples_description,
+        transfer == Precision::kInt8 ? "fp16" : "fp32");
   }
   for (const auto& e : dropped)
     spdlog::info("dropped plan {} ({}): {} {:.4f} below min_accuracy {}", fmt::join(e.cost.plan.positions, ","),
@@ -170,8 +171,10 @@ void run_partition(const PartitionOptions& o) {
   const std::vector<Cut> all_cuts = enumerate_cuts(g);
 
   Json front_list = Json::array(), dropped_list = Json::array();
-  for (size_t i = 0; i < front.size(); ++i) front_list.push_back(plan_summary_json(g, system, front[i], static_cast<int>(i) + 1, i == chosen));
-  for (size_t i = 0; i < dropped.size(); ++i) dropped_list.push_back(plan_summary_json(g, system, dropped[i], 0, false));
+  for (size_t i = 0; i < front.size(); ++i)
+    front_list.push_back(plan_summary_json(g, system, front[i], static_cast<int>(i) + 1, i == chosen));
+  for (size_t i = 0; i < dropped.size(); ++i)
+    dropped_list.push_back(plan_summary_json(g, system, dropped[i], 0, false));
   std::vector<std::string> objective_names;
   for (Objective obj : result.objectives) objective_names.push_back(objective_name(obj));
   Json front_json{{"model", o.model},
@@ -189,14 +192,13 @@ void run_partition(const PartitionOptions& o) {
     front_json["dropped_by_min_accuracy"] = dropped_list;
   }
 
-
   const std::string plan_file = (out / "plan.json").string();
   write_file_atomically((out / "front.json").string(), "", front_json.dump(2) + "\n");
   write_file_atomically((out / "front.csv").string(), "", front_csv(g, system, front, chosen));
   write_file_atomically(plan_file, "", plan_json.dump(2) + "\n");
   draw_front(plot, o.model, system, front, dropped, chosen, objective_name(chosen_by));
-  spdlog::info("wrote {} stage file(s), plan.json, front.json, front.csv and metrics.json to {}; plot {}", stages.size(),
-               out.string(), plot);
+  spdlog::info("wrote {} stage file(s), plan.json, front.json, front.csv and metrics.json to {}; plot {}",
+               stages.size(), out.string(), plot);
 
   if (o.json) {
     Json j = front_json;
@@ -218,8 +220,8 @@ void run_partition(const PartitionOptions& o) {
     std::cout << fmt::format("accuracy with {} transfer on {}{}\n", precision_name(transfer), samples_description,
                              min_accuracy > 0 ? fmt::format(" (min_accuracy {})", min_accuracy) : "");
   std::cout << fmt::format("{:>3}  {:<28} {:>9} {:>11} {:>10} {:>10} {:>10}{}  {}\n", "#", "devices", "fps",
-                           "latency ms", "energy mJ", "memory MB", "link KB", measure ? (dataset ? "  accuracy" : "     agree") : "",
-                           "cut after");
+                           "latency ms", "energy mJ", "memory MB", "link KB",
+                           measure ? (dataset ? "  accuracy" : "     agree") : "", "cut after");
   for (size_t i = 0; i < front.size(); ++i) {
     const PlanCost& p = front[i].cost;
     std::string acc;
@@ -243,7 +245,8 @@ void run_partition(const PartitionOptions& o) {
     if (s + 1 < stages.size())
       std::cout << fmt::format("  link {} -> {}: {} tensor(s), {:.1f} KB, {:.3f} ms\n",
                                system.devices[c.plan.devices[s]].name, system.devices[c.plan.devices[s + 1]].name,
-                               all_cuts[c.plan.positions[s] - 1].tensors.size(), c.link_bytes[s] / 1024.0, c.link_ms[s]);
+                               all_cuts[c.plan.positions[s] - 1].tensors.size(), c.link_bytes[s] / 1024.0,
+                               c.link_ms[s]);
   }
   std::cout << "plan: " << plan_file << "\nplot: " << plot << "\n";
 }
@@ -279,8 +282,11 @@ void add_partition_command(CLI::App& app) {
                   "Estimate accuracy against labels on this dataset's test split (mnist, fashion-mnist or an IDX "
                   "directory)");
   cmd->add_option("--accuracy-samples", o->accuracy_samples, "Test images used from --accuracy-data")
-      ->check(CLI::Range(1, 10000000))->capture_default_str();
-  cmd->add_option("--plot", o->plot, "Where to write the PNG plot of the front, its data and gnuplot script beside it (default: DIR/front.png)");
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
+  cmd->add_option(
+      "--plot", o->plot,
+      "Where to write the PNG plot of the front, its data and gnuplot script beside it (default: DIR/front.png)");
   cmd->add_option("--seed", o->seed, "Seed of NSGA-II and of the random accuracy inputs")->capture_default_str();
   cmd->callback([o] { run_partition(*o); });
 }

@@ -41,7 +41,9 @@ std::vector<std::string> cut_names(const graph::Graph& g, const PipelinePlan& p)
 }
 
 Json accuracy_json(const TransferAccuracy& a) {
-  Json j{{"transfer", precision_name(a.transfer)}, {"samples", a.samples}, {"agreement", a.agreement},
+  Json j{{"transfer", precision_name(a.transfer)},
+         {"samples", a.samples},
+         {"agreement", a.agreement},
          {"output_relative_error", a.output_relative_error}};
   if (a.accuracy) {
     j["accuracy"] = *a.accuracy;
@@ -88,14 +90,14 @@ std::string front_csv(const graph::Graph& g, const SystemDescription& s, const s
   };
   for (size_t i = 0; i < front.size(); ++i) {
     const PlanCost& c = front[i].cost;
-    o << fmt::format("{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{}\n", i + 1, i == chosen ? 1 : 0,
-                     c.plan.devices.size(), quote(device_names(s, c.plan)),
-                     quote(fmt::format("{}", fmt::join(c.plan.positions, " "))),
-                     quote(fmt::format("{}", fmt::join(cut_names(g, c.plan), " "))), c.throughput_fps, c.period_ms,
-                     c.latency_ms, c.energy_mj, static_cast<double>(c.peak_memory_bytes) / kMiB, c.total_link_bytes,
-                     front[i].accuracy ? fmt::format("{:.6g}", front[i].accuracy->agreement) : "",
-                     front[i].accuracy && front[i].accuracy->accuracy ? fmt::format("{:.6g}", *front[i].accuracy->accuracy)
-                                                                        : "");
+    o << fmt::format(
+        "{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{}\n", i + 1, i == chosen ? 1 : 0,
+        c.plan.devices.size(), quote(device_names(s, c.plan)),
+        quote(fmt::format("{}", fmt::join(c.plan.positions, " "))),
+        quote(fmt::format("{}", fmt::join(cut_names(g, c.plan), " "))), c.throughput_fps, c.period_ms, c.latency_ms,
+        c.energy_mj, static_cast<double>(c.peak_memory_bytes) / kMiB, c.total_link_bytes,
+        front[i].accuracy ? fmt::format("{:.6g}", front[i].accuracy->agreement) : "",
+        front[i].accuracy && front[i].accuracy->accuracy ? fmt::format("{:.6g}", *front[i].accuracy->accuracy) : "");
   }
   return o.str();
 }
@@ -122,7 +124,8 @@ void draw_front(const std::string& image, const std::string& model, const System
     series.y.push_back(c.throughput_fps);
     if (labelled) series.labels.push_back(fmt::format("#{} {}", i + 1, device_names(s, c.plan)));
     if (i == chosen) {
-      chart.highlighted = {"chosen (" + chosen_by + ")", {c.latency_ms}, {c.throughput_fps}, {fmt::format("#{}", i + 1)}};
+      chart.highlighted = {
+          "chosen (" + chosen_by + ")", {c.latency_ms}, {c.throughput_fps}, {fmt::format("#{}", i + 1)}};
     }
   }
   for (auto& series : chart.series)

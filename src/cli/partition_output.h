@@ -40,7 +40,8 @@ void draw_front(const std::string& image, const std::string& model, const partit
                 const std::string& chosen_by);
 // plan.json: front[chosen] with its stages (the files written), cuts and links.
 Json chosen_plan_json(const graph::Graph& g, const partition::SystemDescription& system, const Evaluated& plan,
-                      size_t chosen, const std::vector<graph::Graph>& stages, const std::vector<std::string>& stage_files,
-                      const std::string& model, partition::Objective chosen_by, partition::Precision transfer);
+                      size_t chosen, const std::vector<graph::Graph>& stages,
+                      const std::vector<std::string>& stage_files, const std::string& model,
+                      partition::Objective chosen_by, partition::Precision transfer);
 
 }  // namespace fluidedge::cli

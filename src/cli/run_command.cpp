@@ -18,8 +18,8 @@
 #include "graph/shape_inference.h"
 #include "runtime/backends.h"
 #include "runtime/fast/fast_session.h"
-#include "runtime/xnnpack/xnnpack_session.h"
 #include "runtime/session.h"
+#include "runtime/xnnpack/xnnpack_session.h"
 
 namespace fluidedge::cli {
 
@@ -73,8 +73,10 @@ Json step_breakdown(runtime::Session& session, const runtime::TensorMap& inputs,
   }
   Json ops = Json::array();
   for (const auto& [op, v] : by_op)
-    ops.push_back(Json{{"op_type", op}, {"ms", v.first}, {"steps", v.second}, {"share", v.first / std::max(total, 1e-12)}});
-  std::sort(ops.begin(), ops.end(), [](const Json& a, const Json& b) { return a["ms"].get<double>() > b["ms"].get<double>(); });
+    ops.push_back(
+        Json{{"op_type", op}, {"ms", v.first}, {"steps", v.second}, {"share", v.first / std::max(total, 1e-12)}});
+  std::sort(ops.begin(), ops.end(),
+            [](const Json& a, const Json& b) { return a["ms"].get<double>() > b["ms"].get<double>(); });
   std::vector<size_t> order(steps.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return steps[a].ms > steps[b].ms; });
@@ -89,11 +91,12 @@ Json step_breakdown(runtime::Session& session, const runtime::TensorMap& inputs,
 void print_step_breakdown(const Json& j) {
   fmt::print("  {} steps, {:.3f} ms timed one by one\n", j["count"].get<size_t>(), j["total_ms"].get<double>());
   for (const auto& op : j["by_op"])
-    fmt::print("    {:<20} {:9.3f} ms {:5.1f} %  ({} steps)\n", op["op_type"].get<std::string>(), op["ms"].get<double>(),
-               100 * op["share"].get<double>(), op["steps"].get<int>());
+    fmt::print("    {:<20} {:9.3f} ms {:5.1f} %  ({} steps)\n", op["op_type"].get<std::string>(),
+               op["ms"].get<double>(), 100 * op["share"].get<double>(), op["steps"].get<int>());
   fmt::print("  slowest steps:\n");
   for (const auto& s : j["slowest"])
-    fmt::print("    {:9.3f} ms  {} {}\n", s["ms"].get<double>(), s["op_type"].get<std::string>(), s["name"].get<std::string>());
+    fmt::print("    {:9.3f} ms  {} {}\n", s["ms"].get<double>(), s["op_type"].get<std::string>(),
+               s["name"].get<std::string>());
 }
 
 // The plan of a planned backend at `batch` (activation memory, fallbacks; the fast backend's
@@ -175,19 +178,20 @@ void run_run(const RunOptions& o) {
     std::vector<double> ms;
     time_repeated([&] { session->run(inputs); }, o.bench_seconds, ms, 3);
     double median = percentile(ms, 0.5), p90 = percentile(ms, 0.9);
-    Json steps_json = o.steps ? step_breakdown(*session, inputs, static_cast<int>(std::min<size_t>(ms.size(), 50)))
-                              : Json();
+    Json steps_json =
+        o.steps ? step_breakdown(*session, inputs, static_cast<int>(std::min<size_t>(ms.size(), 50))) : Json();
     if (o.json) {
-      Json j{{"model", o.model}, {"backend", backend},  {"threads", o.threads},         {"batch", batch},
-             {"runs", ms.size()}, {"median_ms", median}, {"p90_ms", p90}, {"peak_rss_mb", peak_rss_mb()}};
+      Json j{{"model", o.model},  {"backend", backend},  {"threads", o.threads}, {"batch", batch},
+             {"runs", ms.size()}, {"median_ms", median}, {"p90_ms", p90},        {"peak_rss_mb", peak_rss_mb()}};
       j.update(plan_json(*session, batch));
       if (o.steps) j["steps"] = steps_json;
       print_json(j);
     } else {
-      fmt::print("{} on {} ({} thread{}), batch {}: median {:.3f} ms, p90 {:.3f} ms over {} runs; "
-                 "{:.1f} inferences/s; peak RSS {:.1f} MiB\n",
-                 o.model, backend, o.threads, o.threads == 1 ? "" : "s", batch, median, p90, ms.size(),
-                 1000.0 * static_cast<double>(batch) / median, peak_rss_mb());
+      fmt::print(
+          "{} on {} ({} thread{}), batch {}: median {:.3f} ms, p90 {:.3f} ms over {} runs; "
+          "{:.1f} inferences/s; peak RSS {:.1f} MiB\n",
+          o.model, backend, o.threads, o.threads == 1 ? "" : "s", batch, median, p90, ms.size(),
+          1000.0 * static_cast<double>(batch) / median, peak_rss_mb());
       const Json plan = plan_json(*session, batch);
       if (plan.contains("cpu_features"))
         fmt::print("  CPU features used: {}\n", plan["cpu_features"].get<std::string>());
@@ -225,8 +229,12 @@ void run_run(const RunOptions& o) {
     outs[name] = j;
   }
   if (o.json) {
-    print_json(Json{{"model", o.model}, {"backend", backend}, {"threads", o.threads}, {"batch", batch},
-                    {"latency_ms", ms}, {"outputs", outs}});
+    print_json(Json{{"model", o.model},
+                    {"backend", backend},
+                    {"threads", o.threads},
+                    {"batch", batch},
+                    {"latency_ms", ms},
+                    {"outputs", outs}});
     return;
   }
   fmt::print("{} on {} backend, batch {}: {:.3f} ms\n", o.model, backend, batch, ms);
@@ -266,11 +274,13 @@ void add_run_command(CLI::App& app) {
                   "faster), direct, or winograd (wherever there is a kernel); results differ by rounding")
       ->check(CLI::IsMember({"auto", "direct", "winograd"}));
   cmd->add_option("--batch", opts->inputs.batch, "Batch size of random inputs")->check(CLI::PositiveNumber);
-  cmd->add_option("--output-dir,-o", opts->output_dir, "Write each output to DIR/<output>.npy ('/' in its name made '_')");
+  cmd->add_option("--output-dir,-o", opts->output_dir,
+                  "Write each output to DIR/<output>.npy ('/' in its name made '_')");
   cmd->add_option("--bench", opts->bench_seconds, "Time repeated runs for this many seconds")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--steps", opts->steps,
-                "With --bench (fast or xnnpack backend): time each step alone and show the time per op type and the slowest steps");
+                "With --bench (fast or xnnpack backend): time each step alone and show the time per op type and the "
+                "slowest steps");
   cmd->add_flag("--serve", opts->serve,
                 "Stay up as a timing server: after a warm-up, answer 'run_for SECONDS', 'rss' and 'quit' lines on "
                 "stdin with one JSON line each (bench runtime uses this)");

@@ -36,8 +36,12 @@ Json write_part(const graph::Graph& g, const std::filesystem::path& file, const 
   Json inputs = Json::array(), outputs = Json::array();
   for (const auto& in : g.inputs) inputs.push_back(value_json(g, in));
   for (const auto& out : g.outputs) outputs.push_back(value_json(g, out));
-  return Json{{"file", file.filename().string()}, {"role", role}, {"params", cost.params}, {"macs", cost.macs},
-              {"inputs", inputs}, {"outputs", outputs}};
+  return Json{{"file", file.filename().string()},
+              {"role", role},
+              {"params", cost.params},
+              {"macs", cost.macs},
+              {"inputs", inputs},
+              {"outputs", outputs}};
 }
 
 void run_train(const TrainOptions& o) {
@@ -72,7 +76,10 @@ void run_train(const TrainOptions& o) {
   for (const auto& key : train::subset_keys(variant, m.groups)) manifest.accuracy[key] = r.accuracy.at(key);
   Json stages = Json::array();
   for (const auto& s : r.stages)
-    stages.push_back(Json{{"stage", s.label}, {"epochs", s.epochs}, {"seconds", s.seconds}, {"final_loss", s.final_loss},
+    stages.push_back(Json{{"stage", s.label},
+                          {"epochs", s.epochs},
+                          {"seconds", s.seconds},
+                          {"final_loss", s.final_loss},
                           {"from_checkpoint", s.from_checkpoint}});
   for (const auto& [key, value] : m.predictions) manifest.outputs[key] = value;
   auto total = graph::graph_cost(g);
@@ -83,12 +90,19 @@ void run_train(const TrainOptions& o) {
   manifest.extra = {{"groups", m.groups},
                     {"base_model", o.model},
                     {"stages", stages},
-                    {"config", {{"epochs", o.config.epochs}, {"batch", o.config.batch}, {"optimizer", o.config.optimizer},
-                                {"learning_rate", o.config.learning_rate}, {"max_shift", o.config.max_shift},
-                                {"max_rotation", o.config.max_rotation}, {"max_scale", o.config.max_scale},
-                                {"label_smoothing", o.config.label_smoothing}, {"teacher", o.config.teacher},
-                                {"distill_weight", o.config.distill_weight},
-                                {"distill_temperature", o.config.distill_temperature}, {"seed", o.config.seed}}}};
+                    {"config",
+                     {{"epochs", o.config.epochs},
+                      {"batch", o.config.batch},
+                      {"optimizer", o.config.optimizer},
+                      {"learning_rate", o.config.learning_rate},
+                      {"max_shift", o.config.max_shift},
+                      {"max_rotation", o.config.max_rotation},
+                      {"max_scale", o.config.max_scale},
+                      {"label_smoothing", o.config.label_smoothing},
+                      {"teacher", o.config.teacher},
+                      {"distill_weight", o.config.distill_weight},
+                      {"distill_temperature", o.config.distill_temperature},
+                      {"seed", o.config.seed}}}};
   if (r.teacher_accuracy >= 0) manifest.extra["teacher_accuracy"] = r.teacher_accuracy;
   const cluster::ModelDirectory model_dir(dir.string());
   model_dir.write(manifest);
@@ -113,21 +127,28 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--model", o->model, "Base CNN: zoo:NAME or an ONNX file (default zoo:paper_cnn)");
   cmd->add_option("--epochs", o->config.epochs, "Epochs per stage (default 15)")->check(CLI::PositiveNumber);
   cmd->add_option("--batch", o->config.batch, "Mini-batch size (default 64)")->check(CLI::PositiveNumber);
-  cmd->add_option("--optimizer", o->config.optimizer, "adam or sgd (default adam)")->check(CLI::IsMember({"adam", "sgd"}));
-  cmd->add_option("--lr", o->config.learning_rate, "Peak learning rate, cosine-decayed (default 4e-3)")->check(CLI::PositiveNumber);
-  cmd->add_option("--shift", o->config.max_shift, "Random shift augmentation in pixels (default 2)")->check(CLI::Range(0, 8));
+  cmd->add_option("--optimizer", o->config.optimizer, "adam or sgd (default adam)")
+      ->check(CLI::IsMember({"adam", "sgd"}));
+  cmd->add_option("--lr", o->config.learning_rate, "Peak learning rate, cosine-decayed (default 4e-3)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--shift", o->config.max_shift, "Random shift augmentation in pixels (default 2)")
+      ->check(CLI::Range(0, 8));
   cmd->add_option("--rotate", o->config.max_rotation, "Random rotation augmentation in degrees (default 10)")
       ->check(CLI::Range(0.0, 180.0));
-  cmd->add_option("--scale", o->config.max_scale, "Random zoom augmentation, a fraction (default 0.1)")->check(CLI::Range(0.0, 0.9));
-  cmd->add_option("--label-smoothing", o->config.label_smoothing, "Label smoothing (default 0.1)")->check(CLI::Range(0.0, 0.99));
+  cmd->add_option("--scale", o->config.max_scale, "Random zoom augmentation, a fraction (default 0.1)")
+      ->check(CLI::Range(0.0, 0.9));
+  cmd->add_option("--label-smoothing", o->config.label_smoothing, "Label smoothing (default 0.1)")
+      ->check(CLI::Range(0.0, 0.99));
   cmd->add_option("--checkpoints", o->config.checkpoint_dir,
                   "Where the model is saved after every stage (default OUT/checkpoints)");
   cmd->add_flag("--resume", o->config.resume,
                 "Load the stages whose checkpoint exists instead of training them (after an interrupted run)");
   cmd->add_option("--teacher", o->config.teacher,
                   "Dynamic/Fluid: distil from 'none', 'static' (trained first, same recipe) or a model ONNX file");
-  cmd->add_option("--distill", o->config.distill_weight, "Weight of the distillation loss, 0 to 1 (default 0: off)")->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--temperature", o->config.distill_temperature, "Distillation temperature (default 4)")->check(CLI::PositiveNumber);
+  cmd->add_option("--distill", o->config.distill_weight, "Weight of the distillation loss, 0 to 1 (default 0: off)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--temperature", o->config.distill_temperature, "Distillation temperature (default 4)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--seed", o->config.seed, "Seed of weights, shuffling and augmentation (default 1)");
   cmd->add_option("--out,-o", o->out, "Output directory")->required();
   cmd->add_flag("--json", o->json, "Print metrics.json to stdout too");

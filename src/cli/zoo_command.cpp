@@ -26,11 +26,14 @@ void run_list(const ZooOptions& o) {
     auto cost = graph::graph_cost(g);
     const auto& in = g.value(g.inputs.at(0));
     if (o.json) {
-      models.push_back(Json{{"name", name}, {"params", cost.params}, {"macs", cost.macs},
-                            {"input", in.shape}, {"description", zoo::zoo_description(name)}});
+      models.push_back(Json{{"name", name},
+                            {"params", cost.params},
+                            {"macs", cost.macs},
+                            {"input", in.shape},
+                            {"description", zoo::zoo_description(name)}});
     } else {
-      fmt::print("{:<16} {:>12} {:>14}  {:<16} {}\n", name, cost.params, cost.macs,
-                 graph::shape_str(in.shape), zoo::zoo_description(name));
+      fmt::print("{:<16} {:>12} {:>14}  {:<16} {}\n", name, cost.params, cost.macs, graph::shape_str(in.shape),
+                 zoo::zoo_description(name));
     }
   }
   if (o.json) print_json(Json{{"models", models}});

@@ -5,8 +5,8 @@
 #include <set>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include "cluster/model_directory.h"
 #include "common/error.h"
@@ -25,8 +25,7 @@ void check_fields(const YAML::Node& map, const std::string& where, const std::se
 }
 
 template <typename T>
-T get(const YAML::Node& map, const std::string& key, const std::string& where, const std::string& source,
-      T fallback) {
+T get(const YAML::Node& map, const std::string& key, const std::string& where, const std::string& source, T fallback) {
   if (!map[key]) return fallback;
   try {
     return map[key].as<T>();
@@ -35,8 +34,8 @@ T get(const YAML::Node& map, const std::string& key, const std::string& where, c
   }
 }
 
-int positive_int(const YAML::Node& map, const std::string& key, const std::string& where,
-                 const std::string& source, int fallback) {
+int positive_int(const YAML::Node& map, const std::string& key, const std::string& where, const std::string& source,
+                 int fallback) {
   int v = get<int>(map, key, where, source, fallback);
   if (v <= 0) fail("{}: {}: '{}' must be positive (got {})", source, where, key, v);
   return v;
@@ -46,18 +45,24 @@ int positive_int(const YAML::Node& map, const std::string& key, const std::strin
 
 std::string variant_name(Variant v) {
   switch (v) {
-    case Variant::kFluid: return "fluid";
-    case Variant::kDynamic: return "dynamic";
-    case Variant::kStatic: return "static";
+    case Variant::kFluid:
+      return "fluid";
+    case Variant::kDynamic:
+      return "dynamic";
+    case Variant::kStatic:
+      return "static";
   }
   return "?";
 }
 
 std::string mode_name(Mode m) {
   switch (m) {
-    case Mode::kHighThroughput: return "ht";
-    case Mode::kHighAccuracy: return "ha";
-    case Mode::kAuto: return "auto";
+    case Mode::kHighThroughput:
+      return "ht";
+    case Mode::kHighAccuracy:
+      return "ha";
+    case Mode::kAuto:
+      return "auto";
   }
   return "?";
 }
@@ -94,8 +99,8 @@ ClusterConfig parse_checked_yaml(const std::string& text, const std::string& sou
   ClusterConfig c;
   c.source = source;
   check_fields(root, "top level",
-               {"variant", "mode", "model", "nodes", "max_batch", "window", "latency_target_ms",
-                "request_timeout_ms", "detector", "coordinator", "tls"},
+               {"variant", "mode", "model", "nodes", "max_batch", "window", "latency_target_ms", "request_timeout_ms",
+                "detector", "coordinator", "tls"},
                source);
   try {
     c.variant = parse_variant(get<std::string>(root, "variant", "top level", source, "fluid"));
@@ -131,8 +136,8 @@ ClusterConfig parse_checked_yaml(const std::string& text, const std::string& sou
   // The model directory's manifest says what each part predicts.
   const ModelManifest manifest = ModelDirectory(model_dir.string()).read(source);
   if (manifest.variant != variant_name(c.variant))
-    fail("{}: variant is '{}' but the model in '{}' was trained as '{}'", source, variant_name(c.variant),
-         c.model_dir, manifest.variant);
+    fail("{}: variant is '{}' but the model in '{}' was trained as '{}'", source, variant_name(c.variant), c.model_dir,
+         manifest.variant);
   auto output_of = [&](const std::string& key) {
     auto it = manifest.outputs.find(key);
     return it == manifest.outputs.end() ? std::string() : it->second;
@@ -151,8 +156,7 @@ ClusterConfig parse_checked_yaml(const std::string& text, const std::string& sou
     spec.address = n["address"].as<std::string>();
     std::string file = n["part"].as<std::string>();
     spec.part_file = (model_dir / file).lexically_normal().string();
-    if (!fs::exists(spec.part_file))
-      fail("{}: {}: part '{}' not found in '{}'", source, where, file, c.model_dir);
+    if (!fs::exists(spec.part_file)) fail("{}: {}: part '{}' not found in '{}'", source, where, file, c.model_dir);
     if (c.variant == Variant::kStatic) {
       spec.key = "stage " + std::to_string(index);
       if (index == static_cast<int>(root["nodes"].size())) spec.prediction = output_of("full");
@@ -180,8 +184,10 @@ ClusterConfig parse_checked_yaml(const std::string& text, const std::string& sou
 
 void ClusterConfig::validate() const {
   if (nodes.empty()) fail("{}: 'nodes' must list at least one node", source);
-  for (auto [value, name] : {std::pair{max_batch, "max_batch"}, {window, "window"},
-                             {request_timeout_ms, "request_timeout_ms"}, {detector.heartbeat_ms, "heartbeat_ms"},
+  for (auto [value, name] : {std::pair{max_batch, "max_batch"},
+                             {window, "window"},
+                             {request_timeout_ms, "request_timeout_ms"},
+                             {detector.heartbeat_ms, "heartbeat_ms"},
                              {detector.timeout_ms, "timeout_ms"}})
     if (value <= 0) fail("{}: '{}' must be positive (got {})", source, name, value);
   if (!(latency_target_ms > 0)) fail("{}: 'latency_target_ms' must be positive", source);
@@ -205,8 +211,7 @@ void ClusterConfig::validate() const {
   }
 }
 
-ClusterConfig parse_cluster_config(const std::string& text, const std::string& source,
-                                   const std::string& base_dir) {
+ClusterConfig parse_cluster_config(const std::string& text, const std::string& source, const std::string& base_dir) {
   try {
     return parse_checked_yaml(text, source, base_dir);
   } catch (const YAML::Exception& e) {

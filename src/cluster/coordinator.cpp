@@ -50,16 +50,16 @@ struct Member {
 struct Request {
   uint64_t id = 0;
   runtime::TensorMap inputs;
-  std::function<void(Answer)> complete;        // called once, without the lock held
+  std::function<void(Answer)> complete;  // called once, without the lock held
   Clock::time_point submitted;
   int attempts = 0;
-  std::string mode;                           // as dispatched: "ht", "ha", "pipeline"
-  size_t step = 0;                            // chains: the stage it is at
-  bool stops_early = false;                   // Dynamic: the current stage answers (later group down)
-  runtime::TensorMap carried;                 // chains: outputs of earlier stages
-  std::string last_prediction, last_key;      // chains: latest prediction available
-  std::map<int, runtime::TensorMap> gathered; // HA: member -> outputs
-  std::set<int> waiting;                      // members holding it now
+  std::string mode;                            // as dispatched: "ht", "ha", "pipeline"
+  size_t step = 0;                             // chains: the stage it is at
+  bool stops_early = false;                    // Dynamic: the current stage answers (later group down)
+  runtime::TensorMap carried;                  // chains: outputs of earlier stages
+  std::string last_prediction, last_key;       // chains: latest prediction available
+  std::map<int, runtime::TensorMap> gathered;  // HA: member -> outputs
+  std::set<int> waiting;                       // members holding it now
   std::vector<std::string> nodes;
 };
 
@@ -76,8 +76,8 @@ struct Coordinator::Impl {
   bool stopping = false;
   std::vector<MembershipEvent> events;
   int64_t late = 0;
-  bool ha_active = true;       // auto mode's current choice
-  double latency_ms = 0;       // smoothed answer latency (auto mode)
+  bool ha_active = true;  // auto mode's current choice
+  double latency_ms = 0;  // smoothed answer latency (auto mode)
 
   std::mutex join_mutex;
   std::condition_variable join_wake;
@@ -324,8 +324,7 @@ struct Coordinator::Impl {
       std::lock_guard lock(mutex);
       uint64_t id = reply.id() >> kAttemptBits;
       auto it = requests.find(id);
-      if (it == requests.end() || wire_id(id, it->second->attempts) != reply.id() ||
-          !it->second->waiting.count(m)) {
+      if (it == requests.end() || wire_id(id, it->second->attempts) != reply.id() || !it->second->waiting.count(m)) {
         ++late;
         return;
       }
@@ -356,8 +355,7 @@ struct Coordinator::Impl {
     for (auto& f : done) f();
   }
 
-  void handle_outputs(Request& req, int m, runtime::TensorMap outputs,
-                      std::vector<std::function<void()>>& done) {
+  void handle_outputs(Request& req, int m, runtime::TensorMap outputs, std::vector<std::function<void()>>& done) {
     const NodeSpec& spec = members[m].spec;
     if (!chained()) {
       if (req.mode == "ht") {
@@ -501,8 +499,9 @@ struct Coordinator::Impl {
       }
       auto c = req.carried.find(name);
       if (c == req.carried.end()) {
-        fail_request(req, fmt::format("part on '{}' needs '{}', which no earlier stage produced",
-                                      members[m].spec.name, name), done);
+        fail_request(
+            req, fmt::format("part on '{}' needs '{}', which no earlier stage produced", members[m].spec.name, name),
+            done);
         return Dispatch::kDone;
       }
       inputs[name] = c->second;
@@ -544,8 +543,8 @@ struct Coordinator::Impl {
       if (ms_between(req->submitted, now) > config.request_timeout_ms) late_ones.push_back(req);
     for (auto& req : late_ones) {
       std::string where = req->waiting.empty() ? "waiting for a live node" : "in flight";
-      fail_request(*req, fmt::format("request {} timed out after {} ms ({})", req->id,
-                                     config.request_timeout_ms, where), done);
+      fail_request(
+          *req, fmt::format("request {} timed out after {} ms ({})", req->id, config.request_timeout_ms, where), done);
     }
   }
 };
@@ -590,15 +589,17 @@ void Coordinator::start(int wait_ms) {
   if (im.config.variant == Variant::kStatic && !missing.empty()) {
     int down = 0;
     while (im.members[down].ready) ++down;
-    fail("{}: Static DNN cannot serve: node '{}' ({}) holding {} did not come up within {} ms, and a static "
-         "model needs every stage",
-         im.config.source, im.members[down].spec.name, im.members[down].spec.address, im.members[down].spec.key,
-         wait_ms);
+    fail(
+        "{}: Static DNN cannot serve: node '{}' ({}) holding {} did not come up within {} ms, and a static "
+        "model needs every stage",
+        im.config.source, im.members[down].spec.name, im.members[down].spec.address, im.members[down].spec.key,
+        wait_ms);
   }
   if (im.config.variant == Variant::kDynamic && !im.members[0].ready)
-    fail("{}: Dynamic DNN cannot serve: node '{}' ({}) holding group 1 did not come up within {} ms, and every "
-         "group needs group 1's activations",
-         im.config.source, im.members[0].spec.name, im.members[0].spec.address, wait_ms);
+    fail(
+        "{}: Dynamic DNN cannot serve: node '{}' ({}) holding group 1 did not come up within {} ms, and every "
+        "group needs group 1's activations",
+        im.config.source, im.members[0].spec.name, im.members[0].spec.address, wait_ms);
   for (auto& m : missing) spdlog::warn("node {} is not up yet; serving without it", m);
 }
 

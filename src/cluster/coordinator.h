@@ -22,10 +22,10 @@ namespace fluidedge::cluster {
 
 struct NodeStatus {
   std::string name, address, key;
-  bool ready = false;       // up, deployed and streaming
+  bool ready = false;  // up, deployed and streaming
   int in_flight = 0;
-  int64_t answered = 0;     // requests this node contributed to
-  double service_ms = 0;    // measured time per request
+  int64_t answered = 0;   // requests this node contributed to
+  double service_ms = 0;  // measured time per request
 };
 
 class Coordinator final : public InferenceClient {

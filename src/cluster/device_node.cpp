@@ -5,12 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
-#include <cstring>
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -24,8 +24,8 @@
 #include "cluster/channel_settings.h"
 #include "cluster/gateway.h"
 #include "cluster/micro_batcher.h"
-#include "cluster/speed_emulator.h"
 #include "cluster/protocol/device_node.grpc.pb.h"
+#include "cluster/speed_emulator.h"
 #include "cluster/wire.h"
 #include "common/error.h"
 #include "common/thread_clock.h"
@@ -66,7 +66,8 @@ std::string why_cannot_listen(const std::string& address) {
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE;
   addrinfo* found = nullptr;
-  if (int rc = getaddrinfo(host.empty() || host == "*" ? nullptr : host.c_str(), port_text.c_str(), &hints, &found); rc != 0)
+  if (int rc = getaddrinfo(host.empty() || host == "*" ? nullptr : host.c_str(), port_text.c_str(), &hints, &found);
+      rc != 0)
     return fmt::format("the host '{}' does not resolve ({})", host, gai_strerror(rc));
   std::string reason = "gRPC refused it";
   for (addrinfo* a = found; a; a = a->ai_next) {
@@ -106,7 +107,7 @@ struct WorkItem {
   runtime::TensorMap inputs;
   std::vector<std::string> wanted;  // outputs to return (empty: all)
   int64_t batch = 0;
-  size_t size = 0;  // of the request, as admitted
+  size_t size = 0;                                        // of the request, as admitted
   Clock::time_point deadline = Clock::time_point::max();  // from its budget_ms: not run after this
 
   // What the micro-batcher asks of an item (micro_batcher.h).
@@ -130,8 +131,7 @@ bool WorkItem::batchable_with(const WorkItem& b) const {
   if (a.part != b.part || a.inputs.size() != b.inputs.size()) return false;
   for (const auto& [name, t] : a.inputs) {
     auto it = b.inputs.find(name);
-    if (it == b.inputs.end() || it->second.dtype() != t.dtype() || it->second.rank() != t.rank() ||
-        t.rank() == 0)
+    if (it == b.inputs.end() || it->second.dtype() != t.dtype() || it->second.rank() != t.rank() || t.rank() == 0)
       return false;
     for (int64_t d = 1; d < t.rank(); ++d)
       if (it->second.dim(d) != t.dim(d)) return false;
@@ -184,8 +184,8 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
                       wire::DeployReply* reply) override {
     try {
       if (request->part().empty()) fail("deploy: the part needs a name");
-      const auto size = static_cast<int64_t>(request->path().empty() ? request->onnx().size()
-                                                                       : file_size_or_zero(request->path()));
+      const auto size =
+          static_cast<int64_t>(request->path().empty() ? request->onnx().size() : file_size_or_zero(request->path()));
       if (size > options.max_model_bytes)
         return {grpc::StatusCode::RESOURCE_EXHAUSTED,
                 fmt::format("node '{}': part '{}' is {:.1f} MB, over this node's limit of {:.1f} MB (--max-model-mb)",
@@ -224,7 +224,8 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
       }
       std::string peer = peer_name(*context);
       spdlog::info("{}: deployed part '{}' ({} params, {} MACs) for {}", options.name, part->id, cost.params, cost.macs,
-                   peer.empty() ? context->peer() + " (plaintext, unauthenticated)" : "'" + peer + "' (" + context->peer() + ")");
+                   peer.empty() ? context->peer() + " (plaintext, unauthenticated)"
+                                : "'" + peer + "' (" + context->peer() + ")");
       return grpc::Status::OK;
     } catch (const std::exception& e) {
       return {grpc::StatusCode::INVALID_ARGUMENT, e.what()};
@@ -319,15 +320,14 @@ struct DeviceNode::Impl final : wire::DeviceNode::Service {
       {
         std::lock_guard lock(parts_mutex);
         auto it = parts.find(request.part());
-        if (it == parts.end())
-          fail("node '{}' has no part '{}' (deploy it first)", options.name, request.part());
+        if (it == parts.end()) fail("node '{}' has no part '{}' (deploy it first)", options.name, request.part());
         item.part = it->second;
       }
       item.inputs = from_wire(request.inputs());
       item.wanted.assign(request.outputs().begin(), request.outputs().end());
       for (const auto& name : item.wanted)
-        if (std::find(item.part->session->graph().outputs.begin(), item.part->session->graph().outputs.end(),
-                      name) == item.part->session->graph().outputs.end())
+        if (std::find(item.part->session->graph().outputs.begin(), item.part->session->graph().outputs.end(), name) ==
+            item.part->session->graph().outputs.end())
           fail("part '{}' has no output '{}'", request.part(), name);
       if (item.inputs.empty()) fail("request {} carries no input tensor", request.id());
       item.batch = -1;
@@ -542,17 +542,19 @@ void DeviceNode::shutdown(int grace_ms) {
   {
     std::lock_guard lock(impl_->stats_mutex);
     auto b = std::max<int64_t>(1, impl_->batches);
-    spdlog::info("{}: served {} requests ({} refused) in {} batches: mean batch {:.2f}, {:.3f} ms CPU and {:.3f} ms "
-                 "in all per batch",
-                 impl_->options.name, impl_->served, impl_->rejected, impl_->batches,
-                 static_cast<double>(impl_->served + impl_->rejected) / static_cast<double>(b),
-                 impl_->cpu_ms_total / static_cast<double>(b), impl_->compute_ms_total / static_cast<double>(b));
+    spdlog::info(
+        "{}: served {} requests ({} refused) in {} batches: mean batch {:.2f}, {:.3f} ms CPU and {:.3f} ms "
+        "in all per batch",
+        impl_->options.name, impl_->served, impl_->rejected, impl_->batches,
+        static_cast<double>(impl_->served + impl_->rejected) / static_cast<double>(b),
+        impl_->cpu_ms_total / static_cast<double>(b), impl_->compute_ms_total / static_cast<double>(b));
     if (impl_->overruns > 0)
-      spdlog::warn("{}: {} of {} batches took longer on this host than the emulated device ({}) should: "
-                   "the host was too busy or too slow to emulate it there",
-                   impl_->options.name, impl_->overruns, impl_->batches,
-                   impl_->options.emulate ? impl_->options.emulate.description
-                                          : fmt::format("--slowdown {}", impl_->options.slowdown));
+      spdlog::warn(
+          "{}: {} of {} batches took longer on this host than the emulated device ({}) should: "
+          "the host was too busy or too slow to emulate it there",
+          impl_->options.name, impl_->overruns, impl_->batches,
+          impl_->options.emulate ? impl_->options.emulate.description
+                                 : fmt::format("--slowdown {}", impl_->options.slowdown));
   }
   impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));
   {
@@ -568,22 +570,23 @@ void DeviceNode::wait() {
 }
 
 std::string describe(const NodeOptions& o, const std::string& address) {
-  std::string link = o.link.emulated()
-                         ? fmt::format("link {} Mbit/s + {} ms each way",
-                                       o.link.rate_mbps > 0 ? fmt::format("{:g}", o.link.rate_mbps)
-                                                            : std::string("unlimited"),
-                                       o.link.latency_ms)
-                         : std::string("no link emulation");
+  std::string link = o.link.emulated() ? fmt::format("link {} Mbit/s + {} ms each way",
+                                                     o.link.rate_mbps > 0 ? fmt::format("{:g}", o.link.rate_mbps)
+                                                                          : std::string("unlimited"),
+                                                     o.link.latency_ms)
+                                       : std::string("no link emulation");
   std::string backend = o.backend.empty() ? runtime::default_backend() : o.backend;
-  std::string security = o.tls.enabled()
-                             ? fmt::format("mutual TLS as '{}' (peers need a certificate from {}/ca.pem)", o.tls.name, o.tls.dir)
-                             : std::string("PLAINTEXT: anyone who reaches this port can deploy and read results");
+  std::string security =
+      o.tls.enabled()
+          ? fmt::format("mutual TLS as '{}' (peers need a certificate from {}/ca.pem)", o.tls.name, o.tls.dir)
+          : std::string("PLAINTEXT: anyone who reaches this port can deploy and read results");
   std::string speed = o.emulate ? "emulating " + o.emulate.description : fmt::format("CPU slowdown {:g}x", o.slowdown);
-  return fmt::format("{} at {}: {}; {} backend ({}), {} thread{}, micro-batches up to {}, {}, {}; "
-                     "holds at most {} requests and {:g} MiB of them, parts up to {:g} MiB, {} streams per peer",
-                     o.name, address, security, backend, runtime::backend_cpu_features(backend), o.threads,
-                     o.threads == 1 ? "" : "s", o.max_batch, link, speed, o.max_queue,
-                     o.max_queue_bytes / 1048576.0, o.max_model_bytes / 1048576.0, o.max_streams_per_peer);
+  return fmt::format(
+      "{} at {}: {}; {} backend ({}), {} thread{}, micro-batches up to {}, {}, {}; "
+      "holds at most {} requests and {:g} MiB of them, parts up to {:g} MiB, {} streams per peer",
+      o.name, address, security, backend, runtime::backend_cpu_features(backend), o.threads, o.threads == 1 ? "" : "s",
+      o.max_batch, link, speed, o.max_queue, o.max_queue_bytes / 1048576.0, o.max_model_bytes / 1048576.0,
+      o.max_streams_per_peer);
 }
 
 }  // namespace fluidedge::cluster

@@ -40,10 +40,10 @@ struct NodeOptions {
   TlsIdentity tls;                     // mutual TLS (every peer's certificate checked); empty: plaintext
   // Bounds: requests admitted (on the emulated link or queued) beyond these are answered
   // RESOURCE_EXHAUSTED at once, so a flood costs the node no memory beyond them.
-  int max_queue = 1024;                  // requests
-  int64_t max_queue_bytes = 256 << 20;   // their serialized bytes
-  int64_t max_model_bytes = 1LL << 30;   // a part deployed (inline or by path)
-  int max_streams_per_peer = 64;         // concurrent Infer streams from one peer (certificate name, or host)
+  int max_queue = 1024;                 // requests
+  int64_t max_queue_bytes = 256 << 20;  // their serialized bytes
+  int64_t max_model_bytes = 1LL << 30;  // a part deployed (inline or by path)
+  int max_streams_per_peer = 64;        // concurrent Infer streams from one peer (certificate name, or host)
 };
 
 class DeviceNode {

@@ -207,8 +207,9 @@ grpc::Status Gateway::Serve(grpc::ServerContext*,
     auto coordinator = find(request.cluster());
     if (!coordinator) {
       close();
-      return {grpc::StatusCode::FAILED_PRECONDITION,
-              fmt::format("node '{}' does not coordinate cluster '{}' (set it up first)", node_name_, request.cluster())};
+      return {
+          grpc::StatusCode::FAILED_PRECONDITION,
+          fmt::format("node '{}' does not coordinate cluster '{}' (set it up first)", node_name_, request.cluster())};
     }
     uint64_t id = request.id();
     runtime::TensorMap inputs;

@@ -37,8 +37,7 @@ class Gateway final : public wire::Gateway::Service {
   // clients re-send them to another node.
   void stop();
 
-  grpc::Status Setup(grpc::ServerContext* context, const wire::SetupRequest* request,
-                     wire::SetupReply* reply) override;
+  grpc::Status Setup(grpc::ServerContext* context, const wire::SetupRequest* request, wire::SetupReply* reply) override;
   grpc::Status Serve(grpc::ServerContext* context,
                      grpc::ServerReaderWriter<wire::ClientAnswer, wire::ClientRequest>* stream) override;
 

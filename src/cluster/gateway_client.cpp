@@ -54,7 +54,7 @@ struct GatewayClient::Impl {
   std::map<uint64_t, Pending> pending;
   uint64_t next_id = 1;
   std::vector<MembershipEvent> events;
-  int current = -1;  // the entry whose stream is open
+  int current = -1;                               // the entry whose stream is open
   std::shared_ptr<grpc::ClientContext> context_;  // its context (to cancel it)
   grpc::ClientReaderWriter<wire::ClientRequest, wire::ClientAnswer>* stream = nullptr;
   bool stopping = false;
@@ -86,8 +86,9 @@ struct GatewayClient::Impl {
     context.set_deadline(deadline_in(wait_ms + 10000));  // the wait, then deploying the parts
     wire::SetupReply reply;
     grpc::Status status = e.stub->Setup(&context, request, &reply);
-    if (!status.ok()) return status.error_message().empty() ? fmt::format("gRPC status {}", static_cast<int>(status.error_code()))
-                                                             : status.error_message();
+    if (!status.ok())
+      return status.error_message().empty() ? fmt::format("gRPC status {}", static_cast<int>(status.error_code()))
+                                            : status.error_message();
     e.set_up = true;
     return "";
   }
@@ -247,8 +248,7 @@ void GatewayClient::start(int wait_ms) {
       refused.push_back(fmt::format("'{}' ({}): {}", im.entries[i].name, im.entries[i].address, why));
     }
   }
-  if (first < 0)
-    fail("{}: no node would coordinate: {}", im.config.source, fmt::join(refused, "; "));
+  if (first < 0) fail("{}: no node would coordinate: {}", im.config.source, fmt::join(refused, "; "));
   for (const auto& r : refused) spdlog::warn("node {} cannot coordinate yet", r);
   im.session = std::thread([this, first] { impl_->session_loop(first); });
   im.prober = std::make_unique<FailureDetector>(

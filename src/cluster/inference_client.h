@@ -22,14 +22,14 @@ struct Answer {
   std::vector<std::string> nodes;  // the nodes that computed it
   std::string mode;                // "ht", "ha" or "pipeline"
   double latency_ms = 0;
-  int attempts = 1;                // > 1: re-issued after a node failed
-  std::string coordinator;         // the node that coordinated it (empty: this process)
-  std::string error;               // non-empty: the request could not be answered
+  int attempts = 1;         // > 1: re-issued after a node failed
+  std::string coordinator;  // the node that coordinated it (empty: this process)
+  std::string error;        // non-empty: the request could not be answered
 };
 
 struct MembershipEvent {
   std::string node;
-  bool up = false;                 // false: went down
+  bool up = false;  // false: went down
   std::chrono::steady_clock::time_point time;
   std::string reason;
 };

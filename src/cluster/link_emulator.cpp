@@ -25,8 +25,8 @@ void LinkEmulator::deliver(size_t bytes, std::function<void()> action) {
     auto now = Clock::now();
     // The message starts when the link is free and occupies it for its serialisation time.
     auto start = std::max(now, link_free_);
-    auto serialise = std::chrono::duration<double>(
-        settings_.rate_mbps > 0 ? bytes * 8.0 / (settings_.rate_mbps * 1e6) : 0.0);
+    auto serialise =
+        std::chrono::duration<double>(settings_.rate_mbps > 0 ? bytes * 8.0 / (settings_.rate_mbps * 1e6) : 0.0);
     link_free_ = start + std::chrono::duration_cast<Clock::duration>(serialise);
     auto arrival = link_free_ + std::chrono::duration_cast<Clock::duration>(
                                     std::chrono::duration<double, std::milli>(settings_.latency_ms));

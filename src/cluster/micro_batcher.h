@@ -33,14 +33,15 @@ class MicroBatcher {
   std::string admit(size_t bytes) {
     std::lock_guard lock(mutex_);
     if (admitted_ >= limits_.max_requests)
-      return fmt::format("RESOURCE_EXHAUSTED: node '{}' is full: {} requests waiting (--max-queue {}); retry later or "
-                         "elsewhere",
-                         node_, admitted_, limits_.max_requests);
+      return fmt::format(
+          "RESOURCE_EXHAUSTED: node '{}' is full: {} requests waiting (--max-queue {}); retry later or "
+          "elsewhere",
+          node_, admitted_, limits_.max_requests);
     if (admitted_bytes_ + static_cast<int64_t>(bytes) > limits_.max_bytes)
-      return fmt::format("RESOURCE_EXHAUSTED: node '{}' is full: {:.1f} MB of requests waiting (--max-queue-mb {:g}); "
-                         "retry later or elsewhere",
-                         node_, static_cast<double>(admitted_bytes_) / 1e6,
-                         static_cast<double>(limits_.max_bytes) / 1048576.0);
+      return fmt::format(
+          "RESOURCE_EXHAUSTED: node '{}' is full: {:.1f} MB of requests waiting (--max-queue-mb {:g}); "
+          "retry later or elsewhere",
+          node_, static_cast<double>(admitted_bytes_) / 1e6, static_cast<double>(limits_.max_bytes) / 1048576.0);
     ++admitted_;
     admitted_bytes_ += static_cast<int64_t>(bytes);
     return "";

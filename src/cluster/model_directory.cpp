@@ -15,7 +15,7 @@ using Json = nlohmann::json;
 
 namespace {
 
-constexpr const char* kTypedFields[] = {"variant", "outputs", "parts", "combiners", "dataset",
+constexpr const char* kTypedFields[] = {"variant",       "outputs",  "parts",  "combiners", "dataset",
                                         "train_seconds", "accuracy", "params", "macs"};
 
 std::vector<ManifestPart> read_parts(const Json& j, const char* key, const std::string& where) {
@@ -63,16 +63,19 @@ int ModelManifest::trained_epochs() const {
 
 ModelDirectory::ModelDirectory(std::string path) : path_(std::move(path)) {}
 
-std::string ModelDirectory::file(const std::string& name) const { return (fs::path(path_) / name).lexically_normal().string(); }
+std::string ModelDirectory::file(const std::string& name) const {
+  return (fs::path(path_) / name).lexically_normal().string();
+}
 
 bool ModelDirectory::has_manifest() const { return fs::exists(manifest_path()); }
 
 ModelManifest ModelDirectory::read(const std::string& who) const {
   const std::string where = who + ": " + manifest_path();
   if (!has_manifest())
-    fail("{}: model directory '{}' has no metrics.json (train it with `fluidedge train --out`, or make Static stages "
-         "with `fluidedge partition --out`)",
-         who, path_);
+    fail(
+        "{}: model directory '{}' has no metrics.json (train it with `fluidedge train --out`, or make Static stages "
+        "with `fluidedge partition --out`)",
+        who, path_);
   Json j;
   try {
     j = Json::parse(read_file(manifest_path(), "the model directory's metrics.json"));
@@ -117,8 +120,8 @@ void ModelDirectory::write(const ModelManifest& m) const {
   write_file_atomically(manifest_path(), "", j.dump(2) + "\n");
 }
 
-std::vector<std::string> ModelDirectory::write_static(const std::vector<graph::Graph>& stages, const std::string& output,
-                                                     const std::string& made_by) const {
+std::vector<std::string> ModelDirectory::write_static(const std::vector<graph::Graph>& stages,
+                                                      const std::string& output, const std::string& made_by) const {
   std::error_code ec;
   fs::create_directories(path_, ec);
   ModelManifest manifest;

@@ -16,15 +16,15 @@
 namespace fluidedge::cluster {
 
 struct ManifestPart {
-  std::string file;        // its ONNX file, in the directory
-  std::string prediction;  // the key of what it predicts ("1", "1+2", "full")
+  std::string file;                                   // its ONNX file, in the directory
+  std::string prediction;                             // the key of what it predicts ("1", "1+2", "full")
   nlohmann::json details = nlohmann::json::object();  // the rest as written (role, params, inputs, outputs, ...)
   // Its outputs' names (details' "outputs"), in order.
   std::vector<std::string> output_names() const;
 };
 
 struct ModelManifest {
-  std::string variant;                        // static, dynamic or fluid
+  std::string variant;                         // static, dynamic or fluid
   std::map<std::string, std::string> outputs;  // prediction key -> the full model's output name
   std::vector<ManifestPart> parts, combiners;
   // A trained model's (absent otherwise: empty, -1).

@@ -39,11 +39,14 @@ struct NodeLink::Stream {
   }
 };
 
-NodeLink::NodeLink(std::string name, std::string address, DetectorSettings detector,
-                   NodeLinkEvents events, const TlsIdentity& tls)
-    : name_(std::move(name)), address_(std::move(address)), detector_(detector),
+NodeLink::NodeLink(std::string name, std::string address, DetectorSettings detector, NodeLinkEvents events,
+                   const TlsIdentity& tls)
+    : name_(std::move(name)),
+      address_(std::move(address)),
+      detector_(detector),
       events_(std::move(events)),
-      prober_(detector, [this] { return health_.get(); }, [this](const std::string& why) { probed(why); }) {
+      prober_(
+          detector, [this] { return health_.get(); }, [this](const std::string& why) { probed(why); }) {
   channel_ = make_channel(address_, tls, name_);
   probe_channel_ = make_channel(address_, tls, name_);
   stub_ = wire::DeviceNode::NewStub(channel_);
@@ -96,8 +99,7 @@ wire::DeployReply NodeLink::deploy(const wire::DeployRequest& request, int timeo
   wire::DeployReply reply;
   grpc::Status status = stub_->Deploy(&context, request, &reply);
   if (!status.ok())
-    fail("node '{}' ({}): deploying part '{}' failed: {}", name_, address_, request.part(),
-         status_text(status));
+    fail("node '{}' ({}): deploying part '{}' failed: {}", name_, address_, request.part(), status_text(status));
   return reply;
 }
 

@@ -22,9 +22,9 @@
 namespace fluidedge::cluster {
 
 struct NodeLinkEvents {
-  std::function<void(const wire::InferReply&)> reply;    // from the link's reader thread
-  std::function<void(const std::string& reason)> down;   // once per up -> down
-  std::function<void()> up;                              // once per down -> up (first time too)
+  std::function<void(const wire::InferReply&)> reply;   // from the link's reader thread
+  std::function<void(const std::string& reason)> down;  // once per up -> down
+  std::function<void()> up;                             // once per down -> up (first time too)
 };
 
 class NodeLink {

@@ -22,7 +22,8 @@ double SpeedEmulator::emulated_ms(int64_t rows) const {
 bool SpeedEmulator::wait_out(Clock::time_point start, int64_t rows, double run_ms) const {
   if (!active()) return false;
   const double ms = emulated_ms(rows);
-  std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(ms)));
+  std::this_thread::sleep_until(
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(ms)));
   return run_ms > ms;
 }
 

@@ -118,8 +118,8 @@ CertifiedKey make_certificate(const std::string& name, const CertifiedKey* issue
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), seconds_from_now(not_after));
   check(X509_set_pubkey(cert.get(), key.get()), "setting the public key");
   X509_NAME* subject = X509_get_subject_name(cert.get());
-  check(X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>("fluidedge"),
-                                   -1, -1, 0),
+  check(X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>("fluidedge"), -1,
+                                   -1, 0),
         "naming the organisation");
   check(X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(name.c_str()),
                                    -1, -1, 0),
@@ -171,7 +171,8 @@ std::string certificate_name(X509* cert) {
   for (int i = 0; names && i < sk_GENERAL_NAME_num(names) && found.empty(); ++i) {
     const GENERAL_NAME* n = sk_GENERAL_NAME_value(names, i);
     if (n->type == GEN_DNS)
-      found.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(n->d.dNSName)), ASN1_STRING_length(n->d.dNSName));
+      found.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(n->d.dNSName)),
+                   ASN1_STRING_length(n->d.dNSName));
   }
   GENERAL_NAMES_free(names);
   if (!found.empty()) return found;
@@ -190,8 +191,8 @@ CertifiedKey make_certificate_authority(const std::string& name, int days) {
 CertifiedKey issue_certificate(const CertifiedKey& ca, const std::string& name,
                                std::chrono::system_clock::time_point not_before,
                                std::chrono::system_clock::time_point not_after) {
-  if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") !=
-                          std::string::npos)
+  if (name.empty() ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != std::string::npos)
     fail("--name '{}': a certificate name is letters, digits, '-' and '.' (it is a DNS name in the certificate)", name);
   return make_certificate(name, &ca, not_before, not_after);
 }
@@ -213,7 +214,8 @@ CertifiedKey read_certificate_authority(const std::string& dir) {
     ERR_clear_error();
     fail("{}: not the key of {}", key_file.string(), cert_file.string());
   }
-  if (X509_check_ca(cert.get()) == 0) fail("{}: not a certificate authority (made by `fluidedge certs init`?)", cert_file.string());
+  if (X509_check_ca(cert.get()) == 0)
+    fail("{}: not a certificate authority (made by `fluidedge certs init`?)", cert_file.string());
   return ca;
 }
 
@@ -228,7 +230,8 @@ void write_identity(const CertifiedKey& ca, const CertifiedKey& leaf, const std:
 
 TlsIdentity read_identity(const std::string& dir) {
   if (!fs::is_directory(dir)) fail("{}: not a directory of certificates (make one with `fluidedge certs issue`)", dir);
-  fs::path ca_file = fs::path(dir) / "ca.pem", cert_file = fs::path(dir) / "cert.pem", key_file = fs::path(dir) / "key.pem";
+  fs::path ca_file = fs::path(dir) / "ca.pem", cert_file = fs::path(dir) / "cert.pem",
+           key_file = fs::path(dir) / "key.pem";
   TlsIdentity id;
   id.dir = dir;
   id.ca_pem = read_file(ca_file.string(), "the cluster's CA certificate");

@@ -40,7 +40,7 @@ CertifiedKey read_certificate_authority(const std::string& dir);
 
 // What a node or client presents: its certificate and key, and the CA it trusts. Empty: plaintext.
 struct TlsIdentity {
-  std::string dir;  // where it was read from
+  std::string dir;   // where it was read from
   std::string name;  // the certificate's subjectAltName (or common name)
   std::string ca_pem, cert_pem, key_pem;
   bool enabled() const { return !cert_pem.empty(); }

@@ -18,8 +18,7 @@ void to_wire(const std::string& name, const graph::Tensor& tensor, wire::TensorD
 graph::Tensor from_wire(const wire::TensorData& data) {
   const std::string& name = data.name();
   graph::DType dtype = graph::dtype_from_name(data.dtype());
-  if (dtype == graph::DType::kUndefined)
-    fail("tensor '{}': unknown dtype '{}'", name, data.dtype());
+  if (dtype == graph::DType::kUndefined) fail("tensor '{}': unknown dtype '{}'", name, data.dtype());
   graph::Shape shape(data.dims().begin(), data.dims().end());
   if (shape.size() > 8) fail("tensor '{}': rank {} is more than 8", name, shape.size());
   int64_t numel = 1;
@@ -31,8 +30,8 @@ graph::Tensor from_wire(const wire::TensorData& data) {
   }
   size_t want = static_cast<size_t>(numel) * graph::dtype_size(dtype);
   if (data.data().size() != want)
-    fail("tensor '{}': {} {} needs {} bytes, the message has {}", name, data.dtype(),
-         graph::shape_str(shape), want, data.data().size());
+    fail("tensor '{}': {} {} needs {} bytes, the message has {}", name, data.dtype(), graph::shape_str(shape), want,
+         data.data().size());
   graph::Tensor tensor(dtype, shape);
   if (want) std::memcpy(tensor.raw(), data.data().data(), want);
   return tensor;
@@ -41,14 +40,12 @@ graph::Tensor from_wire(const wire::TensorData& data) {
 runtime::TensorMap from_wire(const google::protobuf::RepeatedPtrField<wire::TensorData>& tensors) {
   runtime::TensorMap map;
   for (const auto& t : tensors) {
-    if (!map.emplace(t.name(), from_wire(t)).second)
-      fail("tensor '{}' appears twice in one message", t.name());
+    if (!map.emplace(t.name(), from_wire(t)).second) fail("tensor '{}' appears twice in one message", t.name());
   }
   return map;
 }
 
-void to_wire(const runtime::TensorMap& tensors,
-             google::protobuf::RepeatedPtrField<wire::TensorData>* out) {
+void to_wire(const runtime::TensorMap& tensors, google::protobuf::RepeatedPtrField<wire::TensorData>* out) {
   out->Clear();
   for (const auto& [name, tensor] : tensors) to_wire(name, tensor, out->Add());
 }

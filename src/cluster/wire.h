@@ -22,7 +22,6 @@ graph::Tensor from_wire(const wire::TensorData& data);
 
 // All tensors of a repeated field as a map; duplicate names are an error.
 runtime::TensorMap from_wire(const google::protobuf::RepeatedPtrField<wire::TensorData>& tensors);
-void to_wire(const runtime::TensorMap& tensors,
-             google::protobuf::RepeatedPtrField<wire::TensorData>* out);
+void to_wire(const runtime::TensorMap& tensors, google::protobuf::RepeatedPtrField<wire::TensorData>* out);
 
 }  // namespace fluidedge::cluster

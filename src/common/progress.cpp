@@ -39,13 +39,11 @@ void ProgressBar::draw(const std::string& status) {
   if (!enabled()) return;
   constexpr int kWidth = 30;
   int filled = static_cast<int>(kWidth * done_ / total_);
-  double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   std::string bar(filled, '#');
   bar.resize(kWidth, '.');
-  std::fprintf(stderr, "\r%s [%s] %lld/%lld %.1fs %s\033[K", label_.c_str(), bar.c_str(),
-               static_cast<long long>(done_), static_cast<long long>(total_), elapsed,
-               status.c_str());
+  std::fprintf(stderr, "\r%s [%s] %lld/%lld %.1fs %s\033[K", label_.c_str(), bar.c_str(), static_cast<long long>(done_),
+               static_cast<long long>(total_), elapsed, status.c_str());
   std::fflush(stderr);
 }
 

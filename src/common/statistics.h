@@ -22,7 +22,8 @@ template <typename F>
 void time_repeated(F&& run, double seconds, std::vector<double>& ms, size_t min_runs = 1) {
   using clock = std::chrono::steady_clock;
   auto start = clock::now();
-  for (size_t runs = 0; runs < min_runs || std::chrono::duration<double>(clock::now() - start).count() < seconds; ++runs) {
+  for (size_t runs = 0; runs < min_runs || std::chrono::duration<double>(clock::now() - start).count() < seconds;
+       ++runs) {
     auto t0 = clock::now();
     run();
     ms.push_back(std::chrono::duration<double, std::milli>(clock::now() - t0).count());

@@ -74,7 +74,8 @@ std::string Subprocess::read_line(int timeout_ms) {
       buffer_.erase(0, nl + 1);
       return line;
     }
-    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+    int left = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
     if (left <= 0) fail("'{}' did not answer within {} ms", command_, timeout_ms);
     pollfd p{out_fd_, POLLIN, 0};
     int r = poll(&p, 1, left);
@@ -126,8 +127,7 @@ int run_command(const std::vector<std::string>& argv, bool stdout_to_stderr) {
   if (stdout_to_stderr) posix_spawn_file_actions_adddup2(&actions, 2, 1);
   int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0)
-    fail("cannot run '{}': {}", argv[0], std::strerror(spawned));
+  if (spawned != 0) fail("cannot run '{}': {}", argv[0], std::strerror(spawned));
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -14,8 +14,8 @@ namespace fs = std::filesystem;
 
 // The first existing file among the usual MNIST names for `split` ("train"/"test") and `kind`.
 std::string find_file(const fs::path& dir, const std::string& split, const std::string& kind) {
-  std::vector<std::string> prefixes = split == "train" ? std::vector<std::string>{"train"}
-                                                       : std::vector<std::string>{"test", "t10k"};
+  std::vector<std::string> prefixes =
+      split == "train" ? std::vector<std::string>{"train"} : std::vector<std::string>{"test", "t10k"};
   std::string suffix = kind == "images" ? "-images-idx3-ubyte" : "-labels-idx1-ubyte";
   for (const auto& p : prefixes)
     for (const char* ext : {"", ".gz"}) {
@@ -33,7 +33,8 @@ Split load_split(const fs::path& dir, const std::string& split, int64_t& classes
   if (images.rank() != 3 || images.dtype() != graph::DType::kUInt8)
     fail("{}: expected uint8 images of shape [N, H, W], got {} {}", image_file, graph::dtype_name(images.dtype()),
          graph::shape_str(images.shape()));
-  if (labels.rank() != 1) fail("{}: expected labels of shape [N], got {}", label_file, graph::shape_str(labels.shape()));
+  if (labels.rank() != 1)
+    fail("{}: expected labels of shape [N], got {}", label_file, graph::shape_str(labels.shape()));
   if (images.dim(0) != labels.dim(0))
     fail("{} has {} images but {} has {} labels", image_file, images.dim(0), label_file, labels.dim(0));
   Split s;

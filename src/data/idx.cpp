@@ -39,21 +39,32 @@ uint32_t be32(const unsigned char* p) {
 graph::Tensor read_idx(const std::string& path) {
   std::string bytes = read_all(path);
   auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  if (bytes.size() < 4 || p[0] != 0 || p[1] != 0)
-    fail("{}: not an IDX file (wrong magic number)", path);
+  if (bytes.size() < 4 || p[0] != 0 || p[1] != 0) fail("{}: not an IDX file (wrong magic number)", path);
   graph::DType dtype;
   switch (p[2]) {
-    case 0x08: dtype = graph::DType::kUInt8; break;
-    case 0x09: dtype = graph::DType::kInt8; break;
-    case 0x0B: dtype = graph::DType::kInt16; break;
-    case 0x0C: dtype = graph::DType::kInt32; break;
-    case 0x0D: dtype = graph::DType::kFloat32; break;
-    case 0x0E: dtype = graph::DType::kFloat64; break;
-    default: fail("{}: not an IDX file (unknown type code 0x{:02x})", path, p[2]);
+    case 0x08:
+      dtype = graph::DType::kUInt8;
+      break;
+    case 0x09:
+      dtype = graph::DType::kInt8;
+      break;
+    case 0x0B:
+      dtype = graph::DType::kInt16;
+      break;
+    case 0x0C:
+      dtype = graph::DType::kInt32;
+      break;
+    case 0x0D:
+      dtype = graph::DType::kFloat32;
+      break;
+    case 0x0E:
+      dtype = graph::DType::kFloat64;
+      break;
+    default:
+      fail("{}: not an IDX file (unknown type code 0x{:02x})", path, p[2]);
   }
   int rank = p[3];
-  if (rank < 1 || bytes.size() < 4 + 4 * static_cast<size_t>(rank))
-    fail("{}: truncated IDX header", path);
+  if (rank < 1 || bytes.size() < 4 + 4 * static_cast<size_t>(rank)) fail("{}: truncated IDX header", path);
   graph::Shape shape;
   for (int i = 0; i < rank; ++i) shape.push_back(be32(p + 4 + 4 * i));
   size_t offset = 4 + 4 * static_cast<size_t>(rank);

@@ -18,11 +18,13 @@ namespace fluidedge::experiment {
 
 std::string write_emulated_system(const std::string& path, int count, double gflops, double bandwidth_gbps,
                                   double link_rate, double link_latency) {
-  std::string yaml = "# The devices a bench's nodes emulate (fluidedge node --emulate FILE:NAME); written by the bench.\ndevices:\n";
+  std::string yaml =
+      "# The devices a bench's nodes emulate (fluidedge node --emulate FILE:NAME); written by the bench.\ndevices:\n";
   for (int i = 1; i <= count; ++i)
-    yaml += fmt::format("  - name: dev{}\n    peak_gflops: {}\n    memory_bandwidth_gbps: {}\n    efficiency: 1.0\n"
-                        "    memory_mb: 1024\n    active_power_w: 5\n    idle_power_w: 2\n    precision: fp32\n",
-                        i, gflops, bandwidth_gbps);
+    yaml += fmt::format(
+        "  - name: dev{}\n    peak_gflops: {}\n    memory_bandwidth_gbps: {}\n    efficiency: 1.0\n"
+        "    memory_mb: 1024\n    active_power_w: 5\n    idle_power_w: 2\n    precision: fp32\n",
+        i, gflops, bandwidth_gbps);
   if (count > 1) {
     yaml += "links:\n";
     for (int i = 1; i < count; ++i)

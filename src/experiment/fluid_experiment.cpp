@@ -56,12 +56,13 @@ cluster::ClusterConfig cell_config(const FluidExperimentOptions& o, const cluste
                                    const std::string& variant, const std::string& mode,
                                    const std::vector<NodeProcess*>& devices) {
   bool is_static = variant == "static";
-  std::string yaml = fmt::format("variant: {}\nmode: {}\nmodel: {}\nmax_batch: {}\nwindow: {}\nrequest_timeout_ms: 20000\nnodes:\n",
-                                 variant, mode, fs::absolute(fs::path(o.models) / variant).string(), o.max_batch,
-                                 // Four micro-batches per node in flight: one running, the next ones
-                                 // queued or on the link, so a node never waits for its client and a
-                                 // cell measures the device it emulates.
-                                 4 * o.max_batch);
+  std::string yaml =
+      fmt::format("variant: {}\nmode: {}\nmodel: {}\nmax_batch: {}\nwindow: {}\nrequest_timeout_ms: 20000\nnodes:\n",
+                  variant, mode, fs::absolute(fs::path(o.models) / variant).string(), o.max_batch,
+                  // Four micro-batches per node in flight: one running, the next ones
+                  // queued or on the link, so a node never waits for its client and a
+                  // cell measures the device it emulates.
+                  4 * o.max_batch);
   for (size_t i = 0; i < devices.size(); ++i)
     yaml += fmt::format("  - {{name: {}, address: {}, part: {}{}.onnx}}\n", devices[i]->name(), devices[i]->address(),
                         is_static ? "stage" : "part", i + 1);
@@ -82,9 +83,9 @@ struct ImageRequests {
   }
 };
 
-FluidCell run_cell(const FluidExperimentOptions& o, const cluster::LocalCertificates& certs, const ImageRequests& images,
-                   int64_t count, const std::string& variant, const std::string& mode, const std::string& online,
-                   const std::vector<NodeProcess*>& devices) {
+FluidCell run_cell(const FluidExperimentOptions& o, const cluster::LocalCertificates& certs,
+                   const ImageRequests& images, int64_t count, const std::string& variant, const std::string& mode,
+                   const std::string& online, const std::vector<NodeProcess*>& devices) {
   FluidCell cell;
   cell.variant = variant;
   cell.mode = mode;
@@ -138,10 +139,11 @@ FluidReport run_fluid_experiment(const FluidExperimentOptions& options, const Fl
   settings.emulated_devices = write_emulated_system((fs::path(o.models) / "bench-fluid-devices.yaml").string(), 2,
                                                     o.device_gflops, o.device_bandwidth, o.link_rate, o.link_latency);
   if (settings.host_gflops < 4 * o.device_gflops)
-    std::cerr << fmt::format("bench fluid: warning: one core of this machine runs the Static model at {:.1f} GFLOP/s, less "
-                             "than 4x the emulated device's {:g}: its nodes may not keep up with the device they emulate "
-                             "(see their overruns)\n",
-                             settings.host_gflops, o.device_gflops);
+    std::cerr << fmt::format(
+        "bench fluid: warning: one core of this machine runs the Static model at {:.1f} GFLOP/s, less "
+        "than 4x the emulated device's {:g}: its nodes may not keep up with the device they emulate "
+        "(see their overruns)\n",
+        settings.host_gflops, o.device_gflops);
   split_static_model(o, settings.emulated_devices, settings);
   auto dataset = data::load_dataset(o.data);
   const ImageRequests images{dataset.test};
@@ -153,8 +155,13 @@ FluidReport run_fluid_experiment(const FluidExperimentOptions& options, const Fl
   std::vector<NodeProcess*> devices;
   for (int i = 0; i < 2; ++i) {
     const std::string name = fmt::format("dev{}", i + 1);
-    DeviceSettings d{o.max_batch, o.link_rate, o.link_latency, settings.emulated_devices + ":" + name, o.backend,
-                     certs.node_arguments(name), settings.pinned ? i : -1};
+    DeviceSettings d{o.max_batch,
+                     o.link_rate,
+                     o.link_latency,
+                     settings.emulated_devices + ":" + name,
+                     o.backend,
+                     certs.node_arguments(name),
+                     settings.pinned ? i : -1};
     nodes.push_back(std::make_unique<NodeProcess>(std::vector<std::string>{o.node_binary}, name, device_arguments(d)));
     devices.push_back(nodes.back().get());
   }
@@ -194,7 +201,8 @@ FluidReport run_fluid_experiment(const FluidExperimentOptions& options, const Fl
   };
   report.fluid_ht_over_static = ratio(best_mode("static"));
   report.fluid_ht_over_dynamic = ratio(best_mode("dynamic"));
-  report.fluid_ht_over_standalone_sum = ratio(report.throughput("fluid", "ht", "1") + report.throughput("fluid", "ht", "2"));
+  report.fluid_ht_over_standalone_sum =
+      ratio(report.throughput("fluid", "ht", "1") + report.throughput("fluid", "ht", "2"));
   return report;
 }
 

@@ -19,7 +19,7 @@ struct FluidExperimentOptions {
   std::string models = "runs/bench-fluid";  // trained there when missing
   std::string data = "mnist";
   int epochs = 15;
-  double link_rate = 100;    // Mbit/s, each device's link
+  double link_rate = 100;     // Mbit/s, each device's link
   double link_latency = 0.5;  // ms each way
   int max_batch = 8;
   int concurrency = 64;
@@ -52,9 +52,9 @@ struct FluidSettings {
 };
 
 struct FluidCell {
-  std::string variant, mode, online;  // mode ha|ht; online "1", "2" or "both"
+  std::string variant, mode, online;                      // mode ha|ht; online "1", "2" or "both"
   double throughput = 0, p50 = 0, p99 = 0, accuracy = 0;  // images/s, ms, ms, fraction (0: did not run)
-  std::string error;  // why it could not run, or what failed
+  std::string error;                                      // why it could not run, or what failed
 };
 
 struct FluidFailureRun {

@@ -34,7 +34,8 @@ void NodeProcess::start(const std::string& listen) {
   process_ = std::make_unique<Subprocess>(argv, /*quiet_stderr=*/true);
   const std::string line = process_->read_line(20000);
   const std::string prefix = "listening on ";
-  if (line.rfind(prefix, 0) != 0) fail("device node {} did not start: it printed '{}' instead of its address", name_, line);
+  if (line.rfind(prefix, 0) != 0)
+    fail("device node {} did not start: it printed '{}' instead of its address", name_, line);
   address_ = line.substr(prefix.size());
   alive_ = true;
   frozen_ = false;

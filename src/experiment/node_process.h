@@ -16,10 +16,10 @@ namespace fluidedge::experiment {
 // The flags of an emulated device (`fluidedge-node node ...`), for NodeProcess's arguments.
 struct DeviceSettings {
   int max_batch = 8;
-  double link_rate = 100;     // Mbit/s (0: none)
-  double link_latency = 0.5;  // ms each way (0: none)
-  std::string emulate;        // SYSTEM.yaml:DEVICE the node emulates (--emulate); empty: this host's speed
-  std::string backend;        // empty: the node's own choice
+  double link_rate = 100;             // Mbit/s (0: none)
+  double link_latency = 0.5;          // ms each way (0: none)
+  std::string emulate;                // SYSTEM.yaml:DEVICE the node emulates (--emulate); empty: this host's speed
+  std::string backend;                // empty: the node's own choice
   std::vector<std::string> security;  // --tls DIR or --insecure
   int cpu = -1;                       // pinned to this core (-1: not pinned)
 };

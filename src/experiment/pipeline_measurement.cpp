@@ -39,14 +39,16 @@ NodeWork node_work(const NodeProcess& node, const cluster::TlsIdentity& tls) {
 PipelineMeasurement measure_pipeline(const std::string& model_dir, const std::vector<NodeProcess*>& nodes,
                                      const runtime::TensorMap& input, int concurrency, double seconds,
                                      const cluster::LocalCertificates& certs) {
-  std::string yaml = fmt::format("variant: static\nmode: ht\nmodel: {}\nmax_batch: 1\nwindow: {}\n"
-                                 "request_timeout_ms: 60000\n"
-                                 // Failure detection is not measured here: a busy shared core must not make
-                                 // a slow probe look like a dead node.
-                                 "detector: {{heartbeat_ms: 200, timeout_ms: 5000}}\nnodes:\n",
-                                 fs::absolute(model_dir).string(), std::max(2, concurrency));
+  std::string yaml = fmt::format(
+      "variant: static\nmode: ht\nmodel: {}\nmax_batch: 1\nwindow: {}\n"
+      "request_timeout_ms: 60000\n"
+      // Failure detection is not measured here: a busy shared core must not make
+      // a slow probe look like a dead node.
+      "detector: {{heartbeat_ms: 200, timeout_ms: 5000}}\nnodes:\n",
+      fs::absolute(model_dir).string(), std::max(2, concurrency));
   for (size_t i = 0; i < nodes.size(); ++i)
-    yaml += fmt::format("  - {{name: {}, address: {}, part: stage_{}.onnx}}\n", nodes[i]->name(), nodes[i]->address(), i + 1);
+    yaml += fmt::format("  - {{name: {}, address: {}, part: stage_{}.onnx}}\n", nodes[i]->name(), nodes[i]->address(),
+                        i + 1);
   yaml += certs.cluster_yaml();
   cluster::Coordinator c(cluster::parse_cluster_config(yaml, "bench-partition cluster", "."));
   c.start(60000);
@@ -57,7 +59,8 @@ PipelineMeasurement measure_pipeline(const std::string& model_dir, const std::ve
     so.stop_at = stop;
     so.concurrency = concurrency;
     so.retry_after_failure = std::chrono::milliseconds(0);
-    const StreamResult s = run_stream(c, [&](int64_t) { return input; }, so);
+    const StreamResult s = run_stream(
+        c, [&](int64_t) { return input; }, so);
     m.answered += s.answered;
     m.failed += s.failed;
     if (m.error.empty()) m.error = s.first_error;

@@ -1,7 +1,7 @@
 // A Static pipeline deployed on running nodes and measured: the stages of a model directory
-// (ModelDirectory::write_static; stage i on node i) served through the coordinator, a closed-loop stream timed after a warm-up,
-// and what each node says it computed meanwhile (its Stats): the measured side of `bench
-// partition`'s predicted against measured.
+// (ModelDirectory::write_static; stage i on node i) served through the coordinator, a closed-loop stream timed after a
+// warm-up, and what each node says it computed meanwhile (its Stats): the measured side of `bench partition`'s
+// predicted against measured.
 #pragma once
 
 #include <cstdint>
@@ -17,8 +17,8 @@ namespace fluidedge::experiment {
 struct PipelineMeasurement {
   double ips = 0;  // answered requests per second while measured
   int64_t answered = 0, failed = 0;
-  std::vector<double> node_ms;        // per stage: the node's mean compute per request (the emulated device's wait included)
-  std::vector<double> host_ms;        // per stage: the same runs on this host, before that wait
+  std::vector<double> node_ms;  // per stage: the node's mean compute per request (the emulated device's wait included)
+  std::vector<double> host_ms;  // per stage: the same runs on this host, before that wait
   std::vector<int64_t> overruns;      // per stage: runs the host could not finish within the emulated time
   std::vector<std::string> backends;  // per stage: the node's backend, as its stats name it
   std::string error;                  // the first failure's message

@@ -37,7 +37,8 @@ StreamResult run_stream(cluster::InferenceClient& client, const RequestMaker& ma
     {
       std::unique_lock lock(state->mutex);
       for (;;) {
-        for (auto now = Clock::now(); !state->cooling.empty() && state->cooling.front() <= now; state->cooling.pop_front())
+        for (auto now = Clock::now(); !state->cooling.empty() && state->cooling.front() <= now;
+             state->cooling.pop_front())
           --state->in_flight;
         if (state->in_flight < concurrency) break;
         if (state->cooling.empty())
@@ -54,7 +55,7 @@ StreamResult run_stream(cluster::InferenceClient& client, const RequestMaker& ma
       if (state->returned) return;  // after the stream ended (a lost one's late answer, or a second one)
       StreamResult& s = state->result;
       RequestRecord& r = s.requests[static_cast<size_t>(i)];
-      if (r.done) {                  // a second answer: counted, and it frees no slot
+      if (r.done) {  // a second answer: counted, and it frees no slot
         ++s.duplicated;
         return;
       }

@@ -44,8 +44,8 @@ struct RequestRecord {
 
 struct StreamResult {
   int64_t sent = 0, answered = 0, failed = 0;
-  int64_t lost = 0;                    // sent, and no answer before the stream returned (drain_timeout)
-  int64_t duplicated = 0;              // answers beyond the first for one request (never, if the cluster is right)
+  int64_t lost = 0;                     // sent, and no answer before the stream returned (drain_timeout)
+  int64_t duplicated = 0;               // answers beyond the first for one request (never, if the cluster is right)
   std::vector<RequestRecord> requests;  // per request, in submission order
   std::vector<double> latencies;        // of the answered ones, ms, in completion order
   std::string first_error;
@@ -57,8 +57,8 @@ using RequestMaker = std::function<runtime::TensorMap(int64_t i)>;
 // Called with every answer (request i's), under the stream's lock: keep it short.
 using AnswerObserver = std::function<void(int64_t i, const cluster::Answer& answer)>;
 
-StreamResult run_stream(cluster::InferenceClient& client, const RequestMaker& make_request, const StreamOptions& options,
-                        const AnswerObserver& on_answer = {});
+StreamResult run_stream(cluster::InferenceClient& client, const RequestMaker& make_request,
+                        const StreamOptions& options, const AnswerObserver& on_answer = {});
 
 // Whether `answer`'s prediction for image `row` (of its batch) is `label` (argmax of the logits).
 bool predicts(const cluster::Answer& answer, int64_t row, int64_t label);

@@ -30,9 +30,9 @@ TrainingReuse ensure_trained(const std::string& tool, const std::string& models,
   std::cerr << who << ": training the " << variant << " model (" << epochs << " epochs on " << data << ") into " << dir
             << std::endl;
   const auto start = std::chrono::steady_clock::now();
-  int code = run_command({tool, "train", "--variant", variant, "--data", data, "--epochs", std::to_string(epochs), "--out",
-                          dir},
-                         /*stdout_to_stderr=*/true);
+  int code = run_command(
+      {tool, "train", "--variant", variant, "--data", data, "--epochs", std::to_string(epochs), "--out", dir},
+      /*stdout_to_stderr=*/true);
   if (code != 0) fail("{}: training the {} model failed (exit {})", who, variant, code);
   return {false, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
 }

@@ -7,11 +7,11 @@
 namespace fluidedge::graph {
 
 enum class Activation {
-  kRelu,         // max(x, 0)
-  kLeakyRelu,    // x >= 0 ? x : alpha x
-  kClip,         // min(max(x, alpha), beta); +-inf where the bound is absent
-  kSigmoid,      // 1 / (1 + exp(-x))
-  kSwish,        // x sigmoid(alpha x): SiLU as exporters write it, Mul(x, Sigmoid(x)) (alpha 1)
+  kRelu,       // max(x, 0)
+  kLeakyRelu,  // x >= 0 ? x : alpha x
+  kClip,       // min(max(x, alpha), beta); +-inf where the bound is absent
+  kSigmoid,    // 1 / (1 + exp(-x))
+  kSwish,      // x sigmoid(alpha x): SiLU as exporters write it, Mul(x, Sigmoid(x)) (alpha 1)
   kTanh,
   kHardSwish,    // x max(0, min(1, x / 6 + 1 / 2))
   kHardSigmoid,  // max(0, min(1, alpha x + beta))

@@ -152,24 +152,36 @@ std::optional<Tensor> arithmetic(const Node& node, const std::vector<const Tenso
 const std::map<std::string_view, Evaluator>& evaluators() {
   static const std::map<std::string_view, Evaluator> t = {
       // Shape is evaluated by fold_constants from the input's inferred shape.
-      {"Gather", [](const Node& n, const std::vector<const Tensor*>& in, const ValueInfo& o) -> std::optional<Tensor> {
+      {"Gather",
+       [](const Node& n, const std::vector<const Tensor*>& in, const ValueInfo& o) -> std::optional<Tensor> {
          return gather(n, *in[0], *in[1], o);
        }},
-      {"Cast", [](const Node&, const std::vector<const Tensor*>& in, const ValueInfo& o) -> std::optional<Tensor> {
+      {"Cast",
+       [](const Node&, const std::vector<const Tensor*>& in, const ValueInfo& o) -> std::optional<Tensor> {
          return in[0]->cast(o.dtype);
        }},
-      {"Slice", [](const Node& n, const std::vector<const Tensor*>& in, const ValueInfo& o) -> std::optional<Tensor> {
+      {"Slice",
+       [](const Node& n, const std::vector<const Tensor*>& in, const ValueInfo& o) -> std::optional<Tensor> {
          return slice(n, in, o);
        }},
-      {"Concat", [](const Node& n, const std::vector<const Tensor*>& in, const ValueInfo& o) -> std::optional<Tensor> {
+      {"Concat",
+       [](const Node& n, const std::vector<const Tensor*>& in, const ValueInfo& o) -> std::optional<Tensor> {
          return concat(n, in, o);
        }},
-      {"Transpose", [](const Node& n, const std::vector<const Tensor*>& in, const ValueInfo& o) -> std::optional<Tensor> {
+      {"Transpose",
+       [](const Node& n, const std::vector<const Tensor*>& in, const ValueInfo& o) -> std::optional<Tensor> {
          return transpose(n, *in[0], o);
        }},
-      {"Unsqueeze", reinterpret}, {"Squeeze", reinterpret}, {"Reshape", reinterpret}, {"Flatten", reinterpret},
-      {"Identity", reinterpret}, {"Dropout", reinterpret},
-      {"Add", arithmetic}, {"Sub", arithmetic}, {"Mul", arithmetic}, {"Div", arithmetic},
+      {"Unsqueeze", reinterpret},
+      {"Squeeze", reinterpret},
+      {"Reshape", reinterpret},
+      {"Flatten", reinterpret},
+      {"Identity", reinterpret},
+      {"Dropout", reinterpret},
+      {"Add", arithmetic},
+      {"Sub", arithmetic},
+      {"Mul", arithmetic},
+      {"Div", arithmetic},
   };
   return t;
 }
@@ -233,9 +245,10 @@ int fold_constants(Graph& graph) {
     }
     const OpSchema* schema = find_op_schema(node.op_type);
     if (schema != nullptr && schema->fold_only)
-      fail("{}: its inputs are not constant, and fluidedge only supports {} on values known when "
-           "the model is loaded",
-           node.describe(), node.op_type);
+      fail(
+          "{}: its inputs are not constant, and fluidedge only supports {} on values known when "
+          "the model is loaded",
+          node.describe(), node.op_type);
     kept.push_back(node);
   }
   graph.nodes = std::move(kept);

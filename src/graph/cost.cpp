@@ -9,9 +9,7 @@ namespace fluidedge::graph {
 
 namespace {
 
-int64_t value_bytes(const ValueInfo& v) {
-  return shape_numel(v.shape) * static_cast<int64_t>(dtype_size(v.dtype));
-}
+int64_t value_bytes(const ValueInfo& v) { return shape_numel(v.shape) * static_cast<int64_t>(dtype_size(v.dtype)); }
 
 }  // namespace
 

@@ -49,8 +49,8 @@ void Graph::topological_sort() {
     for (const auto& out : nodes[i].outputs)
       if (!out.empty()) {
         if (producer_of.count(out))
-          fail("graph '{}': value '{}' is produced by both {} and {}", name, out,
-               nodes[producer_of[out]].describe(), nodes[i].describe());
+          fail("graph '{}': value '{}' is produced by both {} and {}", name, out, nodes[producer_of[out]].describe(),
+               nodes[i].describe());
         producer_of[out] = static_cast<int>(i);
       }
   std::set<std::string> available(inputs.begin(), inputs.end());
@@ -63,9 +63,10 @@ void Graph::topological_sort() {
       if (in.empty() || available.count(in)) continue;
       auto it = producer_of.find(in);
       if (it == producer_of.end())
-        fail("graph '{}': {} reads '{}', which is not a graph input, an initializer or any "
-             "node's output",
-             name, nodes[i].describe(), in);
+        fail(
+            "graph '{}': {} reads '{}', which is not a graph input, an initializer or any "
+            "node's output",
+            name, nodes[i].describe(), in);
       ++pending[i];
       dependents[it->second].push_back(static_cast<int>(i));
     }
@@ -85,8 +86,7 @@ void Graph::topological_sort() {
   }
   if (sorted.size() != nodes.size()) {
     for (size_t i = 0; i < nodes.size(); ++i)
-      if (pending[i] > 0)
-        fail("graph '{}' has a cycle through {}", name, nodes[i].describe());
+      if (pending[i] > 0) fail("graph '{}' has a cycle through {}", name, nodes[i].describe());
   }
   nodes = std::move(sorted);
 }
@@ -108,8 +108,7 @@ void Graph::prune_unused() {
   }
   for (auto it = initializers.begin(); it != initializers.end();)
     it = used.count(it->first) ? std::next(it) : initializers.erase(it);
-  for (auto it = values.begin(); it != values.end();)
-    it = used.count(it->first) ? std::next(it) : values.erase(it);
+  for (auto it = values.begin(); it != values.end();) it = used.count(it->first) ? std::next(it) : values.erase(it);
 }
 
 int64_t Graph::parameter_count() const {

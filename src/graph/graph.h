@@ -16,17 +16,17 @@ namespace fluidedge::graph {
 
 struct ValueInfo {
   DType dtype = DType::kUndefined;
-  Shape shape;              // static; dimension 0 of graph inputs is the batch
-  bool has_shape = false;   // false until shape inference has run for this value
+  Shape shape;             // static; dimension 0 of graph inputs is the batch
+  bool has_shape = false;  // false until shape inference has run for this value
 };
 
 class Graph {
  public:
   std::string name = "graph";
-  int64_t opset = 17;                   // semantics of every node are those of this opset
-  std::vector<std::string> inputs;      // runtime inputs (never initializers)
+  int64_t opset = 17;               // semantics of every node are those of this opset
+  std::vector<std::string> inputs;  // runtime inputs (never initializers)
   std::vector<std::string> outputs;
-  std::vector<Node> nodes;              // topological order (see topological_sort)
+  std::vector<Node> nodes;  // topological order (see topological_sort)
   std::map<std::string, Tensor> initializers;
   std::map<std::string, ValueInfo> values;  // every named value, initializers included
 

@@ -40,7 +40,7 @@ inline uint16_t float_to_half(float f) {
   uint32_t abs = x & 0x7fffffffu;
   if (abs >= 0x7f800000u) return sign | 0x7c00 | (abs > 0x7f800000u ? 0x200 : 0);
   if (abs >= 0x477ff000u) return sign | 0x7c00;  // rounds to >= 65520: infinity
-  if (abs < 0x38800000u) {  // below the smallest normal half: subnormal or zero
+  if (abs < 0x38800000u) {                       // below the smallest normal half: subnormal or zero
     if (abs < 0x33000000u) return sign;
     uint32_t e = abs >> 23;
     uint32_t m = (abs & 0x7fffff) | 0x800000;

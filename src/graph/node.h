@@ -12,13 +12,13 @@
 
 namespace fluidedge::graph {
 
-using Attribute = std::variant<int64_t, float, std::string, std::vector<int64_t>,
-                               std::vector<float>, std::vector<std::string>, Tensor>;
+using Attribute = std::variant<int64_t, float, std::string, std::vector<int64_t>, std::vector<float>,
+                               std::vector<std::string>, Tensor>;
 
 struct Node {
   std::string name;
   std::string op_type;
-  std::string domain;               // "" for the default ONNX domain
+  std::string domain;                // "" for the default ONNX domain
   std::vector<std::string> inputs;   // "" marks an omitted optional input
   std::vector<std::string> outputs;  // "" marks an omitted optional output
   std::map<std::string, Attribute> attrs;

@@ -84,8 +84,10 @@ Tensor load_npy(const std::string& path) {
     if (descr == t.descr || (descr.size() == 3 && descr[0] == '=' && descr.substr(1) == std::string(t.descr).substr(1)))
       dtype = t.dtype;
   if (dtype == DType::kUndefined)
-    fail("{}: dtype '{}' is not supported (use float32, float64, int8, uint8, int16, int32, int64 or bool, little-endian)",
-         path, descr);
+    fail(
+        "{}: dtype '{}' is not supported (use float32, float64, int8, uint8, int16, int32, int64 or bool, "
+        "little-endian)",
+        path, descr);
   Shape shape;
   std::stringstream ss(shape_text);
   std::string item;
@@ -119,8 +121,8 @@ Tensor load_npy(const std::string& path) {
   Tensor t(dtype, shape);
   in.read(static_cast<char*>(t.raw()), static_cast<std::streamsize>(t.nbytes()));
   if (static_cast<size_t>(in.gcount()) != t.nbytes())
-    fail("{}: truncated: shape {} of {} needs {} bytes of data, the file has {}", path,
-         shape_str(shape), dtype_name(dtype), t.nbytes(), in.gcount());
+    fail("{}: truncated: shape {} of {} needs {} bytes of data, the file has {}", path, shape_str(shape),
+         dtype_name(dtype), t.nbytes(), in.gcount());
   return t;
 }
 

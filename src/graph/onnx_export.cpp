@@ -58,8 +58,10 @@ void value_to_proto(const std::string& name, const ValueInfo& info, onnx::ValueI
   auto* shape = tt->mutable_shape();
   for (size_t d = 0; d < info.shape.size(); ++d) {
     auto* dim = shape->add_dim();
-    if (d == 0) dim->set_dim_param("batch");
-    else dim->set_dim_value(info.shape[d]);
+    if (d == 0)
+      dim->set_dim_param("batch");
+    else
+      dim->set_dim_value(info.shape[d]);
   }
 }
 
@@ -93,8 +95,6 @@ std::string serialize_onnx(const Graph& graph) {
   return bytes;
 }
 
-void save_onnx(const Graph& graph, const std::string& path) {
-  write_file_atomically(path, {}, serialize_onnx(graph));
-}
+void save_onnx(const Graph& graph, const std::string& path) { write_file_atomically(path, {}, serialize_onnx(graph)); }
 
 }  // namespace fluidedge::graph

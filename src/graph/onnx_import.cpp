@@ -35,15 +35,17 @@ std::string read_external(const onnx::TensorProto& proto, const std::string& bas
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto& entry : proto.external_data()) {
-    if (entry.key() == "location") location = entry.value();
-    else if (entry.key() == "offset") offset = std::stoll(entry.value());
-    else if (entry.key() == "length") length = std::stoll(entry.value());
+    if (entry.key() == "location")
+      location = entry.value();
+    else if (entry.key() == "offset")
+      offset = std::stoll(entry.value());
+    else if (entry.key() == "length")
+      length = std::stoll(entry.value());
   }
   if (location.empty()) fail("tensor '{}' has external data without a location", proto.name());
   fs::path rel(location);
   if (rel.is_absolute() || rel.lexically_normal().string().starts_with(".."))
-    fail("tensor '{}': external data location '{}' must be relative to the model's directory",
-         proto.name(), location);
+    fail("tensor '{}': external data location '{}' must be relative to the model's directory", proto.name(), location);
   fs::path full = fs::path(base_dir) / rel;
   std::ifstream in(full, std::ios::binary);
   if (!in) fail("tensor '{}': external data file '{}' cannot be opened", proto.name(), full.string());
@@ -51,8 +53,8 @@ std::string read_external(const onnx::TensorProto& proto, const std::string& bas
   int64_t size = static_cast<int64_t>(in.tellg());
   if (length < 0) length = size - offset;
   if (offset < 0 || offset + length > size)
-    fail("tensor '{}': external data file '{}' holds {} bytes, the tensor needs bytes {} to {}",
-         proto.name(), full.string(), size, offset, offset + length);
+    fail("tensor '{}': external data file '{}' holds {} bytes, the tensor needs bytes {} to {}", proto.name(),
+         full.string(), size, offset, offset + length);
   std::string bytes(static_cast<size_t>(length), '\0');
   in.seekg(offset);
   in.read(bytes.data(), length);
@@ -94,19 +96,18 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& base
   Tensor t(dtype, shape);
   auto need = [&](int64_t have) {
     if (have != n)
-      fail("tensor '{}' of shape {} holds {} values, expected {}", proto.name(), shape_str(shape),
-           have, n);
+      fail("tensor '{}' of shape {} holds {} values, expected {}", proto.name(), shape_str(shape), have, n);
   };
   if (proto.data_location() == onnx::TensorProto_DataLocation_EXTERNAL) {
     std::string bytes = read_external(proto, base_dir);
     if (bytes.size() != t.nbytes())
-      fail("tensor '{}' of shape {} needs {} bytes of external data, found {}", proto.name(),
-           shape_str(shape), t.nbytes(), bytes.size());
+      fail("tensor '{}' of shape {} needs {} bytes of external data, found {}", proto.name(), shape_str(shape),
+           t.nbytes(), bytes.size());
     std::memcpy(t.raw(), bytes.data(), bytes.size());
   } else if (proto.has_raw_data()) {
     if (proto.raw_data().size() != t.nbytes())
-      fail("tensor '{}' of shape {} needs {} bytes of data, found {}", proto.name(),
-           shape_str(shape), t.nbytes(), proto.raw_data().size());
+      fail("tensor '{}' of shape {} needs {} bytes of data, found {}", proto.name(), shape_str(shape), t.nbytes(),
+           proto.raw_data().size());
     std::memcpy(t.raw(), proto.raw_data().data(), t.nbytes());
   } else {
     switch (dtype) {
@@ -132,7 +133,10 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& base
         for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<uint16_t>(proto.int32_data(i));
         break;
       }
-      case DType::kInt8: case DType::kUInt8: case DType::kInt16: case DType::kBool: {
+      case DType::kInt8:
+      case DType::kUInt8:
+      case DType::kInt16:
+      case DType::kBool: {
         need(proto.int32_data_size());
         Tensor wide = Tensor::from_vector<int32_t>(shape, {proto.int32_data().begin(), proto.int32_data().end()});
         t = wide.cast(dtype);
@@ -145,20 +149,26 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& base
   return t;
 }
 
-Attribute attribute_from_proto(const onnx::AttributeProto& a, const std::string& node,
-                               const std::string& base_dir) {
+Attribute attribute_from_proto(const onnx::AttributeProto& a, const std::string& node, const std::string& base_dir) {
   using A = onnx::AttributeProto;
   switch (a.type()) {
-    case A::FLOAT: return a.f();
-    case A::INT: return a.i();
-    case A::STRING: return a.s();
-    case A::TENSOR: return tensor_from_proto(a.t(), base_dir);
-    case A::FLOATS: return std::vector<float>(a.floats().begin(), a.floats().end());
-    case A::INTS: return std::vector<int64_t>(a.ints().begin(), a.ints().end());
-    case A::STRINGS: return std::vector<std::string>(a.strings().begin(), a.strings().end());
+    case A::FLOAT:
+      return a.f();
+    case A::INT:
+      return a.i();
+    case A::STRING:
+      return a.s();
+    case A::TENSOR:
+      return tensor_from_proto(a.t(), base_dir);
+    case A::FLOATS:
+      return std::vector<float>(a.floats().begin(), a.floats().end());
+    case A::INTS:
+      return std::vector<int64_t>(a.ints().begin(), a.ints().end());
+    case A::STRINGS:
+      return std::vector<std::string>(a.strings().begin(), a.strings().end());
     default:
-      fail("node '{}': attribute '{}' has type {}, which fluidedge does not support", node,
-           a.name(), A::AttributeType_Name(a.type()));
+      fail("node '{}': attribute '{}' has type {}, which fluidedge does not support", node, a.name(),
+           A::AttributeType_Name(a.type()));
   }
 }
 
@@ -180,14 +190,14 @@ Tensor constant_value(const Node& node) {
 
 ValueInfo value_info_from_proto(const onnx::ValueInfoProto& v, bool is_input) {
   if (!v.type().has_tensor_type())
-    fail("{} '{}' is not a tensor; fluidedge handles tensor inputs and outputs only",
-         is_input ? "input" : "output", v.name());
+    fail("{} '{}' is not a tensor; fluidedge handles tensor inputs and outputs only", is_input ? "input" : "output",
+         v.name());
   const auto& tt = v.type().tensor_type();
   ValueInfo info;
   info.dtype = dtype_from_onnx(tt.elem_type());
   if (info.dtype == DType::kUndefined)
-    fail("{} '{}' has element type {}, which fluidedge does not support",
-         is_input ? "input" : "output", v.name(), tt.elem_type());
+    fail("{} '{}' has element type {}, which fluidedge does not support", is_input ? "input" : "output", v.name(),
+         tt.elem_type());
   if (!tt.has_shape()) {
     if (is_input) fail("input '{}' has no shape; fluidedge needs the rank and sizes of inputs", v.name());
     return info;
@@ -199,9 +209,10 @@ ValueInfo value_info_from_proto(const onnx::ValueInfoProto& v, bool is_input) {
     } else if (d == 0) {
       info.shape.push_back(1);  // the batch: chosen per run
     } else if (is_input) {
-      fail("input '{}' has a symbolic size in dimension {} ('{}'); only the batch (dimension 0) "
-           "may be symbolic",
-           v.name(), d, dim.dim_param());
+      fail(
+          "input '{}' has a symbolic size in dimension {} ('{}'); only the batch (dimension 0) "
+          "may be symbolic",
+          v.name(), d, dim.dim_param());
     } else {
       info.shape.push_back(-1);
     }
@@ -211,11 +222,13 @@ ValueInfo value_info_from_proto(const onnx::ValueInfoProto& v, bool is_input) {
 }
 
 void check_legacy_node(const Node& node, int64_t opset) {
-  static const std::set<std::string> changed_at_7 = {"Add", "Sub", "Mul", "Div", "BatchNormalization", "Dropout", "Gemm"};
+  static const std::set<std::string> changed_at_7 = {"Add",     "Sub", "Mul", "Div", "BatchNormalization",
+                                                     "Dropout", "Gemm"};
   if (opset < 7 && changed_at_7.count(node.op_type))
-    fail("{}: {} before opset 7 (this model declares opset {}) has legacy semantics fluidedge does not "
-         "implement; re-export with opset 11 or later",
-         node.describe(), node.op_type, opset);
+    fail(
+        "{}: {} before opset 7 (this model declares opset {}) has legacy semantics fluidedge does not "
+        "implement; re-export with opset 11 or later",
+        node.describe(), node.op_type, opset);
 }
 
 // Rewrites ops whose signature changed between opset 11 and 17 to their opset-17 form.
@@ -273,7 +286,8 @@ void upgrade_legacy_softmax(Graph& graph, const std::set<std::string>& legacy) {
     }
     const Shape& shape = graph.value(node.input(0)).shape;
     int64_t rank = static_cast<int64_t>(shape.size());
-    if (rank == 0) fail("{}: its input '{}' is a scalar; Softmax needs at least one dimension", node.describe(), node.input(0));
+    if (rank == 0)
+      fail("{}: its input '{}' is a scalar; Softmax needs at least one dimension", node.describe(), node.input(0));
     int64_t axis = normalize_axis(node, node.attr_int("axis", 1), rank);
     if (axis == rank - 1) {
       node.attrs["axis"] = int64_t{-1};
@@ -325,16 +339,16 @@ void make_reshapes_batch_polymorphic(Graph& graph) {
 // Builds the graph from `model`, releasing each initializer's bytes from it once converted, so
 // that a model's weights are in memory about once while it loads.
 Graph graph_from_model(onnx::ModelProto& model, const std::string& base_dir) {
-  if (!model.has_graph() || model.ir_version() <= 0)
-    fail("not an ONNX model (no graph or IR version in the file)");
+  if (!model.has_graph() || model.ir_version() <= 0) fail("not an ONNX model (no graph or IR version in the file)");
   int64_t opset = -1;
   for (const auto& op : model.opset_import())
     if (op.domain().empty() || op.domain() == "ai.onnx") opset = op.version();
   if (opset < 0 && model.ir_version() >= 3) fail("the model declares no opset for the default ONNX domain");
   if (opset < kMinOpset || opset > kMaxOpset)
-    fail("opset {} is not supported; fluidedge reads opsets {} to {} (re-export with "
-         "torch.onnx.export(..., opset_version=17))",
-         opset, kMinOpset, kMaxOpset);
+    fail(
+        "opset {} is not supported; fluidedge reads opsets {} to {} (re-export with "
+        "torch.onnx.export(..., opset_version=17))",
+        opset, kMinOpset, kMaxOpset);
 
   const auto& gp = model.graph();
   Graph graph;
@@ -360,10 +374,11 @@ Graph graph_from_model(onnx::ModelProto& model, const std::string& base_dir) {
     ++index;
     bool default_domain = np.domain().empty() || np.domain() == "ai.onnx";
     if (np.op_type() != "Constant" && (!default_domain || find_op_schema(np.op_type()) == nullptr))
-      fail("node '{}' uses operator '{}{}' (opset {}), which fluidedge does not support; "
-           "supported operators: {}",
-           name, default_domain ? "" : np.domain() + ".", np.op_type(), opset,
-           fmt::format("{}", fmt::join(supported_ops(), ", ")));
+      fail(
+          "node '{}' uses operator '{}{}' (opset {}), which fluidedge does not support; "
+          "supported operators: {}",
+          name, default_domain ? "" : np.domain() + ".", np.op_type(), opset,
+          fmt::format("{}", fmt::join(supported_ops(), ", ")));
   }
 
   index = 0;
@@ -376,8 +391,7 @@ Graph graph_from_model(onnx::ModelProto& model, const std::string& base_dir) {
     node.op_type = np.op_type();
     node.inputs.assign(np.input().begin(), np.input().end());
     node.outputs.assign(np.output().begin(), np.output().end());
-    for (const auto& a : np.attribute())
-      node.attrs[a.name()] = attribute_from_proto(a, node.name, base_dir);
+    for (const auto& a : np.attribute()) node.attrs[a.name()] = attribute_from_proto(a, node.name, base_dir);
     if (node.op_type == "Constant") {
       if (node.outputs.size() != 1) fail("{}: must have exactly one output", node.describe());
       graph.set_initializer(node.outputs[0], constant_value(node));
@@ -399,9 +413,10 @@ Graph graph_from_model(onnx::ModelProto& model, const std::string& base_dir) {
   for (const auto& n : graph.nodes)
     for (const auto& in : n.inputs)
       if (!in.empty() && !defined.count(in))
-        fail("{} reads '{}', which is not a graph input, an initializer or the output of any "
-             "node (missing initializer?)",
-             n.describe(), in);
+        fail(
+            "{} reads '{}', which is not a graph input, an initializer or the output of any "
+            "node (missing initializer?)",
+            n.describe(), in);
   for (const auto& out : graph.outputs)
     if (!defined.count(out)) fail("graph output '{}' is not produced by any node", out);
 
@@ -417,8 +432,7 @@ onnx::ModelProto parse_model(std::string_view bytes, const std::string& label) {
   onnx::ModelProto model;
   if (bytes.empty()) fail("{}: empty file, expected an ONNX model", label);
   if (bytes.size() > static_cast<size_t>(INT32_MAX))
-    fail("{}: {} bytes is over protobuf's 2 GiB limit; store the weights as external data", label,
-         bytes.size());
+    fail("{}: {} bytes is over protobuf's 2 GiB limit; store the weights as external data", label, bytes.size());
   if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
     fail("{}: not a valid ONNX model (the protobuf does not parse: truncated or not ONNX)", label);
   return model;

@@ -12,8 +12,8 @@ namespace {
 const std::map<std::string, OpSchema, std::less<>>& registry() {
   static const auto* table = [] {
     auto* m = new std::map<std::string, OpSchema, std::less<>>();
-    for (auto family : {ops::window_schemas, ops::elementwise_schemas, ops::linear_schemas,
-                        ops::layout_schemas, ops::reduction_schemas, ops::fold_schemas})
+    for (auto family : {ops::window_schemas, ops::elementwise_schemas, ops::linear_schemas, ops::layout_schemas,
+                        ops::reduction_schemas, ops::fold_schemas})
       for (auto& s : family()) m->emplace(s.type, s);
     return m;
   }();
@@ -58,9 +58,10 @@ const ValueInfo& InferContext::in(size_t i) const {
 const Tensor& InferContext::constant(size_t i, const char* what) const {
   if (!has_input(i)) error("input {} ({}) is required", i, what);
   if (constants[i] == nullptr)
-    error("input '{}' ({}) must be a constant (an initializer or a folded expression); "
-          "fluidedge plans static shapes",
-          node.inputs[i], what);
+    error(
+        "input '{}' ({}) must be a constant (an initializer or a folded expression); "
+        "fluidedge plans static shapes",
+        node.inputs[i], what);
   return *constants[i];
 }
 
@@ -85,8 +86,7 @@ Shape broadcast_shapes(const Node& node, const Shape& a, const Shape& b) {
     int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
     int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
     if (da != db && da != 1 && db != 1)
-      fail("{}: shapes {} and {} cannot be broadcast together", node.describe(), shape_str(a),
-           shape_str(b));
+      fail("{}: shapes {} and {} cannot be broadcast together", node.describe(), shape_str(a), shape_str(b));
     out[i] = da == 1 ? db : da;
   }
   return out;
@@ -101,8 +101,7 @@ std::set<int64_t> reduced_axes(const Node& node, const Tensor* axes, int64_t ran
     return out;
   }
   for (int64_t a : listed)
-    if (!out.insert(normalize_axis(node, a, rank)).second)
-      fail("{}: axes has a repeated entry {}", node.describe(), a);
+    if (!out.insert(normalize_axis(node, a, rank)).second) fail("{}: axes has a repeated entry {}", node.describe(), a);
   return out;
 }
 
@@ -140,26 +139,23 @@ SliceGeometry slice_geometry(const Node& node, const Shape& in, const Tensor& st
   return g;
 }
 
-WindowGeometry window_geometry(const Node& node, const Shape& input,
-                               const std::vector<int64_t>& kernel, bool ceil_mode) {
-  if (input.size() < 3)
-    fail("{}: input of shape {} has no spatial dimensions", node.describe(), shape_str(input));
+WindowGeometry window_geometry(const Node& node, const Shape& input, const std::vector<int64_t>& kernel,
+                               bool ceil_mode) {
+  if (input.size() < 3) fail("{}: input of shape {} has no spatial dimensions", node.describe(), shape_str(input));
   size_t n = input.size() - 2;
   if (kernel.size() != n)
-    fail("{}: kernel of rank {} does not match the {} spatial dims of input {}", node.describe(),
-         kernel.size(), n, shape_str(input));
+    fail("{}: kernel of rank {} does not match the {} spatial dims of input {}", node.describe(), kernel.size(), n,
+         shape_str(input));
   WindowGeometry g;
   g.kernel = kernel;
   g.strides = node.attr_ints("strides", std::vector<int64_t>(n, 1));
   g.dilations = node.attr_ints("dilations", std::vector<int64_t>(n, 1));
   auto pads = node.attr_ints("pads", std::vector<int64_t>(2 * n, 0));
   if (g.strides.size() != n || g.dilations.size() != n || pads.size() != 2 * n)
-    fail("{}: strides, dilations and pads must have {}, {} and {} entries", node.describe(), n,
-         n, 2 * n);
+    fail("{}: strides, dilations and pads must have {}, {} and {} entries", node.describe(), n, n, 2 * n);
   for (size_t i = 0; i < n; ++i)
     if (g.strides[i] < 1 || g.dilations[i] < 1 || kernel[i] < 1 || pads[i] < 0 || pads[n + i] < 0)
-      fail("{}: kernel, strides and dilations must be positive and pads non-negative",
-           node.describe());
+      fail("{}: kernel, strides and dilations must be positive and pads non-negative", node.describe());
   std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
   g.pads_begin.assign(pads.begin(), pads.begin() + n);
   g.pads_end.assign(pads.begin() + n, pads.end());
@@ -176,20 +172,17 @@ WindowGeometry window_geometry(const Node& node, const Shape& input,
       g.output[i] = out;
     } else if (auto_pad == "VALID") {
       g.pads_begin[i] = g.pads_end[i] = 0;
-      if (in < extent)
-        fail("{}: input of shape {} is smaller than the kernel", node.describe(), shape_str(input));
+      if (in < extent) fail("{}: input of shape {} is smaller than the kernel", node.describe(), shape_str(input));
       g.output[i] = (in - extent) / g.strides[i] + 1;
     } else if (auto_pad == "NOTSET") {
       int64_t span = in + g.pads_begin[i] + g.pads_end[i] - extent;
-      if (span < 0)
-        fail("{}: input of shape {} is smaller than the kernel", node.describe(), shape_str(input));
+      if (span < 0) fail("{}: input of shape {} is smaller than the kernel", node.describe(), shape_str(input));
       int64_t out = ceil_mode ? (span + g.strides[i] - 1) / g.strides[i] + 1 : span / g.strides[i] + 1;
       // A window that would start entirely in the end padding is dropped (as PyTorch does).
       if (ceil_mode && (out - 1) * g.strides[i] >= in + g.pads_begin[i]) --out;
       g.output[i] = out;
     } else {
-      fail("{}: auto_pad '{}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID",
-           node.describe(), auto_pad);
+      fail("{}: auto_pad '{}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID", node.describe(), auto_pad);
     }
   }
   return g;

@@ -105,7 +105,7 @@ SliceGeometry slice_geometry(const Node& node, const Shape& input, const Tensor&
 struct WindowGeometry {
   std::vector<int64_t> kernel, strides, dilations, pads_begin, pads_end, output;
 };
-WindowGeometry window_geometry(const Node& node, const Shape& input,
-                               const std::vector<int64_t>& kernel, bool ceil_mode);
+WindowGeometry window_geometry(const Node& node, const Shape& input, const std::vector<int64_t>& kernel,
+                               bool ceil_mode);
 
 }  // namespace fluidedge::graph

@@ -12,11 +12,11 @@ void infer_node(Graph& graph, const Node& node) {
   int n_in = static_cast<int>(node.inputs.size());
   while (n_in > 0 && node.inputs[n_in - 1].empty()) --n_in;
   if (n_in < schema->min_inputs || n_in > schema->max_inputs)
-    fail("{}: has {} inputs; {} takes {} to {}", node.describe(), n_in, node.op_type,
-         schema->min_inputs, schema->max_inputs);
+    fail("{}: has {} inputs; {} takes {} to {}", node.describe(), n_in, node.op_type, schema->min_inputs,
+         schema->max_inputs);
   if (static_cast<int>(node.outputs.size()) > schema->max_outputs || node.outputs.empty())
-    fail("{}: has {} outputs; {} produces at most {}", node.describe(), node.outputs.size(),
-         node.op_type, schema->max_outputs);
+    fail("{}: has {} outputs; {} produces at most {}", node.describe(), node.outputs.size(), node.op_type,
+         schema->max_outputs);
   InferContext ctx{node, {}, {}, {}};
   for (const auto& in : node.inputs) {
     if (in.empty()) {

@@ -34,16 +34,53 @@ std::shared_ptr<std::byte[]> allocate(size_t nbytes) {
 template <typename F>
 void visit_numeric(DType dtype, const void* p, int64_t n, F&& f) {
   switch (dtype) {
-    case DType::kFloat32: { auto* v = static_cast<const float*>(p); for (int64_t i = 0; i < n; ++i) f(i, v[i]); break; }
-    case DType::kFloat64: { auto* v = static_cast<const double*>(p); for (int64_t i = 0; i < n; ++i) f(i, v[i]); break; }
-    case DType::kInt8: { auto* v = static_cast<const int8_t*>(p); for (int64_t i = 0; i < n; ++i) f(i, v[i]); break; }
-    case DType::kUInt8: { auto* v = static_cast<const uint8_t*>(p); for (int64_t i = 0; i < n; ++i) f(i, v[i]); break; }
-    case DType::kInt16: { auto* v = static_cast<const int16_t*>(p); for (int64_t i = 0; i < n; ++i) f(i, v[i]); break; }
-    case DType::kInt32: { auto* v = static_cast<const int32_t*>(p); for (int64_t i = 0; i < n; ++i) f(i, v[i]); break; }
-    case DType::kInt64: { auto* v = static_cast<const int64_t*>(p); for (int64_t i = 0; i < n; ++i) f(i, v[i]); break; }
-    case DType::kBool: { auto* v = static_cast<const uint8_t*>(p); for (int64_t i = 0; i < n; ++i) f(i, v[i] != 0); break; }
-    case DType::kFloat16: { auto* v = static_cast<const uint16_t*>(p); for (int64_t i = 0; i < n; ++i) f(i, half_to_float(v[i])); break; }
-    default: fail("cannot convert a {} tensor", dtype_name(dtype));
+    case DType::kFloat32: {
+      auto* v = static_cast<const float*>(p);
+      for (int64_t i = 0; i < n; ++i) f(i, v[i]);
+      break;
+    }
+    case DType::kFloat64: {
+      auto* v = static_cast<const double*>(p);
+      for (int64_t i = 0; i < n; ++i) f(i, v[i]);
+      break;
+    }
+    case DType::kInt8: {
+      auto* v = static_cast<const int8_t*>(p);
+      for (int64_t i = 0; i < n; ++i) f(i, v[i]);
+      break;
+    }
+    case DType::kUInt8: {
+      auto* v = static_cast<const uint8_t*>(p);
+      for (int64_t i = 0; i < n; ++i) f(i, v[i]);
+      break;
+    }
+    case DType::kInt16: {
+      auto* v = static_cast<const int16_t*>(p);
+      for (int64_t i = 0; i < n; ++i) f(i, v[i]);
+      break;
+    }
+    case DType::kInt32: {
+      auto* v = static_cast<const int32_t*>(p);
+      for (int64_t i = 0; i < n; ++i) f(i, v[i]);
+      break;
+    }
+    case DType::kInt64: {
+      auto* v = static_cast<const int64_t*>(p);
+      for (int64_t i = 0; i < n; ++i) f(i, v[i]);
+      break;
+    }
+    case DType::kBool: {
+      auto* v = static_cast<const uint8_t*>(p);
+      for (int64_t i = 0; i < n; ++i) f(i, v[i] != 0);
+      break;
+    }
+    case DType::kFloat16: {
+      auto* v = static_cast<const uint16_t*>(p);
+      for (int64_t i = 0; i < n; ++i) f(i, half_to_float(v[i]));
+      break;
+    }
+    default:
+      fail("cannot convert a {} tensor", dtype_name(dtype));
   }
 }
 
@@ -58,8 +95,7 @@ Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape
 }
 
 void Tensor::check_type(DType want) const {
-  if (want != dtype_)
-    fail("tensor holds {} but was read as {}", dtype_name(dtype_), dtype_name(want));
+  if (want != dtype_) fail("tensor holds {} but was read as {}", dtype_name(dtype_), dtype_name(want));
 }
 
 std::vector<int64_t> Tensor::to_int64() const {
@@ -120,24 +156,42 @@ Tensor Tensor::cast(DType dtype) const {
   void* dst = out.raw();
   visit_numeric(dtype_, raw(), numel(), [&](int64_t i, auto v) {
     switch (dtype) {
-      case DType::kFloat32: static_cast<float*>(dst)[i] = static_cast<float>(v); break;
-      case DType::kFloat64: static_cast<double*>(dst)[i] = static_cast<double>(v); break;
-      case DType::kInt8: static_cast<int8_t*>(dst)[i] = static_cast<int8_t>(v); break;
-      case DType::kUInt8: static_cast<uint8_t*>(dst)[i] = static_cast<uint8_t>(v); break;
-      case DType::kInt16: static_cast<int16_t*>(dst)[i] = static_cast<int16_t>(v); break;
-      case DType::kInt32: static_cast<int32_t*>(dst)[i] = static_cast<int32_t>(v); break;
-      case DType::kInt64: static_cast<int64_t*>(dst)[i] = static_cast<int64_t>(v); break;
-      case DType::kBool: static_cast<uint8_t*>(dst)[i] = v != 0 ? 1 : 0; break;
-      case DType::kFloat16: static_cast<uint16_t*>(dst)[i] = float_to_half(static_cast<float>(v)); break;
-      default: fail("cannot cast to {}", dtype_name(dtype));
+      case DType::kFloat32:
+        static_cast<float*>(dst)[i] = static_cast<float>(v);
+        break;
+      case DType::kFloat64:
+        static_cast<double*>(dst)[i] = static_cast<double>(v);
+        break;
+      case DType::kInt8:
+        static_cast<int8_t*>(dst)[i] = static_cast<int8_t>(v);
+        break;
+      case DType::kUInt8:
+        static_cast<uint8_t*>(dst)[i] = static_cast<uint8_t>(v);
+        break;
+      case DType::kInt16:
+        static_cast<int16_t*>(dst)[i] = static_cast<int16_t>(v);
+        break;
+      case DType::kInt32:
+        static_cast<int32_t*>(dst)[i] = static_cast<int32_t>(v);
+        break;
+      case DType::kInt64:
+        static_cast<int64_t*>(dst)[i] = static_cast<int64_t>(v);
+        break;
+      case DType::kBool:
+        static_cast<uint8_t*>(dst)[i] = v != 0 ? 1 : 0;
+        break;
+      case DType::kFloat16:
+        static_cast<uint16_t*>(dst)[i] = float_to_half(static_cast<float>(v));
+        break;
+      default:
+        fail("cannot cast to {}", dtype_name(dtype));
     }
   });
   return out;
 }
 
 bool Tensor::equals(const Tensor& other) const {
-  return dtype_ == other.dtype_ && shape_ == other.shape_ &&
-         std::memcmp(raw(), other.raw(), nbytes()) == 0;
+  return dtype_ == other.dtype_ && shape_ == other.shape_ && std::memcmp(raw(), other.raw(), nbytes()) == 0;
 }
 
 }  // namespace fluidedge::graph

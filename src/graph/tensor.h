@@ -29,8 +29,7 @@ class Tensor {
   static Tensor from_vector(Shape shape, const std::vector<T>& values) {
     Tensor t(dtype_of<T>(), std::move(shape));
     if (static_cast<int64_t>(values.size()) != t.numel())
-      fail("tensor of shape {} needs {} values, got {}", shape_str(t.shape()), t.numel(),
-           values.size());
+      fail("tensor of shape {} needs {} values, got {}", shape_str(t.shape()), t.numel(), values.size());
     std::copy(values.begin(), values.end(), t.data<T>());
     return t;
   }

@@ -158,9 +158,10 @@ Graph extract_subgraph(const Graph& graph, const std::vector<std::string>& input
       if (const Tensor* t = graph.initializer(in)) {
         sub.set_initializer(in, *t);
       } else if (graph.producer(in) < 0) {
-        fail("cannot extract a stage of '{}' computing {}: it needs '{}', which is not among its "
-             "inputs",
-             graph.name, outputs.empty() ? "" : outputs[0], in);
+        fail(
+            "cannot extract a stage of '{}' computing {}: it needs '{}', which is not among its "
+            "inputs",
+            graph.name, outputs.empty() ? "" : outputs[0], in);
       }
     }
     for (const auto& o : n.outputs)

@@ -51,15 +51,16 @@ double DeviceModel::scaled_node_ms(const graph::Graph& graph, const graph::Node&
   graph::NodeCost cost = graph::node_cost(graph, node);
   // GFLOP/s = 1e6 FLOP per ms; GB/s = 1e6 bytes per ms.
   double compute_ms = scale * 2.0 * static_cast<double>(cost.macs) / (spec_.peak_gflops * spec_.efficiency * 1e6);
-  double bytes = (scale * static_cast<double>(cost.input_bytes + cost.output_bytes) + static_cast<double>(cost.weight_bytes)) *
-                 precision_scale();
+  double bytes =
+      (scale * static_cast<double>(cost.input_bytes + cost.output_bytes) + static_cast<double>(cost.weight_bytes)) *
+      precision_scale();
   double memory_ms = bytes / (spec_.memory_bandwidth_gbps * 1e6);
   return std::max(compute_ms, memory_ms) + kNodeOverheadMs;
 }
 
 double DeviceModel::graph_ms(const graph::Graph& graph, int64_t rows) const {
-  const double own_batch =
-      static_cast<double>(spec_.profile ? std::max(1, spec_.profile->batch) : std::max<int64_t>(1, graph::graph_batch(graph)));
+  const double own_batch = static_cast<double>(spec_.profile ? std::max(1, spec_.profile->batch)
+                                                             : std::max<int64_t>(1, graph::graph_batch(graph)));
   const double scale = static_cast<double>(rows) / own_batch;
   double total = 0;
   for (const auto& node : graph.nodes) total += scaled_node_ms(graph, node, scale);
@@ -84,9 +85,7 @@ NodeLatencies DeviceModel::node_latencies(const graph::Graph& graph) const {
 
 LinkModel::LinkModel(LinkSpec spec) : spec_(std::move(spec)) {}
 
-double LinkModel::wire_bits(int64_t bytes) const {
-  return static_cast<double>(bytes) * 8.0 * (1.0 + spec_.overhead);
-}
+double LinkModel::wire_bits(int64_t bytes) const { return static_cast<double>(bytes) * 8.0 * (1.0 + spec_.overhead); }
 
 double LinkModel::busy_ms(int64_t bytes) const {
   return wire_bits(bytes) / (spec_.rate_mbps * 1e3);  // Mbit/s = 1e3 bits per ms
@@ -108,11 +107,16 @@ double LinkModel::utilisation(int64_t bytes, double fps) const {
 
 double PlanCost::minimised(Objective objective) const {
   switch (objective) {
-    case Objective::kThroughput: return period_ms;
-    case Objective::kLatency: return latency_ms;
-    case Objective::kEnergy: return energy_mj;
-    case Objective::kMemory: return static_cast<double>(peak_memory_bytes);
-    case Objective::kLinkBytes: return static_cast<double>(total_link_bytes);
+    case Objective::kThroughput:
+      return period_ms;
+    case Objective::kLatency:
+      return latency_ms;
+    case Objective::kEnergy:
+      return energy_mj;
+    case Objective::kMemory:
+      return static_cast<double>(peak_memory_bytes);
+    case Objective::kLinkBytes:
+      return static_cast<double>(total_link_bytes);
   }
   return 0;
 }
@@ -124,8 +128,8 @@ double PlanCost::value(Objective objective) const {
 // ---------------------------------------------------------------------------------------------
 // PlanEvaluator
 
-PlanEvaluator::PlanEvaluator(const graph::Graph& graph, const std::vector<Cut>& cuts,
-                             const SystemDescription& system, Precision transfer)
+PlanEvaluator::PlanEvaluator(const graph::Graph& graph, const std::vector<Cut>& cuts, const SystemDescription& system,
+                             Precision transfer)
     : system_(system), nodes_(static_cast<int>(graph.nodes.size())) {
   if (nodes_ == 0) fail("graph '{}' has no nodes to partition", graph.name);
   if (system_.links.size() + 1 != system_.devices.size())
@@ -197,8 +201,7 @@ PlanEvaluator::PlanEvaluator(const graph::Graph& graph, const std::vector<Cut>& 
   boundary_bytes_.assign(n + 1, 0);
   is_cut_.assign(n + 1, 0);
   for (const auto& in : graph.inputs) boundary_bytes_[0] += static_cast<int64_t>(value_bytes(graph.value(in), tb));
-  for (const auto& out : graph.outputs)
-    boundary_bytes_[n] += static_cast<int64_t>(value_bytes(graph.value(out), tb));
+  for (const auto& out : graph.outputs) boundary_bytes_[n] += static_cast<int64_t>(value_bytes(graph.value(out), tb));
   for (const auto& cut : cuts) {
     if (cut.position < 1 || cut.position >= n)
       fail("cut position {} is outside 1..{} of graph '{}'", cut.position, n - 1, graph.name);
@@ -212,9 +215,7 @@ PlanEvaluator::PlanEvaluator(const graph::Graph& graph, const std::vector<Cut>& 
   std::sort(cut_positions_.begin(), cut_positions_.end());
 }
 
-bool PlanEvaluator::is_cut(int position) const {
-  return position > 0 && position < nodes_ && is_cut_[position];
-}
+bool PlanEvaluator::is_cut(int position) const { return position > 0 && position < nodes_ && is_cut_[position]; }
 
 bool PlanEvaluator::link_usable(int from, int to) const {
   if (to == from + 1) return true;

@@ -20,8 +20,8 @@ namespace fluidedge::partition {
 // Every node's latency on one device, in the graph's node order.
 struct NodeLatencies {
   std::vector<double> ms;
-  int missing_from_profile = 0;             // profiled device: nodes the profile does not name (costed 0)
-  std::vector<std::string> missing_names;   // the first few of them, for the report
+  int missing_from_profile = 0;            // profiled device: nodes the profile does not name (costed 0)
+  std::vector<std::string> missing_names;  // the first few of them, for the report
 };
 
 // How long a device takes to run a node at batch 1.
@@ -104,9 +104,9 @@ struct PlanCost {
   double latency_ms = 0;                 // one frame end to end
   double energy_mj = 0;                  // per inference, devices used only
   int64_t total_link_bytes = 0;
-  int64_t peak_memory_bytes = 0;         // the largest of memory_bytes
+  int64_t peak_memory_bytes = 0;  // the largest of memory_bytes
   bool feasible = true;
-  std::string infeasible_reason;         // why not, for the report (first violation found)
+  std::string infeasible_reason;  // why not, for the report (first violation found)
 
   // The plan's value for `objective` in the direction "smaller is better" (throughput as the
   // period), as the Pareto filter compares them.
@@ -136,9 +136,7 @@ class PlanEvaluator {
   PlanCost evaluate(const PipelinePlan& plan) const;
 
   // O(1) pieces the exact search composes (stage = nodes [begin, end)).
-  double stage_ms(int device, int begin, int end) const {
-    return prefix_ms_[device][end] - prefix_ms_[device][begin];
-  }
+  double stage_ms(int device, int begin, int end) const { return prefix_ms_[device][end] - prefix_ms_[device][begin]; }
   double stage_memory_bytes(int device, int begin, int end) const;
   double memory_limit_bytes(int device) const { return memory_limit_[device]; }
   // Payload crossing `position` in the transfer format (graph inputs at 0, outputs at nodes()).
@@ -156,16 +154,16 @@ class PlanEvaluator {
   std::vector<DeviceModel> devices_;
   std::vector<LinkModel> links_;
   std::vector<NodeLatencies> latencies_;
-  std::vector<std::vector<double>> prefix_ms_;   // [device][i]: sum of node ms over [0, i)
-  std::vector<double> prefix_float_weights_;     // [i]: float initializer bytes of nodes [0, i)
+  std::vector<std::vector<double>> prefix_ms_;  // [device][i]: sum of node ms over [0, i)
+  std::vector<double> prefix_float_weights_;    // [i]: float initializer bytes of nodes [0, i)
   std::vector<double> prefix_other_weights_;
   // live_table_[k][j][i]: max over nodes [i, i + 2^j) of live activation bytes when float
   // tensors take k bytes (k = 1, 2, 4); a sparse table for O(1) range maxima.
   std::vector<std::vector<double>> live_table_[5];
-  std::vector<int64_t> boundary_bytes_;          // [p], p = 0 .. nodes
-  std::vector<char> is_cut_;                     // [p]
+  std::vector<int64_t> boundary_bytes_;  // [p], p = 0 .. nodes
+  std::vector<char> is_cut_;             // [p]
   std::vector<int> cut_positions_;
-  std::vector<double> memory_limit_;             // [device], 0: none
+  std::vector<double> memory_limit_;  // [device], 0: none
 };
 
 // One-off evaluation (builds a PlanEvaluator; for many plans, keep one instead).

@@ -13,9 +13,9 @@
 namespace fluidedge::partition {
 
 struct Cut {
-  int position = 0;                    // nodes [0, position) before the cut
-  std::vector<std::string> tensors;    // values crossing it (sorted by name)
-  int64_t bytes = 0;                   // their total size at the graph's batch
+  int position = 0;                  // nodes [0, position) before the cut
+  std::vector<std::string> tensors;  // values crossing it (sorted by name)
+  int64_t bytes = 0;                 // their total size at the graph's batch
   bool single_tensor() const { return tensors.size() == 1; }
 };
 

@@ -27,9 +27,9 @@ struct ProfileOptions {
 struct ProfiledNode {
   std::string name, op_type;
   double ms = 0;
-  std::string fused_into;   // non-empty: executed inside that node's step
-  bool folded = false;      // removed by the backend's rewrites (its work is in another node)
-  int reorders = 0;         // layout conversions charged to this node
+  std::string fused_into;  // non-empty: executed inside that node's step
+  bool folded = false;     // removed by the backend's rewrites (its work is in another node)
+  int reorders = 0;        // layout conversions charged to this node
 };
 
 struct MeasuredProfile {
@@ -40,8 +40,8 @@ struct MeasuredProfile {
   double run_ms = 0;                // median of whole runs without per-step synchronisation
   int64_t steps = 0;
 
-  DeviceProfile profile() const;    // as load_device_profile would return it
-  std::string json() const;         // the file `fluidedge profile` writes
+  DeviceProfile profile() const;  // as load_device_profile would return it
+  std::string json() const;       // the file `fluidedge profile` writes
 };
 
 MeasuredProfile measure_device_profile(const graph::Graph& graph, const ProfileOptions& options);

@@ -17,9 +17,12 @@ namespace fluidedge::partition {
 
 const char* search_algorithm_name(SearchAlgorithm algorithm) {
   switch (algorithm) {
-    case SearchAlgorithm::kAuto: return "auto";
-    case SearchAlgorithm::kExact: return "exact";
-    case SearchAlgorithm::kNsga2: return "nsga2";
+    case SearchAlgorithm::kAuto:
+      return "auto";
+    case SearchAlgorithm::kExact:
+      return "exact";
+    case SearchAlgorithm::kNsga2:
+      return "nsga2";
   }
   return "?";
 }
@@ -174,7 +177,7 @@ constexpr int kDims = 5;  // period, latency, energy (without idle), memory, lin
 
 struct Label {
   std::array<double, kDims> v{};
-  int parent_cut = -1;   // index into cut_positions of the previous stage's end
+  int parent_cut = -1;  // index into cut_positions of the previous stage's end
   int parent_label = -1;
 };
 
@@ -379,8 +382,8 @@ class Random {
 
 struct Genome {
   int start = 0;
-  int direction = 1;       // +1: towards higher device indices, -1: backwards
-  std::vector<int> cuts;   // strictly increasing indices into cut_positions
+  int direction = 1;      // +1: towards higher device indices, -1: backwards
+  std::vector<int> cuts;  // strictly increasing indices into cut_positions
 
   bool operator<(const Genome& o) const {
     return std::tie(start, direction, cuts) < std::tie(o.start, o.direction, o.cuts);
@@ -398,7 +401,10 @@ struct Individual {
 class Nsga2 {
  public:
   Nsga2(const PlanEvaluator& ev, const std::vector<Objective>& objectives, int max_stages, const Nsga2Options& options)
-      : ev_(ev), objectives_(objectives), options_(options), random_(options.seed),
+      : ev_(ev),
+        objectives_(objectives),
+        options_(options),
+        random_(options.seed),
         cuts_(static_cast<int>(ev.cut_positions().size())) {
     max_stages_ = std::min(max_stages > 0 ? max_stages : ev.devices(), ev.devices());
     max_stages_ = std::min(max_stages_, cuts_ + 1);
@@ -449,8 +455,10 @@ class Nsga2 {
     if (!backward_ok_) g.direction = 1;
     const int k = stages(g), n = ev_.devices();
     if (k == 1) g.direction = 1;
-    if (g.direction > 0) g.start = std::clamp(g.start, 0, n - k);
-    else g.start = std::clamp(g.start, k - 1, n - 1);
+    if (g.direction > 0)
+      g.start = std::clamp(g.start, 0, n - k);
+    else
+      g.start = std::clamp(g.start, k - 1, n - 1);
   }
 
   PipelinePlan plan_of(const Genome& g) const {

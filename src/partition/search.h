@@ -44,7 +44,7 @@ struct SearchOptions {
 constexpr int64_t kDefaultAccuracySamples = 32;
 
 struct SearchResult {
-  std::vector<PlanCost> front;            // feasible, mutually non-dominated, fastest first
+  std::vector<PlanCost> front;  // feasible, mutually non-dominated, fastest first
   // With an accuracy evaluator (or a positive min_accuracy): each front plan's score, and the
   // plans of the Pareto front dropped for scoring below min_accuracy, with theirs.
   std::vector<TransferAccuracy> front_accuracy;
@@ -52,10 +52,10 @@ struct SearchResult {
   std::vector<TransferAccuracy> below_accuracy;
   SearchAlgorithm algorithm = SearchAlgorithm::kExact;  // the one that ran
   std::vector<Objective> objectives;
-  int64_t space_size = 0;                 // candidate plans in the search space
-  int64_t evaluated = 0;                  // plans costed (exact: partial plans, i.e. DP labels)
-  double seconds = 0;                     // exploration time
-  std::vector<int> missing_profile_nodes; // per device: nodes its profile does not name
+  int64_t space_size = 0;                  // candidate plans in the search space
+  int64_t evaluated = 0;                   // plans costed (exact: partial plans, i.e. DP labels)
+  double seconds = 0;                      // exploration time
+  std::vector<int> missing_profile_nodes;  // per device: nodes its profile does not name
   // When the front is empty: why a few representative plans (each device alone, balanced
   // splits) fail, so the user sees which constraint to relax.
   std::vector<std::string> infeasible_examples;

@@ -55,7 +55,8 @@ StageRunner::StageRunner(const graph::Graph& graph, std::string backend, runtime
 
 StageRunner::Stage& StageRunner::get(int begin, int end) {
   const int n = nodes();
-  if (begin < 0 || end > n || begin >= end) fail("stage [{}, {}) is not a node range of a {}-node model", begin, end, n);
+  if (begin < 0 || end > n || begin >= end)
+    fail("stage [{}, {}) is not a node range of a {}-node model", begin, end, n);
   auto key = std::make_pair(begin, end);
   auto it = stages_.find(key);
   if (it != stages_.end()) {

@@ -33,8 +33,7 @@ AffineInt8 affine_int8_parameters(const float* data, int64_t count);
 class StageRunner {
  public:
   // `graph` is kept by reference and must outlive the runner.
-  explicit StageRunner(const graph::Graph& graph, std::string backend = "fast",
-                       runtime::SessionOptions options = {});
+  explicit StageRunner(const graph::Graph& graph, std::string backend = "fast", runtime::SessionOptions options = {});
 
   // The stage graph running nodes [begin, end) (0 and nodes() for the ends of the model).
   const graph::Graph& stage(int begin, int end);

@@ -9,8 +9,8 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 
@@ -18,18 +18,24 @@ namespace fluidedge::partition {
 
 int precision_bytes(Precision precision) {
   switch (precision) {
-    case Precision::kFp32: return 4;
-    case Precision::kFp16: return 2;
-    case Precision::kInt8: return 1;
+    case Precision::kFp32:
+      return 4;
+    case Precision::kFp16:
+      return 2;
+    case Precision::kInt8:
+      return 1;
   }
   return 4;
 }
 
 const char* precision_name(Precision precision) {
   switch (precision) {
-    case Precision::kFp32: return "fp32";
-    case Precision::kFp16: return "fp16";
-    case Precision::kInt8: return "int8";
+    case Precision::kFp32:
+      return "fp32";
+    case Precision::kFp16:
+      return "fp16";
+    case Precision::kInt8:
+      return "int8";
   }
   return "?";
 }
@@ -42,18 +48,23 @@ Precision parse_precision(const std::string& text, const std::string& where) {
 
 const char* objective_name(Objective objective) {
   switch (objective) {
-    case Objective::kThroughput: return "throughput";
-    case Objective::kLatency: return "latency";
-    case Objective::kEnergy: return "energy";
-    case Objective::kMemory: return "memory";
-    case Objective::kLinkBytes: return "link_bytes";
+    case Objective::kThroughput:
+      return "throughput";
+    case Objective::kLatency:
+      return "latency";
+    case Objective::kEnergy:
+      return "energy";
+    case Objective::kMemory:
+      return "memory";
+    case Objective::kLinkBytes:
+      return "link_bytes";
   }
   return "?";
 }
 
 Objective parse_objective(const std::string& text, const std::string& where) {
-  for (Objective o : {Objective::kThroughput, Objective::kLatency, Objective::kEnergy, Objective::kMemory,
-                      Objective::kLinkBytes})
+  for (Objective o :
+       {Objective::kThroughput, Objective::kLatency, Objective::kEnergy, Objective::kMemory, Objective::kLinkBytes})
     if (text == objective_name(o)) return o;
   fail("{}: unknown objective '{}'; expected throughput, latency, energy, memory or link_bytes", where, text);
 }
@@ -175,8 +186,8 @@ class SystemReader {
 
 DeviceSpec SystemReader::read_device(const YAML::Node& node, const std::string& where) {
   check_fields(node, where,
-               {"name", "profile", "peak_gflops", "memory_bandwidth_gbps", "efficiency", "memory_mb",
-                "active_power_w", "idle_power_w", "precision"});
+               {"name", "profile", "peak_gflops", "memory_bandwidth_gbps", "efficiency", "memory_mb", "active_power_w",
+                "idle_power_w", "precision"});
   DeviceSpec d;
   if (!node["name"]) error(node, where, "missing 'name'");
   d.name = string(node["name"], join(where, "name"));
@@ -215,8 +226,7 @@ DeviceSpec SystemReader::read_device(const YAML::Node& node, const std::string& 
   if (node["active_power_w"]) d.active_power_w = non_negative(node["active_power_w"], join(where, "active_power_w"));
   if (node["idle_power_w"]) d.idle_power_w = non_negative(node["idle_power_w"], join(where, "idle_power_w"));
   if (d.idle_power_w > d.active_power_w)
-    error(node, where,
-          fmt::format("idle_power_w ({}) is above active_power_w ({})", d.idle_power_w, d.active_power_w));
+    error(node, where, fmt::format("idle_power_w ({}) is above active_power_w ({})", d.idle_power_w, d.active_power_w));
   if (node["precision"]) {
     const std::string field = join(where, "precision");
     d.precision = parse_precision(string(node["precision"], field), source_ + ": " + field);

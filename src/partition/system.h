@@ -29,8 +29,8 @@ Objective parse_objective(const std::string& text, const std::string& where);
 
 // Per-node latency measured on the device (`fluidedge profile`), keyed by node name.
 struct DeviceProfile {
-  std::string path;                 // as resolved when loading, for messages
-  std::string device;               // the "device" field of the file
+  std::string path;    // as resolved when loading, for messages
+  std::string device;  // the "device" field of the file
   int batch = 1;
   std::map<std::string, double> node_ms;
   double total_ms = 0;
@@ -54,9 +54,9 @@ struct DeviceSpec {
 
 // A link between two consecutive devices of the chain.
 struct LinkSpec {
-  double rate_mbps = 0;        // > 0
-  double latency_ms = 0;       // one-way, per message
-  double overhead = 0;         // framing bytes per payload byte (0.05 for Ethernet/IP/TCP)
+  double rate_mbps = 0;   // > 0
+  double latency_ms = 0;  // one-way, per message
+  double overhead = 0;    // framing bytes per payload byte (0.05 for Ethernet/IP/TCP)
   // Energy: per transmitted bit, or the transmitter's power while it sends (at most one).
   double energy_nj_per_bit = 0;
   double power_w = 0;
@@ -67,15 +67,15 @@ struct LinkSpec {
 struct Constraints {
   // Per-device memory limit in MB (one entry per device; 0 = none). Overrides memory_mb.
   std::vector<double> max_memory_mb;
-  double target_fps = 0;       // 0: none; else every link must carry this frame rate
-  double max_latency_ms = 0;   // 0: none
-  double min_accuracy = 0;     // 0: none; kept for the accuracy estimator, not used by the cost model
+  double target_fps = 0;      // 0: none; else every link must carry this frame rate
+  double max_latency_ms = 0;  // 0: none
+  double min_accuracy = 0;    // 0: none; kept for the accuracy estimator, not used by the cost model
 };
 
 struct SystemDescription {
-  std::string source;              // file name for messages ("system.yaml")
-  std::vector<DeviceSpec> devices; // in chain order: links[i] joins devices[i] and devices[i+1]
-  std::vector<LinkSpec> links;     // devices.size() - 1 entries
+  std::string source;               // file name for messages ("system.yaml")
+  std::vector<DeviceSpec> devices;  // in chain order: links[i] joins devices[i] and devices[i+1]
+  std::vector<LinkSpec> links;      // devices.size() - 1 entries
   Constraints constraints;
   std::vector<Objective> objectives{Objective::kThroughput, Objective::kLatency, Objective::kEnergy};
 

@@ -97,7 +97,8 @@ TransferAccuracy TransferAccuracyEvaluator::evaluate(const std::vector<int>& pos
   double diff = 0, norm = 0;
   const int64_t* labels = samples_.labels ? samples_.labels->data<int64_t>() : nullptr;
   for (size_t c = 0; c < chunks_.size(); ++c) {
-    graph::Tensor got = positions.empty() ? float_outputs_[c] : runner_.run(positions, chunks_[c], transfer).at(output_);
+    graph::Tensor got =
+        positions.empty() ? float_outputs_[c] : runner_.run(positions, chunks_[c], transfer).at(output_);
     std::vector<int64_t> a = top1(got), b = top1(float_outputs_[c]);
     std::vector<float> x = got.to_float(), y = float_outputs_[c].to_float();
     for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
@@ -128,7 +129,8 @@ AccuracyFiltered filter_by_accuracy(const std::vector<PlanCost>& front, Transfer
   AccuracyFiltered f;
   for (const auto& plan : front) {
     TransferAccuracy a = evaluator.evaluate(plan.plan.positions, transfer);
-    if (on_scored) on_scored(static_cast<int64_t>(f.kept.size() + f.dropped.size()) + 1, static_cast<int64_t>(front.size()));
+    if (on_scored)
+      on_scored(static_cast<int64_t>(f.kept.size() + f.dropped.size()) + 1, static_cast<int64_t>(front.size()));
     if (a.score() + 1e-12 >= min_accuracy) {
       f.kept.push_back(plan);
       f.kept_accuracy.push_back(a);

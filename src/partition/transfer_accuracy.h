@@ -59,8 +59,8 @@ class TransferAccuracyEvaluator {
   const AccuracySamples& samples() const { return samples_; }
 
  private:
-  std::vector<runtime::TensorMap> chunks_;       // sample inputs, chunked
-  std::vector<graph::Tensor> float_outputs_;     // first output of the float model per chunk
+  std::vector<runtime::TensorMap> chunks_;    // sample inputs, chunked
+  std::vector<graph::Tensor> float_outputs_;  // first output of the float model per chunk
   AccuracySamples samples_;
   StageRunner runner_;
   std::string output_;

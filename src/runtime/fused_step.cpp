@@ -98,8 +98,12 @@ PostOp activation_post_op(const graph::Graph& g, const graph::Node& n) {
   PostOp p;
   p.activation = *a;
   switch (*a) {
-    case Activation::kLeakyRelu: p.alpha = n.attr_float("alpha", 0.01f); break;
-    case Activation::kElu: p.alpha = n.attr_float("alpha", 1.f); break;
+    case Activation::kLeakyRelu:
+      p.alpha = n.attr_float("alpha", 0.01f);
+      break;
+    case Activation::kElu:
+      p.alpha = n.attr_float("alpha", 1.f);
+      break;
     case Activation::kSelu:
       p.alpha = n.attr_float("alpha", 1.67326319217681884765625f);
       p.beta = n.attr_float("gamma", 1.05070102214813232421875f);
@@ -122,7 +126,8 @@ PostOp activation_post_op(const graph::Graph& g, const graph::Node& n) {
       scalar_constant(g, n, 1, p.alpha);
       scalar_constant(g, n, 2, p.beta);
       break;
-    default: break;
+    default:
+      break;
   }
   return p;
 }

@@ -27,8 +27,8 @@ struct PostOp {
 };
 
 struct FusedStep {
-  graph::Node node;              // the main node; its outputs[0] is replaced by the fused output
-  std::vector<PostOp> post_ops;  // applied in order to outputs[0]
+  graph::Node node;                      // the main node; its outputs[0] is replaced by the fused output
+  std::vector<PostOp> post_ops;          // applied in order to outputs[0]
   std::vector<std::string> fused_nodes;  // names of nodes folded into this step (for profiles)
 
   // Values the step reads at run time (non-initializer inputs of the node, then sum operands).

@@ -92,7 +92,8 @@ class BroadcastOp : public LoopOp {
     const int64_t rows = inner == 0 ? 0 : static_cast<int64_t>(output_count_) / inner;
     std::vector<int64_t> inner_stride(3, 0);
     for (size_t k = 0; k < operands_.size(); ++k) inner_stride[k] = rank == 0 ? 0 : strides_[k][rank - 1];
-#pragma omp parallel for num_threads(threads) if (threads > 1 && static_cast<std::ptrdiff_t>(output_count_) > kParallelFrom)
+#pragma omp parallel for num_threads(threads) if (threads > 1 && \
+                                                  static_cast <std::ptrdiff_t>(output_count_) > kParallelFrom)
     for (int64_t r = 0; r < rows; ++r) {
       // The row's offset in each operand, from its index over the outer dims.
       int64_t off[3] = {0, 0, 0};
@@ -156,9 +157,15 @@ class ReduceOp : public LoopOp {
       double v = x[i];
       double& a = acc[static_cast<size_t>(o)];
       switch (kind_) {
-        case Kind::kMax: a = std::isnan(v) || v > a ? v : a; break;
-        case Kind::kL2: a += v * v; break;
-        default: a += v; break;
+        case Kind::kMax:
+          a = std::isnan(v) || v > a ? v : a;
+          break;
+        case Kind::kL2:
+          a += v * v;
+          break;
+        default:
+          a += v;
+          break;
       }
       // Next input index, carrying the output offset along.
       for (size_t d = rank; d-- > 0;) {
@@ -203,7 +210,8 @@ class LayerNormOp : public LoopOp {
     float* out = outputs[0];
     const float* x = inputs[0];
     const int64_t rows = inner_ == 0 ? 0 : static_cast<int64_t>(output_count_) / inner_;
-#pragma omp parallel for num_threads(threads) if (threads > 1 && static_cast<std::ptrdiff_t>(output_count_) > kParallelFrom)
+#pragma omp parallel for num_threads(threads) if (threads > 1 && \
+                                                  static_cast <std::ptrdiff_t>(output_count_) > kParallelFrom)
     for (int64_t r = 0; r < rows; ++r) {
       const float* xr = x + r * inner_;
       float* yr = out + r * inner_;
@@ -300,9 +308,12 @@ class PadOp : public LoopOp {
       for (int64_t j = 0; j < out_shape_[d]; ++j) {
         int64_t i = j - begin_[d];
         if (i < 0 || i >= size) {
-          if (mode_ == Mode::kConstant) i = -1;
-          else if (mode_ == Mode::kEdge) i = std::clamp<int64_t>(i, 0, size - 1);
-          else if (size == 1) i = 0;
+          if (mode_ == Mode::kConstant)
+            i = -1;
+          else if (mode_ == Mode::kEdge)
+            i = std::clamp<int64_t>(i, 0, size - 1);
+          else if (size == 1)
+            i = 0;
           else {
             const int64_t period = 2 * (size - 1);
             i = ((i % period) + period) % period;
@@ -359,7 +370,8 @@ class PoolOp : public LoopOp {
     float* out = outputs[0];
     const int64_t planes = in_shape_[0] * in_shape_[1], h = in_shape_[2], w = in_shape_[3];
     const int64_t oh = geo_.output[0], ow = geo_.output[1];
-#pragma omp parallel for num_threads(threads) if (threads > 1 && static_cast<std::ptrdiff_t>(output_count_) > kParallelFrom)
+#pragma omp parallel for num_threads(threads) if (threads > 1 && \
+                                                  static_cast <std::ptrdiff_t>(output_count_) > kParallelFrom)
     for (int64_t p = 0; p < planes; ++p) {
       const float* x = inputs[0] + p * h * w;
       float* y = out + p * oh * ow;
@@ -436,16 +448,24 @@ bool trailing_constant(const graph::Graph& g, const graph::Node& n, size_t i, in
 void activation_in_place(const PostOp& p, float* x, size_t count, int threads) {
   const float alpha = p.alpha, beta = p.beta;
   switch (p.activation) {
-    case Activation::kRelu: each_in_place(x, count, threads, [](float v) { return v > 0 ? v : 0.f; }); break;
+    case Activation::kRelu:
+      each_in_place(x, count, threads, [](float v) { return v > 0 ? v : 0.f; });
+      break;
     case Activation::kLeakyRelu:
       each_in_place(x, count, threads, [alpha](float v) { return v >= 0 ? v : alpha * v; });
       break;
     case Activation::kClip:
       each_in_place(x, count, threads, [alpha, beta](float v) { return std::min(std::max(v, alpha), beta); });
       break;
-    case Activation::kSigmoid: each_in_place(x, count, threads, [](float v) { return 1 / (1 + std::exp(-v)); }); break;
-    case Activation::kSwish: swish_in_place(x, count, alpha, threads); break;
-    case Activation::kTanh: each_in_place(x, count, threads, [](float v) { return std::tanh(v); }); break;
+    case Activation::kSigmoid:
+      each_in_place(x, count, threads, [](float v) { return 1 / (1 + std::exp(-v)); });
+      break;
+    case Activation::kSwish:
+      swish_in_place(x, count, alpha, threads);
+      break;
+    case Activation::kTanh:
+      each_in_place(x, count, threads, [](float v) { return std::tanh(v); });
+      break;
     case Activation::kHardSwish:
       each_in_place(x, count, threads, [](float v) { return v * std::max(0.f, std::min(1.f, v / 6 + 0.5f)); });
       break;
@@ -457,8 +477,7 @@ void activation_in_place(const PostOp& p, float* x, size_t count, int threads) {
       each_in_place(x, count, threads, [alpha](float v) { return v >= 0 ? v : alpha * std::expm1(v); });
       break;
     case Activation::kSelu:
-      each_in_place(x, count, threads,
-                    [alpha, beta](float v) { return beta * (v > 0 ? v : alpha * std::expm1(v)); });
+      each_in_place(x, count, threads, [alpha, beta](float v) { return beta * (v > 0 ? v : alpha * std::expm1(v)); });
       break;
     case Activation::kGeluErf:
       each_in_place(x, count, threads,
@@ -470,11 +489,21 @@ void activation_in_place(const PostOp& p, float* x, size_t count, int threads) {
                     [k](float v) { return 0.5f * v * (1 + std::tanh(k * (v + 0.044715f * v * v * v))); });
       break;
     }
-    case Activation::kErf: each_in_place(x, count, threads, [](float v) { return std::erf(v); }); break;
-    case Activation::kExp: each_in_place(x, count, threads, [](float v) { return std::exp(v); }); break;
-    case Activation::kSqrt: each_in_place(x, count, threads, [](float v) { return std::sqrt(v); }); break;
-    case Activation::kAbs: each_in_place(x, count, threads, [](float v) { return std::fabs(v); }); break;
-    case Activation::kNeg: each_in_place(x, count, threads, [](float v) { return -v; }); break;
+    case Activation::kErf:
+      each_in_place(x, count, threads, [](float v) { return std::erf(v); });
+      break;
+    case Activation::kExp:
+      each_in_place(x, count, threads, [](float v) { return std::exp(v); });
+      break;
+    case Activation::kSqrt:
+      each_in_place(x, count, threads, [](float v) { return std::sqrt(v); });
+      break;
+    case Activation::kAbs:
+      each_in_place(x, count, threads, [](float v) { return std::fabs(v); });
+      break;
+    case Activation::kNeg:
+      each_in_place(x, count, threads, [](float v) { return -v; });
+      break;
   }
 }
 
@@ -494,7 +523,7 @@ std::unique_ptr<LoopOp> make_loop_op(const FusedStep& step, const graph::Graph& 
       why_not = fmt::format("axes '{}' must be constant", n.input(1));
       return nullptr;
     }
-    auto kind = op == "ReduceMean" ? ReduceOp::Kind::kMean
+    auto kind = op == "ReduceMean"  ? ReduceOp::Kind::kMean
                 : op == "ReduceMax" ? ReduceOp::Kind::kMax
                 : op == "ReduceSum" ? ReduceOp::Kind::kSum
                                     : ReduceOp::Kind::kL2;
@@ -540,8 +569,8 @@ std::unique_ptr<LoopOp> make_loop_op(const FusedStep& step, const graph::Graph& 
         return nullptr;
       }
     auto constant = [&](size_t i) { return n.has_input(i) ? g.initializer(n.input(i)) : nullptr; };
-    graph::SliceGeometry geometry = graph::slice_geometry(n, g.value(n.inputs[0]).shape, *constant(1), *constant(2),
-                                                          constant(3), constant(4));
+    graph::SliceGeometry geometry =
+        graph::slice_geometry(n, g.value(n.inputs[0]).shape, *constant(1), *constant(2), constant(3), constant(4));
     return std::make_unique<SliceOp>(step, g, std::move(geometry));
   }
   if (is_fusable_activation(g, n)) return std::make_unique<ActivationOp>(step, g);

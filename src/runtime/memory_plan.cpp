@@ -80,9 +80,8 @@ MemoryPlan plan_memory(const std::vector<MemorySlot>& slots, const std::vector<I
     }
 
   // Largest first, each at the lowest offset where it overlaps no unit alive at the same time.
-  std::stable_sort(units.begin(), units.end(), [&](int a, int b) {
-    return size[a] != size[b] ? size[a] > size[b] : start[a] < start[b];
-  });
+  std::stable_sort(units.begin(), units.end(),
+                   [&](int a, int b) { return size[a] != size[b] ? size[a] > size[b] : start[a] < start[b]; });
   std::vector<size_t> unit_offset(n, 0);
   std::vector<int> placed;
   for (int u : units) {

@@ -12,11 +12,11 @@ namespace fluidedge::runtime {
 
 struct MemorySlot {
   size_t bytes = 0;
-  int first = 0;         // step that writes it (-1: before the first step, as graph inputs)
-  int last = 0;          // last step that reads it (values kept to the end: the number of steps)
-  int alias_of = -1;     // a view: the same bytes as this slot
-  int placed_in = -1;    // inside this slot's bytes ...
-  size_t offset = 0;     // ... at this byte offset (a concatenation's input written in place)
+  int first = 0;       // step that writes it (-1: before the first step, as graph inputs)
+  int last = 0;        // last step that reads it (values kept to the end: the number of steps)
+  int alias_of = -1;   // a view: the same bytes as this slot
+  int placed_in = -1;  // inside this slot's bytes ...
+  size_t offset = 0;   // ... at this byte offset (a concatenation's input written in place)
 };
 
 // A residual sum that may accumulate in place: step `step` writes `output` as a sum post-op on
@@ -31,9 +31,9 @@ struct InPlaceSum {
 
 struct MemoryPlan {
   size_t arena_bytes = 0;
-  std::vector<size_t> offsets;      // per slot, in the arena
-  std::vector<bool> sum_in_place;   // per InPlaceSum: accepted (output shares operand's bytes)
-  size_t peak_live_bytes = 0;       // the most bytes alive at one step: what no plan can go below
+  std::vector<size_t> offsets;     // per slot, in the arena
+  std::vector<bool> sum_in_place;  // per InPlaceSum: accepted (output shares operand's bytes)
+  size_t peak_live_bytes = 0;      // the most bytes alive at one step: what no plan can go below
 };
 
 // Offsets aligned to 64 bytes. Slots a caller must not share (graph inputs and outputs) are

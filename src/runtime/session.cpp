@@ -37,8 +37,7 @@ std::unique_ptr<Session> make_session(const std::string& backend, const graph::G
   if (it == registry().end()) {
     std::string known;
     for (const auto& name : available_backends()) known += (known.empty() ? "" : ", ") + name;
-    fail("backend '{}' is not available in this build (available: {})", backend,
-         known.empty() ? "none" : known);
+    fail("backend '{}' is not available in this build (available: {})", backend, known.empty() ? "none" : known);
   }
   if (options.threads < 1) fail("--threads must be at least 1, got {}", options.threads);
   return it->second(graph, options);

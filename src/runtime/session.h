@@ -31,10 +31,10 @@ struct SessionOptions {
 // Time of one executed step of a planned backend (a kernel with its fused nodes, or a layout
 // conversion).
 struct StepTiming {
-  std::string name;                 // main node's name, or "reorder:<value>"
-  std::string op_type;              // main node's op, or "Reorder"
-  std::vector<std::string> fused;   // nodes fused into it
-  double ms = 0;                    // median over the profiled runs
+  std::string name;                // main node's name, or "reorder:<value>"
+  std::string op_type;             // main node's op, or "Reorder"
+  std::vector<std::string> fused;  // nodes fused into it
+  double ms = 0;                   // median over the profiled runs
 };
 
 class Session {
@@ -66,8 +66,7 @@ std::unique_ptr<Session> make_session(const std::string& backend, const graph::G
 // Backends compiled into this binary, sorted.
 std::vector<std::string> available_backends();
 
-using SessionFactory =
-    std::function<std::unique_ptr<Session>(const graph::Graph&, const SessionOptions&)>;
+using SessionFactory = std::function<std::unique_ptr<Session>(const graph::Graph&, const SessionOptions&)>;
 // Called once per backend from its translation unit (see REGISTER_... in each backend).
 bool register_backend(const std::string& name, SessionFactory factory);
 

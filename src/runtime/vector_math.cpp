@@ -38,15 +38,16 @@ __attribute__((target("avx512f"))) void swish_avx512(float* data, size_t count, 
   // huge |t| the rounding of k would leave an r the polynomial overflows on) and scalef
   // saturates 2^k to 0 or infinity. A NaN x clamps to -100 and stays NaN through x / (...).
   const __m512 t_min = _mm512_set1_ps(-100.f), t_max = _mm512_set1_ps(100.f);
-  const __m512 p0 = _mm512_set1_ps(kP0), p1 = _mm512_set1_ps(kP1), p2 = _mm512_set1_ps(kP2),
-               p3 = _mm512_set1_ps(kP3), p4 = _mm512_set1_ps(kP4), p5 = _mm512_set1_ps(kP5);
+  const __m512 p0 = _mm512_set1_ps(kP0), p1 = _mm512_set1_ps(kP1), p2 = _mm512_set1_ps(kP2), p3 = _mm512_set1_ps(kP3),
+               p4 = _mm512_set1_ps(kP4), p5 = _mm512_set1_ps(kP5);
   size_t i = 0;
   for (; i + 16 <= count; i += 16) {
     __m512 x = _mm512_loadu_ps(data + i);
     __m512 t = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(x, minus_alpha), t_min), t_max);
     // exp(t) = 2^k * exp(r), r = t - k ln2.
     // (The maskz forms: GCC 12 warns that the plain ones' undefined pass-through is uninitialised.)
-    __m512 k = _mm512_maskz_roundscale_ps(0xFFFF, _mm512_mul_ps(t, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 k =
+        _mm512_maskz_roundscale_ps(0xFFFF, _mm512_mul_ps(t, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(k, ln2_lo, _mm512_fnmadd_ps(k, ln2_hi, t));
     __m512 p = _mm512_fmadd_ps(p5, r, p4);
     p = _mm512_fmadd_ps(p, r, p3);
@@ -68,8 +69,8 @@ __attribute__((target("avx2,fma"))) void swish_avx2(float* data, size_t count, f
   // taken as infinite, as the AVX-512 version's scalef makes it.
   const __m256 t_min = _mm256_set1_ps(-87.f), t_max = _mm256_set1_ps(88.f);
   const __m256 infinity = _mm256_set1_ps(__builtin_inff());
-  const __m256 p0 = _mm256_set1_ps(kP0), p1 = _mm256_set1_ps(kP1), p2 = _mm256_set1_ps(kP2),
-               p3 = _mm256_set1_ps(kP3), p4 = _mm256_set1_ps(kP4), p5 = _mm256_set1_ps(kP5);
+  const __m256 p0 = _mm256_set1_ps(kP0), p1 = _mm256_set1_ps(kP1), p2 = _mm256_set1_ps(kP2), p3 = _mm256_set1_ps(kP3),
+               p4 = _mm256_set1_ps(kP4), p5 = _mm256_set1_ps(kP5);
   const __m256i bias = _mm256_set1_epi32(127);
   size_t i = 0;
   for (; i + 8 <= count; i += 8) {
@@ -121,11 +122,10 @@ inline float32x4_t swish_neon4(float32x4_t x, const NeonSwishConstants& c) {
 }
 
 void swish_neon(float* data, size_t count, float alpha) {
-  const NeonSwishConstants c{vdupq_n_f32(-alpha), vdupq_n_f32(kLog2e), vdupq_n_f32(1.f),
-                             vdupq_n_f32(kLn2Hi), vdupq_n_f32(kLn2Lo), vdupq_n_f32(-87.f),
-                             vdupq_n_f32(88.f), vdupq_n_f32(__builtin_inff()), vdupq_n_f32(kP0),
-                             vdupq_n_f32(kP1), vdupq_n_f32(kP2), vdupq_n_f32(kP3),
-                             vdupq_n_f32(kP4), vdupq_n_f32(kP5), vdupq_n_s32(127)};
+  const NeonSwishConstants c{vdupq_n_f32(-alpha), vdupq_n_f32(kLog2e), vdupq_n_f32(1.f),  vdupq_n_f32(kLn2Hi),
+                             vdupq_n_f32(kLn2Lo), vdupq_n_f32(-87.f),  vdupq_n_f32(88.f), vdupq_n_f32(__builtin_inff()),
+                             vdupq_n_f32(kP0),    vdupq_n_f32(kP1),    vdupq_n_f32(kP2),  vdupq_n_f32(kP3),
+                             vdupq_n_f32(kP4),    vdupq_n_f32(kP5),    vdupq_n_s32(127)};
   size_t i = 0;
   // Two independent vectors an iteration: Cortex-A72/A76 have two FP/NEON pipes, and one chain
   // of dependent FMAs would leave one idle.
@@ -144,18 +144,24 @@ using SwishFn = void (*)(float*, size_t, float);
 
 SwishFn swish_for(VectorIsa isa) {
   switch (isa) {
-    case VectorIsa::kScalar: return swish_scalar;
+    case VectorIsa::kScalar:
+      return swish_scalar;
 #if defined(__x86_64__)
-    case VectorIsa::kAvx2: return swish_avx2;
-    case VectorIsa::kAvx512: return swish_avx512;
+    case VectorIsa::kAvx2:
+      return swish_avx2;
+    case VectorIsa::kAvx512:
+      return swish_avx512;
 #else
     case VectorIsa::kAvx2:
-    case VectorIsa::kAvx512: break;
+    case VectorIsa::kAvx512:
+      break;
 #endif
 #if defined(__aarch64__)
-    case VectorIsa::kNeon: return swish_neon;
+    case VectorIsa::kNeon:
+      return swish_neon;
 #else
-    case VectorIsa::kNeon: break;
+    case VectorIsa::kNeon:
+      break;
 #endif
   }
   fail("swish_in_place: the {} version is not built for this CPU", vector_isa_name(isa));
@@ -179,20 +185,32 @@ VectorIsa best_vector_isa() {
 std::vector<VectorIsa> runnable_vector_isas() {
   std::vector<VectorIsa> isas{VectorIsa::kScalar};
   switch (best_vector_isa()) {
-    case VectorIsa::kAvx512: isas.push_back(VectorIsa::kAvx2); isas.push_back(VectorIsa::kAvx512); break;
-    case VectorIsa::kAvx2: isas.push_back(VectorIsa::kAvx2); break;
-    case VectorIsa::kNeon: isas.push_back(VectorIsa::kNeon); break;
-    case VectorIsa::kScalar: break;
+    case VectorIsa::kAvx512:
+      isas.push_back(VectorIsa::kAvx2);
+      isas.push_back(VectorIsa::kAvx512);
+      break;
+    case VectorIsa::kAvx2:
+      isas.push_back(VectorIsa::kAvx2);
+      break;
+    case VectorIsa::kNeon:
+      isas.push_back(VectorIsa::kNeon);
+      break;
+    case VectorIsa::kScalar:
+      break;
   }
   return isas;
 }
 
 const char* vector_isa_name(VectorIsa isa) {
   switch (isa) {
-    case VectorIsa::kScalar: return "scalar";
-    case VectorIsa::kAvx2: return "avx2";
-    case VectorIsa::kAvx512: return "avx512";
-    case VectorIsa::kNeon: return "neon";
+    case VectorIsa::kScalar:
+      return "scalar";
+    case VectorIsa::kAvx2:
+      return "avx2";
+    case VectorIsa::kAvx512:
+      return "avx512";
+    case VectorIsa::kNeon:
+      return "neon";
   }
   return "unknown";
 }

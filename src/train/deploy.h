@@ -15,9 +15,9 @@
 namespace fluidedge::train {
 
 struct Part {
-  std::string name;   // "part1", "combiner_1+2"
-  std::string role;   // for people: "sub-network 1", "group 2", "combiner of 1+2"
-  std::string key;    // the prediction it produces: "1", "1+2", ...
+  std::string name;  // "part1", "combiner_1+2"
+  std::string role;  // for people: "sub-network 1", "group 2", "combiner of 1+2"
+  std::string key;   // the prediction it produces: "1", "1+2", ...
   graph::Graph graph;
 };
 

@@ -28,10 +28,12 @@ void load_checkpoint(Trainer& trainer, const SplitModel& m, const std::string& f
   for (const auto& [name, stage] : m.param_stage) {
     auto it = saved.initializers.find(name);
     graph::Tensor current = trainer.parameter(name);
-    if (it == saved.initializers.end() || it->second.shape() != current.shape() || it->second.dtype() != current.dtype())
-      fail("checkpoint {}: parameter '{}' is missing or has another shape: it was written for another model, "
-           "variant or number of groups (delete it, or train without --resume)",
-           file, name);
+    if (it == saved.initializers.end() || it->second.shape() != current.shape() ||
+        it->second.dtype() != current.dtype())
+      fail(
+          "checkpoint {}: parameter '{}' is missing or has another shape: it was written for another model, "
+          "variant or number of groups (delete it, or train without --resume)",
+          file, name);
     trainer.set_parameter(name, it->second);
   }
 }
@@ -152,7 +154,8 @@ TrainResult train_variant(const graph::Graph& base, Variant variant, int groups,
       c.epochs = std::max(1, config.epochs / 3);
       c.learning_rate = config.learning_rate / 4;
       stage("fluid combiners", [&] {
-        return trainer.train(data.train, params_of_stage(m.groups + 1), combiners, c, "fluid combiners", teacher_logits);
+        return trainer.train(data.train, params_of_stage(m.groups + 1), combiners, c, "fluid combiners",
+                             teacher_logits);
       });
     }
   }

@@ -16,11 +16,11 @@
 namespace fluidedge::train {
 
 struct TrainResult {
-  SplitModel model;                          // with the trained weights
-  std::map<std::string, double> accuracy;    // test accuracy per subset key ("1", "1+2", "full")
+  SplitModel model;                        // with the trained weights
+  std::map<std::string, double> accuracy;  // test accuracy per subset key ("1", "1+2", "full")
   std::vector<StageReport> stages;
   double train_seconds = 0;
-  double teacher_accuracy = -1;              // test accuracy of a teacher trained here (or -1)
+  double teacher_accuracy = -1;  // test accuracy of a teacher trained here (or -1)
 };
 
 // config.teacher "static" trains a Static teacher first (its time counts in train_seconds);

@@ -4,8 +4,8 @@
 #include <ATen/Parallel.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
 #include <random>
 
@@ -27,7 +27,8 @@ struct Trainer::Impl {
 
 Trainer::Trainer(const graph::Graph& graph) : impl_(new Impl(graph)) {
   keep_large_allocations_in_heap();
-  if (graph.inputs.size() != 1) fail("the trainer needs a model with one input; '{}' has {}", graph.name, graph.inputs.size());
+  if (graph.inputs.size() != 1)
+    fail("the trainer needs a model with one input; '{}' has {}", graph.name, graph.inputs.size());
 }
 
 Trainer::~Trainer() { delete impl_; }
@@ -163,7 +164,8 @@ StageReport Trainer::train(const data::Split& data, const std::set<std::string>&
         loss = loss.defined() ? loss + l : l;
       }
       loss.backward();
-      double lr = config.learning_rate * 0.5 * (1.0 + std::cos(M_PI * static_cast<double>(step) / static_cast<double>(total_steps)));
+      double lr = config.learning_rate * 0.5 *
+                  (1.0 + std::cos(M_PI * static_cast<double>(step) / static_cast<double>(total_steps)));
       {
         at::NoGradGuard no_grad;
         double t = static_cast<double>(step + 1);
@@ -243,7 +245,8 @@ void Trainer::set_parameter(const std::string& name, const graph::Tensor& value)
   auto it = impl_->executor.parameters().find(name);
   if (it == impl_->executor.parameters().end()) fail("the model has no parameter '{}'", name);
   if (graph::Shape(it->second.sizes().begin(), it->second.sizes().end()) != value.shape())
-    fail("parameter '{}' has shape {}, cannot set it to {}", name, graph::shape_str(graph::Shape(it->second.sizes().begin(), it->second.sizes().end())),
+    fail("parameter '{}' has shape {}, cannot set it to {}", name,
+         graph::shape_str(graph::Shape(it->second.sizes().begin(), it->second.sizes().end())),
          graph::shape_str(value.shape()));
   it->second = to_aten(value);
 }

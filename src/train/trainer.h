@@ -1,8 +1,8 @@
 // Trains an IR graph on a labelled image dataset through the reference backend's ATen executor
 // (autograd): mini-batches, SGD with momentum or Adam, a cosine learning-rate schedule, random
-// shifts, rotations and zooms as augmentation, label smoothing, distillation from a teacher, seeded and reproducible, a progress bar per epoch on a terminal.
-// Which parameters train and which outputs the loss reads are chosen per call, which is how the
-// incremental (Dynamic) and nested incremental (Fluid) procedures freeze earlier stages.
+// shifts, rotations and zooms as augmentation, label smoothing, distillation from a teacher, seeded and reproducible, a
+// progress bar per epoch on a terminal. Which parameters train and which outputs the loss reads are chosen per call,
+// which is how the incremental (Dynamic) and nested incremental (Fluid) procedures freeze earlier stages.
 #pragma once
 
 #include <cstdint>
@@ -23,10 +23,10 @@ struct TrainConfig {
   double learning_rate = 4e-3;     // peak; cosine-decayed to 0 over the epochs
   double momentum = 0.9;           // sgd
   double weight_decay = 0.0;
-  int max_shift = 2;               // random translation in pixels (0: none)
-  double max_rotation = 10.0;      // random rotation in degrees, either way (0: none)
-  double max_scale = 0.1;          // random zoom by a factor in [1 - s, 1 + s] (0: none)
-  double label_smoothing = 0.1;    // share of the target spread evenly over all classes
+  int max_shift = 2;             // random translation in pixels (0: none)
+  double max_rotation = 10.0;    // random rotation in degrees, either way (0: none)
+  double max_scale = 0.1;        // random zoom by a factor in [1 - s, 1 + s] (0: none)
+  double label_smoothing = 0.1;  // share of the target spread evenly over all classes
   // Knowledge distillation, used when a stage is given a teacher's logits: the loss is
   // (1 - distill_weight) * cross-entropy + distill_weight * T^2 * KL(teacher_T || student_T),
   // with both distributions softened by the temperature T.

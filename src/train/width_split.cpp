@@ -1,7 +1,7 @@
 #include "train/width_split.h"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <set>
 
@@ -33,7 +33,8 @@ std::vector<std::vector<int>> combinations(int k) {
         if (mask & (1 << i)) s.push_back(i + 1);
       out.push_back(s);
     }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.size() != b.size() ? a.size() < b.size() : a < b; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.size() != b.size() ? a.size() < b.size() : a < b; });
   return out;
 }
 
@@ -85,8 +86,8 @@ struct Layer {
 
 std::vector<Layer> chain_of(const Graph& base) {
   if (base.inputs.size() != 1 || base.outputs.size() != 1)
-    fail("width split needs a model with one input and one output; '{}' has {} and {}", base.name,
-         base.inputs.size(), base.outputs.size());
+    fail("width split needs a model with one input and one output; '{}' has {} and {}", base.name, base.inputs.size(),
+         base.outputs.size());
   std::vector<Layer> layers;
   std::string cur = base.inputs[0];
   int last_gemm = -1;
@@ -96,9 +97,11 @@ std::vector<Layer> chain_of(const Graph& base) {
       if (!in.empty() && !base.is_initializer(in)) runtime.push_back(in);
     if (runtime.size() != 1 || runtime[0] != cur)
       fail("width split needs a chain of layers; {} does not read only the previous layer's output", n.describe());
-    static const std::set<std::string> kind = {"Conv", "Gemm", "Relu", "MaxPool", "AveragePool", "Flatten", "Clip", "Dropout", "Identity"};
+    static const std::set<std::string> kind = {"Conv",    "Gemm", "Relu",    "MaxPool", "AveragePool",
+                                               "Flatten", "Clip", "Dropout", "Identity"};
     if (!kind.count(n.op_type))
-      fail("width split cannot split {}: supported layers are Conv, Gemm, Relu, Clip, MaxPool, AveragePool, Flatten", n.describe());
+      fail("width split cannot split {}: supported layers are Conv, Gemm, Relu, Clip, MaxPool, AveragePool, Flatten",
+           n.describe());
     if (n.op_type == "Gemm") last_gemm = static_cast<int>(layers.size());
     layers.push_back({&n, n.op_type == "Conv" || n.op_type == "Gemm", false});
     cur = n.outputs[0];

@@ -61,12 +61,11 @@ std::string GraphBuilder::conv(const std::string& x, const std::string& name, in
   float bound = std::sqrt(6.f / static_cast<float>(fan_in));
   std::vector<std::string> inputs = {x, param(name + ".weight", {out_channels, in / groups, kernel, kernel}, bound)};
   if (bias) inputs.push_back(param(name + ".bias", {out_channels}, 1.f / std::sqrt(static_cast<float>(fan_in))));
-  std::map<std::string, graph::Attribute> attrs = {
-      {"kernel_shape", std::vector<int64_t>{kernel, kernel}},
-      {"strides", std::vector<int64_t>{stride, stride}},
-      {"pads", std::vector<int64_t>{pad, pad, pad, pad}},
-      {"dilations", std::vector<int64_t>{1, 1}},
-      {"group", groups}};
+  std::map<std::string, graph::Attribute> attrs = {{"kernel_shape", std::vector<int64_t>{kernel, kernel}},
+                                                   {"strides", std::vector<int64_t>{stride, stride}},
+                                                   {"pads", std::vector<int64_t>{pad, pad, pad, pad}},
+                                                   {"dilations", std::vector<int64_t>{1, 1}},
+                                                   {"group", groups}};
   return node("Conv", name, inputs, attrs);
 }
 
@@ -84,8 +83,7 @@ std::string GraphBuilder::batch_norm(const std::string& x, const std::string& na
   g_.set_initializer(bias, vec(-0.1f, 0.1f));
   g_.set_initializer(mean, vec(-0.1f, 0.1f));
   g_.set_initializer(var, vec(0.8f, 1.2f));
-  return node("BatchNormalization", name, {x, scale, bias, mean, var},
-              {{"epsilon", epsilon}, {"momentum", 0.9f}});
+  return node("BatchNormalization", name, {x, scale, bias, mean, var}, {{"epsilon", epsilon}, {"momentum", 0.9f}});
 }
 
 std::string GraphBuilder::relu(const std::string& x) { return node("Relu", "relu", {x}); }
@@ -122,7 +120,9 @@ std::string GraphBuilder::max_pool(const std::string& x, int64_t kernel, int64_t
 
 std::string GraphBuilder::global_avg_pool(const std::string& x) { return node("GlobalAveragePool", "avgpool", {x}); }
 
-std::string GraphBuilder::flatten(const std::string& x) { return node("Flatten", "flatten", {x}, {{"axis", int64_t{1}}}); }
+std::string GraphBuilder::flatten(const std::string& x) {
+  return node("Flatten", "flatten", {x}, {{"axis", int64_t{1}}});
+}
 
 std::string GraphBuilder::linear(const std::string& x, const std::string& name, int64_t out_features) {
   int64_t in = shape(x).at(1);

@@ -25,7 +25,7 @@ graph::Graph build_mobilenet_v2(uint64_t seed) {
   struct Setting {
     int64_t t, c, n, s;
   };
-  const Setting settings[] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
+  const Setting settings[] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
                               {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
   std::string x;
   Scope features(b, "features");

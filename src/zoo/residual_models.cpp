@@ -13,12 +13,14 @@ std::string conv_bn(GraphBuilder& b, const std::string& x, const std::string& co
   return b.batch_norm(b.conv(x, conv_name, out, k, stride, pad, groups), bn_name);
 }
 
-std::string basic_block(GraphBuilder& b, const std::string& x, const std::string& name, int64_t planes, int64_t stride) {
+std::string basic_block(GraphBuilder& b, const std::string& x, const std::string& name, int64_t planes,
+                        int64_t stride) {
   Scope s(b, name);
   std::string y = b.relu(conv_bn(b, x, "conv1", "bn1", planes, 3, stride, 1));
   y = conv_bn(b, y, "conv2", "bn2", planes, 3, 1, 1);
   std::string identity = x;
-  if (stride != 1 || b.channels(x) != planes) identity = conv_bn(b, x, "downsample.0", "downsample.1", planes, 1, stride, 0);
+  if (stride != 1 || b.channels(x) != planes)
+    identity = conv_bn(b, x, "downsample.0", "downsample.1", planes, 1, stride, 0);
   return b.relu(b.add(y, identity));
 }
 

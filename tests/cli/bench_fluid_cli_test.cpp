@@ -24,8 +24,9 @@ TEST(BenchFluidCli, RunsTheCellsOnTheBackendAskedFor) {
   fs::create_directories(dir);
   for (const char* variant : {"static", "fluid"})
     fs::copy(fs::path(FLUIDEDGE_TEST_DATA) / "cluster" / variant, dir / variant, fs::copy_options::recursive);
-  auto r = testing::run_cli("bench fluid --epochs 1 --models '" + dir.string() + "' --variants fluid --skip-failures --requests 48 " +
-                            "--backend xnnpack --plot '" + (dir / "fluid.png").string() + "' --json");
+  auto r = testing::run_cli("bench fluid --epochs 1 --models '" + dir.string() +
+                            "' --variants fluid --skip-failures --requests 48 " + "--backend xnnpack --plot '" +
+                            (dir / "fluid.png").string() + "' --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json j = json::parse(r.out);
   EXPECT_EQ(j["settings"]["backend"], "xnnpack");

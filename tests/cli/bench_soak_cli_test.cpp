@@ -34,9 +34,10 @@ class BenchSoakCli : public ::testing::Test {
 
 TEST_F(BenchSoakCli, LosesNothingWhileNodesAreKilledAndFrozen) {
   fs::path plot = dir_ / "soak.png";
-  auto r = testing::run_cli("bench soak --epochs 1 --minutes 0.4 --models " + models() +
-                            " --gap-min 1.5 --gap-max 2.5 --outage-min 0.5 --outage-max 1.5 --seed 3 --concurrency 8 --plot '" +
-                            plot.string() + "' --json");
+  auto r = testing::run_cli(
+      "bench soak --epochs 1 --minutes 0.4 --models " + models() +
+      " --gap-min 1.5 --gap-max 2.5 --outage-min 0.5 --outage-max 1.5 --seed 3 --concurrency 8 --plot '" +
+      plot.string() + "' --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json j = json::parse(r.out);
   const json& result = j["result"];
@@ -69,7 +70,8 @@ TEST_F(BenchSoakCli, LosesNothingWhileNodesAreKilledAndFrozen) {
   // Every kill -9 starts a new node process; the client is one process throughout.
   int64_t kills = 0;
   for (const json& f : j["faults"]) kills += f["action"] == "kill -9";
-  EXPECT_EQ(j["memory"]["dev1"]["processes"].get<int64_t>() + j["memory"]["dev2"]["processes"].get<int64_t>(), 2 + kills);
+  EXPECT_EQ(j["memory"]["dev1"]["processes"].get<int64_t>() + j["memory"]["dev2"]["processes"].get<int64_t>(),
+            2 + kills);
   EXPECT_EQ(j["memory"]["client"]["processes"], 1);
 
   std::ifstream png(plot, std::ios::binary);
@@ -81,8 +83,8 @@ TEST_F(BenchSoakCli, LosesNothingWhileNodesAreKilledAndFrozen) {
 }
 
 TEST_F(BenchSoakCli, AnInvertedRangeIsRefusedBeforeAnythingStarts) {
-  auto r = testing::run_cli("bench soak --epochs 1 --minutes 1 --models " + models() + " --gap-min 5 --gap-max 1 --plot '" +
-                            (dir_ / "x.png").string() + "'");
+  auto r = testing::run_cli("bench soak --epochs 1 --minutes 1 --models " + models() +
+                            " --gap-min 5 --gap-max 1 --plot '" + (dir_ / "x.png").string() + "'");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("--gap-max"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir_ / "x.png"));

@@ -274,8 +274,10 @@ TEST(CliBench, RuntimeReportsAllThreeBackends) {
     std::string layout = row["fast_layout"].get<std::string>();
     EXPECT_TRUE(layout == "library" || layout == "blocked" || layout == "mixed") << layout;
     EXPECT_GT(row["xnnpack_ms"].get<double>(), 0);
-    EXPECT_NEAR(row["xnnpack_over_ort"].get<double>(), row["xnnpack_ms"].get<double>() / row["ort_ms"].get<double>(), 1e-9);
-    EXPECT_NEAR(row["xnnpack_over_fast"].get<double>(), row["xnnpack_ms"].get<double>() / row["fast_ms"].get<double>(), 1e-9);
+    EXPECT_NEAR(row["xnnpack_over_ort"].get<double>(), row["xnnpack_ms"].get<double>() / row["ort_ms"].get<double>(),
+                1e-9);
+    EXPECT_NEAR(row["xnnpack_over_fast"].get<double>(), row["xnnpack_ms"].get<double>() / row["fast_ms"].get<double>(),
+                1e-9);
     EXPECT_EQ(row["xnnpack_fallback_steps"], 0);
     EXPECT_GT(row["xnnpack_node_rss_mb"].get<double>(), 1);
   }
@@ -314,7 +316,8 @@ TEST(CliTrain, WritesPartsAndMetrics) {
     graph::Tensor images(graph::DType::kUInt8, {n, 28, 28}), labels(graph::DType::kUInt8, {n});
     for (int64_t i = 0; i < n; ++i) {
       labels.data<uint8_t>()[i] = static_cast<uint8_t>(i % 10);
-      for (int p = 0; p < 28 * 28; ++p) images.data<uint8_t>()[i * 784 + p] = static_cast<uint8_t>((p % 28 == (i % 10) * 2) ? 255 : 0);
+      for (int p = 0; p < 28 * 28; ++p)
+        images.data<uint8_t>()[i * 784 + p] = static_cast<uint8_t>((p % 28 == (i % 10) * 2) ? 255 : 0);
     }
     data::write_idx(images, (dir / "data" / (std::string(split) + "-images-idx3-ubyte")).string());
     data::write_idx(labels, (dir / "data" / (std::string(split) + "-labels-idx1-ubyte")).string());

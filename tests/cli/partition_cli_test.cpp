@@ -100,10 +100,11 @@ TEST_F(PartitionCli, JsonFilesAndStagesComposeToTheModel) {
 TEST_F(PartitionCli, StageFilesChainByHandThroughOutputAndInputDirectories) {
   fs::path exports = fs::path(FLUIDEDGE_TEST_DATA) / "torchvision";
   std::string model = (exports / "squeezenet1_1.onnx").string();
-  ASSERT_TRUE(fs::exists(model)) << model << " is missing (run through ctest: the export_torchvision_models fixture makes it)";
+  ASSERT_TRUE(fs::exists(model)) << model
+                                 << " is missing (run through ctest: the export_torchvision_models fixture makes it)";
   std::string input = (exports / "squeezenet1_1.input.npy").string();
-  json j = parse(run_cli("partition '" + model + "' --system " + example("four_boards.yaml") + " --out " + path("plan") +
-                         " --json"));
+  json j = parse(run_cli("partition '" + model + "' --system " + example("four_boards.yaml") + " --out " +
+                         path("plan") + " --json"));
   const json& stages = j["plan"]["stages"];
   ASSERT_GE(stages.size(), 2u) << "a plan of one stage chains nothing";
   auto whole = run_cli("run '" + model + "' --input input='" + input + "' --output-dir " + path("whole"));
@@ -133,7 +134,8 @@ TEST_F(PartitionCli, StageFilesChainByHandThroughOutputAndInputDirectories) {
     std::replace(file.begin(), file.end(), '/', '_');
     feeds += " --input " + file + "=" + path(fmt::format("stage{}", stages.size() - 1)) + "/" + file + ".npy";
   }
-  auto r = run_cli("run '" + stages.back()["file"].get<std::string>() + "'" + feeds + " --output-dir " + path("by-name"));
+  auto r =
+      run_cli("run '" + stages.back()["file"].get<std::string>() + "'" + feeds + " --output-dir " + path("by-name"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(graph::load_npy(path("by-name/output.npy")).equals(graph::load_npy(previous + "/output.npy")));
 }
@@ -141,7 +143,8 @@ TEST_F(PartitionCli, StageFilesChainByHandThroughOutputAndInputDirectories) {
 TEST_F(PartitionCli, HumanTableAndOptions) {
   auto r = run_cli("partition zoo:squeezenet1_1 --system " + example("four_boards.yaml") + " --out " + path("t") +
                    " --objectives throughput,energy --algorithm nsga2 --max-stages 3 --single-tensor-cuts --choose "
-                   "energy --plot " + path("front.png"));
+                   "energy --plot " +
+                   path("front.png"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("nsga2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("chosen: #"), std::string::npos) << r.out;
@@ -211,8 +214,8 @@ constraints:
 TEST_F(PartitionCli, ProfileDrivesPartitionInBothBinaries) {
   // Medians of 9 and 5 runs per node: a node preempted in most of 3 runs (ctest runs two tests
   // at once on two cores) once made a split plan look faster than 'measured' alone.
-  json p = parse(run_cli("profile zoo:squeezenet1_1 --out " + path("measured.json") +
-                         " --device measured --repeats 9 --json"));
+  json p = parse(
+      run_cli("profile zoo:squeezenet1_1 --out " + path("measured.json") + " --device measured --repeats 9 --json"));
   EXPECT_EQ(p["device"], "measured");
   EXPECT_GT(p["total_ms"].get<double>(), 0);
   json file = json::parse(testing::slurp(path("measured.json")));
@@ -263,14 +266,15 @@ TEST_F(PartitionCli, BenchPartitionJson) {
   // Each device alone is predicted at its own core's profile times its slowdown.
   ASSERT_EQ(m["host_profile"].size(), 2u);
   for (int d = 0; d < 2; ++d) {
-    const double expected = m["host_profile"][d]["total_ms"].get<double>() * j["settings"]["slowdowns"][d].get<double>();
+    const double expected =
+        m["host_profile"][d]["total_ms"].get<double>() * j["settings"]["slowdowns"][d].get<double>();
     EXPECT_NEAR(m[d == 0 ? "dev1_alone" : "dev2_alone"]["predicted_ms"].get<double>(), expected, 1e-6 * expected);
   }
   ASSERT_TRUE(m["split"].is_object()) << m.dump();
   EXPECT_GT(m["split_predicted_ips"].get<double>(), 0);
   EXPECT_GT(m["split_measured_ips"].get<double>(), 0);
-  EXPECT_NEAR(m["gain_measured"].get<double>(), m["split_measured_ips"].get<double>() / m["single_ips"].get<double>() - 1,
-              1e-9);
+  EXPECT_NEAR(m["gain_measured"].get<double>(),
+              m["split_measured_ips"].get<double>() / m["single_ips"].get<double>() - 1, 1e-9);
   EXPECT_EQ(m["split"]["stages"].size(), 2u);
   // Each node reports its runs on this host apart from the emulated device's time, which waits
   // for the rest: the run alone is never longer than the emulated total (slowdown 2 and 3.2).

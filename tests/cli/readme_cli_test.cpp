@@ -29,8 +29,10 @@ std::set<std::string> help_options(const std::string& help) {
   bool in_options = false;
   std::regex line_option(R"(^\s+(?:-[a-zA-Z],)?(--[a-z][a-z0-9-]*))");
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind("Options:", 0) == 0) in_options = true;
-    else if (!line.empty() && line[0] != ' ') in_options = false;
+    if (line.rfind("Options:", 0) == 0)
+      in_options = true;
+    else if (!line.empty() && line[0] != ' ')
+      in_options = false;
     std::smatch m;
     if (in_options && std::regex_search(line, m, line_option) && m[1] != "--help") out.insert(m[1]);
   }
@@ -90,7 +92,8 @@ TEST(Readme, EverySubcommandIsInTheReferenceWithExactlyTheOptionsOfItsHelp) {
     auto subs = subcommands(help.out);
     if (!command.empty() && subs.empty()) {
       leaves.insert(command);
-      ASSERT_TRUE(blocks.count(command)) << "README's command reference has no heading for `fluidedge " << command << "`";
+      ASSERT_TRUE(blocks.count(command)) << "README's command reference has no heading for `fluidedge " << command
+                                         << "`";
       EXPECT_EQ(long_options(blocks.at(command)), help_options(help.out))
           << "`fluidedge " << command << "`: the README's options (left) differ from --help's (right)";
     }

@@ -40,10 +40,13 @@ PageCheck open_in_chromium(const fs::path& dir) {
   EXPECT_NE(at, std::string::npos);
   checked.replace(at, 7, script);
   std::ofstream(dir / "check.html") << checked;
-  const std::string chromium = "chromium --headless --no-sandbox --disable-gpu --allow-file-access-from-files "
-                               "--virtual-time-budget=10000 --user-data-dir='" + (dir / "chromium-profile").string() + "' ";
-  auto shot = testing::run_command(chromium + "--hide-scrollbars --window-size=1200,3000 --screenshot='" +
-                                   (dir / "screenshot.png").string() + "' 'file://" + (dir / "index.html").string() + "'");
+  const std::string chromium =
+      "chromium --headless --no-sandbox --disable-gpu --allow-file-access-from-files "
+      "--virtual-time-budget=10000 --user-data-dir='" +
+      (dir / "chromium-profile").string() + "' ";
+  auto shot =
+      testing::run_command(chromium + "--hide-scrollbars --window-size=1200,3000 --screenshot='" +
+                           (dir / "screenshot.png").string() + "' 'file://" + (dir / "index.html").string() + "'");
   EXPECT_EQ(shot.exit_code, 0) << shot.err;
   EXPECT_TRUE(fs::exists(dir / "screenshot.png"));
   if (fs::exists(dir / "screenshot.png")) {
@@ -81,17 +84,19 @@ TEST_F(Reports, TheFluidReportShowsEveryCellAndTheFailureTimelines) {
   FLUIDEDGE_SKIP_WITHOUT_TORCH();
   fs::create_directories(dir_ / "models");
   for (const char* variant : {"static", "fluid"})
-    fs::copy(fs::path(FLUIDEDGE_TEST_DATA) / "cluster" / variant, dir_ / "models" / variant, fs::copy_options::recursive);
+    fs::copy(fs::path(FLUIDEDGE_TEST_DATA) / "cluster" / variant, dir_ / "models" / variant,
+             fs::copy_options::recursive);
   const fs::path report = dir_ / "report";
-  auto r = testing::run_cli(fmt::format("bench fluid --epochs 1 --models '{}' --variants static,fluid --requests 48 "
-                                        "--failure-seconds 0.5 --plot '' --report '{}' --json",
-                                        (dir_ / "models").string(), report.string()));
+  auto r =
+      testing::run_cli(fmt::format("bench fluid --epochs 1 --models '{}' --variants static,fluid --requests 48 "
+                                   "--failure-seconds 0.5 --plot '' --report '{}' --json",
+                                   (dir_ / "models").string(), report.string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json j = json::parse(r.out);
   const std::string page = testing::slurp(report / "index.html");
   // The figure, and a timeline for each Fluid HT kill and the Static one.
-  for (const char* image : {"fluid-figure2.png", "failure-fluid-ht-dev1.png", "failure-fluid-ht-dev2.png",
-                            "failure-static-ht-dev2.png"}) {
+  for (const char* image :
+       {"fluid-figure2.png", "failure-fluid-ht-dev1.png", "failure-fluid-ht-dev2.png", "failure-static-ht-dev2.png"}) {
     EXPECT_NE(page.find(fmt::format("src=\"{}\"", image)), std::string::npos) << image;
     EXPECT_TRUE(fs::exists(report / image)) << image;
     EXPECT_TRUE(fs::exists(report / (std::string(image) + ".gp"))) << "the script beside the plot";
@@ -99,7 +104,8 @@ TEST_F(Reports, TheFluidReportShowsEveryCellAndTheFailureTimelines) {
   // Every cell's throughput as the run measured it.
   for (const json& c : j["cells"]) {
     if (c.contains("throughput_ips")) {
-      EXPECT_NE(page.find(fmt::format("<td>{:.1f}</td>", c["throughput_ips"].get<double>())), std::string::npos) << c.dump();
+      EXPECT_NE(page.find(fmt::format("<td>{:.1f}</td>", c["throughput_ips"].get<double>())), std::string::npos)
+          << c.dump();
     }
   }
   // Fluid lost nothing and the restarted devices rejoined: the report says so, as the JSON does.
@@ -121,15 +127,17 @@ TEST_F(Reports, TheFluidReportShowsEveryCellAndTheFailureTimelines) {
 
 TEST_F(Reports, ThePartitionAndRuntimeReportsLoadWithTheirNumbers) {
   const fs::path partition = dir_ / "partition", runtime = dir_ / "runtime";
-  auto p = testing::run_cli(fmt::format("bench partition --models squeezenet1_1 --system '{}/examples/two_boards_100mbit.yaml' "
-                                        "--seconds 0.5 --out '{}' --plot '' --report '{}' --json",
-                                        FLUIDEDGE_SOURCE_DIR, (dir_ / "runs").string(), partition.string()));
+  auto p = testing::run_cli(
+      fmt::format("bench partition --models squeezenet1_1 --system '{}/examples/two_boards_100mbit.yaml' "
+                  "--seconds 0.5 --out '{}' --plot '' --report '{}' --json",
+                  FLUIDEDGE_SOURCE_DIR, (dir_ / "runs").string(), partition.string()));
   ASSERT_EQ(p.exit_code, 0) << p.err;
   const json pj = json::parse(p.out);
   const std::string page = testing::slurp(partition / "index.html");
   const json& row = pj["models"][0];
   EXPECT_EQ(row["device_names"], json({"pi4", "nano-cpu"}));
-  EXPECT_NE(page.find(fmt::format("<td>{:.2f}</td>", row["dev1_alone"]["measured_ips"].get<double>())), std::string::npos);
+  EXPECT_NE(page.find(fmt::format("<td>{:.2f}</td>", row["dev1_alone"]["measured_ips"].get<double>())),
+            std::string::npos);
   EXPECT_NE(page.find("src=\"partition-squeezenet1_1-front.png\""), std::string::npos);
   PageCheck pc = open_in_chromium(partition);
   EXPECT_EQ(pc.images, 2);  // predicted against measured, and the front
@@ -137,12 +145,14 @@ TEST_F(Reports, ThePartitionAndRuntimeReportsLoadWithTheirNumbers) {
   EXPECT_GE(pc.tables, 2);
   EXPECT_EQ(pc.empty_tables, 0);
 
-  auto r = testing::run_cli(fmt::format("bench runtime --models squeezenet1_1 --batch 1 --rounds 1 --seconds 0.2 "
-                                        "--no-reference --report '{}' --json",
-                                        runtime.string()));
+  auto r =
+      testing::run_cli(fmt::format("bench runtime --models squeezenet1_1 --batch 1 --rounds 1 --seconds 0.2 "
+                                   "--no-reference --report '{}' --json",
+                                   runtime.string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json rj = json::parse(r.out);
-  EXPECT_NE(testing::slurp(runtime / "index.html").find(fmt::format("<td>{:.2f}</td>", rj["results"][0]["ort_ms"].get<double>())),
+  EXPECT_NE(testing::slurp(runtime / "index.html")
+                .find(fmt::format("<td>{:.2f}</td>", rj["results"][0]["ort_ms"].get<double>())),
             std::string::npos);
   PageCheck rc = open_in_chromium(runtime);
   EXPECT_EQ(rc.images, 0);

@@ -49,7 +49,8 @@ class ClusterConfigTest : public ::testing::Test {
 };
 
 TEST_F(ClusterConfigTest, GoodFileGivesNodesPredictionsAndCombiners) {
-  auto c = parse("variant: fluid\nmode: ha\nmodel: model\nwindow: 4\ndetector: {heartbeat_ms: 10, timeout_ms: 30}\n" + nodes_);
+  auto c = parse("variant: fluid\nmode: ha\nmodel: model\nwindow: 4\ndetector: {heartbeat_ms: 10, timeout_ms: 30}\n" +
+                 nodes_);
   EXPECT_EQ(c.mode, Mode::kHighAccuracy);
   EXPECT_EQ(c.window, 4);
   EXPECT_EQ(c.detector.heartbeat_ms, 10);
@@ -66,9 +67,10 @@ TEST_F(ClusterConfigTest, MistakesNameTheField) {
   expect_error("variant: fluid\nmodel: model\nnodes:\n  - {name: a, address: 127.0.0.1:1, part: part1.onnx, cpu: 2}\n",
                "nodes[0]: unknown field 'cpu'");
   expect_error("variant: fluid\nmodel: model\nnodes:\n  - {name: a, part: part1.onnx}\n", "missing field 'address'");
-  expect_error("variant: fluid\nmodel: model\nnodes:\n  - {name: a, address: 127.0.0.1:1, part: part1.onnx}\n"
-               "  - {name: a, address: 127.0.0.1:2, part: part2.onnx}\n",
-               "appears twice");
+  expect_error(
+      "variant: fluid\nmodel: model\nnodes:\n  - {name: a, address: 127.0.0.1:1, part: part1.onnx}\n"
+      "  - {name: a, address: 127.0.0.1:2, part: part2.onnx}\n",
+      "appears twice");
   expect_error("variant: fluid\nmodel: model\nnodes:\n  - {name: a, address: localhost, part: part1.onnx}\n",
                "needs a port");
   expect_error("variant: static\nmodel: model\n" + nodes_, "trained as 'fluid'");

@@ -23,8 +23,8 @@
 #include "cluster/gateway.h"
 #include "cluster/gateway_client.h"
 #include "common/error.h"
-#include "graph/onnx_io.h"
 #include "fluid_harness.h"
+#include "graph/onnx_io.h"
 #include "node_process.h"
 #include "partition/cut.h"
 #include "runtime/fast/fast_session.h"
@@ -36,8 +36,8 @@ using testing::expect_each_answered_once;
 using testing::make_config;
 using testing::model_dir;
 using testing::NodeProcess;
-using testing::start_node;
 using testing::random_image;
+using testing::start_node;
 using testing::stream;
 using testing::wait_ready;
 using Clock = std::chrono::steady_clock;
@@ -98,8 +98,8 @@ TEST_P(KillNode, NoRequestLostNoneTwiceAndTheNodeRejoins) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryMode, KillNode,
-                         ::testing::Values(KillCase{"ht", 0}, KillCase{"ht", 1}, KillCase{"ha", 0},
-                                           KillCase{"ha", 1}, KillCase{"auto", 0}, KillCase{"auto", 1}),
+                         ::testing::Values(KillCase{"ht", 0}, KillCase{"ht", 1}, KillCase{"ha", 0}, KillCase{"ha", 1},
+                                           KillCase{"auto", 0}, KillCase{"auto", 1}),
                          [](const auto& info) {
                            return info.param.mode + "_kill_dev" + std::to_string(info.param.killed + 1);
                          });
@@ -292,8 +292,7 @@ TEST(Cluster, StaticPipelineAnswersAndFailsFastWithoutAStage) {
   EXPECT_EQ(ok.produced_by, "full");
   EXPECT_EQ(ok.nodes, (std::vector<std::string>{"dev1", "dev2"}));
   auto expected = whole->run({{"input", image}}).begin()->second;
-  for (int k = 0; k < 10; ++k)
-    EXPECT_NEAR(ok.prediction.data<float>()[k], expected.data<float>()[k], 1e-4f);
+  for (int k = 0; k < 10; ++k) EXPECT_NEAR(ok.prediction.data<float>()[k], expected.data<float>()[k], 1e-4f);
 
   b.kill();
   ASSERT_TRUE([&] {

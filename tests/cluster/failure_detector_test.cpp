@@ -16,8 +16,9 @@ namespace {
 
 TEST(FailureDetector, SkipsBeatsWithoutATargetAndRunsItsChores) {
   std::atomic<int> reports{0}, beats{0};
-  FailureDetector d({.heartbeat_ms = 5, .timeout_ms = 20}, [] { return nullptr; }, [&](const std::string&) { ++reports; },
-                    [&] { ++beats; });
+  FailureDetector d(
+      {.heartbeat_ms = 5, .timeout_ms = 20}, [] { return nullptr; }, [&](const std::string&) { ++reports; },
+      [&] { ++beats; });
   d.start();
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   d.stop();
@@ -33,11 +34,12 @@ TEST(FailureDetector, ANodeThatDoesNotAnswerIsReportedWithWhy) {
   auto stub = grpc::health::v1::Health::NewStub(make_channel("127.0.0.1:1"));
   std::mutex m;
   std::vector<std::string> why;
-  FailureDetector d({.heartbeat_ms = 10, .timeout_ms = 50}, [&] { return stub.get(); },
-                    [&](const std::string& w) {
-                      std::lock_guard lock(m);
-                      why.push_back(w);
-                    });
+  FailureDetector d(
+      {.heartbeat_ms = 10, .timeout_ms = 50}, [&] { return stub.get(); },
+      [&](const std::string& w) {
+        std::lock_guard lock(m);
+        why.push_back(w);
+      });
   auto t0 = std::chrono::steady_clock::now();
   d.start();
   while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {

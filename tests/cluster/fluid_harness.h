@@ -25,7 +25,8 @@ graph::Tensor random_image(std::mt19937& rng);
 std::filesystem::path model_dir(const std::string& variant);
 
 // A cluster.yaml for `nodes` (each with its part), parsed as `fluidedge infer` would.
-cluster::ClusterConfig make_config(const std::string& variant, const std::string& mode, const std::filesystem::path& model,
+cluster::ClusterConfig make_config(const std::string& variant, const std::string& mode,
+                                   const std::filesystem::path& model,
                                    const std::vector<std::pair<const NodeProcess*, std::string>>& nodes,
                                    const std::string& coordinator = "client");
 

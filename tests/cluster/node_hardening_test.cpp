@@ -7,23 +7,23 @@
 
 #include <cmath>
 #include <filesystem>
-#include <map>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 
+#include "cli_runner.h"
 #include "cluster/channel_settings.h"
 #include "cluster/protocol/device_node.grpc.pb.h"
 #include "cluster/protocol/health.grpc.pb.h"
 #include "cluster/wire.h"
 #include "graph/onnx_io.h"
+#include "node_process.h"
 #include "partition/cost_model.h"
 #include "partition/system.h"
-#include "cli_runner.h"
-#include "node_process.h"
 
 namespace fluidedge::cluster {
 namespace {
@@ -185,7 +185,8 @@ TEST(NodeBounds, APartOverTheSizeLimitIsRefusedNamingTheLimit) {
 // twice the bound (a request and its decoded tensors) plus 96 MiB (the transport's buffers and
 // the allocator's per-thread arenas); without the bound it would hold all 600 MB.
 TEST(NodeBounds, AFloodBeyondTheQueueGetsResourceExhaustedAndMemoryStaysBounded) {
-  testing::NodeProcess node = testing::start_node("dev1", "127.0.0.1:0", {"--max-queue-mb", "16", "--slowdown", "20", "--max-batch", "1"});
+  testing::NodeProcess node =
+      testing::start_node("dev1", "127.0.0.1:0", {"--max-queue-mb", "16", "--slowdown", "20", "--max-batch", "1"});
   auto stub = wire::DeviceNode::NewStub(make_channel(node.address()));
   ASSERT_TRUE(deploy(*stub, part1_as_p1()).ok());
   // Each request is 64 images (200 KB); one first, so that the part's plan for them is made.
@@ -225,7 +226,8 @@ TEST(NodeBounds, AFloodBeyondTheQueueGetsResourceExhaustedAndMemoryStaysBounded)
   EXPECT_NE(example.find("--max-queue-mb 16"), std::string::npos) << example;
   const double after = peak_rss_mib(node.pid());
   EXPECT_LT(after - before, 2 * 16 + 96) << "peak RSS grew from " << before << " to " << after << " MiB";
-  std::cerr << "flood: " << exhausted << " of " << count << " refused, peak RSS " << before << " -> " << after << " MiB\n";
+  std::cerr << "flood: " << exhausted << " of " << count << " refused, peak RSS " << before << " -> " << after
+            << " MiB\n";
   auto [ok, status] = infer_once(*stub, good_request(1000));
   EXPECT_TRUE(ok.error().empty()) << "the node serves after the flood: " << ok.error();
 }
@@ -344,8 +346,10 @@ TEST(NodeEmulation, ABatchTakesWhatTheCostModelSaysTheDeclaredDeviceTakes) {
   const fs::path dir = fs::temp_directory_path() / ("fluidedge_emulate_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   auto write_system = [&](double gflops) {
-    std::ofstream(dir / "system.yaml") << fmt::format("devices:\n  - {{name: board, peak_gflops: {}, efficiency: 1, "
-                                                      "memory_bandwidth_gbps: 100}}\n", gflops);
+    std::ofstream(dir / "system.yaml") << fmt::format(
+        "devices:\n  - {{name: board, peak_gflops: {}, efficiency: 1, "
+        "memory_bandwidth_gbps: 100}}\n",
+        gflops);
     return partition::DeviceModel(partition::load_system(dir / "system.yaml").devices.at(0));
   };
   // The rate that makes one row take 60 ms on this part.
@@ -354,7 +358,8 @@ TEST(NodeEmulation, ABatchTakesWhatTheCostModelSaysTheDeclaredDeviceTakes) {
   const double expected_ms = board.graph_ms(part, 1);
   ASSERT_GT(expected_ms, 30.0);
 
-  testing::NodeProcess node = testing::start_node("board", "127.0.0.1:0", {"--emulate", (dir / "system.yaml").string() + ":board", "--max-batch", "1"});
+  testing::NodeProcess node = testing::start_node(
+      "board", "127.0.0.1:0", {"--emulate", (dir / "system.yaml").string() + ":board", "--max-batch", "1"});
   auto stub = wire::DeviceNode::NewStub(make_channel(node.address()));
   {
     grpc::ClientContext ctx;

@@ -10,7 +10,8 @@ namespace {
 using Clock = SpeedEmulator::Clock;
 
 TEST(SpeedEmulator, ADeclaredDeviceTakesItsOwnTime) {
-  SpeedEmulator e(1.0, [](int64_t rows) { return 3.0 * static_cast<double>(rows); }, 8);
+  SpeedEmulator e(
+      1.0, [](int64_t rows) { return 3.0 * static_cast<double>(rows); }, 8);
   EXPECT_TRUE(e.active());
   EXPECT_FALSE(e.needs_calibration());
   EXPECT_DOUBLE_EQ(e.emulated_ms(1), 3.0);
@@ -34,7 +35,8 @@ TEST(SpeedEmulator, ASlowdownIsLinearInTheRowsBetweenTheCalibratedPoints) {
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 TEST(SpeedEmulator, WaitsOutTheEmulatedTimeAndReportsOverruns) {
-  SpeedEmulator e(1.0, [](int64_t) { return 30.0; }, 1);
+  SpeedEmulator e(
+      1.0, [](int64_t) { return 30.0; }, 1);
   const auto start = Clock::now();
   EXPECT_FALSE(e.wait_out(start, 1, /*run_ms=*/5));
   EXPECT_GE(ms_since(start), 30.0) << "the batch takes the emulated device's time";

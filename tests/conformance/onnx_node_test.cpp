@@ -7,8 +7,8 @@
 
 #include <gtest/gtest.h>
 
-#include "graph/op_schema.h"
 #include <onnx/onnx_pb.h>
+#include "graph/op_schema.h"
 
 #include "graph/onnx_io.h"
 #include "runtime/backends.h"
@@ -65,11 +65,20 @@ const std::map<std::string, std::string> kUnsupportedCases = {
 // Inputs fluidedge needs at load time (it plans static shapes): in node tests they are graph
 // inputs, in exported models they are initializers; the harness binds them as initializers.
 const std::map<std::string, std::set<size_t>> kLoadTimeInputs = {
-    {"Reshape", {1}}, {"Split", {1}},   {"Squeeze", {1}},          {"Unsqueeze", {1}},
-    {"Pad", {1, 2, 3}}, {"Slice", {0, 1, 2, 3, 4}}, {"Gather", {0, 1}}, {"Shape", {0}},
+    {"Reshape", {1}},
+    {"Split", {1}},
+    {"Squeeze", {1}},
+    {"Unsqueeze", {1}},
+    {"Pad", {1, 2, 3}},
+    {"Slice", {0, 1, 2, 3, 4}},
+    {"Gather", {0, 1}},
+    {"Shape", {0}},
     {"Cast", {0}},
     // Weights, biases and statistics: initializers in real models, inputs in node tests.
-    {"Conv", {1, 2}}, {"BatchNormalization", {1, 2, 3, 4}}, {"Gemm", {2}}, {"Clip", {1, 2}},
+    {"Conv", {1, 2}},
+    {"BatchNormalization", {1, 2, 3, 4}},
+    {"Gemm", {2}},
+    {"Clip", {1, 2}},
     {"LayerNormalization", {1, 2}}};
 
 std::string data_dir() { return std::string(FLUIDEDGE_TEST_DATA) + "/onnx-node"; }

@@ -29,7 +29,10 @@ TEST_P(OrtRoundTrip, CheckerAcceptsAndOrtAgreesWithReference) {
   auto r = testing::run_cli("zoo export " + name + " --out " + model);
   ASSERT_EQ(r.exit_code, 0) << r.err;
 
-  ASSERT_EQ(shell(std::string(FLUIDEDGE_PYTHON) + " -c \"import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)\" " + model), 0)
+  ASSERT_EQ(
+      shell(std::string(FLUIDEDGE_PYTHON) +
+            " -c \"import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)\" " + model),
+      0)
       << "onnx.checker rejected " << model;
 
   // Batch 2, to check that the symbolic batch dimension works in ONNX Runtime too.
@@ -44,8 +47,8 @@ TEST_P(OrtRoundTrip, CheckerAcceptsAndOrtAgreesWithReference) {
                        " --backend reference --output-dir " + (dir / "ref").string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   fs::create_directories(dir / "ort");
-  ASSERT_EQ(shell("node " + std::string(FLUIDEDGE_JS_TOOLS) + "/ort_run.js " + model + " --input input=" +
-                  (dir / "x.npy").string() + " --out " + (dir / "ort").string()),
+  ASSERT_EQ(shell("node " + std::string(FLUIDEDGE_JS_TOOLS) + "/ort_run.js " + model +
+                  " --input input=" + (dir / "x.npy").string() + " --out " + (dir / "ort").string()),
             0);
   graph::Tensor ref = graph::load_npy((dir / "ref/output.npy").string());
   graph::Tensor ort = graph::load_npy((dir / "ort/output.npy").string());
@@ -54,8 +57,7 @@ TEST_P(OrtRoundTrip, CheckerAcceptsAndOrtAgreesWithReference) {
   fs::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, OrtRoundTrip,
-                         ::testing::ValuesIn(zoo::zoo_names()),
+INSTANTIATE_TEST_SUITE_P(Zoo, OrtRoundTrip, ::testing::ValuesIn(zoo::zoo_names()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -13,9 +13,9 @@
 #include "graph/cost.h"
 #include "graph/npy.h"
 #include "graph/onnx_io.h"
-#include "runtime/reference/reference_session.h"
 #include "runtime/backends.h"
 #include "runtime/fast/fast_session.h"
+#include "runtime/reference/reference_session.h"
 #include "runtime/session.h"
 #include "runtime/xnnpack/xnnpack_session.h"
 #include "zoo/zoo.h"
@@ -67,8 +67,7 @@ TEST_P(TorchvisionModel, ZooBuildHasSameParamsAndMacsAsExport) {
   EXPECT_EQ(b.params, pytorch_counts()["params"].get<int64_t>());
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, TorchvisionModel,
-                         ::testing::ValuesIn(zoo::zoo_names()),
+INSTANTIATE_TEST_SUITE_P(Zoo, TorchvisionModel, ::testing::ValuesIn(zoo::zoo_names()),
                          [](const auto& info) { return info.param; });
 
 // "opset11/shufflenet_v2_x1_0": an export of a model the zoo does not build.
@@ -99,8 +98,8 @@ TEST_P(BeyondTheZoo, ImportsAndMatchesPyTorchOnEveryBackend) {
 std::vector<std::string> beyond_the_zoo() {
   std::vector<std::string> out;
   for (const char* opset : {"opset11", "opset17"})
-    for (const char* model : {"shufflenet_v2_x1_0", "mnasnet0_5", "mobilenet_v3_small", "densenet121",
-                              "resnext50_32x4d", "convnext_tiny"})
+    for (const char* model :
+         {"shufflenet_v2_x1_0", "mnasnet0_5", "mobilenet_v3_small", "densenet121", "resnext50_32x4d", "convnext_tiny"})
       out.push_back(std::string(opset) + "/" + model);
   return out;
 }

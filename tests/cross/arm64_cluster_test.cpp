@@ -24,8 +24,9 @@ using testing::start_node;
 
 // The arm64 node as a Pi 4's core (NEON, no SVE) on `backend`.
 NodeProcess arm64_node(const std::string& name, const std::string& backend) {
-  return start_node(name, "127.0.0.1:0", {"--backend", backend},
-                     {FLUIDEDGE_QEMU_AARCH64, "-L", FLUIDEDGE_ARM64_SYSROOT, "-cpu", "cortex-a72", FLUIDEDGE_ARM64_NODE});
+  return start_node(
+      name, "127.0.0.1:0", {"--backend", backend},
+      {FLUIDEDGE_QEMU_AARCH64, "-L", FLUIDEDGE_ARM64_SYSROOT, "-cpu", "cortex-a72", FLUIDEDGE_ARM64_NODE});
 }
 
 class Arm64Cluster : public ::testing::TestWithParam<std::string> {};

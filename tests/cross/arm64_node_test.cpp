@@ -67,7 +67,8 @@ fs::path first_sample(const fs::path& input, const fs::path& out) {
 TEST_P(Arm64Node, RunMatchesTheHostReferenceBackend) {
   const EmulatedRun& run = GetParam();
   fs::path model = exports_ / (run.model + ".onnx");
-  ASSERT_TRUE(fs::exists(model)) << model << " is missing (run through ctest: the export_torchvision_models fixture makes it)";
+  ASSERT_TRUE(fs::exists(model)) << model
+                                 << " is missing (run through ctest: the export_torchvision_models fixture makes it)";
   fs::path input = first_sample(exports_ / (run.model + ".input.npy"), dir_ / "input.npy");
 
   auto host = testing::run_cli("run " + quoted(model) + " --input input=" + quoted(input) +

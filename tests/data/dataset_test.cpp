@@ -208,7 +208,8 @@ TEST_F(DatasetFiles, NegativeLabel) {
 TEST_F(DatasetFiles, ImagesOfTheWrongRank) {
   write_split("train", 5);
   write_split("test", 3);
-  fs::copy_file(dir_ / "train-labels-idx1-ubyte", dir_ / "train-images-idx3-ubyte", fs::copy_options::overwrite_existing);
+  fs::copy_file(dir_ / "train-labels-idx1-ubyte", dir_ / "train-images-idx3-ubyte",
+                fs::copy_options::overwrite_existing);
   std::string e = error_of(dir_.string());
   EXPECT_NE(e.find("expected uint8 images of shape [N, H, W]"), std::string::npos) << e;
 }
@@ -228,15 +229,18 @@ TEST_F(DatasetFiles, MnistNotInstalled) {
   std::string saved = old ? old : "";
   ::setenv("FLUIDEDGE_DATA_DIR", dir_.c_str(), 1);  // holds no mnist/
   std::string e = error_of("mnist");
-  if (old) ::setenv("FLUIDEDGE_DATA_DIR", saved.c_str(), 1);
-  else ::unsetenv("FLUIDEDGE_DATA_DIR");
+  if (old)
+    ::setenv("FLUIDEDGE_DATA_DIR", saved.c_str(), 1);
+  else
+    ::unsetenv("FLUIDEDGE_DATA_DIR");
   EXPECT_NE(e.find("not installed"), std::string::npos) << e;
   EXPECT_NE(e.find("scripts/setup.sh"), std::string::npos) << e;
 }
 
 // The shipped mnist source (made by scripts/setup.sh): 10,000 digits, a fifth of each held out.
 TEST(ShippedData, MnistSplit) {
-  if (!fs::exists(mnist_dir())) GTEST_SKIP() << "mnist not installed in " << mnist_dir() << " (scripts/setup.sh makes it)";
+  if (!fs::exists(mnist_dir()))
+    GTEST_SKIP() << "mnist not installed in " << mnist_dir() << " (scripts/setup.sh makes it)";
   Dataset d = load_dataset("mnist");
   EXPECT_EQ(d.train.size() + d.test.size(), 10000);
   std::vector<int64_t> total(10, 0), test(10, 0);

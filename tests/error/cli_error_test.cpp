@@ -49,7 +49,8 @@ class CliErrors : public ::testing::Test {
     EXPECT_NE(r.exit_code, 0) << args;
     auto lines = r.err_lines();
     ASSERT_EQ(lines.size(), 1u) << "stderr of `fluidedge " << args << "`:\n" << r.err;
-    for (const auto& n : needles) EXPECT_NE(lines[0].find(n), std::string::npos) << "missing '" << n << "' in: " << lines[0];
+    for (const auto& n : needles)
+      EXPECT_NE(lines[0].find(n), std::string::npos) << "missing '" << n << "' in: " << lines[0];
     EXPECT_EQ(r.out, "") << args;
   }
 
@@ -60,7 +61,8 @@ fs::path CliErrors::dir_;
 
 TEST_F(CliErrors, TruncatedFile) {
   std::string bytes = good_model().SerializeAsString();
-  std::ofstream(path("truncated.onnx"), std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 3));
+  std::ofstream(path("truncated.onnx"), std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 3));
   expect_clear_error("info " + path("truncated.onnx"), {"truncated.onnx", "not a valid ONNX"});
 }
 
@@ -74,7 +76,8 @@ TEST_F(CliErrors, InitializerDeclaringMoreThanItHolds) {
   init->clear_raw_data();
   init->clear_float_data();
   write_model(m, "huge_initializer.onnx");
-  expect_clear_error("info " + path("huge_initializer.onnx"), {"'" + init->name() + "'", "needs 4000000000000 bytes", "found 0"});
+  expect_clear_error("info " + path("huge_initializer.onnx"),
+                     {"'" + init->name() + "'", "needs 4000000000000 bytes", "found 0"});
 }
 
 // The same for a .npy whose header declares more than the file holds.
@@ -83,7 +86,8 @@ TEST_F(CliErrors, NpyDeclaringMoreThanItHolds) {
   header += std::string(128 - 10 - header.size() - 1, ' ') + "\n";
   std::string bytes = std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(header.size()) + '\0' + header;
   std::ofstream(path("huge.npy"), std::ios::binary) << bytes;
-  expect_clear_error("run " + path("good.onnx") + " --input " + path("huge.npy"), {"huge.npy", "truncated", "needs 4000000000000 bytes"});
+  expect_clear_error("run " + path("good.onnx") + " --input " + path("huge.npy"),
+                     {"huge.npy", "truncated", "needs 4000000000000 bytes"});
 }
 
 // Found by fuzz_onnx: an opset-11 Softmax (axis 0) over a scalar indexed the empty shape while
@@ -131,7 +135,8 @@ TEST_F(CliErrors, MissingInitializer) {
   std::string removed = m.graph().initializer(0).name();
   m.mutable_graph()->mutable_initializer()->DeleteSubrange(0, 1);
   write_model(m, "missing_init.onnx");
-  expect_clear_error("info " + path("missing_init.onnx"), {"missing_init.onnx", "'" + removed + "'", "missing initializer"});
+  expect_clear_error("info " + path("missing_init.onnx"),
+                     {"missing_init.onnx", "'" + removed + "'", "missing initializer"});
 }
 
 TEST_F(CliErrors, UnsupportedOp) {
@@ -145,21 +150,22 @@ TEST_F(CliErrors, UnsupportedOp) {
 
 TEST_F(CliErrors, InputOfWrongShape) {
   graph::save_npy(graph::Tensor(graph::DType::kFloat32, {1, 1, 32, 32}), path("wrong_shape.npy"));
-  expect_clear_error("run " + path("good.onnx") + " --input " + path("wrong_shape.npy"), {"'input'", "[1,1,32,32]", "[N,1,28,28]"});
+  expect_clear_error("run " + path("good.onnx") + " --input " + path("wrong_shape.npy"),
+                     {"'input'", "[1,1,32,32]", "[N,1,28,28]"});
 }
 
 TEST_F(CliErrors, InputOfWrongDtype) {
   graph::save_npy(graph::Tensor(graph::DType::kInt64, {1, 1, 28, 28}), path("wrong_dtype.npy"));
-  expect_clear_error("run " + path("good.onnx") + " --input " + path("wrong_dtype.npy"), {"'input'", "int64", "float32"});
+  expect_clear_error("run " + path("good.onnx") + " --input " + path("wrong_dtype.npy"),
+                     {"'input'", "int64", "float32"});
 }
 
 TEST_F(CliErrors, MissingInputFile) {
-  expect_clear_error("run " + path("good.onnx") + " --input input=" + path("absent.npy"), {"absent.npy", "no such file"});
+  expect_clear_error("run " + path("good.onnx") + " --input input=" + path("absent.npy"),
+                     {"absent.npy", "no such file"});
 }
 
-TEST_F(CliErrors, InputNotGiven) {
-  expect_clear_error("run " + path("good.onnx"), {"'input'", "--random"});
-}
+TEST_F(CliErrors, InputNotGiven) { expect_clear_error("run " + path("good.onnx"), {"'input'", "--random"}); }
 
 TEST_F(CliErrors, UnknownInputName) {
   graph::save_npy(graph::Tensor(graph::DType::kFloat32, {1, 1, 28, 28}), path("ok.npy"));
@@ -167,7 +173,8 @@ TEST_F(CliErrors, UnknownInputName) {
 }
 
 TEST_F(CliErrors, InputDirectoryMistakes) {
-  expect_clear_error("run " + path("good.onnx") + " --input-dir " + path("no-such-dir"), {"--input-dir", "no-such-dir", "not a directory"});
+  expect_clear_error("run " + path("good.onnx") + " --input-dir " + path("no-such-dir"),
+                     {"--input-dir", "no-such-dir", "not a directory"});
   fs::create_directories(path("other-stage"));
   graph::save_npy(graph::Tensor(graph::DType::kFloat32, {1, 1, 28, 28}), path("other-stage/features.npy"));
   expect_clear_error("run " + path("good.onnx") + " --input-dir " + path("other-stage"),
@@ -213,7 +220,8 @@ TEST_F(CliErrors, NodeCannotListen) {
   // gRPC alone would take port 99999 as 34463, and log its own lines next to ours.
   expect_clear_error("node --insecure --listen 127.0.0.1:99999", {"'127.0.0.1:99999'", "not a number"});
   expect_clear_error("node --insecure --listen 127.0.0.1", {"'127.0.0.1'", "HOST:PORT"});
-  expect_clear_error("node --insecure --listen no-such-host.invalid:5000", {"no-such-host.invalid", "does not resolve"});
+  expect_clear_error("node --insecure --listen no-such-host.invalid:5000",
+                     {"no-such-host.invalid", "does not resolve"});
 }
 
 TEST_F(CliErrors, NodePortTaken) {
@@ -236,7 +244,8 @@ TEST_F(CliErrors, NodePortTaken) {
 TEST_F(CliErrors, NodeNeedsTlsOrInsecure) {
   expect_clear_error("node --listen 127.0.0.1:0", {"--tls DIR", "--insecure", "certs issue"});
   expect_clear_error("node --listen 127.0.0.1:0 --tls " + path("no-certs"), {"--tls", "no-certs", "not a directory"});
-  expect_clear_error("node --listen 127.0.0.1:0 --tls " + path("x") + " --insecure", {"--tls", "--insecure", "choose one"});
+  expect_clear_error("node --listen 127.0.0.1:0 --tls " + path("x") + " --insecure",
+                     {"--tls", "--insecure", "choose one"});
   ASSERT_EQ(run_cli("certs init --out " + path("ca")).exit_code, 0);
   ASSERT_EQ(run_cli("certs issue --ca " + path("ca") + " --name dev1 --out " + path("dev1")).exit_code, 0);
   fs::remove(path("dev1/key.pem"));
@@ -244,9 +253,11 @@ TEST_F(CliErrors, NodeNeedsTlsOrInsecure) {
 }
 
 TEST_F(CliErrors, CertsMistakes) {
-  expect_clear_error("certs issue --ca " + path("no-ca") + " --name dev1 --out " + path("d"), {"no-ca", "ca.pem", "no such file"});
+  expect_clear_error("certs issue --ca " + path("no-ca") + " --name dev1 --out " + path("d"),
+                     {"no-ca", "ca.pem", "no such file"});
   ASSERT_EQ(run_cli("certs init --out " + path("ca2")).exit_code, 0);
-  expect_clear_error("certs issue --ca " + path("ca2") + " --name 'dev 1' --out " + path("d"), {"--name", "'dev 1'", "DNS name"});
+  expect_clear_error("certs issue --ca " + path("ca2") + " --name 'dev 1' --out " + path("d"),
+                     {"--name", "'dev 1'", "DNS name"});
   expect_clear_error("certs issue --ca " + path("ca2") + " --out " + path("d"), {"--name"});
   expect_clear_error("certs", {"subcommand"});
 }
@@ -290,7 +301,8 @@ TEST_F(CliErrors, InferNodeDown) {
   std::ofstream(path("down.yaml")) << "variant: fluid\nmode: ht\nmodel: model\nnodes:\n"
                                       "  - {name: a, address: 127.0.0.1:1, part: part1.onnx}\n"
                                       "  - {name: b, address: 127.0.0.1:2, part: part2.onnx}\n";
-  expect_clear_error("infer --insecure --cluster " + path("down.yaml") + " --wait 300", {"'a'", "127.0.0.1:1", "300 ms"});
+  expect_clear_error("infer --insecure --cluster " + path("down.yaml") + " --wait 300",
+                     {"'a'", "127.0.0.1:1", "300 ms"});
   expect_clear_error("infer --cluster " + path("down.yaml"), {"--tls DIR", "--insecure"});
   expect_clear_error("infer --cluster " + path("down.yaml") + " --tls " + path("no-certs"), {"--tls", "no-certs"});
 }
@@ -318,16 +330,16 @@ class PartitionCliErrors : public CliErrors {
 };
 
 TEST_F(PartitionCliErrors, MissingModel) {
-  expect_clear_error("partition " + path("no-model.onnx") + " --system " + example("two_boards_1gbe.yaml") +
-                         " --out " + path("p1"),
-                     {"no-model.onnx"});
+  expect_clear_error(
+      "partition " + path("no-model.onnx") + " --system " + example("two_boards_1gbe.yaml") + " --out " + path("p1"),
+      {"no-model.onnx"});
   expect_clear_error("partition zoo:resnet9000 --system " + example("two_boards_1gbe.yaml") + " --out " + path("p1"),
                      {"resnet9000"});
 }
 
 TEST_F(PartitionCliErrors, BadSystemYaml) {
-  std::string yaml = write("typo.yaml",
-                           "devices:\n  - {name: a, peak_gflops: 10, memory_bandwidth_gbps: 4, memroy_mb: 512}\n");
+  std::string yaml =
+      write("typo.yaml", "devices:\n  - {name: a, peak_gflops: 10, memory_bandwidth_gbps: 4, memroy_mb: 512}\n");
   expect_clear_error("partition " + path("good.onnx") + " --system " + yaml + " --out " + path("p2"),
                      {"typo.yaml", "memroy_mb", "unknown field"});
   std::string negative = write("negative.yaml", std::string(kTwoBoards) + "links:\n  - {rate_mbps: -100}\n");
@@ -350,8 +362,8 @@ TEST_F(PartitionCliErrors, UnwritableOut) {
 }
 
 TEST_F(PartitionCliErrors, UnknownObjectiveAndOptionValues) {
-  std::string base = "partition " + path("good.onnx") + " --system " + example("two_boards_1gbe.yaml") + " --out " +
-                     path("p3");
+  std::string base =
+      "partition " + path("good.onnx") + " --system " + example("two_boards_1gbe.yaml") + " --out " + path("p3");
   expect_clear_error(base + " --objectives throughput,speed", {"--objectives", "'speed'", "throughput"});
   expect_clear_error(base + " --choose cheapness", {"--choose", "'cheapness'"});
   expect_clear_error(base + " --transfer fp8", {"--transfer", "'fp8'"});
@@ -360,12 +372,13 @@ TEST_F(PartitionCliErrors, UnknownObjectiveAndOptionValues) {
 }
 
 TEST_F(PartitionCliErrors, EmptyFrontNamesTheConstraint) {
-  std::string tiny = write("tiny.yaml", std::string(kTwoBoards) +
-                                            "links:\n  - {rate_mbps: 100}\nconstraints:\n  max_memory_mb: 0.01\n");
+  std::string tiny = write(
+      "tiny.yaml", std::string(kTwoBoards) + "links:\n  - {rate_mbps: 100}\nconstraints:\n  max_memory_mb: 0.01\n");
   expect_clear_error("partition " + path("good.onnx") + " --system " + tiny + " --out " + path("p4"),
                      {"tiny.yaml", "no plan", "max_memory_mb"});
-  std::string slow = write("slow_link.yaml", std::string(kTwoBoards) +
-                                                 "links:\n  - {rate_mbps: 100}\nconstraints:\n  max_latency_ms: 0.0001\n");
+  std::string slow =
+      write("slow_link.yaml",
+            std::string(kTwoBoards) + "links:\n  - {rate_mbps: 100}\nconstraints:\n  max_latency_ms: 0.0001\n");
   expect_clear_error("partition " + path("good.onnx") + " --system " + slow + " --out " + path("p5"),
                      {"slow_link.yaml", "max_latency_ms"});
   // A min_accuracy no plan could reach is a mistake in the file itself.

@@ -14,8 +14,8 @@ namespace {
 
 TEST(FailureTrial, DetectsRecoversAndRejoinsWithNothingLost) {
   auto a = testing::start_node("dev1"), b = testing::start_node("dev2");
-  cluster::Coordinator c(testing::make_config("fluid", "ht", testing::model_dir("fluid"),
-                                              {{&a, "part1.onnx"}, {&b, "part2.onnx"}}));
+  cluster::Coordinator c(
+      testing::make_config("fluid", "ht", testing::model_dir("fluid"), {{&a, "part1.onnx"}, {&b, "part2.onnx"}}));
   c.start(10000);
   std::mt19937 rng(5);
   const graph::Tensor image = testing::random_image(rng);
@@ -25,7 +25,12 @@ TEST(FailureTrial, DetectsRecoversAndRejoinsWithNothingLost) {
   o.after_restart = std::chrono::milliseconds(2500);
   o.concurrency = 8;
   o.bin_ms = 50;
-  auto t = experiment::run_failure_trial(c, b, [&](int64_t) { return runtime::TensorMap{{"input", image}}; }, o);
+  auto t = experiment::run_failure_trial(
+      c, b,
+      [&](int64_t) {
+        return runtime::TensorMap{{"input", image}};
+      },
+      o);
   EXPECT_EQ(t.killed, "dev2");
   EXPECT_GT(t.sent, 0);
   EXPECT_EQ(t.lost, 0);

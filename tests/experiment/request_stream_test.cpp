@@ -135,7 +135,13 @@ TEST(RequestStream, StopsWhenToldAndCountsWhatTheDrainDidNotBringAsLost) {
   int64_t made = 0;
   o.stop_when = [&] { return made >= 20; };
   o.drain_timeout = std::chrono::milliseconds(50);
-  auto s = experiment::run_stream(client, [&](int64_t i) { ++made; return numbered(i); }, o);
+  auto s = experiment::run_stream(
+      client,
+      [&](int64_t i) {
+        ++made;
+        return numbered(i);
+      },
+      o);
   EXPECT_EQ(s.sent, 20);
   EXPECT_GE(s.lost, 1) << "request 0's answer comes long after the drain";
   EXPECT_EQ(s.lost, s.sent - s.answered - s.failed);

@@ -34,8 +34,10 @@ struct ModelBuilder {
     tt->set_elem_type(elem);
     for (size_t i = 0; i < dims.size(); ++i) {
       auto* d = tt->mutable_shape()->add_dim();
-      if (i == 0 && symbolic_batch) d->set_dim_param("N");
-      else d->set_dim_value(dims[i]);
+      if (i == 0 && symbolic_batch)
+        d->set_dim_param("N");
+      else
+        d->set_dim_value(dims[i]);
     }
   }
   void output(const std::string& name) {

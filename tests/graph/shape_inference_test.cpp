@@ -14,8 +14,12 @@ TEST(ShapeInference, ConvPoolGemmChain) {
   Graph g;
   add_input(g, "x", {1, 3, 32, 32});
   g.set_initializer("w", random_weights({8, 3, 3, 3}));
-  add_node(g, "Conv", {"x", "w"}, {"c"}, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"strides", std::vector<int64_t>{2, 2}}});
-  add_node(g, "MaxPool", {"c"}, {"p"}, {{"kernel_shape", std::vector<int64_t>{3, 3}}, {"strides", std::vector<int64_t>{2, 2}}, {"ceil_mode", int64_t{1}}});
+  add_node(g, "Conv", {"x", "w"}, {"c"},
+           {{"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"strides", std::vector<int64_t>{2, 2}}});
+  add_node(g, "MaxPool", {"c"}, {"p"},
+           {{"kernel_shape", std::vector<int64_t>{3, 3}},
+            {"strides", std::vector<int64_t>{2, 2}},
+            {"ceil_mode", int64_t{1}}});
   add_node(g, "Flatten", {"p"}, {"f"});
   g.set_initializer("fc", random_weights({10, 8 * 8 * 8}));
   add_node(g, "Gemm", {"f", "fc"}, {"y"}, {{"transB", int64_t{1}}});
@@ -33,7 +37,8 @@ TEST(ShapeInference, AutoPadSameUpper) {
   Graph g;
   add_input(g, "x", {1, 2, 7, 7});
   g.set_initializer("w", random_weights({4, 2, 3, 3}));
-  add_node(g, "Conv", {"x", "w"}, {"y"}, {{"auto_pad", std::string("SAME_UPPER")}, {"strides", std::vector<int64_t>{2, 2}}});
+  add_node(g, "Conv", {"x", "w"}, {"y"},
+           {{"auto_pad", std::string("SAME_UPPER")}, {"strides", std::vector<int64_t>{2, 2}}});
   g.outputs = {"y"};
   infer_shapes(g);
   EXPECT_EQ(g.value("y").shape, (Shape{1, 4, 4, 4}));

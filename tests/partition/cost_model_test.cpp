@@ -1,8 +1,8 @@
 // The cost model: device and link formulas, the composition of a plan's cost, and the
 // constraints that make a plan infeasible (memory, link capacity, latency).
 #include <filesystem>
-#include <map>
 #include <fstream>
+#include <map>
 
 #include <gtest/gtest.h>
 
@@ -168,8 +168,8 @@ TEST(PlanEvaluator, ComposesStagesLinksAndEnergy) {
   EXPECT_NEAR(c.period_ms, std::max({first, second, link.busy_ms(c.link_bytes[0])}), 1e-9);
   EXPECT_NEAR(c.throughput_fps, 1000.0 / c.period_ms, 1e-9);
   EXPECT_NEAR(c.latency_ms, first + second + c.link_ms[0], 1e-9);
-  double energy = 5 * first + 2 * (c.period_ms - first) + 8 * second + 1 * (c.period_ms - second) +
-                  link.energy_mj(c.link_bytes[0]);
+  double energy =
+      5 * first + 2 * (c.period_ms - first) + 8 * second + 1 * (c.period_ms - second) + link.energy_mj(c.link_bytes[0]);
   EXPECT_NEAR(c.energy_mj, energy, 1e-9);
 
   // One device: no link, the whole model's weights on it.

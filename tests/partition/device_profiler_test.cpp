@@ -54,11 +54,12 @@ TEST_F(DeviceProfiler, NamesEveryNodeAndAttributesFusedWork) {
   }
   EXPECT_EQ(folded, 20);  // one batch norm per convolution
   EXPECT_GT(fused, 0);    // ReLUs and residual adds ride on convolutions
-  EXPECT_EQ(timed, m.steps - [&] {
-    int reorders = 0;
-    for (const auto& p : m.nodes) reorders += p.reorders;
-    return reorders;
-  }());
+  EXPECT_EQ(
+      timed, m.steps - [&] {
+        int reorders = 0;
+        for (const auto& p : m.nodes) reorders += p.reorders;
+        return reorders;
+      }());
   EXPECT_NEAR(m.total_ms, sum, 1e-9);
   EXPECT_GT(m.run_ms, 0);
 }

@@ -113,7 +113,8 @@ TEST(ExactSearch, MatchesBruteForceOnSmallChains) {
       {"lenet5", "", {Objective::kThroughput, Objective::kLatency, Objective::kEnergy}},
       {"squeezenet1_1", "", {Objective::kThroughput, Objective::kLatency, Objective::kEnergy}},
       {"squeezenet1_1", "", {Objective::kThroughput, Objective::kMemory}},
-      {"squeezenet1_1", "constraints: {target_fps: 40, max_memory_mb: [1.5, 100, 100], max_latency_ms: 60}\n",
+      {"squeezenet1_1",
+       "constraints: {target_fps: 40, max_memory_mb: [1.5, 100, 100], max_latency_ms: 60}\n",
        {Objective::kThroughput, Objective::kEnergy, Objective::kLinkBytes}},
       {"squeezenet1_1", "constraints: {max_latency_ms: 45}\n", {Objective::kThroughput}},
   };
@@ -368,10 +369,11 @@ TEST(Search, PaperModelsOnTwoToFourDevices) {
       PlanEvaluator ev(g, enumerate_cuts(g), s);
       for (int d = 0; d < devices; ++d) best_single = std::max(best_single, ev.evaluate({{}, {d}}).throughput_fps);
       EXPECT_GE(best.throughput_fps, best_single * (1 - 1e-9));
-      std::printf("  %-16s %d devices: %4zu nodes, front %3zu, best %6.2f fps (+%5.1f%% over one board), "
-                  "%lld labels, %.3f s\n",
-                  name, devices, g.nodes.size(), r.front.size(), best.throughput_fps,
-                  100 * (best.throughput_fps / best_single - 1), static_cast<long long>(r.evaluated), seconds);
+      std::printf(
+          "  %-16s %d devices: %4zu nodes, front %3zu, best %6.2f fps (+%5.1f%% over one board), "
+          "%lld labels, %.3f s\n",
+          name, devices, g.nodes.size(), r.front.size(), best.throughput_fps,
+          100 * (best.throughput_fps / best_single - 1), static_cast<long long>(r.evaluated), seconds);
     }
   }
   std::printf("  exploration of 7 models x {2,3,4} devices: %.3f s\n", total_seconds);

@@ -68,8 +68,7 @@ TEST_P(StageReproduction, EveryFrontPlanComposesToTheModel) {
   // tensors sent on after each distinct prefix of cuts are kept, so no chain of stages runs twice.
   std::vector<std::vector<int>> order(plans.begin(), plans.end());
   auto last_cut = [](const std::vector<int>& p) { return p.empty() ? 0 : p.back(); };
-  std::stable_sort(order.begin(), order.end(),
-                   [&](const auto& a, const auto& b) { return last_cut(a) < last_cut(b); });
+  std::stable_sort(order.begin(), order.end(), [&](const auto& a, const auto& b) { return last_cut(a) < last_cut(b); });
   StageRunner runner(g);
   const int n = runner.nodes();
   std::map<std::vector<int>, runtime::TensorMap> sent;  // by the cuts so far

@@ -147,8 +147,9 @@ links:
 )";
   std::string msg = parse_error(three);
   EXPECT_NE(msg.find("system.yaml: links: 2 links for 4 devices; give 3"), std::string::npos) << msg;
-  msg = parse_error("devices:\n  - {name: a, peak_gflops: 1, memory_bandwidth_gbps: 1}\n"
-                    "  - {name: b, peak_gflops: 1, memory_bandwidth_gbps: 1}\n");
+  msg = parse_error(
+      "devices:\n  - {name: a, peak_gflops: 1, memory_bandwidth_gbps: 1}\n"
+      "  - {name: b, peak_gflops: 1, memory_bandwidth_gbps: 1}\n");
   EXPECT_NE(msg.find("missing 'links'"), std::string::npos) << msg;
 }
 
@@ -197,7 +198,8 @@ TEST(SystemYaml, ProfiledDeviceLoadsItsProfile) {
 }
 
 TEST(SystemYaml, ShippedExamplesLoad) {
-  for (const char* name : {"two_boards_100mbit.yaml", "two_boards_1gbe.yaml", "three_boards.yaml", "four_boards.yaml"}) {
+  for (const char* name :
+       {"two_boards_100mbit.yaml", "two_boards_1gbe.yaml", "three_boards.yaml", "four_boards.yaml"}) {
     SCOPED_TRACE(name);
     SystemDescription s = load_system(std::filesystem::path(FLUIDEDGE_SOURCE_DIR) / "examples" / name);
     EXPECT_GE(s.devices.size(), 2u);

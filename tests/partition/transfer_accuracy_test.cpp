@@ -38,8 +38,8 @@ TEST(TransferEncoding, Fp16RoundsToHalfPrecision) {
   auto r = encoded.values<float>();
   EXPECT_EQ(r[0], 1.0f);
   EXPECT_EQ(r[1], 0.5f);
-  EXPECT_EQ(r[2], 1.0f);                 // below half's resolution at 1 (2^-10)
-  EXPECT_TRUE(std::isinf(r[3]));         // beyond half's range (65504)
+  EXPECT_EQ(r[2], 1.0f);          // below half's resolution at 1 (2^-10)
+  EXPECT_TRUE(std::isinf(r[3]));  // beyond half's range (65504)
   EXPECT_TRUE(transfer_round_trip(t, Precision::kFp32).equals(t));
 }
 
@@ -190,7 +190,10 @@ objectives: [throughput, latency]
   options.transfer = Precision::kInt8;
   options.accuracy = &ev;
   int64_t scored = 0;
-  options.on_accuracy = [&](int64_t done, int64_t total) { scored = done; EXPECT_LE(done, total); };
+  options.on_accuracy = [&](int64_t done, int64_t total) {
+    scored = done;
+    EXPECT_LE(done, total);
+  };
   SearchResult r = search_plans(g, system, options);
   ASSERT_FALSE(r.front.empty());
   ASSERT_EQ(r.front.size(), r.front_accuracy.size());
@@ -200,7 +203,8 @@ objectives: [throughput, latency]
   }
   bool split_dropped = false;
   for (size_t i = 0; i < r.below_min_accuracy.size(); ++i)
-    split_dropped |= r.below_min_accuracy[i].plan.positions == std::vector<int>{1} && r.below_accuracy[i].score() == 0.5;
+    split_dropped |=
+        r.below_min_accuracy[i].plan.positions == std::vector<int>{1} && r.below_accuracy[i].score() == 0.5;
   EXPECT_TRUE(split_dropped);
   EXPECT_EQ(scored, static_cast<int64_t>(r.front.size() + r.below_min_accuracy.size()));
   // Given no samples, the search measures min_accuracy on random inputs rather than ignore it.

@@ -125,7 +125,7 @@ TEST_P(FastWinograd, GivesTheReferenceOutputsOnEvery3x3Stride1Convolution) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Zoo, FastWinograd,
-                         ::testing::Values(std::make_tuple("resnet18", "auto", 13),  // all but 3 strided
+                         ::testing::Values(std::make_tuple("resnet18", "auto", 13),         // all but 3 strided
                                            std::make_tuple("squeezenet1_1", "blocked", 8),  // one per fire module
                                            std::make_tuple("googlenet", "blocked", 19)),  // conv3 and two per inception
                          [](const auto& info) { return std::get<0>(info.param); });
@@ -209,16 +209,16 @@ TEST(FastSession, WritesConcatenatedValuesInPlaceWhereTheyAreContiguous) {
   zoo::GraphBuilder b("placed_concat", {1, 16, 8, 8}, 11);
   std::string x = b.input();
   std::string a = b.relu(b.conv(x, "a", 16, 3, 1, 1));
-  std::string c = b.concat({a, b.relu(b.conv(x, "b", 32, 1))});                 // placed
-  std::string d = b.concat({c, b.relu(b.conv(x, "e", 16, 1))});                 // placed, holds c
-  std::string f = b.relu(b.add(b.conv(d, "f", 16, 1), a));                      // a read after c and d
-  std::string twice = b.concat({f, f});                                         // copied: f twice
-  std::string with_input = b.concat({x, a});                                    // copied: graph input
+  std::string c = b.concat({a, b.relu(b.conv(x, "b", 32, 1))});  // placed
+  std::string d = b.concat({c, b.relu(b.conv(x, "e", 16, 1))});  // placed, holds c
+  std::string f = b.relu(b.add(b.conv(d, "f", 16, 1), a));       // a read after c and d
+  std::string twice = b.concat({f, f});                          // copied: f twice
+  std::string with_input = b.concat({x, a});                     // copied: graph input
   std::string k = b.relu(b.conv(x, "k", 16, 1));
-  std::string with_output = b.concat({k, b.relu(b.conv(x, "k2", 16, 1))});      // copied: k is an output
+  std::string with_output = b.concat({k, b.relu(b.conv(x, "k2", 16, 1))});  // copied: k is an output
   std::string views = b.concat({b.flatten(b.global_avg_pool(a)), b.flatten(b.global_avg_pool(f))});  // copied
-  std::string sum = b.add(b.add(b.conv(twice, "m1", 16, 1), b.conv(with_input, "m2", 16, 1)),
-                          b.conv(with_output, "m3", 16, 1));
+  std::string sum =
+      b.add(b.add(b.conv(twice, "m1", 16, 1), b.conv(with_input, "m2", 16, 1)), b.conv(with_output, "m3", 16, 1));
   graph::Graph g = b.finish(b.concat({b.flatten(b.global_avg_pool(sum)), views}));
   g.outputs.push_back(k);
 

@@ -2,8 +2,8 @@
 // follows from the numbers, so each case states what must come out.
 #include <gtest/gtest.h>
 
-#include "runtime/fused_step.h"
 #include "runtime/fast/layout_planner.h"
+#include "runtime/fused_step.h"
 #include "zoo/graph_builder.h"
 
 namespace fluidedge::runtime::fast {

@@ -24,7 +24,8 @@ bool overlap_in_time(const MemorySlot& a, const MemorySlot& b) {
 
 TEST(MemoryPlan, AChainReusesTwoBuffersWorth) {
   // x0 -> x1 -> x2 -> x3, each read only by the next step: two alive at a time.
-  std::vector<MemorySlot> slots{slot(1000, -1, 0), slot(4000, 0, 1), slot(2000, 1, 2), slot(4000, 2, 3), slot(64, 3, 4)};
+  std::vector<MemorySlot> slots{slot(1000, -1, 0), slot(4000, 0, 1), slot(2000, 1, 2), slot(4000, 2, 3),
+                                slot(64, 3, 4)};
   MemoryPlan plan = plan_memory(slots, {});
   EXPECT_EQ(plan.peak_live_bytes, 4032u + 2048u);
   EXPECT_EQ(plan.arena_bytes, plan.peak_live_bytes);
@@ -32,12 +33,13 @@ TEST(MemoryPlan, AChainReusesTwoBuffersWorth) {
 }
 
 TEST(MemoryPlan, ViewsAndPlacedValuesSitInTheirSourcesBytes) {
-  std::vector<MemorySlot> slots{slot(4096, -1, 2), slot(1024, 0, 2), slot(2048, 1, 3), slot(3072, 2, 3), slot(1024, 3, 4)};
-  slots[1].placed_in = 3;   // a concatenation's two inputs, written in place
+  std::vector<MemorySlot> slots{slot(4096, -1, 2), slot(1024, 0, 2), slot(2048, 1, 3), slot(3072, 2, 3),
+                                slot(1024, 3, 4)};
+  slots[1].placed_in = 3;  // a concatenation's two inputs, written in place
   slots[1].offset = 0;
   slots[2].placed_in = 3;
   slots[2].offset = 1024;
-  slots[4].alias_of = 3;    // a view of the concatenation
+  slots[4].alias_of = 3;  // a view of the concatenation
   slots[4].first = 3;
   MemoryPlan plan = plan_memory(slots, {});
   EXPECT_EQ(plan.offsets[1], plan.offsets[3]);
@@ -87,7 +89,8 @@ TEST(MemoryPlan, NoTwoLiveValuesShareBytesOnRandomPlans) {
     int n = static_cast<int>(slots.size());
     for (int i = 0; i < n / 5; ++i) {
       int src = static_cast<int>(rng() % n);
-      MemorySlot v = slot(slots[src].bytes, slots[src].first, std::min(steps, slots[src].last + static_cast<int>(rng() % 3)));
+      MemorySlot v =
+          slot(slots[src].bytes, slots[src].first, std::min(steps, slots[src].last + static_cast<int>(rng() % 3)));
       v.alias_of = src;
       slots.push_back(v);
     }
@@ -109,7 +112,8 @@ TEST(MemoryPlan, NoTwoLiveValuesShareBytesOnRandomPlans) {
       ASSERT_EQ(plan.offsets[a] % 64, 0u);
       for (int b = a + 1; b < static_cast<int>(slots.size()); ++b) {
         if (source(a) == source(b) || !overlap_in_time(slots[a], slots[b])) continue;
-        bool disjoint = plan.offsets[a] + slots[a].bytes <= plan.offsets[b] || plan.offsets[b] + slots[b].bytes <= plan.offsets[a];
+        bool disjoint =
+            plan.offsets[a] + slots[a].bytes <= plan.offsets[b] || plan.offsets[b] + slots[b].bytes <= plan.offsets[a];
         // An accepted in-place sum: the output (and its views) take over the operand's bytes at
         // that step; the operand's views may not be alive then.
         bool merged = false;

@@ -34,7 +34,8 @@ void expect_covers(const std::string& backend, const std::vector<std::string>& t
                    const std::map<std::string, std::string>& reasons) {
   for (const std::string& op : graph::supported_ops())
     EXPECT_TRUE(has(table, op) || reasons.count(op)) << op << " has no " << backend << " kernel and no listed reason";
-  for (const std::string& op : table) EXPECT_NE(graph::find_op_schema(op), nullptr) << backend << ": " << op << " is not an op we import";
+  for (const std::string& op : table)
+    EXPECT_NE(graph::find_op_schema(op), nullptr) << backend << ": " << op << " is not an op we import";
 }
 
 TEST(OpTables, EveryBackendHasAnEntryForEverySupportedOp) {
@@ -65,10 +66,14 @@ graph::Tensor floats(graph::Shape shape, Rng& rng, float lo, float hi) {
 // A shape `x` broadcasts against: the same, per channel, a scalar, or with leading dims dropped.
 graph::Shape broadcast_partner(const graph::Shape& x, Rng& rng) {
   switch (pick(rng, 0, 3)) {
-    case 0: return x;
-    case 1: return x.size() == 4 ? graph::Shape{x[1], 1, 1} : graph::Shape{x.back()};
-    case 2: return {};
-    default: return graph::Shape(x.begin() + 1, x.end());
+    case 0:
+      return x;
+    case 1:
+      return x.size() == 4 ? graph::Shape{x[1], 1, 1} : graph::Shape{x.back()};
+    case 2:
+      return {};
+    default:
+      return graph::Shape(x.begin() + 1, x.end());
   }
 }
 
@@ -150,7 +155,9 @@ const std::map<std::string, Generator>& generators() {
     for (const char* op : {"MaxPool", "AveragePool"}) m[op] = pool(op);
     for (const char* op : {"ReduceMean", "ReduceMax", "ReduceSum", "ReduceL2"}) m[op] = reduction(op);
     for (const char* op : {"GlobalAveragePool", "GlobalMaxPool", "Identity"})
-      m[op] = [op = std::string(op)](zoo::GraphBuilder& b, const std::string& x, Rng&) { return one(b.node(op, "op", {x})); };
+      m[op] = [op = std::string(op)](zoo::GraphBuilder& b, const std::string& x, Rng&) {
+        return one(b.node(op, "op", {x}));
+      };
     m["Dropout"] = [](zoo::GraphBuilder& b, const std::string& x, Rng& rng) {
       return one(b.node("Dropout", "op", {x}, {{"ratio", uniform(rng, 0.1f, 0.5f)}}));
     };
@@ -160,7 +167,9 @@ const std::map<std::string, Generator>& generators() {
       int64_t out = groups == c ? c * pick(rng, 1, 2) : pick(rng, 1, 24);
       return one(b.conv(x, "op", out, k, pick(rng, 1, 2), pick(rng, 0, k / 2), groups, coin(rng)));
     };
-    m["BatchNormalization"] = [](zoo::GraphBuilder& b, const std::string& x, Rng&) { return one(b.batch_norm(x, "op")); };
+    m["BatchNormalization"] = [](zoo::GraphBuilder& b, const std::string& x, Rng&) {
+      return one(b.batch_norm(x, "op"));
+    };
     m["Softmax"] = [](zoo::GraphBuilder& b, const std::string& x, Rng& rng) {
       return one(b.node("Softmax", "op", {x}, {{"axis", pick(rng, -4, 3)}}));
     };
@@ -196,7 +205,8 @@ const std::map<std::string, Generator>& generators() {
       bool trans_b = coin(rng);
       std::string w = b.constant("w", floats(trans_b ? graph::Shape{n, k} : graph::Shape{k, n}, rng, -0.5f, 0.5f));
       std::vector<std::string> in = {flat, w};
-      if (coin(rng)) in.push_back(b.constant("c", floats(coin(rng) ? graph::Shape{n} : graph::Shape{1, n}, rng, -1.f, 1.f)));
+      if (coin(rng))
+        in.push_back(b.constant("c", floats(coin(rng) ? graph::Shape{n} : graph::Shape{1, n}, rng, -1.f, 1.f)));
       return one(b.node("Gemm", "op", in, {{"transB", int64_t{trans_b}}}));
     };
     m["MatMul"] = [](zoo::GraphBuilder& b, const std::string& x, Rng& rng) {
@@ -230,8 +240,8 @@ const std::map<std::string, Generator>& generators() {
       int64_t axis = pick(rng, 1, 3), size = b.shape(x)[axis];
       if (size < 2) return one(b.node("Split", "op", {x}, {{"axis", axis}}));
       int64_t first = pick(rng, 1, size - 1);
-      std::string out = b.node("Split", "op", {x, b.constant("split", int64s({first, size - first}))},
-                               {{"axis", axis}}, 2);
+      std::string out =
+          b.node("Split", "op", {x, b.constant("split", int64s({first, size - first}))}, {{"axis", axis}}, 2);
       return std::vector<std::string>{out, out.substr(0, out.size() - 1) + "1"};
     };
     m["Slice"] = [](zoo::GraphBuilder& b, const std::string& x, Rng& rng) {
@@ -301,8 +311,8 @@ TEST_P(PerOp, EveryBackendGivesTheReferenceOutputs) {
     graph::Graph g = b.finish(outputs);
     graph::Tensor in = floats(shape, rng, -2.f, 2.f);
     auto want = make_session("reference", g)->run({{"input", in}});
-    std::string where = fmt::format("{} seed {} ({}, input {})", op, seed, after_conv ? "after a convolution" : "standalone",
-                                    graph::shape_str(shape));
+    std::string where = fmt::format("{} seed {} ({}, input {})", op, seed,
+                                    after_conv ? "after a convolution" : "standalone", graph::shape_str(shape));
     fast::FastSession fast(g, {});
     xnnpack::XnnpackSession xnn(g, {});
     xnn.set_poison_buffers(true);

@@ -20,7 +20,12 @@ graph::Graph tiny_net() {
   };
   w("cw", {3, 1, 3, 3}, 0.5f);
   w("fw", {2, 12}, 0.3f);
-  g.nodes.push_back({"conv", "Conv", "", {"x", "cw"}, {"c"}, {{"strides", std::vector<int64_t>{2, 2}}, {"pads", std::vector<int64_t>{1, 1, 1, 1}}}});
+  g.nodes.push_back({"conv",
+                     "Conv",
+                     "",
+                     {"x", "cw"},
+                     {"c"},
+                     {{"strides", std::vector<int64_t>{2, 2}}, {"pads", std::vector<int64_t>{1, 1, 1, 1}}}});
   g.nodes.push_back({"relu", "Relu", "", {"c"}, {"r"}, {}});
   g.nodes.push_back({"flat", "Flatten", "", {"r"}, {"f"}, {}});
   g.nodes.push_back({"fc", "Gemm", "", {"f", "fw"}, {"y"}, {{"transB", int64_t{1}}}});
@@ -97,8 +102,9 @@ TEST(ReferenceSession, ValidatesInputs) {
   expect_error({{"x", graph::Tensor(graph::DType::kInt64, {2, 1, 4, 4})}}, "dtype int64");
   expect_error({{"x", graph::Tensor(graph::DType::kFloat32, {2, 1, 5, 4})}}, "[N,1,4,4]");
   expect_error({}, "'x' is missing");
-  expect_error({{"x", graph::Tensor(graph::DType::kFloat32, {2, 1, 4, 4})}, {"z", graph::Tensor(graph::DType::kFloat32, {1})}},
-               "'z' is not an input");
+  expect_error(
+      {{"x", graph::Tensor(graph::DType::kFloat32, {2, 1, 4, 4})}, {"z", graph::Tensor(graph::DType::kFloat32, {1})}},
+      "'z' is not an input");
   // Another batch size is fine.
   auto out = s->run({{"x", graph::Tensor(graph::DType::kFloat32, {5, 1, 4, 4})}});
   EXPECT_EQ(out.at("y").shape(), (graph::Shape{5, 2}));

@@ -20,8 +20,22 @@ double swish(double x, double alpha) { return x / (1.0 + std::exp(-alpha * x)); 
 // Values over the whole useful range and the extremes where exp leaves float's range.
 std::vector<float> test_values() {
   // The extremes first, so that the vector loops see them (the tail runs the scalar code).
-  std::vector<float> v{0.f, -0.f, 1e-30f, -1e-30f, 87.9f, -87.9f, 88.8f, -88.8f, 200.f, -200.f, 1e15f, -1e15f,
-                       1e30f, -1e30f, std::numeric_limits<float>::max(), std::numeric_limits<float>::lowest()};
+  std::vector<float> v{0.f,
+                       -0.f,
+                       1e-30f,
+                       -1e-30f,
+                       87.9f,
+                       -87.9f,
+                       88.8f,
+                       -88.8f,
+                       200.f,
+                       -200.f,
+                       1e15f,
+                       -1e15f,
+                       1e30f,
+                       -1e30f,
+                       std::numeric_limits<float>::max(),
+                       std::numeric_limits<float>::lowest()};
   for (float x = -100.f; x <= 100.f; x += 0.0137f) v.push_back(x);
   std::mt19937 rng(7);
   std::normal_distribution<float> normal(0.f, 3.f);
@@ -42,7 +56,8 @@ TEST(VectorMath, SwishMatchesDoublePrecisionInEveryVersion) {
         // (Past |alpha x| = 88 the result is x or 0 to within rounding: no condition number.)
         double t = std::min(std::fabs(static_cast<double>(alpha) * x[i]), 88.0);
         double tolerance = std::max((4 + t) * 1.2e-7 * std::fabs(want), 1e-30);
-        ASSERT_NEAR(y[i], want, tolerance) << "x = " << x[i] << ", alpha = " << alpha << ", isa " << vector_isa_name(isa);
+        ASSERT_NEAR(y[i], want, tolerance)
+            << "x = " << x[i] << ", alpha = " << alpha << ", isa " << vector_isa_name(isa);
       }
     }
   }
@@ -57,9 +72,12 @@ TEST(VectorMath, SwishKeepsNaNAndInfinities) {
       y[at == 3 ? 5 : 0] = -inf;
       swish_in_place(isa, y.data(), y.size(), 1.f);
       for (size_t i = 0; i < y.size(); ++i) {
-        if (i == at) EXPECT_EQ(y[i], inf) << "isa " << vector_isa_name(isa);
-        else if (i == (at == 3 ? 5u : 0u)) EXPECT_TRUE(y[i] == 0.f || std::isnan(y[i])) << y[i];  // -inf * 0
-        else EXPECT_TRUE(std::isnan(y[i])) << "element " << i << " isa " << vector_isa_name(isa);
+        if (i == at)
+          EXPECT_EQ(y[i], inf) << "isa " << vector_isa_name(isa);
+        else if (i == (at == 3 ? 5u : 0u))
+          EXPECT_TRUE(y[i] == 0.f || std::isnan(y[i])) << y[i];  // -inf * 0
+        else
+          EXPECT_TRUE(std::isnan(y[i])) << "element " << i << " isa " << vector_isa_name(isa);
       }
     }
   }

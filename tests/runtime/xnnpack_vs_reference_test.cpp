@@ -57,10 +57,10 @@ TEST(XnnpackActivations, EveryFusedAndStandaloneActivationGivesTheReferenceOutpu
   for (std::string act : {"Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSwish", "HardSigmoid", "Swish"}) {
     zoo::GraphBuilder b("acts", {2, 8, 9, 9}, 11);
     auto apply = [&](const std::string& x) { return b.activation(act, x); };
-    std::string y = apply(b.conv(b.input(), "c1", 16, 3, 1, 1));            // fused into the convolution
-    std::string r = apply(b.add(b.conv(y, "c2", 16, 3, 1, 1), y));         // after a residual sum
-    std::string s = apply(b.max_pool(r, 2, 2));                             // standalone, NHWC
-    graph::Graph g = b.finish(apply(b.flatten(b.global_avg_pool(s))));     // standalone, plain
+    std::string y = apply(b.conv(b.input(), "c1", 16, 3, 1, 1));        // fused into the convolution
+    std::string r = apply(b.add(b.conv(y, "c2", 16, 3, 1, 1), y));      // after a residual sum
+    std::string s = apply(b.max_pool(r, 2, 2));                         // standalone, NHWC
+    graph::Graph g = b.finish(apply(b.flatten(b.global_avg_pool(s))));  // standalone, plain
     xnnpack::XnnpackSession session(g, {});
     session.set_poison_buffers(true);
     graph::Tensor x = random_input({2, 8, 9, 9}, 5u);
@@ -97,16 +97,21 @@ TEST(XnnpackConvolution, Im2colOverFewChannelsGivesTheReferenceOutputs) {
     int64_t channels, h, w;
     std::vector<int64_t> kernel, strides, dilations, pads;
   };
-  for (const Case& c : {Case{3, 64, 60, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}},
-                        Case{1, 11, 13, {3, 5}, {2, 1}, {2, 1}, {0, 4, 3, 1}},
-                        Case{4, 11, 13, {3, 3}, {1, 3}, {1, 2}, {5, 0, 1, 2}}}) {
+  for (const Case& c :
+       {Case{3, 64, 60, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}}, Case{1, 11, 13, {3, 5}, {2, 1}, {2, 1}, {0, 4, 3, 1}},
+        Case{4, 11, 13, {3, 3}, {1, 3}, {1, 2}, {5, 0, 1, 2}}}) {
     graph::Graph g;
     g.inputs = {"input"};
     g.values["input"] = {graph::DType::kFloat32, {1, c.channels, c.h, c.w}, true};
     g.set_initializer("w", random_input({6, c.channels, c.kernel[0], c.kernel[1]}, 3u));
     g.set_initializer("b", random_input({6}, 4u));
-    g.nodes.push_back({"conv", "Conv", "", {"input", "w", "b"}, {"c"},
-                       {{"kernel_shape", c.kernel}, {"strides", c.strides}, {"dilations", c.dilations}, {"pads", c.pads}}});
+    g.nodes.push_back(
+        {"conv",
+         "Conv",
+         "",
+         {"input", "w", "b"},
+         {"c"},
+         {{"kernel_shape", c.kernel}, {"strides", c.strides}, {"dilations", c.dilations}, {"pads", c.pads}}});
     g.nodes.push_back({"relu", "Relu", "", {"c"}, {"output"}, {}});
     g.values["c"] = {};
     g.values["output"] = {};
@@ -117,7 +122,8 @@ TEST(XnnpackConvolution, Im2colOverFewChannelsGivesTheReferenceOutputs) {
     auto reference = make_session("reference", g);
     for (int64_t batch : {int64_t{1}, int64_t{3}}) {
       graph::Tensor x = random_input({batch, c.channels, c.h, c.w}, 5u);
-      EXPECT_LE(testing::relative_error(session.run({{"input", x}}).at("output"), reference->run({{"input", x}}).at("output")),
+      EXPECT_LE(testing::relative_error(session.run({{"input", x}}).at("output"),
+                                        reference->run({{"input", x}}).at("output")),
                 1e-5)
           << c.channels << " channels, kernel " << c.kernel[0] << "x" << c.kernel[1] << ", batch " << batch;
     }
@@ -151,7 +157,8 @@ TEST(XnnpackConcat, PartsWrittenInPlaceWhereTheirProducersCan) {
                    std::to_string(batch));
       EXPECT_EQ(session.plan_stats(batch).elided_concats, c.elided);
       graph::Tensor x = random_input({batch, 8, 9, 9}, 21u);
-      EXPECT_LE(testing::relative_error(session.run({{"input", x}}).at("output"), reference->run({{"input", x}}).at("output")),
+      EXPECT_LE(testing::relative_error(session.run({{"input", x}}).at("output"),
+                                        reference->run({{"input", x}}).at("output")),
                 1e-5);
     }
   }

@@ -61,7 +61,8 @@ inline CliResult run_command(const std::string& command,
 }
 
 // Runs `fluidedge ARGS` (ARGS is shell-quoted by the caller) in `workdir`.
-inline CliResult run_cli(const std::string& args, const std::filesystem::path& workdir = std::filesystem::temp_directory_path()) {
+inline CliResult run_cli(const std::string& args,
+                         const std::filesystem::path& workdir = std::filesystem::temp_directory_path()) {
   return run_command("'" + std::string(FLUIDEDGE_CLI) + "' " + args, workdir);
 }
 

@@ -114,8 +114,10 @@ TEST(Trainer, FreezesEverythingOutsideTheStage) {
   int changed = 0;
   for (const auto& [name, stage] : m.param_stage) {
     bool same = trained.initializers.at(name).equals(m.graph.initializers.at(name));
-    if (stage == 2) changed += !same;
-    else EXPECT_TRUE(same) << name << " (stage " << stage << ") changed while training stage 2";
+    if (stage == 2)
+      changed += !same;
+    else
+      EXPECT_TRUE(same) << name << " (stage " << stage << ") changed while training stage 2";
   }
   EXPECT_GT(changed, 0);
   // Accuracy is a fraction per output.
@@ -142,7 +144,8 @@ graph::Tensor centred(const std::string& shape, int64_t n) {
 
 float max_abs_diff(const graph::Tensor& a, const graph::Tensor& b, int64_t image) {
   float m = 0;
-  for (int64_t p = image * 784; p < (image + 1) * 784; ++p) m = std::max(m, std::abs(a.data<float>()[p] - b.data<float>()[p]));
+  for (int64_t p = image * 784; p < (image + 1) * 784; ++p)
+    m = std::max(m, std::abs(a.data<float>()[p] - b.data<float>()[p]));
   return m;
 }
 

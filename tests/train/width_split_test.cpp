@@ -16,17 +16,23 @@ Graph paper_cnn() {
   g.name = "paper_cnn";
   g.inputs = {"input"};
   g.values["input"] = {graph::DType::kFloat32, {1, 1, 28, 28}, true};
-  auto w = [&](const std::string& n, graph::Shape s) { g.set_initializer(n, graph::Tensor(graph::DType::kFloat32, s)); };
+  auto w = [&](const std::string& n, graph::Shape s) {
+    g.set_initializer(n, graph::Tensor(graph::DType::kFloat32, s));
+  };
   auto node = [&](const std::string& op, std::vector<std::string> in, const std::string& out,
                   std::map<std::string, graph::Attribute> attrs = {}) {
     g.nodes.push_back({out, op, "", in, {out}, attrs});
     g.values.try_emplace(out);
   };
   const auto k2 = std::vector<int64_t>{2, 2};
-  w("c1.w", {32, 1, 3, 3}); w("c1.b", {32});
-  w("c2.w", {64, 32, 3, 3}); w("c2.b", {64});
-  w("f1.w", {128, 1600}); w("f1.b", {128});
-  w("f2.w", {10, 128}); w("f2.b", {10});
+  w("c1.w", {32, 1, 3, 3});
+  w("c1.b", {32});
+  w("c2.w", {64, 32, 3, 3});
+  w("c2.b", {64});
+  w("f1.w", {128, 1600});
+  w("f1.b", {128});
+  w("f2.w", {10, 128});
+  w("f2.b", {10});
   node("Conv", {"input", "c1.w", "c1.b"}, "c1");
   node("Relu", {"c1"}, "r1");
   node("MaxPool", {"r1"}, "p1", {{"kernel_shape", k2}, {"strides", k2}});

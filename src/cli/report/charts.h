@@ -14,9 +14,9 @@ namespace fluidedge::cli::report {
 // bar; `missing_label` is written in its place (e.g. "cannot run").
 struct BarPanel {
   std::string title, y_label;
-  std::vector<std::string> groups;           // x axis
-  std::vector<std::vector<double>> values;   // [group][series]
-  double y_max = 0;                          // the axis' top (0: from the data)
+  std::vector<std::string> groups;          // x axis
+  std::vector<std::vector<double>> values;  // [group][series]
+  double y_max = 0;                         // the axis' top (0: from the data)
 };
 
 struct BarChart {

@@ -18,7 +18,8 @@ std::string variant_name(const std::string& v) {
 std::string mode_name(const std::string& m) { return m == "ha" ? "HA" : m == "ht" ? "HT" : m; }
 std::string online_name(const std::string& o) { return o == "both" ? "both devices" : "device " + o + " only"; }
 
-const Json* find_cell(const Json& result, const std::string& variant, const std::string& mode, const std::string& online) {
+const Json* find_cell(const Json& result, const std::string& variant, const std::string& mode,
+                      const std::string& online) {
   for (const auto& c : result["cells"])
     if (c["variant"] == variant && c["mode"] == mode && c["online"] == online) return &c;
   return nullptr;
@@ -54,7 +55,8 @@ Section figure_section(const Json& result, const std::filesystem::path& dir, con
   section.command = command;
   section.blocks.push_back(Paragraph{fmt::format(
       "{} device nodes, one core each, each emulating a declared device of {:g} GFLOP/s and {:g} GB/s ({}; this host's "
-      "core runs the Static model at {:.1f} GFLOP/s), each behind an emulated link of {:g} Mbit/s and {:g} ms each way; "
+      "core runs the Static model at {:.1f} GFLOP/s), each behind an emulated link of {:g} Mbit/s and {:g} ms each "
+      "way; "
       "{} backend; {}; requests of one image, micro-batches up to {}, {} in flight, {} requests per cell (the {} test "
       "split). The Static model is cut in two stages by the partitioner ({}).",
       s.value("devices", 2), s.value("device_gflops", 0.0), s.value("device_bandwidth_gbps", 0.0),
@@ -71,9 +73,10 @@ Section figure_section(const Json& result, const std::filesystem::path& dir, con
   for (const auto& c : result["cells"]) {
     std::vector<std::string> row = {variant_name(c["variant"]), mode_name(c["mode"]), online_name(c["online"])};
     if (c.contains("throughput_ips"))
-      row.insert(row.end(), {fmt::format("{:.1f}", c["throughput_ips"].get<double>()),
-                             fmt::format("{:.2f}", c["p50_ms"].get<double>()), fmt::format("{:.2f}", c["p99_ms"].get<double>()),
-                             pct(c["accuracy"].get<double>()), c.value("error", std::string())});
+      row.insert(row.end(),
+                 {fmt::format("{:.1f}", c["throughput_ips"].get<double>()),
+                  fmt::format("{:.2f}", c["p50_ms"].get<double>()), fmt::format("{:.2f}", c["p99_ms"].get<double>()),
+                  pct(c["accuracy"].get<double>()), c.value("error", std::string())});
     else
       row.insert(row.end(), {"cannot run", "", "", "", c.value("error", std::string())});
     cells.rows.push_back(row);
@@ -89,7 +92,8 @@ Section figure_section(const Json& result, const std::filesystem::path& dir, con
     const Json* ht = find_cell(result, v, "ht", "both");
     auto cell = [&](const Json* c, bool accuracy) {
       if (!c || !c->contains("throughput_ips")) return std::string("cannot run");
-      return accuracy ? pct((*c)["accuracy"].get<double>()) : fmt::format("{:.1f}", (*c)["throughput_ips"].get<double>());
+      return accuracy ? pct((*c)["accuracy"].get<double>())
+                      : fmt::format("{:.1f}", (*c)["throughput_ips"].get<double>());
     };
     const double a = ips(result, v, "ha", "both"), t = ips(result, v, "ht", "both");
     modes.rows.push_back({variant_name(v), cell(ha, false), cell(ha, true), cell(ht, false), cell(ht, true),
@@ -124,18 +128,19 @@ Section figure_section(const Json& result, const std::filesystem::path& dir, con
                            mode_name(mode), a, b, 100 * apart);
     }
   if (pair_count > 0)
-    section.blocks.push_back(Check{"the two devices, declared identical, serve alike alone (every pair within 5 %)",
-                                   pairs_ok, pairs});
+    section.blocks.push_back(
+        Check{"the two devices, declared identical, serve alike alone (every pair within 5 %)", pairs_ok, pairs});
   const double predicted = s.value("static_predicted_ips", 0.0);
   for (std::string mode : {"ht", "ha"}) {
     const double measured = ips(result, "static", mode, "both");
     if (predicted <= 0 || measured <= 0) continue;
-    section.blocks.push_back(Check{fmt::format("the Static split (both devices, {}) runs within 15 % of the partitioner's "
-                                               "prediction",
-                                               mode_name(mode)),
-                                   std::abs(measured / predicted - 1) <= 0.15,
-                                   fmt::format("predicted {:.1f}/s, measured {:.1f}/s ({:+.1f} %)", predicted, measured,
-                                               100 * (measured / predicted - 1))});
+    section.blocks.push_back(
+        Check{fmt::format("the Static split (both devices, {}) runs within 15 % of the partitioner's "
+                          "prediction",
+                          mode_name(mode)),
+              std::abs(measured / predicted - 1) <= 0.15,
+              fmt::format("predicted {:.1f}/s, measured {:.1f}/s ({:+.1f} %)", predicted, measured,
+                          100 * (measured / predicted - 1))});
     break;
   }
 
@@ -171,18 +176,20 @@ Section failure_section(const Json& result, const std::filesystem::path& dir, co
     return section;
   }
   section.blocks.push_back(Paragraph{
-      "Each run streams requests on both devices; 1 s in, one device's node is killed (kill -9); it is restarted on its "
+      "Each run streams requests on both devices; 1 s in, one device's node is killed (kill -9); it is restarted on "
+      "its "
       "address some seconds later and the stream goes on. Lost: sent and never answered nor failed; failed: answered "
       "with an error; detect: kill to the coordinator marking the node down; recover: kill to the first answer of a "
       "request sent after detection; rejoin: restart to the node serving again."});
   int plotted = 0;
   for (const auto& f : failures) {
-    const bool wanted = (f["variant"] == "fluid" && f["mode"] == "ht") || (f["variant"] == "static" && f["mode"] == "ht" &&
-                                                                          f["killed"] == "dev2");
+    const bool wanted = (f["variant"] == "fluid" && f["mode"] == "ht") ||
+                        (f["variant"] == "static" && f["mode"] == "ht" && f["killed"] == "dev2");
     if (!wanted || !f.contains("timeline")) continue;
     const Json& t = f["timeline"];
     const double bin_s = t["bin_ms"].get<double>() / 1000;
-    Line all{"all answers", {}, {}}, with{fmt::format("answers {} took part in", f["killed"].get<std::string>()), {}, {}};
+    Line all{"all answers", {}, {}},
+        with{fmt::format("answers {} took part in", f["killed"].get<std::string>()), {}, {}};
     for (size_t i = 0; i < t["answered"].size(); ++i) {
       all.x.push_back(static_cast<double>(i) * bin_s);
       all.y.push_back(t["answered"][i].get<double>() / bin_s);
@@ -195,8 +202,10 @@ Section failure_section(const Json& result, const std::filesystem::path& dir, co
     chart.x_label = "time into the stream (s)";
     chart.y_label = "answers per second";
     chart.lines = {all, with};
-    for (const auto& [key, label] : {std::pair<const char*, const char*>{"killed_s", "killed"}, {"detected_s", "detected"},
-                                     {"restarted_s", "restarted"}, {"rejoined_s", "rejoined"}})
+    for (const auto& [key, label] : {std::pair<const char*, const char*>{"killed_s", "killed"},
+                                     {"detected_s", "detected"},
+                                     {"restarted_s", "restarted"},
+                                     {"rejoined_s", "rejoined"}})
       if (!t[key].is_null()) chart.markers.push_back({t[key].get<double>(), label});
     const std::string file = fmt::format("failure-{}-{}-{}.png", f["variant"].get<std::string>(),
                                          f["mode"].get<std::string>(), f["killed"].get<std::string>());
@@ -212,26 +221,29 @@ Section failure_section(const Json& result, const std::filesystem::path& dir, co
   bool fluid_kept_all = true, fluid_rejoined = true, none_twice = true;
   std::string fluid_figures, rejoin_figures;
   for (const auto& f : failures) {
-    table.rows.push_back({variant_name(f["variant"]), mode_name(f["mode"]), f["killed"], std::to_string(f["sent"].get<int64_t>()),
-                          std::to_string(f["answered"].get<int64_t>()), std::to_string(f["failed"].get<int64_t>()),
-                          std::to_string(f["lost"].get<int64_t>()), std::to_string(f["duplicated"].get<int64_t>()),
-                          ms(f["detect_ms"]), ms(f["recover_ms"]), ms(f["rejoin_ms"]),
-                          std::to_string(f.value("served_by_it_after_rejoin", int64_t{0}))});
+    table.rows.push_back({variant_name(f["variant"]), mode_name(f["mode"]), f["killed"],
+                          std::to_string(f["sent"].get<int64_t>()), std::to_string(f["answered"].get<int64_t>()),
+                          std::to_string(f["failed"].get<int64_t>()), std::to_string(f["lost"].get<int64_t>()),
+                          std::to_string(f["duplicated"].get<int64_t>()), ms(f["detect_ms"]), ms(f["recover_ms"]),
+                          ms(f["rejoin_ms"]), std::to_string(f.value("served_by_it_after_rejoin", int64_t{0}))});
     none_twice = none_twice && f["duplicated"].get<int64_t>() == 0;
     if (f["variant"] != "fluid") continue;
     fluid_kept_all = fluid_kept_all && f["lost"].get<int64_t>() == 0 && f["failed"].get<int64_t>() == 0;
-    fluid_figures += fmt::format("{}{} kill {}: {} sent, {} answered, {} failed, {} lost", fluid_figures.empty() ? "" : "; ",
-                                 mode_name(f["mode"]), f["killed"].get<std::string>(), f["sent"].get<int64_t>(),
-                                 f["answered"].get<int64_t>(), f["failed"].get<int64_t>(), f["lost"].get<int64_t>());
+    fluid_figures +=
+        fmt::format("{}{} kill {}: {} sent, {} answered, {} failed, {} lost", fluid_figures.empty() ? "" : "; ",
+                    mode_name(f["mode"]), f["killed"].get<std::string>(), f["sent"].get<int64_t>(),
+                    f["answered"].get<int64_t>(), f["failed"].get<int64_t>(), f["lost"].get<int64_t>());
     const bool back = !f["rejoin_ms"].is_null() && f.value("served_by_it_after_rejoin", int64_t{0}) > 0;
     fluid_rejoined = fluid_rejoined && back;
-    rejoin_figures += fmt::format("{}{} kill {}: rejoined {} ms after the restart, then took part in {} answers",
-                                  rejoin_figures.empty() ? "" : "; ", mode_name(f["mode"]), f["killed"].get<std::string>(),
-                                  ms(f["rejoin_ms"]), f.value("served_by_it_after_rejoin", int64_t{0}));
+    rejoin_figures +=
+        fmt::format("{}{} kill {}: rejoined {} ms after the restart, then took part in {} answers",
+                    rejoin_figures.empty() ? "" : "; ", mode_name(f["mode"]), f["killed"].get<std::string>(),
+                    ms(f["rejoin_ms"]), f.value("served_by_it_after_rejoin", int64_t{0}));
   }
   section.blocks.push_back(table);
   if (!fluid_figures.empty()) {
-    section.blocks.push_back(Check{"Fluid loses no request and fails none when a device dies", fluid_kept_all, fluid_figures});
+    section.blocks.push_back(
+        Check{"Fluid loses no request and fails none when a device dies", fluid_kept_all, fluid_figures});
     section.blocks.push_back(Check{"the restarted device rejoins and serves again", fluid_rejoined, rejoin_figures});
   }
   section.blocks.push_back(Check{"no request is answered twice", none_twice, fmt::format("{} runs", failures.size())});

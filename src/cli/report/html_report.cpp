@@ -40,8 +40,8 @@ std::string render(const Block& block) {
     return html + "</table>\n";
   }
   if (const auto* i = std::get_if<Image>(&block))
-    return fmt::format("<figure><img src=\"{}\" alt=\"{}\"><figcaption>{}</figcaption></figure>\n", html_escaped(i->file),
-                       html_escaped(i->caption), html_escaped(i->caption));
+    return fmt::format("<figure><img src=\"{}\" alt=\"{}\"><figcaption>{}</figcaption></figure>\n",
+                       html_escaped(i->file), html_escaped(i->caption), html_escaped(i->caption));
   const auto& c = std::get<Check>(block);
   return fmt::format("<div class=\"check {}\"><b>{}</b> {}: {}</div>\n", c.passed ? "pass" : "fail",
                      c.passed ? "PASS" : "FAIL", html_escaped(c.claim), html_escaped(c.figures));
@@ -54,12 +54,23 @@ std::string html_escaped(const std::string& text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -79,9 +90,10 @@ void write_html_report(const std::filesystem::path& dir, const std::string& titl
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) fail("cannot write the report to {}: {}", dir.string(), ec.message());
-  std::string html = fmt::format("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n"
-                                 "<style>{}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
-                                 html_escaped(title), kStyle, html_escaped(title));
+  std::string html = fmt::format(
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n"
+      "<style>{}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
+      html_escaped(title), kStyle, html_escaped(title));
   for (const auto& p : intro) html += "<p>" + html_escaped(p) + "</p>\n";
   html += "<ul>\n";
   for (const auto& s : sections)
@@ -102,7 +114,8 @@ void write_html_report(const std::filesystem::path& dir, const std::string& titl
   write_file_atomically((dir / "index.html").string(), "", html);
 }
 
-void write_bench_report(const std::filesystem::path& dir, const std::string& title, const std::vector<Section>& sections) {
+void write_bench_report(const std::filesystem::path& dir, const std::string& title,
+                        const std::vector<Section>& sections) {
   write_html_report(dir, title, {"Every number on this page comes from the run that wrote it."}, sections);
 }
 

@@ -35,7 +35,7 @@ struct Check {
 using Block = std::variant<Paragraph, Table, Image, Check>;
 
 struct Section {
-  std::string id;     // the HTML anchor
+  std::string id;  // the HTML anchor
   std::string title;
   std::vector<Block> blocks;
   std::string command;      // the exact command that reruns this section alone
@@ -52,7 +52,8 @@ void write_html_report(const std::filesystem::path& dir, const std::string& titl
                        const std::vector<std::string>& intro, const std::vector<Section>& sections);
 
 // DIR/index.html of one bench's `sections` (what `bench ... --report DIR` writes).
-void write_bench_report(const std::filesystem::path& dir, const std::string& title, const std::vector<Section>& sections);
+void write_bench_report(const std::filesystem::path& dir, const std::string& title,
+                        const std::vector<Section>& sections);
 
 // `text` escaped for HTML text and attribute values.
 std::string html_escaped(const std::string& text);

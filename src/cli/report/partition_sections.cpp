@@ -33,7 +33,8 @@ std::string off(double measured, double predicted) {
   return predicted > 0 ? fmt::format("{:+.1f} %", 100 * (measured / predicted - 1)) : "-";
 }
 
-Section model_section(const Json& result, const Json& row, const std::filesystem::path& dir, const std::string& command) {
+Section model_section(const Json& result, const Json& row, const std::filesystem::path& dir,
+                      const std::string& command) {
   const std::string model = row["model"];
   Section section;
   section.id = "partition-" + model;
@@ -58,7 +59,9 @@ Section model_section(const Json& result, const Json& row, const std::filesystem
     chart.y_label = "throughput (inferences/s)";
     ScatterSeries single{"one device", {}, {}, {}}, split{"two stages", {}, {}, {}};
     chart.highlighted.title = "deployed";
-    Table table{"The front", {"plan", "throughput /s", "latency ms", "energy mJ", "link bytes", "peak memory MB", "deployed"}, {}};
+    Table table{"The front",
+                {"plan", "throughput /s", "latency ms", "energy mJ", "link bytes", "peak memory MB", "deployed"},
+                {}};
     for (size_t i = 0; i < front.size(); ++i) {
       const Json& p = front[i];
       ScatterSeries& series = p["cut_after"].empty() ? single : split;
@@ -70,10 +73,11 @@ Section model_section(const Json& result, const Json& row, const std::filesystem
         chart.highlighted.y.push_back(p["throughput_ips"].get<double>());
         chart.highlighted.labels.push_back("deployed");
       }
-      table.rows.push_back({fmt::format("#{} {}", i + 1, plan_label(p)), fmt::format("{:.2f}", p["throughput_ips"].get<double>()),
-                            fmt::format("{:.2f}", p["latency_ms"].get<double>()),
-                            fmt::format("{:.1f}", p["energy_mj"].get<double>()), std::to_string(p["link_bytes"].get<int64_t>()),
-                            fmt::format("{:.1f}", p["peak_memory_mb"].get<double>()), p.value("deployed", false) ? "yes" : ""});
+      table.rows.push_back(
+          {fmt::format("#{} {}", i + 1, plan_label(p)), fmt::format("{:.2f}", p["throughput_ips"].get<double>()),
+           fmt::format("{:.2f}", p["latency_ms"].get<double>()), fmt::format("{:.1f}", p["energy_mj"].get<double>()),
+           std::to_string(p["link_bytes"].get<int64_t>()), fmt::format("{:.1f}", p["peak_memory_mb"].get<double>()),
+           p.value("deployed", false) ? "yes" : ""});
     }
     // Many labels on a long front would hide the points: label only short fronts.
     if (split.x.size() > 24) split.labels.clear();
@@ -88,11 +92,13 @@ Section model_section(const Json& result, const Json& row, const std::filesystem
     section.blocks.push_back(Paragraph{"Nothing was deployed (--explore-only)."});
     return section;
   }
-  Table deployments{"Predicted against measured", {"deployment", "predicted /s", "measured /s", "measured vs predicted"}, {}};
+  Table deployments{
+      "Predicted against measured", {"deployment", "predicted /s", "measured /s", "measured vs predicted"}, {}};
   bool all_within = true;
   std::string figures;
   auto add = [&](const std::string& what, double predicted, double measured) {
-    deployments.rows.push_back({what, fmt::format("{:.2f}", predicted), fmt::format("{:.2f}", measured), off(measured, predicted)});
+    deployments.rows.push_back(
+        {what, fmt::format("{:.2f}", predicted), fmt::format("{:.2f}", measured), off(measured, predicted)});
     all_within = all_within && predicted > 0 && std::abs(measured / predicted - 1) <= 0.15;
     figures += fmt::format("{}{} {}", figures.empty() ? "" : "; ", what, off(measured, predicted));
   };
@@ -100,33 +106,40 @@ Section model_section(const Json& result, const Json& row, const std::filesystem
     const Json& alone = row[dev + "_alone"];
     add(device_name(row, dev) + " alone", alone["predicted_ips"].get<double>(), alone["measured_ips"].get<double>());
   }
-  if (row["split"].is_object()) add("the split", row["split_predicted_ips"].get<double>(), row["split_measured_ips"].get<double>());
+  if (row["split"].is_object())
+    add("the split", row["split_predicted_ips"].get<double>(), row["split_measured_ips"].get<double>());
   section.blocks.push_back(deployments);
 
   if (row["split"].is_object()) {
     const Json& split = row["split"];
-    Table stages{fmt::format("The split's stages (cut after {}, {} bytes per inference over the link, predicted bottleneck: {})",
-                             split["cut_after"].get<std::string>(), split["link_bytes"].get<int64_t>(),
-                             split["predicted_bottleneck"].get<std::string>()),
-                 {"stage", "device", "predicted ms", "measured ms", "of which on this host", "overruns"},
-                 {}};
+    Table stages{
+        fmt::format("The split's stages (cut after {}, {} bytes per inference over the link, predicted bottleneck: {})",
+                    split["cut_after"].get<std::string>(), split["link_bytes"].get<int64_t>(),
+                    split["predicted_bottleneck"].get<std::string>()),
+        {"stage", "device", "predicted ms", "measured ms", "of which on this host", "overruns"},
+        {}};
     for (size_t i = 0; i < split["stages"].size(); ++i) {
       const Json& st = split["stages"][i];
-      stages.rows.push_back({std::to_string(i + 1), device_name(row, st["device"]), fmt::format("{:.2f}", st["predicted_ms"].get<double>()),
-                             fmt::format("{:.2f}", st["measured_ms"].get<double>()), fmt::format("{:.2f}", st["host_ms"].get<double>()),
+      stages.rows.push_back({std::to_string(i + 1), device_name(row, st["device"]),
+                             fmt::format("{:.2f}", st["predicted_ms"].get<double>()),
+                             fmt::format("{:.2f}", st["measured_ms"].get<double>()),
+                             fmt::format("{:.2f}", st["host_ms"].get<double>()),
                              std::to_string(st["overruns"].get<int64_t>())});
     }
-    stages.rows.push_back({"link", "", fmt::format("{:.2f} busy, {:.2f} end to end", split["link_busy_ms"].get<double>(),
-                                                   split["link_ms"].get<double>()),
+    stages.rows.push_back({"link", "",
+                           fmt::format("{:.2f} busy, {:.2f} end to end", split["link_busy_ms"].get<double>(),
+                                       split["link_ms"].get<double>()),
                            "", "", ""});
     section.blocks.push_back(stages);
     section.blocks.push_back(Paragraph{fmt::format(
         "Gain of the split over the best single device: predicted {:+.1f} %, measured {:+.1f} %. Where the gap is: {}.",
-        100 * row.value("gain_predicted", 0.0), 100 * row.value("gain_measured", 0.0), row.value("gap", std::string("-")))});
+        100 * row.value("gain_predicted", 0.0), 100 * row.value("gain_measured", 0.0),
+        row.value("gap", std::string("-")))});
   } else {
     section.blocks.push_back(Paragraph{row.value("note", std::string("no two-stage plan on the front"))});
   }
-  section.blocks.push_back(Check{"every deployment runs within 15 % of the partitioner's prediction", all_within, figures});
+  section.blocks.push_back(
+      Check{"every deployment runs within 15 % of the partitioner's prediction", all_within, figures});
   return section;
 }
 
@@ -151,7 +164,8 @@ void draw_partition_figure(const std::string& image, const Json& result) {
   draw_bars(image, chart);
 }
 
-std::vector<Section> partition_sections(const Json& result, const std::filesystem::path& dir, const std::string& command) {
+std::vector<Section> partition_sections(const Json& result, const std::filesystem::path& dir,
+                                        const std::string& command) {
   std::vector<Section> sections;
   bool deployed = false;
   for (const auto& row : result["models"]) deployed = deployed || row.contains("single_ips");
@@ -161,9 +175,10 @@ std::vector<Section> partition_sections(const Json& result, const std::filesyste
     summary.title = "Automated partitioning: predicted against measured";
     summary.command = command;
     draw_partition_figure((dir / "partition-predicted-measured.png").string(), result);
-    summary.blocks.push_back(Image{"partition-predicted-measured.png",
-                                   "Throughput of the best single device and of the best two-device split per model, as "
-                                   "the partitioner predicted it and as the deployed nodes served it"});
+    summary.blocks.push_back(
+        Image{"partition-predicted-measured.png",
+              "Throughput of the best single device and of the best two-device split per model, as "
+              "the partitioner predicted it and as the deployed nodes served it"});
     bool all_within = true;
     std::string figures;
     for (const auto& row : result["models"]) {
@@ -174,12 +189,14 @@ std::vector<Section> partition_sections(const Json& result, const std::filesyste
         worst = std::max(worst, std::abs(a["measured_ips"].get<double>() / a["predicted_ips"].get<double>() - 1));
       }
       if (row["split"].is_object())
-        worst = std::max(worst, std::abs(row["split_measured_ips"].get<double>() / row["split_predicted_ips"].get<double>() - 1));
+        worst = std::max(
+            worst, std::abs(row["split_measured_ips"].get<double>() / row["split_predicted_ips"].get<double>() - 1));
       all_within = all_within && worst <= 0.15;
       figures += fmt::format("{}{}: at most {:.1f} % off", figures.empty() ? "" : "; ", row["model"].get<std::string>(),
                              100 * worst);
     }
-    summary.blocks.push_back(Check{"every model's every deployment within 15 % of its prediction", all_within, figures});
+    summary.blocks.push_back(
+        Check{"every model's every deployment within 15 % of its prediction", all_within, figures});
     sections.push_back(summary);
   }
   for (const auto& row : result["models"]) sections.push_back(model_section(result, row, dir, command));

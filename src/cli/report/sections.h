@@ -23,7 +23,8 @@ void draw_fluid_figure(const std::string& image, const Json& result);
 
 // The partitioner's experiment (`bench partition`): per model, the Pareto front with the plan
 // deployed, and predicted against measured for each device alone and for the split, per stage.
-std::vector<Section> partition_sections(const Json& result, const std::filesystem::path& dir, const std::string& command);
+std::vector<Section> partition_sections(const Json& result, const std::filesystem::path& dir,
+                                        const std::string& command);
 
 // Predicted against measured throughput per model (what `bench partition --plot` writes).
 void draw_partition_figure(const std::string& image, const Json& result);

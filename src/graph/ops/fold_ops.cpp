@@ -47,8 +47,7 @@ void infer_slice(InferContext& c) {
 std::vector<OpSchema> fold_schemas() {
   return {
       {.type = "Shape", .min_inputs = 1, .max_inputs = 1, .fold_only = true, .infer = infer_shape},
-      {.type = "Gather", .min_inputs = 2, .max_inputs = 2, .fold_only = true,
-       .infer = infer_gather},
+      {.type = "Gather", .min_inputs = 2, .max_inputs = 2, .fold_only = true, .infer = infer_gather},
       {.type = "Cast", .min_inputs = 1, .max_inputs = 1, .fold_only = true, .infer = infer_cast},
       {.type = "Slice", .min_inputs = 3, .max_inputs = 5, .infer = infer_slice},
   };

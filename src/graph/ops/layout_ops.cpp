@@ -35,8 +35,7 @@ void infer_reshape(InferContext& c) {
     out[infer_at] = shape_numel(in) / known;
   }
   if (shape_numel(out) != shape_numel(in))
-    c.error("cannot reshape {} ({} elements) to {}", shape_str(in), shape_numel(in),
-            shape_str(out));
+    c.error("cannot reshape {} ({} elements) to {}", shape_str(in), shape_numel(in), shape_str(out));
   c.set_output(0, c.in(0).dtype, out);
 }
 
@@ -73,12 +72,12 @@ void infer_concat(InferContext& c) {
   for (size_t i = 1; i < c.input_count(); ++i) {
     const Shape& s = c.shape(i);
     if (s.size() != out.size() || c.in(i).dtype != c.in(0).dtype)
-      c.error("input '{}' {} does not match '{}' {}", c.node.inputs[i], shape_str(s),
-              c.node.inputs[0], shape_str(c.shape(0)));
+      c.error("input '{}' {} does not match '{}' {}", c.node.inputs[i], shape_str(s), c.node.inputs[0],
+              shape_str(c.shape(0)));
     for (size_t d = 0; d < s.size(); ++d)
       if (static_cast<int64_t>(d) != axis && s[d] != out[d])
-        c.error("input '{}' {} does not match '{}' {} off the concat axis", c.node.inputs[i],
-                shape_str(s), c.node.inputs[0], shape_str(c.shape(0)));
+        c.error("input '{}' {} does not match '{}' {} off the concat axis", c.node.inputs[i], shape_str(s),
+                c.node.inputs[0], shape_str(c.shape(0)));
     out[axis] += s[axis];
   }
   c.set_output(0, c.in(0).dtype, out);
@@ -94,8 +93,7 @@ void infer_split(InferContext& c) {
     if (sizes.size() != n) c.error("split has {} entries for {} outputs", sizes.size(), n);
     int64_t total = 0;
     for (int64_t s : sizes) total += s;
-    if (total != in[axis])
-      c.error("split sizes sum to {} but axis {} has {} elements", total, axis, in[axis]);
+    if (total != in[axis]) c.error("split sizes sum to {} but axis {} has {} elements", total, axis, in[axis]);
   } else {
     if (c.node.has_attr("num_outputs") && c.node.attr_int("num_outputs", 0) != static_cast<int64_t>(n))
       c.error("num_outputs is {} but the node has {} outputs", c.node.attr_int("num_outputs", 0), n);
@@ -135,8 +133,7 @@ void infer_unsqueeze(InferContext& c) {
   int64_t rank = static_cast<int64_t>(in.size() + axes.size());
   std::set<int64_t> inserted;
   for (int64_t a : axes)
-    if (!inserted.insert(normalize_axis(c.node, a, rank)).second)
-      c.error("axes has a repeated entry");
+    if (!inserted.insert(normalize_axis(c.node, a, rank)).second) c.error("axes has a repeated entry");
   Shape out;
   size_t next = 0;
   for (int64_t i = 0; i < rank; ++i) out.push_back(inserted.count(i) ? 1 : in[next++]);
@@ -158,8 +155,8 @@ void infer_pad(InferContext& c) {
     if (out[i] < 0) c.error("pads {} remove more than the input has", shape_str(pads));
     if (mode == "reflect" && (pads[i] >= in[i] || pads[i + in.size()] >= in[i]) &&
         (pads[i] > 0 || pads[i + in.size()] > 0))
-      c.error("reflect padding of {} on an axis of size {} is not possible",
-              std::max(pads[i], pads[i + in.size()]), in[i]);
+      c.error("reflect padding of {} on an axis of size {} is not possible", std::max(pads[i], pads[i + in.size()]),
+              in[i]);
   }
   c.set_output(0, c.in(0).dtype, out);
 }
@@ -168,19 +165,13 @@ void infer_pad(InferContext& c) {
 
 std::vector<OpSchema> layout_schemas() {
   return {
-      {.type = "Reshape", .min_inputs = 2, .max_inputs = 2, .traits = kShapeOnly,
-       .infer = infer_reshape},
-      {.type = "Flatten", .min_inputs = 1, .max_inputs = 1, .traits = kShapeOnly,
-       .infer = infer_flatten},
+      {.type = "Reshape", .min_inputs = 2, .max_inputs = 2, .traits = kShapeOnly, .infer = infer_reshape},
+      {.type = "Flatten", .min_inputs = 1, .max_inputs = 1, .traits = kShapeOnly, .infer = infer_flatten},
       {.type = "Transpose", .min_inputs = 1, .max_inputs = 1, .infer = infer_transpose},
-      {.type = "Concat", .min_inputs = 1, .max_inputs = 1 << 20, .traits = kFollowsInputLayout,
-       .infer = infer_concat},
-      {.type = "Split", .min_inputs = 1, .max_inputs = 2, .max_outputs = 1 << 20,
-       .infer = infer_split},
-      {.type = "Squeeze", .min_inputs = 1, .max_inputs = 2, .traits = kShapeOnly,
-       .infer = infer_squeeze},
-      {.type = "Unsqueeze", .min_inputs = 2, .max_inputs = 2, .traits = kShapeOnly,
-       .infer = infer_unsqueeze},
+      {.type = "Concat", .min_inputs = 1, .max_inputs = 1 << 20, .traits = kFollowsInputLayout, .infer = infer_concat},
+      {.type = "Split", .min_inputs = 1, .max_inputs = 2, .max_outputs = 1 << 20, .infer = infer_split},
+      {.type = "Squeeze", .min_inputs = 1, .max_inputs = 2, .traits = kShapeOnly, .infer = infer_squeeze},
+      {.type = "Unsqueeze", .min_inputs = 2, .max_inputs = 2, .traits = kShapeOnly, .infer = infer_unsqueeze},
       {.type = "Pad", .min_inputs = 2, .max_inputs = 4, .infer = infer_pad},
   };
 }

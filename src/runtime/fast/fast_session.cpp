@@ -58,7 +58,8 @@ class FallbackKernel : public Kernel {
   }
   static memory::desc byte_desc(const graph::ValueInfo& v) {
     if (v.dtype == graph::DType::kFloat32) return plain_desc(v.shape);
-    int64_t bytes = std::max<int64_t>(1, graph::shape_numel(v.shape) * static_cast<int64_t>(graph::dtype_size(v.dtype)));
+    int64_t bytes =
+        std::max<int64_t>(1, graph::shape_numel(v.shape) * static_cast<int64_t>(graph::dtype_size(v.dtype)));
     return memory::desc({bytes}, memory::data_type::u8, memory::format_tag::a);
   }
 
@@ -74,22 +75,22 @@ struct Buffer {
 };
 
 struct Exec {
-  std::string name, op_type;           // for profiles
+  std::string name, op_type;  // for profiles
   std::vector<std::string> fused;
-  Kernel* kernel = nullptr;            // null: a reorder
+  Kernel* kernel = nullptr;  // null: a reorder
   PlannedPrimitive reorder;
-  std::vector<int> in, out;            // slots
-  int sum_from = -1;                   // slot copied into out[0] before the kernel runs
-  std::vector<size_t> input_offsets;   // KernelPlan::input_offsets
-  bool elided = false;                 // a concatenation whose inputs were written in place
+  std::vector<int> in, out;           // slots
+  int sum_from = -1;                  // slot copied into out[0] before the kernel runs
+  std::vector<size_t> input_offsets;  // KernelPlan::input_offsets
+  bool elided = false;                // a concatenation whose inputs were written in place
 };
 
 struct Plan {
-  graph::Graph graph;                  // at this batch
+  graph::Graph graph;  // at this batch
   std::vector<std::unique_ptr<Kernel>> kernels;
   std::shared_ptr<PlanScratchpad> scratchpad = std::make_shared<PlanScratchpad>();
-  std::vector<memory> slots;           // one oneDNN memory per (value, layout)
-  Buffer activations;                  // the arena every slot lives in (memory_plan.h)
+  std::vector<memory> slots;  // one oneDNN memory per (value, layout)
+  Buffer activations;         // the arena every slot lives in (memory_plan.h)
   std::vector<Exec> execs;
   std::map<std::string, int> input_slots, output_slots;
   FastPlanStats stats;
@@ -150,11 +151,12 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
   auto slot_in_layout = [&](const std::string& value, const memory::desc& want) {
     int s = current.at(value);
     if (info[s].desc == want) return s;
-    auto key = std::make_pair(s, std::string(reinterpret_cast<const char*>(want.data.format_desc.blocking.strides),
-                                             sizeof(want.data.format_desc.blocking.strides)) +
-                                     std::to_string(want.data.format_desc.blocking.inner_nblks) +
-                                     std::string(reinterpret_cast<const char*>(want.data.format_desc.blocking.inner_blks),
-                                                 sizeof(want.data.format_desc.blocking.inner_blks)));
+    auto key =
+        std::make_pair(s, std::string(reinterpret_cast<const char*>(want.data.format_desc.blocking.strides),
+                                      sizeof(want.data.format_desc.blocking.strides)) +
+                              std::to_string(want.data.format_desc.blocking.inner_nblks) +
+                              std::string(reinterpret_cast<const char*>(want.data.format_desc.blocking.inner_blks),
+                                          sizeof(want.data.format_desc.blocking.inner_blks)));
     auto it = converted.find(key);
     if (it != converted.end() && info[it->second].desc == want) return it->second;
     Exec e;
@@ -309,7 +311,7 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
   std::erase_if(p.execs, [](const Exec& e) { return e.elided; });
   p.scratchpad->allocate();
   p.stats.scratchpad_bytes = static_cast<int64_t>(p.scratchpad->bytes());
-  p.stats.layout = p.stats.blocked_convolutions == 0             ? "library"
+  p.stats.layout = p.stats.blocked_convolutions == 0              ? "library"
                    : p.stats.blocked_convolutions == convolutions ? "blocked"
                                                                   : "mixed";
   p.stats.batch = batch;
@@ -317,8 +319,8 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
 }
 
 std::vector<ActivationLayout> FastSession::Impl::choose_layouts(const graph::Graph& g,
-                                                               std::vector<std::unique_ptr<Kernel>>& kernels,
-                                                               int64_t batch, FastPlanStats& stats) {
+                                                                std::vector<std::unique_ptr<Kernel>>& kernels,
+                                                                int64_t batch, FastPlanStats& stats) {
   const dnnl::engine& engine = cpu_engine();
   if (options.layout != "auto") {
     auto uniform = options.layout == "blocked" ? ActivationLayout::kChannelBlocked : ActivationLayout::kLibraryChoice;
@@ -347,7 +349,9 @@ std::vector<ActivationLayout> FastSession::Impl::choose_layouts(const graph::Gra
     auto desc = [&](ValueLayout l) {
       using tag = memory::format_tag;
       return memory::desc(to_dims(shape), memory::data_type::f32,
-                          l == ValueLayout::kPlain ? tag::abcd : l == ValueLayout::kLibrary ? tag::acdb : tag::aBcd16b);
+                          l == ValueLayout::kPlain     ? tag::abcd
+                          : l == ValueLayout::kLibrary ? tag::acdb
+                                                       : tag::aBcd16b);
     };
     memory a = zero_memory(desc(from), engine), b = zero_memory(desc(to), engine);
     dnnl::reorder r(dnnl::reorder::primitive_desc(engine, a.get_desc(), engine, b.get_desc()));
@@ -438,8 +442,9 @@ FastSession::FastSession(const graph::Graph& graph, const SessionOptions& option
   if (options.conv_algorithm != "auto" && options.conv_algorithm != "direct" && options.conv_algorithm != "winograd")
     fail("convolution algorithm '{}': expected auto, direct or winograd", options.conv_algorithm);
   if (options.conv_algorithm == "winograd" && options.layout == "library")
-    fail("convolution algorithm 'winograd' runs on channel-blocked activations; it does not combine with layout "
-         "'library'");
+    fail(
+        "convolution algorithm 'winograd' runs on channel-blocked activations; it does not combine with layout "
+        "'library'");
   omp_set_num_threads(options.threads);
   impl_->plan_for(graph::graph_batch(impl_->optimized));
 }
@@ -480,15 +485,24 @@ TensorMap FastSession::run(const TensorMap& inputs) {
 std::string cpu_features() {
   using isa = dnnl::cpu_isa;
   switch (dnnl::get_effective_cpu_isa()) {
-    case isa::avx512_core_amx: return "avx512_core_amx";
-    case isa::avx512_core_bf16: return "avx512_core_bf16";
-    case isa::avx512_core_vnni: return "avx512_core_vnni";
-    case isa::avx512_core: return "avx512_core";
-    case isa::avx2_vnni: return "avx2_vnni";
-    case isa::avx2: return "avx2";
-    case isa::avx: return "avx";
-    case isa::sse41: return "sse41";
-    default: return "generic (no oneDNN JIT kernels)";
+    case isa::avx512_core_amx:
+      return "avx512_core_amx";
+    case isa::avx512_core_bf16:
+      return "avx512_core_bf16";
+    case isa::avx512_core_vnni:
+      return "avx512_core_vnni";
+    case isa::avx512_core:
+      return "avx512_core";
+    case isa::avx2_vnni:
+      return "avx2_vnni";
+    case isa::avx2:
+      return "avx2";
+    case isa::avx:
+      return "avx";
+    case isa::sse41:
+      return "sse41";
+    default:
+      return "generic (no oneDNN JIT kernels)";
   }
 }
 

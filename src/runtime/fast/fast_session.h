@@ -19,21 +19,21 @@ std::string cpu_features();
 
 struct FastPlanStats {
   int64_t batch = 0;
-  int64_t steps = 0;              // kernels executed per run, reorders included
-  int64_t reorders = 0;           // layout conversions inserted between kernels
-  int64_t fused_nodes = 0;        // nodes folded into a preceding kernel
-  int64_t fallback_steps = 0;     // steps run by the reference backend
+  int64_t steps = 0;           // kernels executed per run, reorders included
+  int64_t reorders = 0;        // layout conversions inserted between kernels
+  int64_t fused_nodes = 0;     // nodes folded into a preceding kernel
+  int64_t fallback_steps = 0;  // steps run by the reference backend
   // Convolutions' activation layouts as planned: "library" (none channel-blocked), "blocked"
   // (all) or "mixed".
   std::string layout;
-  int64_t blocked_convolutions = 0;  // convolutions whose output is channel-blocked
-  int64_t winograd_convolutions = 0;  // convolutions running Winograd's algorithm
-  int64_t elided_concats = 0;     // concatenations whose inputs were written in place (no copy)
-  double layout_planning_ms = 0;  // time spent measuring and choosing layouts ("auto")
-  int64_t activation_bytes = 0;   // bytes of the activation arena (after reuse)
+  int64_t blocked_convolutions = 0;        // convolutions whose output is channel-blocked
+  int64_t winograd_convolutions = 0;       // convolutions running Winograd's algorithm
+  int64_t elided_concats = 0;              // concatenations whose inputs were written in place (no copy)
+  double layout_planning_ms = 0;           // time spent measuring and choosing layouts ("auto")
+  int64_t activation_bytes = 0;            // bytes of the activation arena (after reuse)
   int64_t peak_live_activation_bytes = 0;  // the most bytes alive at one step (no plan needs less)
-  int64_t unshared_activation_bytes = 0;  // what they would take without reuse
-  int64_t scratchpad_bytes = 0;   // the primitives' scratch memory (one buffer, shared by all steps)
+  int64_t unshared_activation_bytes = 0;   // what they would take without reuse
+  int64_t scratchpad_bytes = 0;            // the primitives' scratch memory (one buffer, shared by all steps)
 };
 
 class FastSession : public Session {

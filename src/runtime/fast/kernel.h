@@ -15,9 +15,9 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "graph/graph.h"
-#include "runtime/session.h"
-#include "runtime/fused_step.h"
 #include "runtime/fast/layout_planner.h"
+#include "runtime/fused_step.h"
+#include "runtime/session.h"
 
 namespace fluidedge::runtime::fast {
 
@@ -72,10 +72,10 @@ class ConstantCache {
 
  private:
   struct Entry {
-    const void* data;      // the tensor's buffer (copies of a graph share it)
+    const void* data;  // the tensor's buffer (copies of a graph share it)
     memory::desc view, want;
     memory constant;
-    graph::Tensor owner;   // the tensor, when `constant` shares its buffer
+    graph::Tensor owner;  // the tensor, when `constant` shares its buffer
   };
   std::vector<Entry> entries_;
 };
@@ -117,8 +117,7 @@ class Kernel {
   // that way). Kernels that follow their inputs' layout answer nothing (the default).
   virtual std::optional<ConvTimes> time_layouts(const dnnl::engine&, int64_t /*batch*/) { return std::nullopt; }
   // Runs the step; memories are in the layouts plan() asked for.
-  virtual void execute(dnnl::stream& stream, const std::vector<memory>& inputs,
-                       const std::vector<memory>& outputs) = 0;
+  virtual void execute(dnnl::stream& stream, const std::vector<memory>& inputs, const std::vector<memory>& outputs) = 0;
 };
 
 // Creates the kernel for a step from the backend's op table (kernels/kernel_table.cpp), or

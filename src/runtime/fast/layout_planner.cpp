@@ -50,8 +50,7 @@ double estimate_plan_ms(const graph::Graph& g, const std::vector<FusedStep>& ste
       total += c.ms[k];
       bool blocked = assigned[i] == ActivationLayout::kChannelBlocked;
       ValueLayout out = blocked ? ValueLayout::kBlocked : ValueLayout::kLibrary;
-      if (!ins.empty() && is_4d(g, ins[0]))
-        bring(ins[0], blocked && c.first_layer ? ValueLayout::kPlain : out);
+      if (!ins.empty() && is_4d(g, ins[0])) bring(ins[0], blocked && c.first_layer ? ValueLayout::kPlain : out);
       for (size_t j = 1; j < ins.size(); ++j) bring(ins[j], out);  // the residual of a sum post-op
       if (!outs.empty() && !outs[0].empty()) layout[outs[0]] = out;
       continue;

@@ -10,31 +10,51 @@ namespace fluidedge::runtime::reference {
 
 at::ScalarType aten_type(graph::DType dtype) {
   switch (dtype) {
-    case graph::DType::kFloat32: return at::kFloat;
-    case graph::DType::kFloat16: return at::kHalf;
-    case graph::DType::kFloat64: return at::kDouble;
-    case graph::DType::kInt8: return at::kChar;
-    case graph::DType::kUInt8: return at::kByte;
-    case graph::DType::kInt16: return at::kShort;
-    case graph::DType::kInt32: return at::kInt;
-    case graph::DType::kInt64: return at::kLong;
-    case graph::DType::kBool: return at::kBool;
-    default: fail("the reference backend has no ATen type for {}", graph::dtype_name(dtype));
+    case graph::DType::kFloat32:
+      return at::kFloat;
+    case graph::DType::kFloat16:
+      return at::kHalf;
+    case graph::DType::kFloat64:
+      return at::kDouble;
+    case graph::DType::kInt8:
+      return at::kChar;
+    case graph::DType::kUInt8:
+      return at::kByte;
+    case graph::DType::kInt16:
+      return at::kShort;
+    case graph::DType::kInt32:
+      return at::kInt;
+    case graph::DType::kInt64:
+      return at::kLong;
+    case graph::DType::kBool:
+      return at::kBool;
+    default:
+      fail("the reference backend has no ATen type for {}", graph::dtype_name(dtype));
   }
 }
 
 static graph::DType dtype_of_aten(at::ScalarType t) {
   switch (t) {
-    case at::kFloat: return graph::DType::kFloat32;
-    case at::kHalf: return graph::DType::kFloat16;
-    case at::kDouble: return graph::DType::kFloat64;
-    case at::kChar: return graph::DType::kInt8;
-    case at::kByte: return graph::DType::kUInt8;
-    case at::kShort: return graph::DType::kInt16;
-    case at::kInt: return graph::DType::kInt32;
-    case at::kLong: return graph::DType::kInt64;
-    case at::kBool: return graph::DType::kBool;
-    default: fail("ATen type {} has no fluidedge dtype", c10::toString(t));
+    case at::kFloat:
+      return graph::DType::kFloat32;
+    case at::kHalf:
+      return graph::DType::kFloat16;
+    case at::kDouble:
+      return graph::DType::kFloat64;
+    case at::kChar:
+      return graph::DType::kInt8;
+    case at::kByte:
+      return graph::DType::kUInt8;
+    case at::kShort:
+      return graph::DType::kInt16;
+    case at::kInt:
+      return graph::DType::kInt32;
+    case at::kLong:
+      return graph::DType::kInt64;
+    case at::kBool:
+      return graph::DType::kBool;
+    default:
+      fail("ATen type {} has no fluidedge dtype", c10::toString(t));
   }
 }
 
@@ -101,7 +121,8 @@ std::map<std::string, at::Tensor> AtenExecutor::evaluate(const std::map<std::str
   return result;
 }
 
-std::map<std::string, at::Tensor> AtenExecutor::forward(const std::map<std::string, at::Tensor>& inputs, bool training) {
+std::map<std::string, at::Tensor> AtenExecutor::forward(const std::map<std::string, at::Tensor>& inputs,
+                                                        bool training) {
   return evaluate(inputs, graph_.outputs, training);
 }
 

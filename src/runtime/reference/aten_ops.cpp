@@ -74,9 +74,12 @@ Outputs max_pool(const graph::Node& n, const Inputs& in, OpContext&) {
   at::Tensor p = pad_spatial(x, geo.pads_begin, effective_end(geo, shape_of(x)), lowest);
   std::vector<int64_t> zeros(geo.kernel.size(), 0);
   switch (geo.kernel.size()) {
-    case 1: return {at::max_pool1d(p, geo.kernel, geo.strides, zeros, geo.dilations, false)};
-    case 2: return {at::max_pool2d(p, geo.kernel, geo.strides, zeros, geo.dilations, false)};
-    case 3: return {at::max_pool3d(p, geo.kernel, geo.strides, zeros, geo.dilations, false)};
+    case 1:
+      return {at::max_pool1d(p, geo.kernel, geo.strides, zeros, geo.dilations, false)};
+    case 2:
+      return {at::max_pool2d(p, geo.kernel, geo.strides, zeros, geo.dilations, false)};
+    case 3:
+      return {at::max_pool3d(p, geo.kernel, geo.strides, zeros, geo.dilations, false)};
   }
   fail("{}: {}-D pooling is not supported", n.describe(), geo.kernel.size());
 }
@@ -84,9 +87,12 @@ Outputs max_pool(const graph::Node& n, const Inputs& in, OpContext&) {
 at::Tensor avg_pool_nd(const at::Tensor& x, const std::vector<int64_t>& k, const std::vector<int64_t>& s) {
   std::vector<int64_t> zeros(k.size(), 0);
   switch (k.size()) {
-    case 1: return at::avg_pool1d(x, k, s, zeros, false, true);
-    case 2: return at::avg_pool2d(x, k, s, zeros, false, true);
-    default: return at::avg_pool3d(x, k, s, zeros, false, true);
+    case 1:
+      return at::avg_pool1d(x, k, s, zeros, false, true);
+    case 2:
+      return at::avg_pool2d(x, k, s, zeros, false, true);
+    default:
+      return at::avg_pool3d(x, k, s, zeros, false, true);
   }
 }
 
@@ -104,7 +110,8 @@ Outputs average_pool(const graph::Node& n, const Inputs& in, OpContext&) {
     // Counted region: input + explicit pads; the ceil extension beyond pads_end is not.
     std::vector<int64_t> extra;
     for (size_t i = 0; i < end.size(); ++i) extra.push_back(end[i] - geo.pads_end[i]);
-    mask = pad_spatial(pad_spatial(ones, geo.pads_begin, geo.pads_end, 1.0), std::vector<int64_t>(end.size(), 0), extra, 0.0);
+    mask = pad_spatial(pad_spatial(ones, geo.pads_begin, geo.pads_end, 1.0), std::vector<int64_t>(end.size(), 0), extra,
+                       0.0);
   } else {
     mask = pad_spatial(ones, geo.pads_begin, end, 0.0);
   }
@@ -244,7 +251,8 @@ Outputs pad(const graph::Node& n, const Inputs& in, OpContext&) {
       if (mode == "edge") {
         s = std::clamp<int64_t>(j, 0, size - 1);
       } else if (mode == "reflect") {
-        if (size == 1) s = 0;
+        if (size == 1)
+          s = 0;
         else {
           int64_t period = 2 * (size - 1);
           s = ((j % period) + period) % period;
@@ -337,8 +345,7 @@ template <typename Reduce>
 AtenOp reduction(Reduce reduce) {
   return [reduce](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
     std::optional<graph::Tensor> axes;
-    if (in.size() > 1 && in[1].defined())
-      axes = graph::Tensor::from_vector<int64_t>({in[1].numel()}, ints_of(in[1]));
+    if (in.size() > 1 && in[1].defined()) axes = graph::Tensor::from_vector<int64_t>({in[1].numel()}, ints_of(in[1]));
     std::set<int64_t> reduced = graph::reduced_axes(n, axes ? &*axes : nullptr, in[0].dim());
     if (reduced.empty()) return {in[0]};
     std::vector<int64_t> dims(reduced.begin(), reduced.end());
@@ -382,29 +389,39 @@ const std::map<std::string, AtenOp>& table() {
       {"Conv", conv},
       {"MaxPool", max_pool},
       {"AveragePool", average_pool},
-      {"GlobalAveragePool", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
+      {"GlobalAveragePool",
+       [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
          return {in[0].mean(spatial_dims(in[0]), true)};
        }},
-      {"GlobalMaxPool", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
+      {"GlobalMaxPool",
+       [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
          return {in[0].amax(spatial_dims(in[0]), true)};
        }},
-      {"Add", binary}, {"Sub", binary}, {"Mul", binary}, {"Div", binary},
+      {"Add", binary},
+      {"Sub", binary},
+      {"Mul", binary},
+      {"Div", binary},
       {"Relu", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs { return {at::relu(in[0])}; }},
       {"Sigmoid", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs { return {at::sigmoid(in[0])}; }},
       {"Tanh", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs { return {at::tanh(in[0])}; }},
-      {"HardSigmoid", [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
+      {"HardSigmoid",
+       [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
          return {at::clamp(in[0] * n.attr_float("alpha", 0.2f) + n.attr_float("beta", 0.5f), 0.0, 1.0)};
        }},
-      {"HardSwish", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
+      {"HardSwish",
+       [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
          return {in[0] * at::clamp(in[0] / 6.0 + 0.5, 0.0, 1.0)};
        }},
-      {"LeakyRelu", [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
+      {"LeakyRelu",
+       [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
          return {at::leaky_relu(in[0], n.attr_float("alpha", 0.01f))};
        }},
-      {"Elu", [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
+      {"Elu",
+       [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
          return {at::elu(in[0], n.attr_float("alpha", 1.f))};
        }},
-      {"Selu", [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
+      {"Selu",
+       [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
          return {at::elu(in[0], n.attr_float("alpha", 1.67326319217681884765625f),
                          n.attr_float("gamma", 1.05070102214813232421875f))};
        }},
@@ -414,21 +431,23 @@ const std::map<std::string, AtenOp>& table() {
       {"Sqrt", unary<at::sqrt>},
       {"Abs", unary<at::abs>},
       {"Neg", unary<at::neg>},
-      {"Pow", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
+      {"Pow",
+       [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
          return {at::pow(in[0], in[1]).to(in[0].scalar_type())};
        }},
-      {"PRelu", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
+      {"PRelu",
+       [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
          return {at::where(in[0] < 0, in[0] * in[1], in[0])};
        }},
-      {"Where", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
+      {"Where",
+       [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
          return {at::where(in[0].to(at::kBool), in[1], in[2])};
        }},
       {"ReduceMean", reduction([](const at::Tensor& x, at::IntArrayRef d, bool k) { return x.mean(d, k); })},
       {"ReduceMax", reduction([](const at::Tensor& x, at::IntArrayRef d, bool k) { return x.amax(d, k); })},
       {"ReduceSum", reduction([](const at::Tensor& x, at::IntArrayRef d, bool k) { return x.sum(d, k); })},
-      {"ReduceL2", reduction([](const at::Tensor& x, at::IntArrayRef d, bool k) {
-         return at::linalg_vector_norm(x, 2, d, k);
-       })},
+      {"ReduceL2",
+       reduction([](const at::Tensor& x, at::IntArrayRef d, bool k) { return at::linalg_vector_norm(x, 2, d, k); })},
       {"LayerNormalization", layer_norm},
       {"Identity", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs { return {in[0]}; }},
       {"Clip", clip},
@@ -436,7 +455,8 @@ const std::map<std::string, AtenOp>& table() {
       {"BatchNormalization", batch_norm},
       {"Softmax", softmax},
       {"Gemm", gemm},
-      {"MatMul", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs { return {at::matmul(in[0], in[1])}; }},
+      {"MatMul",
+       [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs { return {at::matmul(in[0], in[1])}; }},
       {"Reshape", reshape},
       {"Flatten", flatten},
       {"Transpose", transpose},

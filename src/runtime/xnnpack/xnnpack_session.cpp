@@ -81,10 +81,10 @@ struct Slot {
   std::string value;
   Layout layout = Layout::kPlain;
   size_t bytes = 0;
-  int alias_of = -1;    // a view of this slot
-  int placed_in = -1;   // inside this slot's bytes (a concatenation's output) ...
-  size_t offset = 0;    // ... from this byte offset, in rows (KernelPlan::part_rows)
-  int producer = -1;    // exec index (-1: graph input)
+  int alias_of = -1;   // a view of this slot
+  int placed_in = -1;  // inside this slot's bytes (a concatenation's output) ...
+  size_t offset = 0;   // ... from this byte offset, in rows (KernelPlan::part_rows)
+  int producer = -1;   // exec index (-1: graph input)
   int last_use = -1;
   bool pinned = false;  // graph input or output
 };
@@ -143,8 +143,8 @@ void XnnpackSession::Impl::build(Plan& p, int64_t batch) {
   if (graph::graph_batch(p.graph) != batch) graph::set_batch(p.graph, batch);
   const graph::Graph& g = p.graph;
 
-  std::map<std::string, int> current;                  // value -> slot in its produced layout
-  std::map<std::pair<int, Layout>, int> converted;     // (slot, layout) -> converted slot
+  std::map<std::string, int> current;               // value -> slot in its produced layout
+  std::map<std::pair<int, Layout>, int> converted;  // (slot, layout) -> converted slot
   auto new_slot = [&](const std::string& value, Layout layout, int producer) {
     p.slots.push_back({value, layout, value_bytes(g.value(value)), -1, -1, 0, producer, -1, false});
     return static_cast<int>(p.slots.size()) - 1;
@@ -310,7 +310,8 @@ Plan& XnnpackSession::Impl::prepare(const TensorMap& inputs) {
   int64_t batch = check_inputs(optimized, inputs);
   omp_set_num_threads(options.threads);
   Plan& p = plan_for(batch);
-  if (poison) std::fill(p.arena.get(), p.arena.get() + p.arena_bytes / sizeof(float), std::numeric_limits<float>::quiet_NaN());
+  if (poison)
+    std::fill(p.arena.get(), p.arena.get() + p.arena_bytes / sizeof(float), std::numeric_limits<float>::quiet_NaN());
   for (const auto& [name, slot] : p.input_slots) {
     const graph::Tensor& t = inputs.at(name);
     std::memcpy(p.data(slot), t.raw(), t.nbytes());
@@ -325,8 +326,8 @@ void XnnpackSession::Impl::execute(Plan& p, std::vector<double>* ms) {
     if (e.kernel) {
       e.kernel->run(threads.get());
     } else {
-      convert_layout(reinterpret_cast<const float*>(p.data(e.in[0])), reinterpret_cast<float*>(p.data(e.out[0])), e.shape,
-                     e.to_nhwc);
+      convert_layout(reinterpret_cast<const float*>(p.data(e.in[0])), reinterpret_cast<float*>(p.data(e.out[0])),
+                     e.shape, e.to_nhwc);
     }
     if (ms) (*ms)[k] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }

@@ -24,12 +24,12 @@ std::string cpu_features();
 
 struct XnnpackPlanStats {
   int64_t batch = 0;
-  int64_t steps = 0;             // kernels executed per run, layout conversions included
-  int64_t conversions = 0;       // NCHW <-> NHWC conversions inserted between kernels
-  int64_t fused_nodes = 0;       // nodes folded into a preceding kernel
-  int64_t fallback_steps = 0;    // steps run by the reference backend
-  int64_t elided_concats = 0;    // concatenations whose parts their producers wrote in place
-  int64_t activation_bytes = 0;  // bytes of the activation arena (after reuse)
+  int64_t steps = 0;                       // kernels executed per run, layout conversions included
+  int64_t conversions = 0;                 // NCHW <-> NHWC conversions inserted between kernels
+  int64_t fused_nodes = 0;                 // nodes folded into a preceding kernel
+  int64_t fallback_steps = 0;              // steps run by the reference backend
+  int64_t elided_concats = 0;              // concatenations whose parts their producers wrote in place
+  int64_t activation_bytes = 0;            // bytes of the activation arena (after reuse)
   int64_t peak_live_activation_bytes = 0;  // the most bytes alive at one step
   int64_t unshared_activation_bytes = 0;   // what they would take without reuse
 };

@@ -49,10 +49,10 @@ class BinaryKernel : public Kernel {
     plan.inputs[slot(a)] = a_padded ? plain_desc(g_.value(a).shape) : a_md;
     a_view_ = a_md;
     b_view_ = b_md;
-    dnnl::algorithm alg = n.op_type == "Add" ? dnnl::algorithm::binary_add
-                        : n.op_type == "Sub" ? dnnl::algorithm::binary_sub
-                        : n.op_type == "Mul" ? dnnl::algorithm::binary_mul
-                                             : dnnl::algorithm::binary_div;
+    dnnl::algorithm alg = n.op_type == "Add"   ? dnnl::algorithm::binary_add
+                          : n.op_type == "Sub" ? dnnl::algorithm::binary_sub
+                          : n.op_type == "Mul" ? dnnl::algorithm::binary_mul
+                                               : dnnl::algorithm::binary_div;
     dnnl::binary::desc d(alg, a_md, b_md, memory::desc(to_dims(y), memory::data_type::f32, memory::format_tag::any));
     FusedStep then = step_;
     if (swap_ && n.op_type == "Sub") {

@@ -59,7 +59,7 @@ class ConvKernel : public Kernel {
     // The planned layout where an optimised kernel runs it, else the other one, else whatever
     // oneDNN has (reference loops for exotic cases).
     auto other = plan.layout == ActivationLayout::kChannelBlocked ? ActivationLayout::kLibraryChoice
-                                                             : ActivationLayout::kChannelBlocked;
+                                                                  : ActivationLayout::kChannelBlocked;
     auto pd = layout_pd(engine, plan.layout, batch);
     if (!pd) pd = layout_pd(engine, other, batch);
     pd_ = pd ? *pd : make_pd(engine, ActivationLayout::kLibraryChoice, batch, dnnl::algorithm::convolution_direct);
@@ -93,7 +93,8 @@ class ConvKernel : public Kernel {
         if (ms < 0 || candidate < ms) ms = candidate;
       }
       // "winograd" asked and a Winograd kernel exists: plan it channel-blocked, where that kernel runs.
-      if (algorithm_ == "winograd" && layout == ActivationLayout::kChannelBlocked && !pds.empty() && is_winograd(pds[0]))
+      if (algorithm_ == "winograd" && layout == ActivationLayout::kChannelBlocked && !pds.empty() &&
+          is_winograd(pds[0]))
         t.ms[static_cast<int>(ActivationLayout::kLibraryChoice)] = -1;
     }
     return t;
@@ -149,34 +150,36 @@ class ConvKernel : public Kernel {
 
   // The convolution at `batch` in `layout` with `algorithm`: oneDNN's choice of format (`any`),
   // or nChw16c out and in (plain in for a first layer).
-  dnnl::convolution_forward::primitive_desc make_pd(const dnnl::engine& engine, ActivationLayout layout,
-                                                    int64_t batch, dnnl::algorithm alg) const {
+  dnnl::convolution_forward::primitive_desc make_pd(const dnnl::engine& engine, ActivationLayout layout, int64_t batch,
+                                                    dnnl::algorithm alg) const {
     const graph::Node& n = step_.node;
     memory::dims x = to_dims(g_.value(n.input(0)).shape), y = to_dims(g_.value(n.outputs[0]).shape);
     x[0] = y[0] = batch;
     const graph::Tensor& w = *g_.initializer(n.input(1));
     auto geo = geometry();
     memory::dims strides(geo.strides.begin(), geo.strides.end());
-    memory::dims dilates, pl(geo.pads_begin.begin(), geo.pads_begin.end()), pr(geo.pads_end.begin(), geo.pads_end.end());
+    memory::dims dilates, pl(geo.pads_begin.begin(), geo.pads_begin.end()),
+        pr(geo.pads_end.begin(), geo.pads_end.end());
     for (int64_t d : geo.dilations) dilates.push_back(d - 1);
     using tag = memory::format_tag;
     bool blocked = layout == ActivationLayout::kChannelBlocked;
     tag src_tag = blocked ? (first_layer() ? tag::abcd : tag::aBcd16b) : tag::any;
-    memory::desc src(x, memory::data_type::f32, src_tag), dst(y, memory::data_type::f32, blocked ? tag::aBcd16b : tag::any);
+    memory::desc src(x, memory::data_type::f32, src_tag),
+        dst(y, memory::data_type::f32, blocked ? tag::aBcd16b : tag::any);
     memory::desc wmd(weight_dims(), memory::data_type::f32, tag::any);
     auto kind = dnnl::prop_kind::forward_inference;
-    auto desc = n.has_input(2)
-                    ? dnnl::convolution_forward::desc(kind, alg, src, wmd, memory::desc({w.dim(0)}, memory::data_type::f32, tag::a),
-                                                      dst, strides, dilates, pl, pr)
-                    : dnnl::convolution_forward::desc(kind, alg, src, wmd, dst, strides, dilates, pl, pr);
+    auto desc = n.has_input(2) ? dnnl::convolution_forward::desc(
+                                     kind, alg, src, wmd, memory::desc({w.dim(0)}, memory::data_type::f32, tag::a), dst,
+                                     strides, dilates, pl, pr)
+                               : dnnl::convolution_forward::desc(kind, alg, src, wmd, dst, strides, dilates, pl, pr);
     return dnnl::convolution_forward::primitive_desc(desc, post_op_attr(step_), engine);
   }
 
   // The ways an optimised (jit, brgemm or Winograd) kernel runs it in `layout` at `batch`, the
   // algorithm asked for first: direct, and Winograd unless "direct" was asked (channel-blocked
   // only); blocked only for 2-D convolutions.
-  std::vector<dnnl::convolution_forward::primitive_desc> candidates(const dnnl::engine& engine,
-                                                                    ActivationLayout layout, int64_t batch) const {
+  std::vector<dnnl::convolution_forward::primitive_desc> candidates(const dnnl::engine& engine, ActivationLayout layout,
+                                                                    int64_t batch) const {
     bool blocked = layout == ActivationLayout::kChannelBlocked;
     if (blocked && g_.value(step_.node.input(0)).shape.size() != 4) return {};
     std::vector<dnnl::algorithm> algorithms{dnnl::algorithm::convolution_direct};
@@ -197,8 +200,8 @@ class ConvKernel : public Kernel {
 
   // The candidate to run in `layout` at `batch`, if any: the first, or with "auto" the faster,
   // compared at a batch of at most 8 (timings the layout planner has usually made already).
-  std::optional<dnnl::convolution_forward::primitive_desc> layout_pd(const dnnl::engine& engine, ActivationLayout layout,
-                                                                     int64_t batch) const {
+  std::optional<dnnl::convolution_forward::primitive_desc> layout_pd(const dnnl::engine& engine,
+                                                                     ActivationLayout layout, int64_t batch) const {
     auto pds = candidates(engine, layout, batch);
     if (pds.empty()) return std::nullopt;
     if (pds.size() == 1 || algorithm_ != "auto") return pds[0];
@@ -215,8 +218,9 @@ class ConvKernel : public Kernel {
   // One run's time on zero-filled scratch memories, measured once per process and problem
   // (equal layers of a network, or the same model loaded twice, are timed once).
   double time_pd(const dnnl::convolution_forward::primitive_desc& pd, const dnnl::engine& engine) const {
-    std::string key = fmt::format("{} src {} wei {} dst {} attr {} {}", pd.impl_info_str(), desc_key(pd.src_desc()),
-                                  desc_key(pd.weights_desc()), desc_key(pd.dst_desc()), geometry_key(), omp_get_max_threads());
+    std::string key =
+        fmt::format("{} src {} wei {} dst {} attr {} {}", pd.impl_info_str(), desc_key(pd.src_desc()),
+                    desc_key(pd.weights_desc()), desc_key(pd.dst_desc()), geometry_key(), omp_get_max_threads());
     static std::mutex mutex;
     static std::map<std::string, double> cache;
     {
@@ -241,12 +245,14 @@ class ConvKernel : public Kernel {
     auto geo = geometry();
     std::string k = fmt::format("s{} d{} p{}/{} bias{}", fmt::join(geo.strides, "x"), fmt::join(geo.dilations, "x"),
                                 fmt::join(geo.pads_begin, "x"), fmt::join(geo.pads_end, "x"), n.has_input(2));
-    for (const auto& p : step_.post_ops) k += fmt::format(" {}{}/{}", p.kind == PostOp::Kind::kSum ? "Add" : activation_name(p.activation), p.alpha, p.beta);
+    for (const auto& p : step_.post_ops)
+      k += fmt::format(" {}{}/{}", p.kind == PostOp::Kind::kSum ? "Add" : activation_name(p.activation), p.alpha,
+                       p.beta);
     return k;
   }
 
-  FusedStep step_;                     // post-ops: those oneDNN runs
-  std::optional<float> swish_alpha_;   // a trailing Swish this kernel runs itself
+  FusedStep step_;                    // post-ops: those oneDNN runs
+  std::optional<float> swish_alpha_;  // a trailing Swish this kernel runs itself
   const graph::Graph& g_;
   std::string algorithm_;  // SessionOptions::conv_algorithm
   dnnl::convolution_forward::primitive_desc pd_;

@@ -58,7 +58,8 @@ memory::desc like(const memory::desc& model, const graph::Shape& shape) {
   using tag = memory::format_tag;
   if (model.dims().size() == 4 && shape.size() == 4)
     for (tag t : {tag::acdb, tag::aBcd16b, tag::aBcd8b})
-      if (model == memory::desc(model.dims(), memory::data_type::f32, t)) return memory::desc(to_dims(shape), memory::data_type::f32, t);
+      if (model == memory::desc(model.dims(), memory::data_type::f32, t))
+        return memory::desc(to_dims(shape), memory::data_type::f32, t);
   return plain_desc(shape);
 }
 
@@ -91,29 +92,57 @@ dnnl::primitive_attr post_op_attr(const FusedStep& step) {
       continue;
     }
     switch (p.activation) {  // no default: a new Activation fails to compile until it has its post-op
-      case Activation::kRelu: ops.append_eltwise(1.f, A::eltwise_relu, 0.f, 0.f); break;
-      case Activation::kLeakyRelu: ops.append_eltwise(1.f, A::eltwise_relu, p.alpha, 0.f); break;
-      case Activation::kClip: ops.append_eltwise(1.f, A::eltwise_clip_v2, p.alpha, p.beta); break;
-      case Activation::kSigmoid: ops.append_eltwise(1.f, A::eltwise_logistic, 0.f, 0.f); break;
-      case Activation::kSwish: ops.append_eltwise(1.f, A::eltwise_swish, p.alpha, 0.f); break;
-      case Activation::kTanh: ops.append_eltwise(1.f, A::eltwise_tanh, 0.f, 0.f); break;
-      case Activation::kHardSwish: ops.append_eltwise(1.f, A::eltwise_hardswish, 0.f, 0.f); break;
+      case Activation::kRelu:
+        ops.append_eltwise(1.f, A::eltwise_relu, 0.f, 0.f);
+        break;
+      case Activation::kLeakyRelu:
+        ops.append_eltwise(1.f, A::eltwise_relu, p.alpha, 0.f);
+        break;
+      case Activation::kClip:
+        ops.append_eltwise(1.f, A::eltwise_clip_v2, p.alpha, p.beta);
+        break;
+      case Activation::kSigmoid:
+        ops.append_eltwise(1.f, A::eltwise_logistic, 0.f, 0.f);
+        break;
+      case Activation::kSwish:
+        ops.append_eltwise(1.f, A::eltwise_swish, p.alpha, 0.f);
+        break;
+      case Activation::kTanh:
+        ops.append_eltwise(1.f, A::eltwise_tanh, 0.f, 0.f);
+        break;
+      case Activation::kHardSwish:
+        ops.append_eltwise(1.f, A::eltwise_hardswish, 0.f, 0.f);
+        break;
       case Activation::kHardSigmoid:
         // max(0, min(1, alpha * x + beta)): oneDNN 2.6 has no hardsigmoid; compose it.
         ops.append_eltwise(1.f, A::eltwise_linear, p.alpha, p.beta);
         ops.append_eltwise(1.f, A::eltwise_clip_v2, 0.f, 1.f);
         break;
-      case Activation::kElu: ops.append_eltwise(1.f, A::eltwise_elu, p.alpha, 0.f); break;
+      case Activation::kElu:
+        ops.append_eltwise(1.f, A::eltwise_elu, p.alpha, 0.f);
+        break;
       case Activation::kSelu:  // gamma elu(x; alpha): oneDNN 2.6 has no selu
         ops.append_eltwise(1.f, A::eltwise_elu, p.alpha, 0.f);
         ops.append_eltwise(1.f, A::eltwise_linear, p.beta, 0.f);
         break;
-      case Activation::kGeluErf: ops.append_eltwise(1.f, A::eltwise_gelu_erf, 0.f, 0.f); break;
-      case Activation::kGeluTanh: ops.append_eltwise(1.f, A::eltwise_gelu_tanh, 0.f, 0.f); break;
-      case Activation::kExp: ops.append_eltwise(1.f, A::eltwise_exp, 0.f, 0.f); break;
-      case Activation::kSqrt: ops.append_eltwise(1.f, A::eltwise_sqrt, 0.f, 0.f); break;
-      case Activation::kAbs: ops.append_eltwise(1.f, A::eltwise_abs, 0.f, 0.f); break;
-      case Activation::kNeg: ops.append_eltwise(1.f, A::eltwise_linear, -1.f, 0.f); break;
+      case Activation::kGeluErf:
+        ops.append_eltwise(1.f, A::eltwise_gelu_erf, 0.f, 0.f);
+        break;
+      case Activation::kGeluTanh:
+        ops.append_eltwise(1.f, A::eltwise_gelu_tanh, 0.f, 0.f);
+        break;
+      case Activation::kExp:
+        ops.append_eltwise(1.f, A::eltwise_exp, 0.f, 0.f);
+        break;
+      case Activation::kSqrt:
+        ops.append_eltwise(1.f, A::eltwise_sqrt, 0.f, 0.f);
+        break;
+      case Activation::kAbs:
+        ops.append_eltwise(1.f, A::eltwise_abs, 0.f, 0.f);
+        break;
+      case Activation::kNeg:
+        ops.append_eltwise(1.f, A::eltwise_linear, -1.f, 0.f);
+        break;
       case Activation::kErf:
         // The session does not fuse Erf, and its standalone kernel runs it as a loop.
         fail("internal: {} has no oneDNN post-op", activation_name(p.activation));

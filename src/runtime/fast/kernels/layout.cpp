@@ -13,10 +13,10 @@ namespace {
 
 // Whether concatenating `ins` along `axis` into `out` is a copy of contiguous chunks: every
 // memory is dense and has the output's format (so the dimensions laid out outside the axis are
-// the same, in the same order, in all of them). Then each of `outer` output chunks is the inputs' chunks one after the other
-// (nchw along channels: one chunk per image; nChw16c too, when the channel counts are multiples
-// of 16; nhwc: one per pixel). oneDNN's concat is up to 7x slower than this on blocked layouts
-// at batch 1. Sets `outer` and each input's chunk in elements.
+// the same, in the same order, in all of them). Then each of `outer` output chunks is the inputs' chunks one after the
+// other (nchw along channels: one chunk per image; nChw16c too, when the channel counts are multiples of 16; nhwc: one
+// per pixel). oneDNN's concat is up to 7x slower than this on blocked layouts at batch 1. Sets `outer` and each input's
+// chunk in elements.
 bool concat_is_chunk_copy(const std::vector<memory::desc>& ins, const memory::desc& out, int axis, int64_t& outer,
                           std::vector<int64_t>& chunks) {
   // Checks density and blocking; sets the dimensions laid out outside the axis, outermost first.
@@ -70,8 +70,8 @@ class ConcatKernel : public Kernel {
   ConcatKernel(const FusedStep& step, const graph::Graph& g) : step_(step), g_(g) {}
   void plan(const dnnl::engine& engine, KernelPlan& plan) override {
     const graph::Shape& y = g_.value(step_.node.outputs[0]).shape;
-    int axis = static_cast<int>(graph::normalize_axis(step_.node, step_.node.attr_int("axis", 0),
-                                                      static_cast<int64_t>(y.size())));
+    int axis = static_cast<int>(
+        graph::normalize_axis(step_.node, step_.node.attr_int("axis", 0), static_cast<int64_t>(y.size())));
     // oneDNN picks the output layout (the inputs' when they agree); the copy is ours when it is
     // one of contiguous chunks, oneDNN's otherwise.
     std::vector<memory::desc> srcs = plan.inputs;
@@ -270,8 +270,8 @@ class CopyKernel : public Kernel {
     plan.outputs = {plain_desc(y)};
     plan.alias = {-1};
     if (step_.node.outputs.size() > 1 && !step_.node.outputs[1].empty())
-      plan.outputs.push_back(memory::desc({std::max<int64_t>(1, graph::shape_numel(y))}, memory::data_type::u8,
-                                          memory::format_tag::a)),
+      plan.outputs.push_back(
+          memory::desc({std::max<int64_t>(1, graph::shape_numel(y))}, memory::data_type::u8, memory::format_tag::a)),
           plan.alias.push_back(-1);
     dnnl::reorder::primitive_desc pd(engine, plan.inputs[0], engine, plain_desc(y), scratchpad_attr());
     prim_ = PlannedPrimitive(pd, plan.scratchpad);
@@ -330,7 +330,8 @@ std::unique_ptr<Kernel> make_layout_kernel(const FusedStep& step, const graph::G
   }
   // Pad. Reflect and edge, and cropping: the shared loop.
   auto pads = g.initializer(n.input(1))->to_int64();
-  if (n.attr_string("mode", "constant") != "constant" || std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p < 0; }))
+  if (n.attr_string("mode", "constant") != "constant" ||
+      std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p < 0; }))
     return make_loop_kernel(step, g, why_not);
   float value = 0;
   if (n.has_input(2)) {

@@ -73,9 +73,10 @@ class LinearKernel : public Kernel {
 
   void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
     const dnnl::engine& e = pd_.get_engine();
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(src_md_, e, in[0].get_data_handle())},
-                                         {DNNL_ARG_WEIGHTS, weights_ ? weights_ : memory(b_md_, e, in[1].get_data_handle())},
-                                         {DNNL_ARG_DST, out[0]}};
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, memory(src_md_, e, in[0].get_data_handle())},
+        {DNNL_ARG_WEIGHTS, weights_ ? weights_ : memory(b_md_, e, in[1].get_data_handle())},
+        {DNNL_ARG_DST, out[0]}};
     if (bias_) args[DNNL_ARG_BIAS] = bias_;
     prim_.execute(stream, std::move(args));
   }

@@ -27,8 +27,12 @@ class BatchNormKernel : public Kernel {
   }
 
   void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
-    prim_.execute(stream, {{DNNL_ARG_SRC, in[0]}, {DNNL_ARG_DST, out[0]}, {DNNL_ARG_SCALE, scale_},
-                           {DNNL_ARG_SHIFT, shift_}, {DNNL_ARG_MEAN, mean_}, {DNNL_ARG_VARIANCE, var_}});
+    prim_.execute(stream, {{DNNL_ARG_SRC, in[0]},
+                           {DNNL_ARG_DST, out[0]},
+                           {DNNL_ARG_SCALE, scale_},
+                           {DNNL_ARG_SHIFT, shift_},
+                           {DNNL_ARG_MEAN, mean_},
+                           {DNNL_ARG_VARIANCE, var_}});
   }
 
  private:
@@ -45,8 +49,8 @@ class SoftmaxKernel : public Kernel {
 
   void plan(const dnnl::engine& engine, KernelPlan& plan) override {
     const graph::Shape& x = g_.value(step_.node.input(0)).shape;
-    int axis = static_cast<int>(graph::normalize_axis(step_.node, step_.node.attr_int("axis", -1),
-                                                      static_cast<int64_t>(x.size())));
+    int axis = static_cast<int>(
+        graph::normalize_axis(step_.node, step_.node.attr_int("axis", -1), static_cast<int64_t>(x.size())));
     memory::desc md = plain_desc(x);
     dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md, axis);
     dnnl::softmax_forward::primitive_desc pd(d, scratchpad_attr(), engine);

@@ -33,7 +33,8 @@ class PoolKernel : public Kernel {
       // ceil_mode: extend the end padding so that the last window exists.
       for (size_t i = 0; i < spatial; ++i) {
         int64_t extent = (geo.kernel[i] - 1) * geo.dilations[i] + 1;
-        pr.push_back(std::max<int64_t>(geo.pads_end[i], (y[2 + i] - 1) * geo.strides[i] + extent - x[2 + i] - geo.pads_begin[i]));
+        pr.push_back(std::max<int64_t>(geo.pads_end[i],
+                                       (y[2 + i] - 1) * geo.strides[i] + extent - x[2 + i] - geo.pads_begin[i]));
       }
     }
     dnnl::algorithm alg = dnnl::algorithm::pooling_max;
@@ -42,8 +43,8 @@ class PoolKernel : public Kernel {
                                                : dnnl::algorithm::pooling_avg_exclude_padding;
     memory::desc src_md = plan.inputs[0];
     memory::desc dst_md(to_dims(y), memory::data_type::f32, memory::format_tag::any);
-    dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg, src_md, dst_md, strides, kernel,
-                                        dil, pl, pr);
+    dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg, src_md, dst_md, strides, kernel, dil,
+                                        pl, pr);
     pd_ = dnnl::pooling_v2_forward::primitive_desc(desc, post_op_attr(step_), engine);
     prim_ = PlannedPrimitive(pd_, plan.scratchpad);
     plan.inputs[0] = pd_.src_desc();

@@ -149,7 +149,8 @@ class ConvKernel : public Kernel {
     std::vector<float> packed(wt.size());
     for (int64_t o = 0; o < out_c; ++o)
       for (int64_t i = 0; i < group_in; ++i)
-        for (int64_t k = 0; k < kh * kw; ++k) packed[(o * kh * kw + k) * group_in + i] = wt[(o * group_in + i) * kh * kw + k];
+        for (int64_t k = 0; k < kh * kw; ++k)
+          packed[(o * kh * kw + k) * group_in + i] = wt[(o * group_in + i) * kh * kw + k];
     std::vector<float> bias;
     if (n.has_input(2)) bias = g_.initializer(n.input(2))->to_float();
 

@@ -73,8 +73,10 @@ class BinaryKernel : public Kernel {
       if (const graph::Tensor* c = g_.initializer(name)) {
         std::vector<float> v = c->to_float();
         constant_[i] = float_buffer(v.size(), "a constant operand");
-        if (nhwc) convert_layout(v.data(), constant_[i].get(), s, true);
-        else std::copy(v.begin(), v.end(), constant_[i].get());
+        if (nhwc)
+          convert_layout(v.data(), constant_[i].get(), s, true);
+        else
+          std::copy(v.begin(), v.end(), constant_[i].get());
       } else {
         plan.inputs[r++] = nhwc && g_.value(name).shape.size() == 4 ? Layout::kNhwc : Layout::kPlain;
       }
@@ -84,10 +86,14 @@ class BinaryKernel : public Kernel {
     if (shape_[0].empty()) shape_[0] = shape_[1] = {1};
     xnn_operator_t op = nullptr;
     const float lo = chain_.output_min(), hi = chain_.output_max();
-    if (n.op_type == "Add") check(xnn_create_add_nd_f32(lo, hi, 0, &op), "an Add");
-    else if (n.op_type == "Sub") check(xnn_create_subtract_nd_f32(lo, hi, 0, &op), "a Sub");
-    else if (n.op_type == "Mul") check(xnn_create_multiply_nd_f32(lo, hi, 0, &op), "a Mul");
-    else check(xnn_create_divide_nd_f32(lo, hi, 0, &op), "a Div");
+    if (n.op_type == "Add")
+      check(xnn_create_add_nd_f32(lo, hi, 0, &op), "an Add");
+    else if (n.op_type == "Sub")
+      check(xnn_create_subtract_nd_f32(lo, hi, 0, &op), "a Sub");
+    else if (n.op_type == "Mul")
+      check(xnn_create_multiply_nd_f32(lo, hi, 0, &op), "a Mul");
+    else
+      check(xnn_create_divide_nd_f32(lo, hi, 0, &op), "a Div");
     op_.reset(op);
     chain_.plan(static_cast<size_t>(graph::shape_numel(y)));
     plan.outputs = {nhwc ? Layout::kNhwc : Layout::kPlain};
@@ -99,7 +105,7 @@ class BinaryKernel : public Kernel {
     size_t r = 0;
     for (int i = 0; i < 2; ++i) x[i] = constant_[i] ? constant_[i].get() : in[r++];
     const std::string& op = step_.node.op_type;
-    auto setup = op == "Add" ? xnn_setup_add_nd_f32
+    auto setup = op == "Add"   ? xnn_setup_add_nd_f32
                  : op == "Sub" ? xnn_setup_subtract_nd_f32
                  : op == "Mul" ? xnn_setup_multiply_nd_f32
                                : xnn_setup_divide_nd_f32;

@@ -28,12 +28,12 @@ graph::Shape padded(const graph::Shape& s, size_t rank) {
 
 void check(xnn_status status, const char* what) {
   if (status == xnn_status_success) return;
-  const char* why = status == xnn_status_invalid_parameter  ? "invalid parameter"
+  const char* why = status == xnn_status_invalid_parameter       ? "invalid parameter"
                     : status == xnn_status_unsupported_parameter ? "unsupported parameter"
                     : status == xnn_status_unsupported_hardware  ? "unsupported hardware"
-                    : status == xnn_status_out_of_memory          ? "out of memory"
-                    : status == xnn_status_uninitialized          ? "XNNPACK not initialised"
-                                                                  : "error";
+                    : status == xnn_status_out_of_memory         ? "out of memory"
+                    : status == xnn_status_uninitialized         ? "XNNPACK not initialised"
+                                                                 : "error";
   fail("XNNPACK refused {} ({}, status {})", what, why, static_cast<int>(status));
 }
 
@@ -80,14 +80,24 @@ void ActivationChain::plan(size_t count) {
       case Activation::kLeakyRelu:
         check(xnn_create_leaky_relu_nc_f32(count, count, count, p.alpha, 0, &op), "a LeakyRelu");
         break;
-      case Activation::kSigmoid: check(xnn_create_sigmoid_nc_f32(count, count, count, 0, &op), "a Sigmoid"); break;
+      case Activation::kSigmoid:
+        check(xnn_create_sigmoid_nc_f32(count, count, count, 0, &op), "a Sigmoid");
+        break;
       case Activation::kHardSwish:
         check(xnn_create_hardswish_nc_f32(count, count, count, 0, &op), "a HardSwish");
         break;
-      case Activation::kElu: check(xnn_create_elu_nc_f32(count, count, count, p.alpha, 0, &op), "an Elu"); break;
-      case Activation::kAbs: check(xnn_create_abs_nc_f32(count, count, count, 0, &op), "an Abs"); break;
-      case Activation::kNeg: check(xnn_create_negate_nc_f32(count, count, count, 0, &op), "a Neg"); break;
-      case Activation::kSqrt: check(xnn_create_square_root_nc_f32(count, count, count, 0, &op), "a Sqrt"); break;
+      case Activation::kElu:
+        check(xnn_create_elu_nc_f32(count, count, count, p.alpha, 0, &op), "an Elu");
+        break;
+      case Activation::kAbs:
+        check(xnn_create_abs_nc_f32(count, count, count, 0, &op), "an Abs");
+        break;
+      case Activation::kNeg:
+        check(xnn_create_negate_nc_f32(count, count, count, 0, &op), "a Neg");
+        break;
+      case Activation::kSqrt:
+        check(xnn_create_square_root_nc_f32(count, count, count, 0, &op), "a Sqrt");
+        break;
       // XNNPACK (this version) has no float tanh, hard sigmoid, swish, selu, gelu, erf or exp:
       // the shared loops (runtime/loop_ops.h).
       case Activation::kSwish:
@@ -97,7 +107,8 @@ void ActivationChain::plan(size_t count) {
       case Activation::kGeluErf:
       case Activation::kGeluTanh:
       case Activation::kErf:
-      case Activation::kExp: break;
+      case Activation::kExp:
+        break;
     }
     s.xnn.reset(op);
   }
@@ -109,19 +120,32 @@ void ActivationChain::bind(float* data, pthreadpool_t threads) {
     if (!s.xnn) continue;
     switch (s.op.activation) {
       case Activation::kRelu:
-      case Activation::kClip: check(xnn_setup_clamp_nc_f32(s.xnn.get(), 1, data, data, threads), "a clamp"); break;
+      case Activation::kClip:
+        check(xnn_setup_clamp_nc_f32(s.xnn.get(), 1, data, data, threads), "a clamp");
+        break;
       case Activation::kLeakyRelu:
         check(xnn_setup_leaky_relu_nc_f32(s.xnn.get(), 1, data, data, threads), "a LeakyRelu");
         break;
-      case Activation::kSigmoid: check(xnn_setup_sigmoid_nc_f32(s.xnn.get(), 1, data, data, threads), "a Sigmoid"); break;
+      case Activation::kSigmoid:
+        check(xnn_setup_sigmoid_nc_f32(s.xnn.get(), 1, data, data, threads), "a Sigmoid");
+        break;
       case Activation::kHardSwish:
         check(xnn_setup_hardswish_nc_f32(s.xnn.get(), 1, data, data, threads), "a HardSwish");
         break;
-      case Activation::kElu: check(xnn_setup_elu_nc_f32(s.xnn.get(), 1, data, data, threads), "an Elu"); break;
-      case Activation::kAbs: check(xnn_setup_abs_nc_f32(s.xnn.get(), 1, data, data, threads), "an Abs"); break;
-      case Activation::kNeg: check(xnn_setup_negate_nc_f32(s.xnn.get(), 1, data, data, threads), "a Neg"); break;
-      case Activation::kSqrt: check(xnn_setup_square_root_nc_f32(s.xnn.get(), 1, data, data, threads), "a Sqrt"); break;
-      default: fail("internal: activation {} has an operator but no setup", activation_name(s.op.activation));
+      case Activation::kElu:
+        check(xnn_setup_elu_nc_f32(s.xnn.get(), 1, data, data, threads), "an Elu");
+        break;
+      case Activation::kAbs:
+        check(xnn_setup_abs_nc_f32(s.xnn.get(), 1, data, data, threads), "an Abs");
+        break;
+      case Activation::kNeg:
+        check(xnn_setup_negate_nc_f32(s.xnn.get(), 1, data, data, threads), "a Neg");
+        break;
+      case Activation::kSqrt:
+        check(xnn_setup_square_root_nc_f32(s.xnn.get(), 1, data, data, threads), "a Sqrt");
+        break;
+      default:
+        fail("internal: activation {} has an operator but no setup", activation_name(s.op.activation));
     }
   }
 }

@@ -169,8 +169,8 @@ class PadKernel : public Kernel {
     plan.alias = {-1};
   }
   void bind(const std::vector<const float*>& in, const std::vector<float*>& out, pthreadpool_t threads) override {
-    check(xnn_setup_constant_pad_nd_x32(op_.get(), shape_.size(), shape_.data(), pre_.data(), post_.data(), in[0], out[0],
-                                        threads),
+    check(xnn_setup_constant_pad_nd_x32(op_.get(), shape_.size(), shape_.data(), pre_.data(), post_.data(), in[0],
+                                        out[0], threads),
           "setting up a Pad");
   }
   void run(pthreadpool_t threads) override { check(xnn_run_operator(op_.get(), threads), "running a Pad"); }

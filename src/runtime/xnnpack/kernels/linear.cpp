@@ -44,7 +44,8 @@ class FullyConnectedKernel : public Kernel {
   }
 
   void bind(const std::vector<const float*>& in, const std::vector<float*>& out, pthreadpool_t threads) override {
-    check(xnn_setup_fully_connected_nc_f32(op_.get(), rows_, in[0], out[0], threads), "setting up a fully-connected layer");
+    check(xnn_setup_fully_connected_nc_f32(op_.get(), rows_, in[0], out[0], threads),
+          "setting up a fully-connected layer");
     chain_.bind(out[0], threads);
   }
 

@@ -18,7 +18,8 @@ graph::WindowGeometry pool_geometry(const graph::Node& n, const graph::Shape& x)
   for (size_t i = 0; i < 2 && ceil_mode; ++i) {
     // Exactly the padding the last window reaches, so that XNNPACK's floor gives ONNX's count.
     int64_t extent = (geo.kernel[i] - 1) * geo.dilations[i] + 1;
-    geo.pads_end[i] = std::max<int64_t>(0, (geo.output[i] - 1) * geo.strides[i] + extent - x[2 + i] - geo.pads_begin[i]);
+    geo.pads_end[i] =
+        std::max<int64_t>(0, (geo.output[i] - 1) * geo.strides[i] + extent - x[2 + i] - geo.pads_begin[i]);
   }
   return geo;
 }
@@ -46,10 +47,9 @@ class PoolKernel : public Kernel {
                                                 u(geo.dilations[1]), channels, channels, channels, lo, hi, 0, &op),
               "a max pool");
       else
-        check(xnn_create_average_pooling2d_nhwc_f32(u(geo.pads_begin[0]), u(geo.pads_end[1]), u(geo.pads_end[0]),
-                                                    u(geo.pads_begin[1]), u(geo.kernel[0]), u(geo.kernel[1]),
-                                                    u(geo.strides[0]), u(geo.strides[1]), channels, channels, channels,
-                                                    lo, hi, 0, &op),
+        check(xnn_create_average_pooling2d_nhwc_f32(
+                  u(geo.pads_begin[0]), u(geo.pads_end[1]), u(geo.pads_end[0]), u(geo.pads_begin[1]), u(geo.kernel[0]),
+                  u(geo.kernel[1]), u(geo.strides[0]), u(geo.strides[1]), channels, channels, channels, lo, hi, 0, &op),
               "an average pool");
     }
     op_.reset(op);
@@ -120,7 +120,8 @@ std::unique_ptr<Kernel> make_pool_kernel(const FusedStep& step, const graph::Gra
     bool pads = false;
     for (size_t i = 0; i < 2; ++i) pads |= geo.pads_begin[i] != 0 || geo.pads_end[i] != 0;
     // XNNPACK has no 1x1 window, and averages the pixels inside only: the shared loop.
-    if (geo.kernel[0] * geo.kernel[1] == 1 || (n.op_type == "AveragePool" && pads && n.attr_int("count_include_pad", 0) != 0))
+    if (geo.kernel[0] * geo.kernel[1] == 1 ||
+        (n.op_type == "AveragePool" && pads && n.attr_int("count_include_pad", 0) != 0))
       return make_loop_kernel(step, g, why_not);
     if (n.op_type == "AveragePool" && (geo.dilations[0] != 1 || geo.dilations[1] != 1)) {
       why_not = "a dilated AveragePool";
