@@ -1,13 +1,12 @@
-// `fluidedge bench partition`: the partitioner's experiment with real device-node processes (see
-// bench_partition_command.cpp), callable by `fluidedge demo` as well as from its command line.
+// `fluidedge bench partition`: the partitioner's experiment with real device-node processes
+// (experiment/partition_experiment.h), callable by `fluidedge demo` as well as from its command line.
 #pragma once
 
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "cli/json_output.h"
-#include "cluster/tls.h"
+#include "experiment/partition_experiment.h"
 
 namespace fluidedge::cli {
 
@@ -31,11 +30,17 @@ struct PartitionBenchOptions {
   bool explore_only = false;  // profiles and exploration only, nothing deployed
   std::string backend;        // the nodes' and their profiles'; empty: runtime::default_backend()
   std::string tls = "on";     // on: mutual TLS between the client and the nodes (a throwaway CA); off: plaintext
-  std::shared_ptr<const cluster::LocalCertificates> certs;  // set when run, as --tls says
 };
 
 // Profiles (or reads --system), explores, deploys and measures every model, printing a line per
 // model as it goes (unless o.json), and draws o.plot; returns what `--json` prints.
 Json run_bench_partition(PartitionBenchOptions o);
+
+// Its rendering (bench_partition_output.cpp): the JSON `--json` prints (and the report reads),
+// the start line, a line per model, and the summary.
+Json partition_report_json(const experiment::PartitionReport& report);
+void print_partition_started(const experiment::PartitionExperimentOptions& o, const experiment::PartitionSettings& s);
+void print_partition_model(const experiment::PartitionModelResult& row);
+void print_partition_summary(const experiment::PartitionReport& report, const std::string& plot);
 
 }  // namespace fluidedge::cli

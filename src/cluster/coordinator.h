@@ -1,10 +1,10 @@
-// The coordinator: serves inference requests with a group of device nodes. It deploys each
-// node's part, dispatches requests by mode (Fluid HT: one node per request, weighted by measured
-// capacity; Fluid HA: every live node, outputs combined for the live subset; auto: HA until load
-// or latency says HT; Dynamic: group 1 then later groups on their activations; Static: a
-// pipeline of stages), and survives failures: when a node goes down the requests it held are
-// re-issued on the survivors; every request is answered exactly once, saying which sub-networks
-// produced the answer, or fails with a clear error when the variant cannot go on.
+// The coordinator: serves inference requests with a group of device nodes. It keeps a link to
+// each node, deploys its part when the node comes up (again), and runs the cluster's dispatch
+// policy (dispatch_policy.h: Fluid HT/HA/auto, or a Static/Dynamic chain) over its membership
+// and its request book; it survives failures: when a node goes down the requests it held go back
+// to the policy, which re-issues them on the survivors or answers with what is left. Every
+// request is answered exactly once, saying which sub-networks produced the answer, or fails with
+// a clear error when the variant cannot go on.
 #pragma once
 
 #include <chrono>
@@ -16,17 +16,10 @@
 
 #include "cluster/cluster_config.h"
 #include "cluster/inference_client.h"
+#include "cluster/membership.h"
 #include "runtime/session.h"
 
 namespace fluidedge::cluster {
-
-struct NodeStatus {
-  std::string name, address, key;
-  bool ready = false;  // up, deployed and streaming
-  int in_flight = 0;
-  int64_t answered = 0;   // requests this node contributed to
-  double service_ms = 0;  // measured time per request
-};
 
 class Coordinator final : public InferenceClient {
  public:

@@ -3,10 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <deque>
-#include <future>
+#include <mutex>
 #include <set>
 #include <thread>
+
+#include "experiment/request_stream.h"
 
 namespace fluidedge::testing {
 
@@ -45,18 +46,37 @@ bool wait_ready(const cluster::Coordinator& c, const std::string& node, int time
 std::vector<cluster::Answer> stream(cluster::InferenceClient& c, int count, const std::function<void(int)>& at,
                                     int window) {
   std::mt19937 rng(7);
-  std::deque<std::future<cluster::Answer>> in_flight;
-  std::vector<cluster::Answer> answers;
-  auto take = [&] {
-    answers.push_back(in_flight.front().get());
-    in_flight.pop_front();
-    if (at) at(static_cast<int>(answers.size()));
+  std::vector<cluster::Answer> answers(static_cast<size_t>(count));
+  std::mutex mutex;  // guards answered (the observer runs on the client's threads)
+  int answered = 0, reported = 0;
+  // `at` sees every count once, in order, on this thread between submissions (it may kill or
+  // restart nodes), and the counts reached while draining after the last one.
+  auto report = [&] {
+    int now;
+    {
+      std::lock_guard lock(mutex);
+      now = answered;
+    }
+    while (at && reported < now) at(++reported);
   };
-  for (int i = 0; i < count; ++i) {
-    in_flight.push_back(c.submit({{"input", random_image(rng)}}));
-    if (static_cast<int>(in_flight.size()) >= window) take();
-  }
-  while (!in_flight.empty()) take();
+  experiment::StreamOptions options;
+  options.count = count;
+  options.concurrency = window;
+  options.retry_after_failure = std::chrono::milliseconds(0);
+  options.tick = report;
+  auto result = experiment::run_stream(
+      c,
+      [&](int64_t) {
+        return runtime::TensorMap{{"input", random_image(rng)}};
+      },
+      options,
+      [&](int64_t i, const cluster::Answer& a) {
+        std::lock_guard lock(mutex);
+        answers[static_cast<size_t>(i)] = a;
+        ++answered;
+      });
+  report();
+  EXPECT_EQ(result.duplicated, 0) << "requests answered twice";
   return answers;
 }
 

@@ -1,6 +1,6 @@
 // What the cluster process tests share: a Fluid cluster.yaml over NodeProcesses, a stream of
-// requests with a window in flight, and the check that each was answered once and correctly
-// shaped.
+// requests with a window in flight (the experiment layer's), and the check that each was
+// answered once and correctly shaped.
 #pragma once
 
 #include <filesystem>
@@ -33,7 +33,8 @@ cluster::ClusterConfig make_config(const std::string& variant, const std::string
 // Whether the coordinator sees `node` ready within `timeout_ms`.
 bool wait_ready(const cluster::Coordinator& c, const std::string& node, int timeout_ms);
 
-// Sends `count` random images, keeping `window` in flight; calls `at(i)` after the i-th answer.
+// Sends `count` random images through experiment::run_stream, keeping `window` in flight; calls
+// `at(i)` once for each i-th answer, between submissions. The answers in submission order.
 std::vector<cluster::Answer> stream(cluster::InferenceClient& c, int count, const std::function<void(int)>& at = {},
                                     int window = 16);
 
