@@ -151,20 +151,14 @@ FluidReport run_fluid_experiment(const FluidExperimentOptions& options, const Fl
   settings.requests_per_cell = count;
   settings.pinned = std::thread::hardware_concurrency() >= 2;
 
-  std::vector<std::unique_ptr<NodeProcess>> nodes;
+  DeviceSettings node_settings;
+  node_settings.max_batch = o.max_batch;
+  node_settings.link_rate = o.link_rate;
+  node_settings.link_latency = o.link_latency;
+  node_settings.backend = o.backend;
+  auto nodes = start_emulated_nodes(o.node_binary, 2, settings.emulated_devices, node_settings, certs, settings.pinned);
   std::vector<NodeProcess*> devices;
-  for (int i = 0; i < 2; ++i) {
-    const std::string name = fmt::format("dev{}", i + 1);
-    DeviceSettings d{o.max_batch,
-                     o.link_rate,
-                     o.link_latency,
-                     settings.emulated_devices + ":" + name,
-                     o.backend,
-                     certs.node_arguments(name),
-                     settings.pinned ? i : -1};
-    nodes.push_back(std::make_unique<NodeProcess>(std::vector<std::string>{o.node_binary}, name, device_arguments(d)));
-    devices.push_back(nodes.back().get());
-  }
+  for (auto& n : nodes) devices.push_back(n.get());
   if (progress.started) progress.started(settings);
 
   for (const std::string& variant : o.variants)

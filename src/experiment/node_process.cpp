@@ -90,4 +90,19 @@ double NodeProcess::rss_mib() const {
   return 0;
 }
 
+std::vector<std::unique_ptr<NodeProcess>> start_emulated_nodes(const std::string& node_binary, int count,
+                                                               const std::string& system_file, DeviceSettings settings,
+                                                               const cluster::LocalCertificates& certs, bool pin) {
+  std::vector<std::unique_ptr<NodeProcess>> nodes;
+  for (int i = 0; i < count; ++i) {
+    const std::string name = fmt::format("dev{}", i + 1);
+    settings.emulate = system_file + ":" + name;
+    settings.security = certs.node_arguments(name);
+    settings.cpu = pin ? i : -1;
+    nodes.push_back(
+        std::make_unique<NodeProcess>(std::vector<std::string>{node_binary}, name, device_arguments(settings)));
+  }
+  return nodes;
+}
+
 }  // namespace fluidedge::experiment

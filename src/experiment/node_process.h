@@ -11,6 +11,8 @@
 
 #include "common/subprocess.h"
 
+#include "cluster/tls.h"
+
 namespace fluidedge::experiment {
 
 // The flags of an emulated device (`fluidedge-node node ...`), for NodeProcess's arguments.
@@ -61,5 +63,12 @@ class NodeProcess {
   std::unique_ptr<Subprocess> process_;
   bool alive_ = false, frozen_ = false;
 };
+
+// Starts nodes dev1 ... dev`count` from `node_binary`, node i with `settings` emulating device
+// "dev<i>" of `system_file` with the certificate `certs` issued to it, pinned to core i-1 when
+// `pin`.
+std::vector<std::unique_ptr<NodeProcess>> start_emulated_nodes(const std::string& node_binary, int count,
+                                                               const std::string& system_file, DeviceSettings settings,
+                                                               const cluster::LocalCertificates& certs, bool pin);
 
 }  // namespace fluidedge::experiment

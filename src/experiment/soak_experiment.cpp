@@ -91,19 +91,12 @@ SoakReport run_soak(const SoakOptions& options, const SoakStarted& started, cons
                                                   o.device_gflops, o.device_bandwidth, o.link_rate, o.link_latency);
   auto dataset = data::load_dataset(o.data);
   report.pinned = std::thread::hardware_concurrency() >= 2;
-  std::vector<std::unique_ptr<NodeProcess>> devices;
-  for (int i = 0; i < 2; ++i) {
-    std::string name = fmt::format("dev{}", i + 1);
-    DeviceSettings d{o.max_batch,
-                     o.link_rate,
-                     o.link_latency,
-                     report.emulated_devices + ":" + name,
-                     o.backend,
-                     certs.node_arguments(name),
-                     report.pinned ? i : -1};
-    devices.push_back(
-        std::make_unique<NodeProcess>(std::vector<std::string>{o.node_binary}, name, device_arguments(d)));
-  }
+  DeviceSettings node_settings;
+  node_settings.max_batch = o.max_batch;
+  node_settings.link_rate = o.link_rate;
+  node_settings.link_latency = o.link_latency;
+  node_settings.backend = o.backend;
+  auto devices = start_emulated_nodes(o.node_binary, 2, report.emulated_devices, node_settings, certs, report.pinned);
   std::string yaml =
       fmt::format("variant: fluid\nmode: {}\nmodel: {}\nmax_batch: {}\nwindow: {}\nrequest_timeout_ms: 20000\nnodes:\n",
                   o.mode, fs::absolute(fs::path(o.models) / "fluid").string(), o.max_batch, 2 * o.max_batch);

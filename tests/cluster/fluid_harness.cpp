@@ -46,8 +46,9 @@ bool wait_ready(const cluster::Coordinator& c, const std::string& node, int time
 std::vector<cluster::Answer> stream(cluster::InferenceClient& c, int count, const std::function<void(int)>& at,
                                     int window) {
   std::mt19937 rng(7);
-  std::vector<cluster::Answer> answers(static_cast<size_t>(count));
-  std::mutex mutex;  // guards answered (the observer runs on the client's threads)
+  std::vector<cluster::Answer> answers;
+  answers.reserve(static_cast<size_t>(count));
+  std::mutex mutex;  // guards answers and answered (the observer runs on the client's threads)
   int answered = 0, reported = 0;
   // `at` sees every count once, in order, on this thread between submissions (it may kill or
   // restart nodes), and the counts reached while draining after the last one.
@@ -70,9 +71,9 @@ std::vector<cluster::Answer> stream(cluster::InferenceClient& c, int count, cons
         return runtime::TensorMap{{"input", random_image(rng)}};
       },
       options,
-      [&](int64_t i, const cluster::Answer& a) {
+      [&](int64_t, const cluster::Answer& a) {
         std::lock_guard lock(mutex);
-        answers[static_cast<size_t>(i)] = a;
+        answers.push_back(a);
         ++answered;
       });
   report();

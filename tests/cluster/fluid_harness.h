@@ -34,7 +34,8 @@ cluster::ClusterConfig make_config(const std::string& variant, const std::string
 bool wait_ready(const cluster::Coordinator& c, const std::string& node, int timeout_ms);
 
 // Sends `count` random images through experiment::run_stream, keeping `window` in flight; calls
-// `at(i)` once for each i-th answer, between submissions. The answers in submission order.
+// `at(i)` once for each i-th answer, between submissions. The answers in the order they came
+// (answers[k] came before whatever `at(k + 1)` did).
 std::vector<cluster::Answer> stream(cluster::InferenceClient& c, int count, const std::function<void(int)>& at = {},
                                     int window = 16);
 
