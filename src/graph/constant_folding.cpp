@@ -160,6 +160,15 @@ const std::map<std::string_view, Evaluator>& evaluators() {
        [](const Node&, const std::vector<const Tensor*>& in, const ValueInfo& o) -> std::optional<Tensor> {
          return in[0]->cast(o.dtype);
        }},
+      {"ConstantOfShape",
+       [](const Node& n, const std::vector<const Tensor*>&, const ValueInfo& o) -> std::optional<Tensor> {
+         Tensor result(o.dtype, o.shape);  // zeros unless `value` says otherwise
+         if (n.has_attr("value")) {
+           const Tensor& v = n.attr_tensor("value");
+           for (int64_t i = 0; i < result.numel(); ++i) copy_element(v, 0, result, i);
+         }
+         return result;
+       }},
       {"Slice",
        [](const Node& n, const std::vector<const Tensor*>& in, const ValueInfo& o) -> std::optional<Tensor> {
          return slice(n, in, o);
@@ -241,6 +250,15 @@ int fold_constants(Graph& graph) {
           graph.set_initializer(node.outputs[i], mask);
         }
       ++folded;
+      continue;
+    }
+    // A Cast of a run-time value to the type it already has (PyTorch's quantized export puts
+    // one between every QuantizeLinear and DequantizeLinear) passes it through.
+    if (node.op_type == "Cast" && node.domain.empty() && graph.value(node.input(0)).dtype == infos[0].dtype) {
+      Node identity = node;
+      identity.op_type = "Identity";
+      identity.attrs.clear();
+      kept.push_back(std::move(identity));
       continue;
     }
     const OpSchema* schema = find_op_schema(node.op_type);

@@ -13,7 +13,7 @@ const std::map<std::string, OpSchema, std::less<>>& registry() {
   static const auto* table = [] {
     auto* m = new std::map<std::string, OpSchema, std::less<>>();
     for (auto family : {ops::window_schemas, ops::elementwise_schemas, ops::linear_schemas, ops::layout_schemas,
-                        ops::reduction_schemas, ops::fold_schemas})
+                        ops::reduction_schemas, ops::fold_schemas, ops::quantization_schemas})
       for (auto& s : family()) m->emplace(s.type, s);
     return m;
   }();

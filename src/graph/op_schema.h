@@ -52,6 +52,9 @@ enum OpTrait : unsigned {
   // channel-blocked) and gives its output the same: pools, batch norm, broadcasting arithmetic,
   // Concat and the activations.
   kFollowsInputLayout = 1u << 1,
+  // It reads or writes quantized integers (uint8, int8, int32) where the other ops take floats:
+  // the quantization ops. Lean backends run it on the integer types its schema allows.
+  kQuantized = 1u << 2,
 };
 
 struct OpSchema {

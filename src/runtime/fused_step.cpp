@@ -69,7 +69,9 @@ std::vector<std::string> FusedStep::runtime_inputs(const graph::Graph& g) const 
 bool any_activation(Activation) { return true; }
 
 std::string float32_input_problem(const FusedStep& step, const graph::Graph& g, const char* backend) {
-  if (graph::op_has_trait(step.node.op_type, graph::kShapeOnly)) return "";
+  if (graph::op_has_trait(step.node.op_type, graph::kShapeOnly) ||
+      graph::op_has_trait(step.node.op_type, graph::kQuantized))
+    return "";
   for (size_t i = 0; i < step.node.inputs.size(); ++i) {
     const std::string& in = step.node.inputs[i];
     if (in.empty() || g.is_initializer(in)) continue;

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "graph/op_schema.h"
+#include "runtime/quantized_loops.h"
 #include "runtime/vector_math.h"
 
 namespace fluidedge::runtime {
@@ -40,7 +41,7 @@ struct Operand {
 };
 
 // Numpy-broadcasting elementwise op of two or three operands.
-class BroadcastOp : public LoopOp {
+class BroadcastOp : public FloatLoopOp {
  public:
   using F = std::function<float(float, float, float)>;
 
@@ -72,7 +73,8 @@ class BroadcastOp : public LoopOp {
     }
   }
 
-  void run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs, int threads) const override {
+  void run_float(const std::vector<const float*>& inputs, const std::vector<float*>& outputs,
+                 int threads) const override {
     float* out = outputs[0];
     std::vector<const float*> base;
     std::vector<std::vector<float>> as_float;  // runtime bools, as 0 and 1
@@ -123,7 +125,7 @@ class BroadcastOp : public LoopOp {
 };
 
 // ReduceMean, ReduceMax, ReduceSum, ReduceL2 over a set of axes.
-class ReduceOp : public LoopOp {
+class ReduceOp : public FloatLoopOp {
  public:
   enum class Kind { kMean, kMax, kSum, kL2 };
 
@@ -144,7 +146,8 @@ class ReduceOp : public LoopOp {
     per_output_ = output_count_ == 0 ? 0 : in_count / static_cast<int64_t>(output_count_);
   }
 
-  void run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs, int threads) const override {
+  void run_float(const std::vector<const float*>& inputs, const std::vector<float*>& outputs,
+                 int threads) const override {
     float* out = outputs[0];
     const float* x = inputs[0];
     const float init = kind_ == Kind::kMax ? -std::numeric_limits<float>::infinity() : 0.f;
@@ -194,7 +197,7 @@ class ReduceOp : public LoopOp {
 
 // LayerNormalization over the dims from `axis` on, with constant scale and bias; also the Mean
 // and InvStdDev outputs (one per normalised row) when the node has them.
-class LayerNormOp : public LoopOp {
+class LayerNormOp : public FloatLoopOp {
  public:
   LayerNormOp(const FusedStep& step, const graph::Graph& g, std::vector<float> scale, std::vector<float> bias)
       : step_(step), scale_(std::move(scale)), bias_(std::move(bias)) {
@@ -206,7 +209,8 @@ class LayerNormOp : public LoopOp {
     epsilon_ = step.node.attr_float("epsilon", 1e-5f);
   }
 
-  void run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs, int threads) const override {
+  void run_float(const std::vector<const float*>& inputs, const std::vector<float*>& outputs,
+                 int threads) const override {
     float* out = outputs[0];
     const float* x = inputs[0];
     const int64_t rows = inner_ == 0 ? 0 : static_cast<int64_t>(output_count_) / inner_;
@@ -240,7 +244,7 @@ class LayerNormOp : public LoopOp {
 };
 
 // Slice with constant starts, ends, axes and steps: a strided copy.
-class SliceOp : public LoopOp {
+class SliceOp : public FloatLoopOp {
  public:
   SliceOp(const FusedStep& step, const graph::Graph& g, graph::SliceGeometry geometry)
       : step_(step), geometry_(std::move(geometry)) {
@@ -250,7 +254,8 @@ class SliceOp : public LoopOp {
     output_count_ = static_cast<size_t>(graph::shape_numel(geometry_.output));
   }
 
-  void run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs, int threads) const override {
+  void run_float(const std::vector<const float*>& inputs, const std::vector<float*>& outputs,
+                 int threads) const override {
     float* out = outputs[0];
     const float* x = inputs[0];
     const graph::Shape& shape = geometry_.output;
@@ -285,7 +290,7 @@ class SliceOp : public LoopOp {
 };
 
 // Pad in any mode (constant, reflect, edge), negative pads cropping.
-class PadOp : public LoopOp {
+class PadOp : public FloatLoopOp {
  public:
   enum class Mode { kConstant, kReflect, kEdge };
 
@@ -297,7 +302,8 @@ class PadOp : public LoopOp {
     output_count_ = static_cast<size_t>(graph::shape_numel(out_shape_));
   }
 
-  void run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs, int threads) const override {
+  void run_float(const std::vector<const float*>& inputs, const std::vector<float*>& outputs,
+                 int threads) const override {
     float* out = outputs[0];
     const float* x = inputs[0];
     const size_t rank = out_shape_.size();
@@ -355,7 +361,7 @@ class PadOp : public LoopOp {
 // (a 1x1 window, an average counting the padding). As the reference: a max ignores the padding;
 // an average divides by the positions of the input, plus the explicit pads when
 // count_include_pad, never ceil_mode's extension.
-class PoolOp : public LoopOp {
+class PoolOp : public FloatLoopOp {
  public:
   PoolOp(const FusedStep& step, const graph::Graph& g) : step_(step) {
     const graph::Node& n = step.node;
@@ -366,7 +372,8 @@ class PoolOp : public LoopOp {
     output_count_ = static_cast<size_t>(in_shape_[0] * in_shape_[1] * geo_.output[0] * geo_.output[1]);
   }
 
-  void run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs, int threads) const override {
+  void run_float(const std::vector<const float*>& inputs, const std::vector<float*>& outputs,
+                 int threads) const override {
     float* out = outputs[0];
     const int64_t planes = in_shape_[0] * in_shape_[1], h = in_shape_[2], w = in_shape_[3];
     const int64_t oh = geo_.output[0], ow = geo_.output[1];
@@ -406,14 +413,15 @@ class PoolOp : public LoopOp {
 };
 
 // A standalone activation (and anything fused after it).
-class ActivationOp : public LoopOp {
+class ActivationOp : public FloatLoopOp {
  public:
   ActivationOp(const FusedStep& step, const graph::Graph& g) : step_(step) {
     first_ = activation_post_op(g, step.node);
     output_count_ = static_cast<size_t>(graph::shape_numel(g.value(step.node.outputs[0]).shape));
   }
 
-  void run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs, int threads) const override {
+  void run_float(const std::vector<const float*>& inputs, const std::vector<float*>& outputs,
+                 int threads) const override {
     float* out = outputs[0];
     if (out != inputs[0]) std::copy(inputs[0], inputs[0] + output_count_, out);
     activation_in_place(first_, out, output_count_, threads);
@@ -507,9 +515,18 @@ void activation_in_place(const PostOp& p, float* x, size_t count, int threads) {
   }
 }
 
+void FloatLoopOp::run(const std::vector<const void*>& inputs, const std::vector<void*>& outputs, int threads) const {
+  std::vector<const float*> in(inputs.size());
+  std::vector<float*> out(outputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) in[i] = static_cast<const float*>(inputs[i]);
+  for (size_t i = 0; i < outputs.size(); ++i) out[i] = static_cast<float*>(outputs[i]);
+  run_float(in, out, threads);
+}
+
 std::unique_ptr<LoopOp> make_loop_op(const FusedStep& step, const graph::Graph& g, std::string& why_not) {
   const graph::Node& n = step.node;
   const std::string& op = n.op_type;
+  if (graph::op_has_trait(op, graph::kQuantized)) return make_quantized_loop_op(step, g, why_not);
   if (op == "Pow")
     return std::make_unique<BroadcastOp>(step, g, [](float a, float b, float) {
       return b == 2.f ? a * a : b == 0.5f ? std::sqrt(a) : std::pow(a, b);

@@ -1,6 +1,7 @@
-// The ops the lean backends run as their own loops over plain (row-major) float32 buffers,
-// where neither oneDNN nor XNNPACK has a primitive for them: broadcasting Pow, PRelu and Where,
-// the reductions, LayerNormalization, Slice, and activations no library operator computes (Erf, ...).
+// The ops the lean backends run as their own loops over plain (row-major) buffers, where neither
+// oneDNN nor XNNPACK has a primitive for them: broadcasting Pow, PRelu and Where, the reductions,
+// LayerNormalization, Slice, activations no library operator computes (Erf, ...) over float32,
+// and the quantization ops' integer loops (quantized_loops.h).
 // Each backend's op table wraps make_loop_op in its own kernel type (plain layouts in and out).
 #pragma once
 
@@ -20,20 +21,30 @@ void activation_in_place(const PostOp& activation, float* data, size_t count, in
 class LoopOp {
  public:
   virtual ~LoopOp() = default;
-  // `inputs`: the step's runtime inputs (FusedStep::runtime_inputs order), plain float32 (a
-  // Where's condition may be bool, one byte per element); `outputs`: one per node output, plain
-  // (nullptr for omitted optional ones), output 0 of output_count() floats. Applies the step's
-  // activation post-ops to output 0 after the op.
-  virtual void run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs, int threads) const = 0;
+  // `inputs`: the step's runtime inputs (FusedStep::runtime_inputs order), plain, each of its
+  // value's dtype; `outputs`: one per node output, plain (nullptr for omitted optional ones),
+  // output 0 of output_count() elements. Applies the step's activation post-ops to output 0
+  // after the op.
+  virtual void run(const std::vector<const void*>& inputs, const std::vector<void*>& outputs, int threads) const = 0;
   size_t output_count() const { return output_count_; }
 
  protected:
   size_t output_count_ = 0;
 };
 
-// The loop of a step whose op is Pow, PRelu, Where, a reduction, LayerNormalization, Slice or an
-// activation, or nullptr with the reason in `why_not` (another op, or an input form it does not
-// handle). `g` is the plan's graph (shapes inferred).
+// A loop over float32 values (a Where's condition may be bool, one byte per element).
+class FloatLoopOp : public LoopOp {
+ public:
+  void run(const std::vector<const void*>& inputs, const std::vector<void*>& outputs, int threads) const final;
+
+ protected:
+  virtual void run_float(const std::vector<const float*>& inputs, const std::vector<float*>& outputs,
+                         int threads) const = 0;
+};
+
+// The loop of a step whose op is Pow, PRelu, Where, a reduction, LayerNormalization, Slice, an
+// activation or a quantization op (quantized_loops.h), or nullptr with the reason in `why_not`
+// (another op, or an input form it does not handle). `g` is the plan's graph (shapes inferred).
 std::unique_ptr<LoopOp> make_loop_op(const FusedStep& step, const graph::Graph& g, std::string& why_not);
 
 }  // namespace fluidedge::runtime

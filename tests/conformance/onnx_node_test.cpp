@@ -79,7 +79,15 @@ const std::map<std::string, std::set<size_t>> kLoadTimeInputs = {
     {"BatchNormalization", {1, 2, 3, 4}},
     {"Gemm", {2}},
     {"Clip", {1, 2}},
-    {"LayerNormalization", {1, 2}}};
+    {"LayerNormalization", {1, 2}},
+    // Quantization parameters, quantized weights and int32 biases.
+    {"QuantizeLinear", {1, 2}},
+    {"DequantizeLinear", {1, 2}},
+    {"QLinearConv", {1, 2, 3, 4, 5, 6, 7, 8}},
+    {"QLinearMatMul", {1, 2, 4, 5, 6, 7}},
+    {"ConvInteger", {1, 2, 3}},
+    {"MatMulInteger", {2, 3}},
+    {"ConstantOfShape", {0}}};
 
 std::string data_dir() { return std::string(FLUIDEDGE_TEST_DATA) + "/onnx-node"; }
 

@@ -5,6 +5,7 @@
 //   convolution (where the lean backends fuse activations into it and hand the op a blocked or
 //   channels-last layout), run on fast and xnnpack against the reference backend.
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <map>
 #include <numeric>
@@ -142,6 +143,111 @@ Generator reduction(const std::string& op) {
       in.push_back(b.constant("axes", int64s(axes)));
     }
     return one(b.node(op, "op", in, {{"keepdims", int64_t{coin(rng)}}}));
+  };
+}
+
+// ---- Quantization ops: x is quantized first and every integer result dequantized, so the
+// graph's outputs are float and compare like any other op's (all loops here are exact).
+
+// A scale and zero point (uint8 or int8) as constants; per channel along dim 1 when `channels` > 0.
+std::pair<std::string, std::string> quant_params(zoo::GraphBuilder& b, Rng& rng, const std::string& name, float scale,
+                                                 bool int8, int64_t channels = 0) {
+  graph::Shape shape = channels > 0 ? graph::Shape{channels} : graph::Shape{};
+  graph::Tensor s(graph::DType::kFloat32, shape);
+  graph::Tensor z(int8 ? graph::DType::kInt8 : graph::DType::kUInt8, shape);
+  for (int64_t i = 0; i < s.numel(); ++i) {
+    s.data<float>()[i] = scale * uniform(rng, 0.7f, 1.4f);
+    if (int8)
+      z.data<int8_t>()[i] = static_cast<int8_t>(pick(rng, -20, 20));
+    else
+      z.data<uint8_t>()[i] = static_cast<uint8_t>(pick(rng, 100, 150));
+  }
+  return {b.constant(name + ".scale", s), b.constant(name + ".zp", z)};
+}
+
+// Q(x) with per-tensor parameters; returns (q, its scale, its zero point).
+std::array<std::string, 3> quantized_input(zoo::GraphBuilder& b, const std::string& x, Rng& rng) {
+  auto [s, z] = quant_params(b, rng, "xq", uniform(rng, 0.01f, 0.04f), coin(rng));
+  return {b.node("QuantizeLinear", "quantize", {x, s, z}), s, z};
+}
+
+std::string dequantized(zoo::GraphBuilder& b, const std::string& q, const std::string& s, const std::string& z) {
+  return b.node("DequantizeLinear", "dequantize", {q, s, z});
+}
+
+graph::Tensor random_ints(graph::DType dtype, graph::Shape shape, Rng& rng, int64_t lo, int64_t hi) {
+  graph::Tensor t(dtype, std::move(shape));
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    int64_t v = pick(rng, lo, hi);
+    if (dtype == graph::DType::kInt8) t.data<int8_t>()[i] = static_cast<int8_t>(v);
+    if (dtype == graph::DType::kUInt8) t.data<uint8_t>()[i] = static_cast<uint8_t>(v);
+    if (dtype == graph::DType::kInt32) t.data<int32_t>()[i] = static_cast<int32_t>(v);
+  }
+  return t;
+}
+
+Generator quantize_dequantize() {
+  return [](zoo::GraphBuilder& b, const std::string& x, Rng& rng) {
+    int64_t channels = coin(rng) ? b.channels(x) : 0;
+    auto [s, z] = quant_params(b, rng, "q", uniform(rng, 0.005f, 0.05f), coin(rng), channels);
+    std::map<std::string, graph::Attribute> attrs;
+    if (channels > 0 && coin(rng)) attrs["axis"] = int64_t{-3};
+    std::string q = b.node("QuantizeLinear", "quantize", {x, s, z}, attrs);
+    return one(b.node("DequantizeLinear", "dequantize", {q, s, z}, attrs));
+  };
+}
+
+Generator quantized_conv(bool qlinear) {
+  return [qlinear](zoo::GraphBuilder& b, const std::string& x, Rng& rng) {
+    auto [q, xs, xz] = quantized_input(b, x, rng);
+    int64_t c = b.channels(x), k = pick(rng, 1, 3), s = pick(rng, 1, 2), p = pick(rng, 0, k / 2);
+    int64_t groups = coin(rng) ? c : 1;
+    int64_t m = groups == c ? c * pick(rng, 1, 2) : pick(rng, 1, 16);
+    // int8 weights with a zero zero-point (what quantizers write), or uint8 ones with another.
+    bool w_int8 = coin(rng);
+    graph::DType wt = w_int8 ? graph::DType::kInt8 : graph::DType::kUInt8;
+    std::string w = b.constant("w", random_ints(wt, {m, c / groups, k, k}, rng, w_int8 ? -127 : 0, w_int8 ? 127 : 255));
+    std::map<std::string, graph::Attribute> attrs = {
+        {"strides", std::vector<int64_t>{s, s}}, {"pads", std::vector<int64_t>{p, p, p, p}}, {"group", groups}};
+    int64_t channels = coin(rng) ? m : 0;
+    graph::Tensor wz = random_ints(wt, channels > 0 ? graph::Shape{m} : graph::Shape{}, rng, 0, w_int8 ? 0 : 255);
+    std::string w_zp = b.constant("w.zp", wz);
+    float w_scale = uniform(rng, 0.002f, 0.01f);
+    if (!qlinear) {
+      std::string acc = b.node("ConvInteger", "op", {q, w, xz, w_zp}, attrs);
+      return one(
+          b.node("DequantizeLinear", "dequantize", {acc, b.constant("acc.scale", graph::Tensor::scalar(0.001f))}));
+    }
+    graph::Tensor ws(graph::DType::kFloat32, channels > 0 ? graph::Shape{m} : graph::Shape{});
+    for (int64_t i = 0; i < ws.numel(); ++i) ws.data<float>()[i] = w_scale * uniform(rng, 0.7f, 1.4f);
+    auto [ys, yz] = quant_params(b, rng, "y", uniform(rng, 0.02f, 0.2f), coin(rng));
+    std::vector<std::string> in = {q, xs, xz, w, b.constant("w.scale", ws), w_zp, ys, yz};
+    if (coin(rng)) in.push_back(b.constant("bias", random_ints(graph::DType::kInt32, {m}, rng, -5000, 5000)));
+    return one(dequantized(b, b.node("QLinearConv", "op", in, attrs), ys, yz));
+  };
+}
+
+Generator quantized_matmul(bool qlinear) {
+  return [qlinear](zoo::GraphBuilder& b, const std::string& x, Rng& rng) {
+    std::string flat = b.flatten(x);
+    auto [q, as, az] = quantized_input(b, flat, rng);
+    int64_t k = b.shape(flat)[1], n = pick(rng, 1, 20);
+    bool int8 = coin(rng);
+    graph::DType bt = int8 ? graph::DType::kInt8 : graph::DType::kUInt8;
+    std::string w = b.constant("b", random_ints(bt, {k, n}, rng, int8 ? -127 : 0, int8 ? 127 : 255));
+    std::string bz = b.constant(
+        "b.zp", random_ints(bt, coin(rng) ? graph::Shape{n} : graph::Shape{}, rng, int8 ? -10 : 0, int8 ? 10 : 255));
+    if (!qlinear) {
+      std::string acc = b.node("MatMulInteger", "op", {q, w, az, bz});
+      return one(
+          b.node("DequantizeLinear", "dequantize", {acc, b.constant("acc.scale", graph::Tensor::scalar(0.001f))}));
+    }
+    graph::Shape bz_shape = b.shape(bz);
+    graph::Tensor bs(graph::DType::kFloat32, bz_shape);
+    for (int64_t i = 0; i < bs.numel(); ++i) bs.data<float>()[i] = uniform(rng, 0.002f, 0.01f);
+    auto [ys, yz] = quant_params(b, rng, "y", uniform(rng, 0.05f, 0.3f), coin(rng));
+    std::string y = b.node("QLinearMatMul", "op", {q, as, az, w, b.constant("b.scale", bs), bz, ys, yz});
+    return one(dequantized(b, y, ys, yz));
   };
 }
 
@@ -287,6 +393,11 @@ const std::map<std::string, Generator>& generators() {
       if (mode == "constant") in.push_back(b.constant("value", graph::Tensor::scalar<float>(uniform(rng, -1, 1))));
       return one(b.node("Pad", "op", in, {{"mode", mode}}));
     };
+    m["QuantizeLinear"] = m["DequantizeLinear"] = quantize_dequantize();
+    m["QLinearConv"] = quantized_conv(true);
+    m["ConvInteger"] = quantized_conv(false);
+    m["QLinearMatMul"] = quantized_matmul(true);
+    m["MatMulInteger"] = quantized_matmul(false);
     return m;
   }();
   return g;

@@ -1,6 +1,7 @@
 // Ops that only appear in the shape arithmetic exporters write (Shape -> Gather -> Unsqueeze ->
-// Concat -> Reshape). With static shapes they always fold to constants at import; a backend
-// never sees them. Slice too runs on values computed at run time (ShuffleNet's channel split).
+// Concat -> Reshape) and in constant expressions (PyTorch's quantized export makes its bias zero
+// points as Cast(ConstantOfShape)). With static shapes they always fold to constants at import;
+// a backend never sees them. Slice too runs on values computed at run time (ShuffleNet's channel split).
 #include <algorithm>
 
 #include "graph/ops/families.h"
@@ -42,6 +43,16 @@ void infer_slice(InferContext& c) {
   c.set_output(0, c.in(0).dtype, g.output);
 }
 
+void infer_constant_of_shape(InferContext& c) {
+  const Tensor& shape = c.constant(0, "shape");
+  if (shape.rank() != 1) c.error("shape input must be 1-D, got {}", shape_str(shape.shape()));
+  Shape out = shape.to_int64();
+  DType dtype = c.node.has_attr("value") ? c.node.attr_tensor("value").dtype() : DType::kFloat32;
+  if (c.node.has_attr("value") && c.node.attr_tensor("value").numel() != 1)
+    c.error("attribute value must hold one element");
+  c.set_output(0, dtype, out);
+}
+
 }  // namespace
 
 std::vector<OpSchema> fold_schemas() {
@@ -49,6 +60,11 @@ std::vector<OpSchema> fold_schemas() {
       {.type = "Shape", .min_inputs = 1, .max_inputs = 1, .fold_only = true, .infer = infer_shape},
       {.type = "Gather", .min_inputs = 2, .max_inputs = 2, .fold_only = true, .infer = infer_gather},
       {.type = "Cast", .min_inputs = 1, .max_inputs = 1, .fold_only = true, .infer = infer_cast},
+      {.type = "ConstantOfShape",
+       .min_inputs = 1,
+       .max_inputs = 1,
+       .fold_only = true,
+       .infer = infer_constant_of_shape},
       {.type = "Slice", .min_inputs = 3, .max_inputs = 5, .infer = infer_slice},
   };
 }

@@ -32,11 +32,11 @@ class FallbackKernel : public Kernel {
                  std::vector<std::string> outputs)
       : session_(std::move(session)), inputs_(std::move(inputs)), outputs_(std::move(outputs)), g_(g) {}
   void plan(const dnnl::engine&, KernelPlan& plan) override {
-    for (size_t i = 0; i < inputs_.size(); ++i) plan.inputs[i] = byte_desc(g_.value(inputs_[i]));
+    for (size_t i = 0; i < inputs_.size(); ++i) plan.inputs[i] = value_desc(g_.value(inputs_[i]));
     plan.outputs.clear();
     plan.alias.clear();
     for (const auto& o : outputs_) {
-      plan.outputs.push_back(o.empty() ? memory::desc() : byte_desc(g_.value(o)));
+      plan.outputs.push_back(o.empty() ? memory::desc() : value_desc(g_.value(o)));
       plan.alias.push_back(-1);
     }
   }
@@ -55,12 +55,6 @@ class FallbackKernel : public Kernel {
       const graph::Tensor& t = results.at(outputs_[i]);
       std::memcpy(out[i].get_data_handle(), t.raw(), t.nbytes());
     }
-  }
-  static memory::desc byte_desc(const graph::ValueInfo& v) {
-    if (v.dtype == graph::DType::kFloat32) return plain_desc(v.shape);
-    int64_t bytes =
-        std::max<int64_t>(1, graph::shape_numel(v.shape) * static_cast<int64_t>(graph::dtype_size(v.dtype)));
-    return memory::desc({bytes}, memory::data_type::u8, memory::format_tag::a);
   }
 
  private:
@@ -143,7 +137,7 @@ void FastSession::Impl::build(Plan& p, int64_t batch) {
     return static_cast<int>(info.size()) - 1;
   };
   for (const auto& name : g.inputs) {
-    int s = new_slot(FallbackKernel::byte_desc(g.value(name)), -1);
+    int s = new_slot(value_desc(g.value(name)), -1);
     info[s].pinned = true;
     current[name] = s;
     p.input_slots[name] = s;
@@ -469,7 +463,7 @@ TensorMap FastSession::run(const TensorMap& inputs) {
     }
     graph::Tensor t(v.dtype, v.shape);
     memory& src = p.slots[p.output_slots.at(name)];
-    memory::desc plain = FallbackKernel::byte_desc(v);
+    memory::desc plain = value_desc(v);
     if (src.get_desc() == plain) {
       std::memcpy(t.raw(), src.get_data_handle(), t.nbytes());
     } else {

@@ -130,6 +130,11 @@ std::vector<std::string> kernel_table_ops();
 // Helpers shared by kernels.
 memory::dims to_dims(const graph::Shape& shape);
 memory::desc plain_desc(const graph::Shape& shape, memory::data_type type = memory::data_type::f32);
+// oneDNN's type for a value's dtype (float32, uint8, int8, int32), or undef for any other.
+memory::data_type dnnl_type(graph::DType dtype);
+// A value as the plan holds it when no kernel asks for a layout: plain in its own type, or, for
+// a type oneDNN has not, its bytes.
+memory::desc value_desc(const graph::ValueInfo& v);
 // A float32 layout of `shape` in the format of `model` (plain, channels-last or channel-blocked);
 // plain when that format is none of those.
 memory::desc like(const memory::desc& model, const graph::Shape& shape);

@@ -48,23 +48,7 @@ std::vector<int64_t> effective_end(const graph::WindowGeometry& geo, const graph
 }
 
 Outputs conv(const graph::Node& n, const Inputs& in, OpContext&) {
-  const at::Tensor& x = in[0];
-  const at::Tensor& w = in[1];
-  std::vector<int64_t> kernel(w.sizes().begin() + 2, w.sizes().end());
-  auto geo = graph::window_geometry(n, shape_of(x), kernel, false);
-  at::Tensor padded = pad_spatial(x, geo.pads_begin, effective_end(geo, shape_of(x)), 0.0);
-  std::vector<int64_t> zeros(kernel.size(), 0);
-  at::Tensor bias = in.size() > 2 ? in[2] : at::Tensor();
-  int64_t groups = n.attr_int("group", 1);
-  // ATen's mkldnn convolution is pathologically slow for single-channel inputs (25x, forward
-  // and backward); its native path is slow everywhere else. Pick per convolution; the choice
-  // made at forward time also holds for the backward pass autograd records.
-  bool single_channel = w.size(1) == 1 && groups == 1;
-  bool was = at::globalContext().userEnabledMkldnn();
-  if (single_channel) at::globalContext().setUserEnabledMkldnn(false);
-  at::Tensor y = at::convolution(padded, w, bias, geo.strides, zeros, geo.dilations, false, zeros, groups);
-  at::globalContext().setUserEnabledMkldnn(was);
-  return {y};
+  return {convolution(n, in[0], in[1], in.size() > 2 ? in[2] : at::Tensor())};
 }
 
 Outputs max_pool(const graph::Node& n, const Inputs& in, OpContext&) {
@@ -385,95 +369,116 @@ Outputs unary(const graph::Node&, const Inputs& in, OpContext&) {
 }
 
 const std::map<std::string, AtenOp>& table() {
-  static const std::map<std::string, AtenOp> ops = {
-      {"Conv", conv},
-      {"MaxPool", max_pool},
-      {"AveragePool", average_pool},
-      {"GlobalAveragePool",
-       [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
-         return {in[0].mean(spatial_dims(in[0]), true)};
-       }},
-      {"GlobalMaxPool",
-       [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
-         return {in[0].amax(spatial_dims(in[0]), true)};
-       }},
-      {"Add", binary},
-      {"Sub", binary},
-      {"Mul", binary},
-      {"Div", binary},
-      {"Relu", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs { return {at::relu(in[0])}; }},
-      {"Sigmoid", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs { return {at::sigmoid(in[0])}; }},
-      {"Tanh", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs { return {at::tanh(in[0])}; }},
-      {"HardSigmoid",
-       [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
-         return {at::clamp(in[0] * n.attr_float("alpha", 0.2f) + n.attr_float("beta", 0.5f), 0.0, 1.0)};
-       }},
-      {"HardSwish",
-       [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
-         return {in[0] * at::clamp(in[0] / 6.0 + 0.5, 0.0, 1.0)};
-       }},
-      {"LeakyRelu",
-       [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
-         return {at::leaky_relu(in[0], n.attr_float("alpha", 0.01f))};
-       }},
-      {"Elu",
-       [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
-         return {at::elu(in[0], n.attr_float("alpha", 1.f))};
-       }},
-      {"Selu",
-       [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
-         return {at::elu(in[0], n.attr_float("alpha", 1.67326319217681884765625f),
-                         n.attr_float("gamma", 1.05070102214813232421875f))};
-       }},
-      {"Gelu", gelu},
-      {"Erf", unary<at::erf>},
-      {"Exp", unary<at::exp>},
-      {"Sqrt", unary<at::sqrt>},
-      {"Abs", unary<at::abs>},
-      {"Neg", unary<at::neg>},
-      {"Pow",
-       [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
-         return {at::pow(in[0], in[1]).to(in[0].scalar_type())};
-       }},
-      {"PRelu",
-       [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
-         return {at::where(in[0] < 0, in[0] * in[1], in[0])};
-       }},
-      {"Where",
-       [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
-         return {at::where(in[0].to(at::kBool), in[1], in[2])};
-       }},
-      {"ReduceMean", reduction([](const at::Tensor& x, at::IntArrayRef d, bool k) { return x.mean(d, k); })},
-      {"ReduceMax", reduction([](const at::Tensor& x, at::IntArrayRef d, bool k) { return x.amax(d, k); })},
-      {"ReduceSum", reduction([](const at::Tensor& x, at::IntArrayRef d, bool k) { return x.sum(d, k); })},
-      {"ReduceL2",
-       reduction([](const at::Tensor& x, at::IntArrayRef d, bool k) { return at::linalg_vector_norm(x, 2, d, k); })},
-      {"LayerNormalization", layer_norm},
-      {"Identity", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs { return {in[0]}; }},
-      {"Clip", clip},
-      {"Dropout", dropout},
-      {"BatchNormalization", batch_norm},
-      {"Softmax", softmax},
-      {"Gemm", gemm},
-      {"MatMul",
-       [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs { return {at::matmul(in[0], in[1])}; }},
-      {"Reshape", reshape},
-      {"Flatten", flatten},
-      {"Transpose", transpose},
-      {"Concat", concat},
-      {"Split", split},
-      {"Squeeze", squeeze},
-      {"Unsqueeze", unsqueeze},
-      {"Pad", pad},
-      {"Shape", shape},
-      {"Gather", gather},
-      {"Slice", slice},
-      {"Cast", cast},
-  };
+  static const std::map<std::string, AtenOp> ops = [] {
+    std::map<std::string, AtenOp> t = {
+        {"Conv", conv},
+        {"MaxPool", max_pool},
+        {"AveragePool", average_pool},
+        {"GlobalAveragePool",
+         [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
+           return {in[0].mean(spatial_dims(in[0]), true)};
+         }},
+        {"GlobalMaxPool",
+         [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
+           return {in[0].amax(spatial_dims(in[0]), true)};
+         }},
+        {"Add", binary},
+        {"Sub", binary},
+        {"Mul", binary},
+        {"Div", binary},
+        {"Relu", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs { return {at::relu(in[0])}; }},
+        {"Sigmoid", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs { return {at::sigmoid(in[0])}; }},
+        {"Tanh", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs { return {at::tanh(in[0])}; }},
+        {"HardSigmoid",
+         [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
+           return {at::clamp(in[0] * n.attr_float("alpha", 0.2f) + n.attr_float("beta", 0.5f), 0.0, 1.0)};
+         }},
+        {"HardSwish",
+         [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
+           return {in[0] * at::clamp(in[0] / 6.0 + 0.5, 0.0, 1.0)};
+         }},
+        {"LeakyRelu",
+         [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
+           return {at::leaky_relu(in[0], n.attr_float("alpha", 0.01f))};
+         }},
+        {"Elu",
+         [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
+           return {at::elu(in[0], n.attr_float("alpha", 1.f))};
+         }},
+        {"Selu",
+         [](const graph::Node& n, const Inputs& in, OpContext&) -> Outputs {
+           return {at::elu(in[0], n.attr_float("alpha", 1.67326319217681884765625f),
+                           n.attr_float("gamma", 1.05070102214813232421875f))};
+         }},
+        {"Gelu", gelu},
+        {"Erf", unary<at::erf>},
+        {"Exp", unary<at::exp>},
+        {"Sqrt", unary<at::sqrt>},
+        {"Abs", unary<at::abs>},
+        {"Neg", unary<at::neg>},
+        {"Pow",
+         [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
+           return {at::pow(in[0], in[1]).to(in[0].scalar_type())};
+         }},
+        {"PRelu",
+         [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
+           return {at::where(in[0] < 0, in[0] * in[1], in[0])};
+         }},
+        {"Where",
+         [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs {
+           return {at::where(in[0].to(at::kBool), in[1], in[2])};
+         }},
+        {"ReduceMean", reduction([](const at::Tensor& x, at::IntArrayRef d, bool k) { return x.mean(d, k); })},
+        {"ReduceMax", reduction([](const at::Tensor& x, at::IntArrayRef d, bool k) { return x.amax(d, k); })},
+        {"ReduceSum", reduction([](const at::Tensor& x, at::IntArrayRef d, bool k) { return x.sum(d, k); })},
+        {"ReduceL2",
+         reduction([](const at::Tensor& x, at::IntArrayRef d, bool k) { return at::linalg_vector_norm(x, 2, d, k); })},
+        {"LayerNormalization", layer_norm},
+        {"Identity", [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs { return {in[0]}; }},
+        {"Clip", clip},
+        {"Dropout", dropout},
+        {"BatchNormalization", batch_norm},
+        {"Softmax", softmax},
+        {"Gemm", gemm},
+        {"MatMul",
+         [](const graph::Node&, const Inputs& in, OpContext&) -> Outputs { return {at::matmul(in[0], in[1])}; }},
+        {"Reshape", reshape},
+        {"Flatten", flatten},
+        {"Transpose", transpose},
+        {"Concat", concat},
+        {"Split", split},
+        {"Squeeze", squeeze},
+        {"Unsqueeze", unsqueeze},
+        {"Pad", pad},
+        {"Shape", shape},
+        {"Gather", gather},
+        {"Slice", slice},
+        {"Cast", cast},
+    };
+    add_quantized_ops(t);
+    return t;
+  }();
   return ops;
 }
 
 }  // namespace
+
+at::Tensor convolution(const graph::Node& n, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias) {
+  std::vector<int64_t> kernel(w.sizes().begin() + 2, w.sizes().end());
+  auto geo = graph::window_geometry(n, shape_of(x), kernel, false);
+  at::Tensor padded = pad_spatial(x, geo.pads_begin, effective_end(geo, shape_of(x)), 0.0);
+  std::vector<int64_t> zeros(kernel.size(), 0);
+  int64_t groups = n.attr_int("group", 1);
+  // ATen's mkldnn convolution is pathologically slow for single-channel inputs (25x, forward
+  // and backward); its native path is slow everywhere else. Pick per convolution; the choice
+  // made at forward time also holds for the backward pass autograd records.
+  bool single_channel = w.size(1) == 1 && groups == 1;
+  bool was = at::globalContext().userEnabledMkldnn();
+  if (single_channel) at::globalContext().setUserEnabledMkldnn(false);
+  at::Tensor y = at::convolution(padded, w, bias, geo.strides, zeros, geo.dilations, false, zeros, groups);
+  at::globalContext().setUserEnabledMkldnn(was);
+  return y;
+}
 
 std::vector<std::string> aten_table_ops() {
   std::vector<std::string> out;

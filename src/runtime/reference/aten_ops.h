@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,12 @@ struct OpContext {
 
 // inputs: one per node input (undefined tensors for omitted optional inputs).
 using AtenOp = std::function<std::vector<at::Tensor>(const graph::Node&, const std::vector<at::Tensor>&, OpContext&)>;
+
+// Shared by the op families: a convolution of `n`'s geometry (pads, strides, dilations, group)
+// on x and w of any floating type, bias optional (undefined).
+at::Tensor convolution(const graph::Node& n, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias);
+// Adds the quantization ops (aten_quantized_ops.cpp) to the op table.
+void add_quantized_ops(std::map<std::string, AtenOp>& table);
 
 // The implementation of `op_type` from the reference backend's op table, or nullptr.
 const AtenOp* find_aten_op(const std::string& op_type);

@@ -20,6 +20,27 @@ memory::desc plain_desc(const graph::Shape& shape, memory::data_type type) {
   return memory::desc(to_dims(shape), type, strides);
 }
 
+memory::data_type dnnl_type(graph::DType dtype) {
+  switch (dtype) {
+    case graph::DType::kFloat32:
+      return memory::data_type::f32;
+    case graph::DType::kUInt8:
+      return memory::data_type::u8;
+    case graph::DType::kInt8:
+      return memory::data_type::s8;
+    case graph::DType::kInt32:
+      return memory::data_type::s32;
+    default:
+      return memory::data_type::undef;
+  }
+}
+
+memory::desc value_desc(const graph::ValueInfo& v) {
+  if (memory::data_type t = dnnl_type(v.dtype); t != memory::data_type::undef) return plain_desc(v.shape, t);
+  int64_t bytes = std::max<int64_t>(1, graph::shape_numel(v.shape) * static_cast<int64_t>(graph::dtype_size(v.dtype)));
+  return memory::desc({bytes}, memory::data_type::u8, memory::format_tag::a);
+}
+
 memory constant_memory(const graph::Tensor& t, const dnnl::engine& engine) {
   graph::Tensor f = t.dtype() == graph::DType::kFloat32 ? t : t.cast(graph::DType::kFloat32);
   memory m(plain_desc(f.shape()), engine);

@@ -14,37 +14,33 @@ namespace {
 class LoopKernel : public Kernel {
  public:
   LoopKernel(const FusedStep& step, const graph::Graph& g, std::unique_ptr<LoopOp> op) : op_(std::move(op)) {
-    for (const auto& in : step.runtime_inputs(g)) {
-      input_shapes_.push_back(g.value(in).shape);
-      input_is_float_.push_back(g.value(in).dtype == graph::DType::kFloat32);
-    }
+    for (const auto& in : step.runtime_inputs(g)) inputs_.push_back(g.value(in));
     for (const auto& out : step.node.outputs)
-      output_shapes_.push_back(out.empty() ? std::nullopt : std::optional(g.value(out).shape));
+      outputs_.push_back(out.empty() ? std::nullopt : std::optional(g.value(out)));
   }
 
   void plan(const dnnl::engine&, KernelPlan& plan) override {
-    // Float inputs plain; a bool condition stays in the bytes it came in.
+    // Plain, each of its own type; a bool condition stays in the bytes it came in.
     for (size_t i = 0; i < plan.inputs.size(); ++i)
-      if (input_is_float_[i]) plan.inputs[i] = plain_desc(input_shapes_[i]);
+      if (inputs_[i].dtype != graph::DType::kBool) plan.inputs[i] = value_desc(inputs_[i]);
     plan.outputs.clear();
-    for (const auto& shape : output_shapes_) plan.outputs.push_back(shape ? plain_desc(*shape) : memory::desc());
-    plan.alias.assign(output_shapes_.size(), -1);
+    for (const auto& v : outputs_) plan.outputs.push_back(v ? value_desc(*v) : memory::desc());
+    plan.alias.assign(outputs_.size(), -1);
   }
 
   void execute(dnnl::stream&, const std::vector<memory>& in, const std::vector<memory>& out) override {
-    std::vector<const float*> inputs;
-    for (const memory& m : in) inputs.push_back(static_cast<const float*>(m.get_data_handle()));
-    std::vector<float*> outputs;
-    for (size_t i = 0; i < output_shapes_.size(); ++i)
-      outputs.push_back(output_shapes_[i] && i < out.size() ? static_cast<float*>(out[i].get_data_handle()) : nullptr);
+    std::vector<const void*> inputs;
+    for (const memory& m : in) inputs.push_back(m.get_data_handle());
+    std::vector<void*> outputs;
+    for (size_t i = 0; i < outputs_.size(); ++i)
+      outputs.push_back(outputs_[i] && i < out.size() ? out[i].get_data_handle() : nullptr);
     op_->run(inputs, outputs, omp_get_max_threads());
   }
 
  private:
   std::unique_ptr<LoopOp> op_;
-  std::vector<graph::Shape> input_shapes_;
-  std::vector<bool> input_is_float_;
-  std::vector<std::optional<graph::Shape>> output_shapes_;  // nullopt: an omitted output
+  std::vector<graph::ValueInfo> inputs_;
+  std::vector<std::optional<graph::ValueInfo>> outputs_;  // nullopt: an omitted output
 };
 
 }  // namespace

@@ -17,9 +17,10 @@ class LoopKernel : public Kernel {
     plan.outputs.assign(output_count_, Layout::kPlain);
     plan.alias.assign(output_count_, -1);
   }
+  // The session's buffers are typed float; an integer value's buffer holds its own elements.
   void bind(const std::vector<const float*>& in, const std::vector<float*>& out, pthreadpool_t) override {
-    inputs_ = in;
-    outputs_ = out;
+    inputs_.assign(in.begin(), in.end());
+    outputs_.assign(out.begin(), out.end());
   }
   void run(pthreadpool_t threads) override {
     op_->run(inputs_, outputs_, threads ? static_cast<int>(pthreadpool_get_threads_count(threads)) : 1);
@@ -28,8 +29,8 @@ class LoopKernel : public Kernel {
  private:
   std::unique_ptr<LoopOp> op_;
   size_t output_count_;
-  std::vector<const float*> inputs_;
-  std::vector<float*> outputs_;
+  std::vector<const void*> inputs_;
+  std::vector<void*> outputs_;
 };
 
 }  // namespace

@@ -1,0 +1,327 @@
+#include "runtime/quantized_loops.h"
+
+#include <cstring>
+
+#include "common/error.h"
+#include "graph/op_schema.h"
+#include "graph/quantization.h"
+
+namespace fluidedge::runtime {
+
+namespace {
+
+constexpr std::ptrdiff_t kParallelFrom = 65536;  // elements; below, one thread is faster
+
+// Element i of an integer buffer of `dtype` (uint8, int8 or int32).
+inline int32_t load(const void* p, graph::DType dtype, int64_t i) {
+  switch (dtype) {
+    case graph::DType::kUInt8:
+      return static_cast<const uint8_t*>(p)[i];
+    case graph::DType::kInt8:
+      return static_cast<const int8_t*>(p)[i];
+    default:
+      return static_cast<const int32_t*>(p)[i];
+  }
+}
+
+inline void store(void* p, graph::DType dtype, int64_t i, int32_t v) {
+  switch (dtype) {
+    case graph::DType::kUInt8:
+      static_cast<uint8_t*>(p)[i] = static_cast<uint8_t>(v);
+      break;
+    case graph::DType::kInt8:
+      static_cast<int8_t*>(p)[i] = static_cast<int8_t>(v);
+      break;
+    default:
+      static_cast<int32_t*>(p)[i] = v;
+  }
+}
+
+// The element count of dims after `axis` (the stride of the axis), and the axis's size.
+std::pair<int64_t, int64_t> axis_extent(const graph::Shape& shape, int64_t axis) {
+  if (axis < 0) return {1, 1};
+  int64_t inner = 1;
+  for (size_t d = static_cast<size_t>(axis) + 1; d < shape.size(); ++d) inner *= shape[d];
+  return {inner, shape[static_cast<size_t>(axis)]};
+}
+
+int64_t quant_axis(const graph::Graph& g, const graph::Node& n) {
+  int64_t rank = static_cast<int64_t>(g.value(n.inputs[0]).shape.size());
+  return rank == 0 ? 0 : n.attr_int("axis", 1);
+}
+
+class QuantizeOp : public LoopOp {
+ public:
+  QuantizeOp(const graph::Graph& g, const graph::Node& n) {
+    const graph::Shape& shape = g.value(n.inputs[0]).shape;
+    p_ = graph::quant_params(g, n, 1, 2, graph::DType::kUInt8, quant_axis(g, n), static_cast<int64_t>(shape.size()));
+    std::tie(inner_, channels_) = axis_extent(shape, p_.axis);
+    output_count_ = static_cast<size_t>(graph::shape_numel(shape));
+  }
+  void run(const std::vector<const void*>& in, const std::vector<void*>& out, int threads) const override {
+    const auto* x = static_cast<const float*>(in[0]);
+    const int64_t lo = graph::dtype_min(p_.dtype), hi = graph::dtype_max(p_.dtype);
+    const auto n = static_cast<std::ptrdiff_t>(output_count_);
+#pragma omp parallel for num_threads(threads) if (threads > 1 && n > kParallelFrom)
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
+      int64_t c = (i / inner_) % channels_;
+      store(out[0], p_.dtype, i, graph::quantize_scaled(x[i] / p_.scale_at(c), p_.zero_point_at(c), lo, hi));
+    }
+  }
+
+ private:
+  graph::QuantParams p_;
+  int64_t inner_ = 1, channels_ = 1;
+};
+
+class DequantizeOp : public LoopOp {
+ public:
+  DequantizeOp(const graph::Graph& g, const graph::Node& n) {
+    const graph::ValueInfo& x = g.value(n.inputs[0]);
+    p_ = graph::quant_params(g, n, 1, 2, x.dtype, quant_axis(g, n), static_cast<int64_t>(x.shape.size()));
+    in_type_ = x.dtype;
+    std::tie(inner_, channels_) = axis_extent(x.shape, p_.axis);
+    output_count_ = static_cast<size_t>(graph::shape_numel(x.shape));
+  }
+  void run(const std::vector<const void*>& in, const std::vector<void*>& out, int threads) const override {
+    auto* y = static_cast<float*>(out[0]);
+    const auto n = static_cast<std::ptrdiff_t>(output_count_);
+#pragma omp parallel for num_threads(threads) if (threads > 1 && n > kParallelFrom)
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
+      int64_t c = (i / inner_) % channels_;
+      // In double: exact for every int32 (the product then rounds once to float32, as ONNX's).
+      double centred = static_cast<double>(load(in[0], in_type_, i)) - p_.zero_point_at(c);
+      y[i] = static_cast<float>(centred * static_cast<double>(p_.scale_at(c)));
+    }
+  }
+
+ private:
+  graph::QuantParams p_;
+  graph::DType in_type_;
+  int64_t inner_ = 1, channels_ = 1;
+};
+
+// Where an integer product's output goes: requantized to 8 bits (QLinear*), or as int32 (*Integer).
+struct Requantize {
+  bool enabled = false;
+  std::vector<float> multiplier;  // per output channel (or one): x_scale * w_scale / y_scale, in float32
+  int32_t zero_point = 0;
+  graph::DType dtype = graph::DType::kInt32;
+
+  void write(void* out, int64_t i, int64_t channel, int32_t acc) const {
+    if (!enabled) {
+      store(out, graph::DType::kInt32, i, acc);
+      return;
+    }
+    float m = multiplier.size() == 1 ? multiplier[0] : multiplier[static_cast<size_t>(channel)];
+    store(out, dtype, i,
+          graph::quantize_scaled(static_cast<float>(acc) * m, zero_point, graph::dtype_min(dtype),
+                                 graph::dtype_max(dtype)));
+  }
+};
+
+// A constant integer tensor's values, or a zero point's (one value or one per channel).
+std::vector<int32_t> int_values(const graph::Graph& g, const graph::Node& n, size_t i) {
+  if (!n.has_input(i)) return {0};
+  const graph::Tensor* t = g.initializer(n.input(i));
+  if (t == nullptr) fail("{}: input {} must be a constant", n.describe(), i);
+  auto v = t->to_int64();
+  return std::vector<int32_t>(v.begin(), v.end());
+}
+
+Requantize requantize_of(const graph::Graph& g, const graph::Node& n, size_t x_scale, size_t w_scale, size_t y_scale,
+                         size_t y_zp) {
+  Requantize r;
+  r.enabled = true;
+  float xs = g.initializer(n.input(x_scale))->to_float().at(0);
+  float ys = g.initializer(n.input(y_scale))->to_float().at(0);
+  for (float ws : g.initializer(n.input(w_scale))->to_float()) r.multiplier.push_back(xs * ws / ys);
+  r.dtype = n.has_input(y_zp) ? g.initializer(n.input(y_zp))->dtype() : graph::DType::kUInt8;
+  r.zero_point = int_values(g, n, y_zp).at(0);
+  return r;
+}
+
+// QLinearConv and ConvInteger as direct loops over 2-D images: the weights (constant) are
+// centred once, the accumulator is int32 as in ONNX Runtime.
+class IntegerConvOp : public LoopOp {
+ public:
+  IntegerConvOp(const graph::Graph& g, const graph::Node& n, bool qlinear) {
+    size_t wi = qlinear ? 3 : 1, x_zp = qlinear ? 2 : 2, w_zp = qlinear ? 5 : 3;
+    x_ = g.value(n.inputs[0]).shape;
+    x_type_ = g.value(n.inputs[0]).dtype;
+    const graph::Tensor* w = g.initializer(n.input(wi));
+    w_shape_ = w->shape();
+    y_ = g.value(n.outputs[0]).shape;
+    geo_ = graph::window_geometry(n, x_, {w_shape_[2], w_shape_[3]}, false);
+    group_ = n.attr_int("group", 1);
+    x_zp_ = int_values(g, n, x_zp).at(0);
+    std::vector<int32_t> wz = int_values(g, n, w_zp);
+    auto wv = w->to_int64();
+    int64_t per_oc = static_cast<int64_t>(wv.size()) / w_shape_[0];
+    for (size_t i = 0; i < wv.size(); ++i) {
+      int64_t oc = static_cast<int64_t>(i) / per_oc;
+      w_.push_back(static_cast<int32_t>(wv[i]) - (wz.size() == 1 ? wz[0] : wz[static_cast<size_t>(oc)]));
+    }
+    size_t bias = qlinear ? 8 : 99;
+    bias_ = n.has_input(bias) ? int_values(g, n, bias) : std::vector<int32_t>(w_shape_[0], 0);
+    if (qlinear) requantize_ = requantize_of(g, n, 1, 4, 6, 7);
+    output_count_ = static_cast<size_t>(graph::shape_numel(y_));
+  }
+
+  void run(const std::vector<const void*>& in, const std::vector<void*>& out, int threads) const override {
+    const int64_t N = x_[0], C = x_[1], H = x_[2], W = x_[3];
+    const int64_t M = y_[1], OH = y_[2], OW = y_[3], KH = w_shape_[2], KW = w_shape_[3];
+    const int64_t cpg = C / group_, mpg = M / group_;
+    const std::ptrdiff_t planes = static_cast<std::ptrdiff_t>(N * M);
+#pragma omp parallel for num_threads(threads) if (threads > 1 && planes * OH * OW > kParallelFrom / 16)
+    for (std::ptrdiff_t plane = 0; plane < planes; ++plane) {
+      const int64_t n = plane / M, m = plane % M, g = m / mpg;
+      for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          int32_t acc = bias_[static_cast<size_t>(m)];
+          for (int64_t c = 0; c < cpg; ++c)
+            for (int64_t kh = 0; kh < KH; ++kh) {
+              int64_t ih = oh * geo_.strides[0] - geo_.pads_begin[0] + kh * geo_.dilations[0];
+              if (ih < 0 || ih >= H) continue;
+              for (int64_t kw = 0; kw < KW; ++kw) {
+                int64_t iw = ow * geo_.strides[1] - geo_.pads_begin[1] + kw * geo_.dilations[1];
+                if (iw < 0 || iw >= W) continue;
+                int32_t xv = load(in[0], x_type_, ((n * C + g * cpg + c) * H + ih) * W + iw) - x_zp_;
+                acc += xv * w_[static_cast<size_t>(((m * cpg + c) * KH + kh) * KW + kw)];
+              }
+            }
+          requantize_.write(out[0], (plane * OH + oh) * OW + ow, m, acc);
+        }
+    }
+  }
+
+ private:
+  graph::Shape x_, y_, w_shape_;
+  graph::DType x_type_;
+  graph::WindowGeometry geo_;
+  int64_t group_ = 1;
+  int32_t x_zp_ = 0;
+  std::vector<int32_t> w_, bias_;
+  Requantize requantize_;
+};
+
+// QLinearMatMul and MatMulInteger: (..., M, K) x (..., K, N) with numpy broadcasting of the
+// leading dims; a's zero point per tensor or per row, b's per tensor or per column.
+class IntegerMatMulOp : public LoopOp {
+ public:
+  IntegerMatMulOp(const graph::Graph& g, const graph::Node& n, bool qlinear) {
+    size_t bi = qlinear ? 3 : 1;
+    a_ = g.value(n.inputs[0]).shape;
+    b_ = g.value(n.input(bi)).shape;
+    y_ = g.value(n.outputs[0]).shape;
+    a_type_ = g.value(n.inputs[0]).dtype;
+    b_type_ = g.value(n.input(bi)).dtype;
+    a_zp_ = int_values(g, n, 2);
+    b_zp_ = int_values(g, n, qlinear ? 5 : 3);
+    // Either operand may be constant (a weight) or computed; the computed ones come in order.
+    int next = 0;
+    for (auto [i, operand] : {std::pair<size_t, Operand*>{0, &a_in_}, {bi, &b_in_}}) {
+      if (const graph::Tensor* t = g.initializer(n.input(i)))
+        operand->constant = *t;
+      else
+        operand->runtime = next++;
+    }
+    if (qlinear) requantize_ = requantize_of(g, n, 1, 4, 6, 7);
+    output_count_ = static_cast<size_t>(graph::shape_numel(y_));
+  }
+
+  void run(const std::vector<const void*>& in, const std::vector<void*>& out, int threads) const override {
+    const void* a = a_in_.data(in);
+    const void* b = b_in_.data(in);
+    const size_t rank = y_.size();
+    const int64_t M = y_[rank - 2], N = y_[rank - 1], K = a_.back();
+    const int64_t batches = static_cast<int64_t>(output_count_) / std::max<int64_t>(M * N, 1);
+    graph::Shape batch_shape(y_.begin(), y_.end() - 2);
+#pragma omp parallel for num_threads(threads) if (threads > 1 && \
+                                                  static_cast <std::ptrdiff_t>(output_count_) * K > kParallelFrom)
+    for (int64_t bt = 0; bt < batches; ++bt) {
+      int64_t a_off = broadcast_offset(bt, batch_shape, a_) * M * K;
+      int64_t b_off = broadcast_offset(bt, batch_shape, b_) * K * N;
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) {
+          int32_t az = a_zp_.size() == 1 ? a_zp_[0] : a_zp_[static_cast<size_t>(i)];
+          int32_t bz = b_zp_.size() == 1 ? b_zp_[0] : b_zp_[static_cast<size_t>(j)];
+          int32_t acc = 0;
+          for (int64_t k = 0; k < K; ++k)
+            acc += (load(a, a_type_, a_off + i * K + k) - az) * (load(b, b_type_, b_off + k * N + j) - bz);
+          requantize_.write(out[0], (bt * M + i) * N + j, j, acc);
+        }
+    }
+  }
+
+ private:
+  // The matrix index in `operand` (leading dims before its last two) that batch `index` of the
+  // broadcast leading dims `batch` reads.
+  static int64_t broadcast_offset(int64_t index, const graph::Shape& batch, const graph::Shape& operand) {
+    graph::Shape lead(operand.begin(), operand.end() - 2);
+    int64_t offset = 0, stride = 1;
+    for (size_t k = 0; k < lead.size(); ++k) {
+      size_t d = lead.size() - 1 - k, bd = batch.size() - 1 - k;
+      int64_t bstride = 1;
+      for (size_t e = bd + 1; e < batch.size(); ++e) bstride *= batch[e];
+      int64_t coord = (index / bstride) % batch[bd];
+      if (lead[d] != 1) offset += coord * stride;
+      stride *= lead[d];
+    }
+    return offset;
+  }
+
+  struct Operand {
+    int runtime = -1;  // index among the runtime inputs, or -1: `constant`
+    graph::Tensor constant;
+    const void* data(const std::vector<const void*>& in) const {
+      return runtime >= 0 ? in[static_cast<size_t>(runtime)] : constant.raw();
+    }
+  };
+
+  graph::Shape a_, b_, y_;
+  graph::DType a_type_, b_type_;
+  std::vector<int32_t> a_zp_, b_zp_;
+  Operand a_in_, b_in_;
+  Requantize requantize_;
+};
+
+}  // namespace
+
+std::unique_ptr<LoopOp> make_quantized_loop_op(const FusedStep& step, const graph::Graph& g, std::string& why_not) {
+  const graph::Node& n = step.node;
+  const std::string& op = n.op_type;
+  if (!step.post_ops.empty()) {
+    why_not = "activations fused into a quantization op";
+    return nullptr;
+  }
+  if (op == "QuantizeLinear") return std::make_unique<QuantizeOp>(g, n);
+  if (op == "DequantizeLinear") return std::make_unique<DequantizeOp>(g, n);
+  bool conv = op == "QLinearConv" || op == "ConvInteger";
+  bool matmul = op == "QLinearMatMul" || op == "MatMulInteger";
+  if (!conv && !matmul) {
+    why_not = "not a quantization op";
+    return nullptr;
+  }
+  bool qlinear = op.starts_with("QLinear");
+  if (conv) {
+    if (g.value(n.inputs[0]).shape.size() != 4) {
+      why_not = "quantized convolutions other than 2-D";
+      return nullptr;
+    }
+    for (size_t i = 1; i < n.inputs.size(); ++i)
+      if (n.has_input(i) && !g.is_initializer(n.input(i))) {
+        why_not = fmt::format("input '{}' is computed at run time; the lean backends need it constant", n.input(i));
+        return nullptr;
+      }
+    return std::make_unique<IntegerConvOp>(g, n, qlinear);
+  }
+  for (size_t i = 1; i < n.inputs.size(); ++i)
+    if (i != (qlinear ? 3u : 1u) && n.has_input(i) && !g.is_initializer(n.input(i))) {  // scales, zero points
+      why_not = fmt::format("input '{}' is computed at run time; the lean backends need it constant", n.input(i));
+      return nullptr;
+    }
+  return std::make_unique<IntegerMatMulOp>(g, n, qlinear);
+}
+
+}  // namespace fluidedge::runtime
