@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "graph/op_schema.h"
+#include "graph/qdq_transforms.h"
 #include "graph/transforms.h"
 
 namespace fluidedge::runtime {
@@ -136,6 +137,7 @@ PostOp activation_post_op(const graph::Graph& g, const graph::Node& n) {
 
 std::vector<FusedStep> fuse_graph(graph::Graph& g, FusableActivation fusable) {
   graph::remove_identities(g);
+  graph::fold_constant_dequantize(g);  // weights of QDQ ops left in float
   graph::fold_batch_norms(g);
   graph::remove_dead_nodes(g);
 

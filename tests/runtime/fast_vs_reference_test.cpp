@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "compare.h"
+#include "qdq_graphs.h"
 #include "runtime/fast/fast_session.h"
 #include "runtime/reference/reference_session.h"
 #include "zoo/graph_builder.h"
@@ -275,6 +276,42 @@ TEST(FastSession, ReusesActivationBuffers) {
   auto stats = fast.plan_stats(1);
   EXPECT_GT(stats.fused_nodes, 0);
   EXPECT_LT(stats.activation_bytes, stats.unshared_activation_bytes / 2);
+}
+
+// QDQ convolutions, as PyTorch exports them, run as oneDNN int8 convolutions: within one
+// output step of the reference (which computes them in float by ONNX's definition; the integer
+// kernel rounds once, so a value on a rounding boundary may land on the other side).
+TEST(FastQuantized, QdqConvolutionsRunAsInt8ConvolutionsWithinOneStepOfTheReference) {
+  reference::register_reference_backend();
+  using fluidedge::testing::QdqConvOptions;
+  std::vector<QdqConvOptions> cases(7);
+  cases[1].per_channel = false;
+  cases[2].int8_activations = true, cases[2].output_zero_point = -128;
+  cases[3].stride = 2, cases[3].bias = QdqConvOptions::Bias::kNone;
+  cases[4].group = 8, cases[4].outputs = 8;  // depthwise
+  cases[5].relu = false, cases[5].output_zero_point = 131, cases[5].kernel = 1, cases[5].pad = 0;
+  cases[6].bias = QdqConvOptions::Bias::kFloat;
+  for (size_t k = 0; k < cases.size(); ++k) {
+    cases[k].seed = static_cast<uint32_t>(k + 1);
+    graph::Graph g = fluidedge::testing::qdq_conv_graph(cases[k]);
+    fast::FastSession fast(g, {});
+    fast.set_poison_buffers(true);
+    EXPECT_EQ(fast.plan_stats(1).fallback_steps, 0) << "case " << k;
+    int qconvs = 0;
+    for (const auto& n : fast.graph().nodes) qconvs += n.op_type == "QLinearConv";
+    EXPECT_EQ(qconvs, 1) << "case " << k;
+    graph::Tensor x = random_input(g.value("input").shape, static_cast<uint32_t>(k));
+    auto want = make_session("reference", g)->run({{"input", x}}).at("output");
+    auto got = fast.run({{"input", x}}).at("output");
+    ASSERT_EQ(got.shape(), want.shape());
+    int64_t exact = 0;
+    for (int64_t i = 0; i < got.numel(); ++i) {
+      float d = std::fabs(got.data<float>()[i] - want.data<float>()[i]);
+      ASSERT_LE(d, 0.05f * 1.001f) << "case " << k << " element " << i;
+      exact += d == 0;
+    }
+    EXPECT_GE(exact, got.numel() * 95 / 100) << "case " << k;
+  }
 }
 
 }  // namespace

@@ -61,7 +61,7 @@ const std::map<std::string_view, Factory>& table() {
       {"Slice", plain<make_loop_kernel>},
       {"QuantizeLinear", plain<make_loop_kernel>},
       {"DequantizeLinear", plain<make_loop_kernel>},
-      {"QLinearConv", plain<make_loop_kernel>},
+      {"QLinearConv", plain<make_quantized_conv_kernel>},
       {"ConvInteger", plain<make_loop_kernel>},
       {"QLinearMatMul", plain<make_loop_kernel>},
       {"MatMulInteger", plain<make_loop_kernel>},

@@ -50,7 +50,9 @@ memory constant_memory(const graph::Tensor& t, const dnnl::engine& engine) {
 
 memory constant_in_layout(const graph::Tensor& t, const memory::desc& view, const memory::desc& want,
                           const dnnl::engine& engine, graph::Tensor& owner) {
-  graph::Tensor f = t.dtype() == graph::DType::kFloat32 ? t : t.cast(graph::DType::kFloat32);
+  // Integer weights stay integer when `view` says so (int8 convolutions); the rest is float.
+  bool keep = t.dtype() == graph::DType::kFloat32 || dnnl_type(t.dtype()) == view.data_type();
+  graph::Tensor f = keep ? t : t.cast(graph::DType::kFloat32);
   // oneDNN reads weights and reorder sources only; the tensor's bytes are never written.
   memory src(view, engine, const_cast<void*>(f.raw()));
   if (view == want) {

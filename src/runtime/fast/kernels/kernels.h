@@ -18,6 +18,8 @@ std::unique_ptr<Kernel> make_batch_norm_kernel(const FusedStep&, const graph::Gr
 std::unique_ptr<Kernel> make_softmax_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
 std::unique_ptr<Kernel> make_concat_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
 std::unique_ptr<Kernel> make_layout_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
+// QLinearConv on oneDNN's int8 convolution where it runs it exactly, else on the shared loops.
+std::unique_ptr<Kernel> make_quantized_conv_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
 // The shared loop ops (runtime/loop_ops.h) in plain layouts: what oneDNN has no primitive for.
 std::unique_ptr<Kernel> make_loop_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
 

@@ -1,0 +1,189 @@
+#include "graph/qdq_transforms.h"
+
+#include <cmath>
+#include <limits>
+
+#include "graph/quantization.h"
+#include "graph/shape_inference.h"
+#include "graph/transforms.h"
+
+namespace fluidedge::graph {
+
+namespace {
+
+bool all_constant(const Graph& g, const Node& n, size_t from) {
+  for (size_t i = from; i < n.inputs.size(); ++i)
+    if (!n.inputs[i].empty() && !g.is_initializer(n.inputs[i])) return false;
+  return true;
+}
+
+// The DequantizeLinear producing `value` (its scale and zero point constant), or nullptr.
+const Node* dequantize_of(const Graph& g, const std::string& value) {
+  int p = g.producer(value);
+  if (p < 0) return nullptr;
+  const Node& n = g.nodes[p];
+  return n.op_type == "DequantizeLinear" && all_constant(g, n, 1) ? &n : nullptr;
+}
+
+// The only node reading `value` (which is no graph output), or -1.
+int sole_consumer(const Graph& g, const std::string& value) {
+  for (const auto& o : g.outputs)
+    if (o == value) return -1;
+  auto c = g.consumers(value);
+  return c.size() == 1 ? c[0] : -1;
+}
+
+QuantParams dequantize_params(const Graph& g, const Node& dq) {
+  const ValueInfo& x = g.value(dq.inputs[0]);
+  auto rank = static_cast<int64_t>(x.shape.size());
+  return quant_params(g, dq, 1, 2, x.dtype, rank == 0 ? 0 : dq.attr_int("axis", 1), rank);
+}
+
+bool is_8bit(DType t) { return t == DType::kUInt8 || t == DType::kInt8; }
+
+// The scale of a per-tensor or per-channel parameter as a constant of its own shape.
+Tensor scale_tensor(const QuantParams& p) {
+  if (p.per_tensor()) return Tensor::scalar(p.scale[0]);
+  return Tensor::from_vector<float>({static_cast<int64_t>(p.scale.size())}, p.scale);
+}
+
+Tensor zero_point_tensor(const QuantParams& p, DType dtype) {
+  if (p.per_tensor()) return Tensor::scalar<int32_t>(p.zero_point[0]).cast(dtype);
+  return Tensor::from_vector<int32_t>({static_cast<int64_t>(p.zero_point.size())}, p.zero_point).cast(dtype);
+}
+
+// The int32 bias of a QLinearConv with input scale `x_scale` and weight scales `w`: the bias's
+// own integers when it is DequantizeLinear(int32) at exactly that scale, else the float bias
+// rounded to it. False when a value does not fit.
+bool integer_bias(const Graph& g, const std::string& bias, float x_scale, const QuantParams& w, int64_t channels,
+                  Tensor& out) {
+  std::vector<float> want(static_cast<size_t>(channels));
+  for (int64_t c = 0; c < channels; ++c) want[c] = x_scale * w.scale_at(c);
+  if (const Node* dq = dequantize_of(g, bias); dq && g.is_initializer(dq->inputs[0])) {
+    const Tensor& q = *g.initializer(dq->inputs[0]);
+    QuantParams b = dequantize_params(g, *dq);
+    bool exact = q.dtype() == DType::kInt32 && q.numel() == channels;
+    for (int64_t c = 0; exact && c < channels; ++c)
+      exact = b.zero_point_at(c) == 0 && std::fabs(b.scale_at(c) - want[c]) <= 1e-6f * want[c];
+    if (exact) {
+      out = q.reshaped({channels});
+      return true;
+    }
+  }
+  std::vector<float> f;
+  if (const Node* dq = dequantize_of(g, bias); dq && g.is_initializer(dq->inputs[0])) {
+    QuantParams b = dequantize_params(g, *dq);
+    auto q = g.initializer(dq->inputs[0])->to_int64();
+    for (size_t c = 0; c < q.size(); ++c)
+      f.push_back(static_cast<float>(static_cast<double>(q[c] - b.zero_point_at(static_cast<int64_t>(c))) *
+                                     b.scale_at(static_cast<int64_t>(c))));
+  } else if (const Tensor* t = g.initializer(bias)) {
+    f = t->to_float();
+  } else {
+    return false;
+  }
+  if (static_cast<int64_t>(f.size()) != channels) return false;
+  std::vector<int32_t> q(f.size());
+  for (size_t c = 0; c < f.size(); ++c) {
+    double v = std::nearbyint(static_cast<double>(f[c]) / want[c]);
+    if (!(std::fabs(v) < 2147483647.0)) return false;
+    q[c] = static_cast<int32_t>(v);
+  }
+  out = Tensor::from_vector<int32_t>({channels}, q);
+  return true;
+}
+
+}  // namespace
+
+int fuse_qdq_convolutions(Graph& g) {
+  int changed = 0;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node conv = g.nodes[i];
+    if (conv.op_type != "Conv" || conv.inputs.size() < 2) continue;
+    const Node* dx = dequantize_of(g, conv.inputs[0]);
+    const Node* dw = dequantize_of(g, conv.inputs[1]);
+    if (!dx || !dw || g.is_initializer(dx->inputs[0]) || !g.is_initializer(dw->inputs[0])) continue;
+    QuantParams x = dequantize_params(g, *dx), w = dequantize_params(g, *dw);
+    const ValueInfo& wv = g.value(dw->inputs[0]);
+    int64_t channels = wv.shape.empty() ? 0 : wv.shape[0];
+    if (!x.per_tensor() || !is_8bit(x.dtype) || !is_8bit(w.dtype) || (!w.per_tensor() && w.axis != 0)) continue;
+
+    // Conv -> [Relu ->] QuantizeLinear, each read by the next alone.
+    int next = sole_consumer(g, conv.outputs[0]);
+    bool relu = next >= 0 && g.nodes[next].op_type == "Relu";
+    if (relu) next = sole_consumer(g, g.nodes[next].outputs[0]);
+    if (next < 0 || g.nodes[next].op_type != "QuantizeLinear" || !all_constant(g, g.nodes[next], 1)) continue;
+    const Node& q = g.nodes[next];
+    const ValueInfo& conv_out = g.value(conv.outputs[0]);
+    QuantParams y = quant_params(g, q, 1, 2, DType::kUInt8, 1, static_cast<int64_t>(conv_out.shape.size()));
+    if (!y.per_tensor() || !is_8bit(y.dtype)) continue;
+    if (relu && y.zero_point[0] != dtype_min(y.dtype)) continue;
+
+    Tensor bias;
+    if (conv.has_input(2) && !integer_bias(g, conv.inputs[2], x.scale[0], w, channels, bias)) continue;
+
+    Node fused;
+    fused.name = conv.name;
+    fused.op_type = "QLinearConv";
+    fused.attrs = conv.attrs;
+    auto constant = [&](const std::string& what, Tensor t) {
+      std::string name = g.unique_name(conv.name + "/" + what);
+      g.set_initializer(name, std::move(t));
+      return name;
+    };
+    fused.inputs = {dx->inputs[0],
+                    constant("x_scale", scale_tensor(x)),
+                    constant("x_zero_point", zero_point_tensor(x, x.dtype)),
+                    dw->inputs[0],
+                    constant("w_scale", scale_tensor(w)),
+                    constant("w_zero_point", zero_point_tensor(w, w.dtype)),
+                    constant("y_scale", scale_tensor(y)),
+                    constant("y_zero_point", zero_point_tensor(y, y.dtype))};
+    if (bias.defined()) fused.inputs.push_back(constant("bias", std::move(bias)));
+    fused.outputs = {q.outputs[0]};
+    // In the QuantizeLinear's place: every input is computed by then, and its readers follow.
+    g.nodes[next] = std::move(fused);
+    ++changed;
+  }
+  if (changed) {
+    remove_dead_nodes(g);
+    infer_shapes(g);
+  }
+  return changed;
+}
+
+int fold_constant_dequantize(Graph& g) {
+  int changed = 0;
+  for (size_t i = 0; i < g.nodes.size();) {
+    const Node& n = g.nodes[i];
+    if (n.op_type != "DequantizeLinear" || !g.is_initializer(n.inputs[0]) || !all_constant(g, n, 1)) {
+      ++i;
+      continue;
+    }
+    const Tensor& q = *g.initializer(n.inputs[0]);
+    QuantParams p = dequantize_params(g, n);
+    auto ints = q.to_int64();
+    int64_t inner = 1, channels = 1;
+    if (!p.per_tensor()) {
+      channels = q.dim(p.axis);
+      for (int64_t d = p.axis + 1; d < q.rank(); ++d) inner *= q.dim(d);
+    }
+    std::vector<float> f(ints.size());
+    for (size_t k = 0; k < ints.size(); ++k) {
+      int64_t c = (static_cast<int64_t>(k) / inner) % channels;
+      f[k] = static_cast<float>(static_cast<double>(ints[k] - p.zero_point_at(c)) * p.scale_at(c));
+    }
+    std::string out = n.outputs[0];
+    Tensor t = Tensor::from_vector<float>(q.shape(), f);
+    g.nodes.erase(g.nodes.begin() + static_cast<long>(i));
+    g.set_initializer(out, std::move(t));
+    ++changed;
+  }
+  if (changed) {
+    g.prune_unused();
+    infer_shapes(g);
+  }
+  return changed;
+}
+
+}  // namespace fluidedge::graph

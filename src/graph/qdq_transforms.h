@@ -1,0 +1,23 @@
+// Rewrites of quantized models in ONNX's QDQ format (QuantizeLinear/DequantizeLinear around
+// float ops, as PyTorch and ONNX Runtime's quantizer write them) into the integer ops they mean,
+// for backends with integer kernels. Each keeps the model's function up to the rounding of the
+// float op it replaces (an integer op rounds once, where the QDQ form computes in float first);
+// each returns how many nodes it changed.
+#pragma once
+
+#include "graph/graph.h"
+
+namespace fluidedge::graph {
+
+// DequantizeLinear(x) and DequantizeLinear(constant weights) [and DequantizeLinear(constant
+// int32 bias)] into a Conv whose output only a QuantizeLinear reads (directly, or through a Relu
+// that the saturation already does: its zero point is the type's minimum) become one
+// QLinearConv from x's integers to the QuantizeLinear's. Activations must be quantized per
+// tensor, weights per tensor or per output channel; a float bias is quantized to x_scale *
+// w_scale. Patterns outside that stay as they are.
+int fuse_qdq_convolutions(Graph& graph);
+
+// A DequantizeLinear of constants becomes the float constant it computes.
+int fold_constant_dequantize(Graph& graph);
+
+}  // namespace fluidedge::graph

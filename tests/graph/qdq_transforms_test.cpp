@@ -1,0 +1,104 @@
+// The QDQ rewrites (graph/qdq_transforms.h): which patterns become integer ops, with which
+// parameters, and which stay as they are.
+#include <gtest/gtest.h>
+
+#include "graph/qdq_transforms.h"
+#include "graph/transforms.h"
+#include "qdq_graphs.h"
+
+namespace fluidedge::graph {
+namespace {
+
+using fluidedge::testing::qdq_conv_graph;
+using fluidedge::testing::QdqConvOptions;
+
+int count(const Graph& g, const std::string& op) {
+  int n = 0;
+  for (const auto& node : g.nodes) n += node.op_type == op;
+  return n;
+}
+
+const Node& only(const Graph& g, const std::string& op) {
+  for (const auto& node : g.nodes)
+    if (node.op_type == op) return node;
+  throw std::runtime_error("no " + op);
+}
+
+TEST(QdqTransforms, ConvWithReluAndInt32BiasBecomesOneQLinearConv) {
+  Graph g = qdq_conv_graph({});
+  Tensor bq = g.initializer("bq")->clone();
+  ASSERT_EQ(fuse_qdq_convolutions(g), 1);
+  EXPECT_EQ(count(g, "Conv"), 0);
+  EXPECT_EQ(count(g, "Relu"), 0);  // its output's zero point is 0: the saturation is the Relu
+  const Node& q = only(g, "QLinearConv");
+  ASSERT_EQ(q.inputs.size(), 9u);
+  EXPECT_EQ(q.inputs[0], "xq");  // reads the integers, not their dequantized floats
+  EXPECT_EQ(q.inputs[3], "wq");
+  EXPECT_EQ(q.outputs[0], "yq");
+  // The bias is the model's own int32 one (its scale is x_scale * w_scale exactly).
+  EXPECT_TRUE(g.initializer(q.inputs[8])->equals(bq));
+  EXPECT_EQ(g.initializer(q.inputs[4])->numel(), 16);  // per-channel weight scales
+  EXPECT_EQ(q.attr_ints("pads"), (std::vector<int64_t>{1, 1, 1, 1}));
+  // What is left: Q before, DQ after.
+  EXPECT_EQ(g.nodes.size(), 3u);
+}
+
+TEST(QdqTransforms, ReluIsKeptOutOfTheFusionWhenTheZeroPointIsNotTheMinimum) {
+  QdqConvOptions o;
+  o.output_zero_point = 7;
+  Graph g = qdq_conv_graph(o);
+  EXPECT_EQ(fuse_qdq_convolutions(g), 0);
+  EXPECT_EQ(count(g, "Conv"), 1);
+  o.relu = false;  // without the Relu the same zero point is fine
+  Graph h = qdq_conv_graph(o);
+  EXPECT_EQ(fuse_qdq_convolutions(h), 1);
+}
+
+TEST(QdqTransforms, FloatBiasIsRoundedToTheAccumulatorScale) {
+  QdqConvOptions o;
+  o.bias = QdqConvOptions::Bias::kFloat;
+  o.per_channel = false;
+  Graph g = qdq_conv_graph(o);
+  auto want = g.initializer("bf")->to_float();
+  ASSERT_EQ(fuse_qdq_convolutions(g), 1);
+  const Node& q = only(g, "QLinearConv");
+  float acc_scale = 0.02f * g.initializer(q.inputs[4])->to_float()[0];
+  auto got = g.initializer(q.inputs[8])->to_int64();
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t c = 0; c < got.size(); ++c) EXPECT_EQ(got[c], std::llround(want[c] / acc_scale)) << c;
+}
+
+TEST(QdqTransforms, PerChannelActivationsStayInFloat) {
+  Graph g = qdq_conv_graph({});
+  // Make the input's DequantizeLinear per channel: QLinearConv has one x_scale.
+  g.set_initializer("xs2", Tensor::from_vector<float>({8}, std::vector<float>(8, 0.02f)));
+  g.set_initializer("xz2", Tensor::from_vector<uint8_t>({8}, std::vector<uint8_t>(8, 120)));
+  for (auto& n : g.nodes)
+    if (n.op_type == "DequantizeLinear" && n.inputs[0] == "xq") n.inputs = {"xq", "xs2", "xz2"};
+  EXPECT_EQ(fuse_qdq_convolutions(g), 0);
+}
+
+TEST(QdqTransforms, ConvWhoseOutputIsReadTwiceIsKept) {
+  Graph g = qdq_conv_graph({});
+  g.outputs.push_back("conv");
+  EXPECT_EQ(fuse_qdq_convolutions(g), 0);
+}
+
+TEST(QdqTransforms, ConstantDequantizeFoldsToItsFloats) {
+  QdqConvOptions o;
+  o.per_channel = true;
+  Graph g = qdq_conv_graph(o);
+  auto wq = g.initializer("wq")->to_int64();
+  auto ws = g.initializer("ws")->to_float();
+  EXPECT_EQ(fold_constant_dequantize(g), 2);  // weights and bias
+  const Tensor* w = g.initializer("w");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->dtype(), DType::kFloat32);
+  int64_t per_channel = w->numel() / 16;
+  for (int64_t i = 0; i < w->numel(); ++i)
+    ASSERT_EQ(w->data<float>()[i], static_cast<float>(wq[i] * static_cast<double>(ws[i / per_channel]))) << i;
+  EXPECT_EQ(count(g, "DequantizeLinear"), 2);  // the activations' stay
+}
+
+}  // namespace
+}  // namespace fluidedge::graph

@@ -1,0 +1,96 @@
+// Hand-made quantized graphs in ONNX's QDQ format, as PyTorch exports them: shared by the graph
+// tests of the QDQ rewrites and the backend tests that run them.
+#pragma once
+
+#include <random>
+#include <string>
+
+#include "graph/graph.h"
+#include "graph/shape_inference.h"
+
+namespace fluidedge::testing {
+
+struct QdqConvOptions {
+  int64_t channels = 8, outputs = 16, size = 9, kernel = 3, stride = 1, pad = 1, group = 1;
+  bool per_channel = true;
+  bool int8_activations = false;  // else uint8 (PyTorch's)
+  bool relu = true;
+  int32_t output_zero_point = 0;  // with relu, 0 (uint8) or -128 (int8) lets the saturation do it
+  enum class Bias { kNone, kInt32, kFloat } bias = Bias::kInt32;
+  uint32_t seed = 1;
+};
+
+// input (float [1, channels, size, size]) -> Q -> DQ -> Conv(DQ(int8 W), DQ(int32 bias)) ->
+// [Relu] -> Q -> DQ -> "output".
+inline graph::Graph qdq_conv_graph(const QdqConvOptions& o) {
+  using graph::DType;
+  using graph::Tensor;
+  graph::Graph g;
+  std::mt19937 rng(o.seed);
+  std::uniform_real_distribution<float> u(0.7f, 1.4f);
+  std::uniform_int_distribution<int> w8(-127, 127), b32(-3000, 3000);
+  int node_count = 0;
+  auto node = [&](std::string op, std::vector<std::string> in, std::string out,
+                  std::map<std::string, graph::Attribute> attrs = {}) {
+    graph::Node n;
+    n.name = op + "_" + std::to_string(node_count++);
+    n.op_type = std::move(op);
+    n.inputs = std::move(in);
+    n.outputs = {out};
+    n.attrs = std::move(attrs);
+    g.values.try_emplace(out);
+    g.nodes.push_back(std::move(n));
+    return out;
+  };
+  DType act = o.int8_activations ? DType::kInt8 : DType::kUInt8;
+  auto zero_point = [&](int32_t v, DType t) { return Tensor::scalar<int32_t>(v).cast(t); };
+  g.inputs = {"input"};
+  g.values["input"] = graph::ValueInfo{DType::kFloat32, {1, o.channels, o.size, o.size}, true};
+  const float xs = 0.02f, ys = 0.05f;
+  g.set_initializer("xs", Tensor::scalar(xs));
+  g.set_initializer("xz", zero_point(o.int8_activations ? -3 : 120, act));
+  g.set_initializer("ys", Tensor::scalar(ys));
+  g.set_initializer("yz", zero_point(o.output_zero_point, act));
+  node("QuantizeLinear", {"input", "xs", "xz"}, "xq");
+  node("DequantizeLinear", {"xq", "xs", "xz"}, "x");
+
+  int64_t scales = o.per_channel ? o.outputs : 1;
+  std::vector<float> ws(static_cast<size_t>(scales));
+  for (auto& s : ws) s = 0.004f * u(rng);
+  std::vector<int8_t> w(static_cast<size_t>(o.outputs * o.channels / o.group * o.kernel * o.kernel));
+  for (auto& v : w) v = static_cast<int8_t>(w8(rng));
+  g.set_initializer("wq", Tensor::from_vector<int8_t>({o.outputs, o.channels / o.group, o.kernel, o.kernel}, w));
+  g.set_initializer("ws", o.per_channel ? Tensor::from_vector<float>({scales}, ws) : Tensor::scalar(ws[0]));
+  g.set_initializer("wz", o.per_channel ? Tensor::from_vector<int8_t>({scales}, std::vector<int8_t>(ws.size(), 0))
+                                        : Tensor::scalar<int8_t>(0));
+  node("DequantizeLinear", {"wq", "ws", "wz"}, "w", {{"axis", int64_t{0}}});
+  std::vector<std::string> conv_in = {"x", "w"};
+  std::vector<int32_t> bias(static_cast<size_t>(o.outputs));
+  for (auto& b : bias) b = b32(rng);
+  if (o.bias == QdqConvOptions::Bias::kInt32) {
+    std::vector<float> bs(ws.size());
+    for (size_t c = 0; c < ws.size(); ++c) bs[c] = xs * ws[c];
+    g.set_initializer("bq", Tensor::from_vector<int32_t>({o.outputs}, bias));
+    g.set_initializer("bs", o.per_channel ? Tensor::from_vector<float>({scales}, bs) : Tensor::scalar(bs[0]));
+    g.set_initializer("bz", Tensor::from_vector<int32_t>({scales}, std::vector<int32_t>(bs.size(), 0)));
+    conv_in.push_back(node("DequantizeLinear", {"bq", "bs", "bz"}, "b", {{"axis", int64_t{0}}}));
+  } else if (o.bias == QdqConvOptions::Bias::kFloat) {
+    std::vector<float> f(bias.size());
+    for (size_t c = 0; c < f.size(); ++c) f[c] = static_cast<float>(bias[c]) * 1e-4f;
+    g.set_initializer("bf", Tensor::from_vector<float>({o.outputs}, f));
+    conv_in.push_back("bf");
+  }
+  std::string y = node("Conv", conv_in, "conv",
+                       {{"kernel_shape", std::vector<int64_t>{o.kernel, o.kernel}},
+                        {"strides", std::vector<int64_t>{o.stride, o.stride}},
+                        {"pads", std::vector<int64_t>{o.pad, o.pad, o.pad, o.pad}},
+                        {"group", o.group}});
+  if (o.relu) y = node("Relu", {y}, "relu");
+  node("QuantizeLinear", {y, "ys", "yz"}, "yq");
+  node("DequantizeLinear", {"yq", "ys", "yz"}, "output");
+  g.outputs = {"output"};
+  graph::infer_shapes(g);
+  return g;
+}
+
+}  // namespace fluidedge::testing
