@@ -1,5 +1,8 @@
 // Writes the IR as an ONNX model: opset 17, IR version 8, weights as raw little-endian data,
 // and a symbolic batch dimension on every input and output so other runtimes accept any batch.
+#include <set>
+#include <string>
+
 #include <onnx/onnx_pb.h>
 
 #include "common/atomic_file.h"
@@ -75,6 +78,14 @@ std::string serialize_onnx(const Graph& graph) {
   auto* opset = model.add_opset_import();
   opset->set_domain("");
   opset->set_version(kExportOpset);
+  std::set<std::string> domains;
+  for (const Node& node : graph.nodes)
+    if (!node.domain.empty()) domains.insert(node.domain);
+  for (const auto& d : domains) {  // ONNX Runtime's contrib ops (com.microsoft) are at version 1
+    auto* other = model.add_opset_import();
+    other->set_domain(d);
+    other->set_version(1);
+  }
   auto* g = model.mutable_graph();
   g->set_name(graph.name);
   for (const auto& name : graph.inputs) value_to_proto(name, graph.value(name), g->add_input());

@@ -373,7 +373,9 @@ Graph graph_from_model(onnx::ModelProto& model, const std::string& base_dir) {
     std::string name = np.name().empty() ? fmt::format("{}_{}", np.op_type(), index) : np.name();
     ++index;
     bool default_domain = np.domain().empty() || np.domain() == "ai.onnx";
-    if (np.op_type() != "Constant" && (!default_domain || find_op_schema(np.op_type()) == nullptr))
+    const OpSchema* schema = find_op_schema(np.op_type());
+    bool known = schema != nullptr && (default_domain ? schema->domain.empty() : schema->domain == np.domain());
+    if (np.op_type() != "Constant" && !known)
       fail(
           "node '{}' uses operator '{}{}' (opset {}), which fluidedge does not support; "
           "supported operators: {}",
@@ -389,6 +391,7 @@ Graph graph_from_model(onnx::ModelProto& model, const std::string& base_dir) {
     ++index;
     if (!names.insert(node.name).second) node.name = graph.unique_name(node.name + "_");
     node.op_type = np.op_type();
+    if (np.domain() != "ai.onnx") node.domain = np.domain();
     node.inputs.assign(np.input().begin(), np.input().end());
     node.outputs.assign(np.output().begin(), np.output().end());
     for (const auto& a : np.attribute()) node.attrs[a.name()] = attribute_from_proto(a, node.name, base_dir);

@@ -59,6 +59,9 @@ enum OpTrait : unsigned {
 
 struct OpSchema {
   std::string type;
+  // "" for the default ONNX domain; "com.microsoft" for ONNX Runtime's contrib ops that
+  // quantized models use (QLinearAdd, QLinearGlobalAveragePool).
+  std::string domain;
   int min_inputs = 1;
   int max_inputs = 1;
   int max_outputs = 1;
@@ -73,7 +76,7 @@ struct OpSchema {
                   const std::vector<const ValueInfo*>& out) = nullptr;
 };
 
-// The schema for an op type in the default ONNX domain, or nullptr.
+// The schema for an op type (in the default ONNX domain or its own, see OpSchema::domain), or nullptr.
 const OpSchema* find_op_schema(std::string_view op_type);
 // Op types a backend may be asked to execute (fold-only ops excluded), sorted.
 std::vector<std::string> supported_ops();

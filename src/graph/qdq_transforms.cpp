@@ -93,7 +93,105 @@ bool integer_bias(const Graph& g, const std::string& bias, float x_scale, const 
   return true;
 }
 
+// The QuantizeLinear (per tensor, 8-bit, constant parameters) that alone reads `value`, directly
+// or through a Relu that its saturation makes redundant (its zero point is the type's minimum);
+// -1 if there is none.
+int requantizer_of(const Graph& g, const std::string& value) {
+  int next = sole_consumer(g, value);
+  bool relu = next >= 0 && g.nodes[next].op_type == "Relu";
+  if (relu) next = sole_consumer(g, g.nodes[next].outputs[0]);
+  if (next < 0 || g.nodes[next].op_type != "QuantizeLinear" || !all_constant(g, g.nodes[next], 1)) return -1;
+  const Node& q = g.nodes[next];
+  QuantParams y = quant_params(g, q, 1, 2, DType::kUInt8, 1, static_cast<int64_t>(g.value(value).shape.size()));
+  if (!y.per_tensor() || !is_8bit(y.dtype)) return -1;
+  if (relu && y.zero_point[0] != dtype_min(y.dtype)) return -1;
+  return next;
+}
+
+// A per-tensor 8-bit DequantizeLinear of a computed value producing `value`, or nullptr.
+const Node* per_tensor_dequantize_of(const Graph& g, const std::string& value) {
+  const Node* dq = dequantize_of(g, value);
+  if (!dq || g.is_initializer(dq->inputs[0])) return nullptr;
+  QuantParams p = dequantize_params(g, *dq);
+  return p.per_tensor() && is_8bit(p.dtype) ? dq : nullptr;
+}
+
+// Adds the constants of `p` (scale, zero point) named after `node` and returns their names.
+std::pair<std::string, std::string> add_params(Graph& g, const std::string& node, const std::string& what,
+                                               const QuantParams& p) {
+  std::string s = g.unique_name(node + "/" + what + "_scale");
+  g.set_initializer(s, scale_tensor(p));
+  std::string z = g.unique_name(node + "/" + what + "_zero_point");
+  g.set_initializer(z, zero_point_tensor(p, p.dtype));
+  return {s, z};
+}
+
+// DQ(a), DQ(b) -> Add -> [Relu ->] Q  =>  com.microsoft QLinearAdd(a, b).
+int fuse_adds(Graph& g) {
+  int changed = 0;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node add = g.nodes[i];
+    if (add.op_type != "Add") continue;
+    const Node* da = per_tensor_dequantize_of(g, add.inputs[0]);
+    const Node* db = per_tensor_dequantize_of(g, add.inputs[1]);
+    int next = requantizer_of(g, add.outputs[0]);
+    if (!da || !db || next < 0) continue;
+    QuantParams a = dequantize_params(g, *da), b = dequantize_params(g, *db);
+    QuantParams y = quant_params(g, g.nodes[next], 1, 2, DType::kUInt8, 0, 0);
+    if (a.dtype != b.dtype || a.dtype != y.dtype) continue;
+    Node fused;
+    fused.name = add.name;
+    fused.op_type = "QLinearAdd";
+    fused.domain = "com.microsoft";
+    auto [as, az] = add_params(g, add.name, "a", a);
+    auto [bs, bz] = add_params(g, add.name, "b", b);
+    auto [ys, yz] = add_params(g, add.name, "y", y);
+    fused.inputs = {da->inputs[0], as, az, db->inputs[0], bs, bz, ys, yz};
+    fused.outputs = {g.nodes[next].outputs[0]};
+    g.nodes[next] = std::move(fused);
+    ++changed;
+  }
+  return changed;
+}
+
+// DQ(x) -> GlobalAveragePool -> Q  =>  com.microsoft QLinearGlobalAveragePool(x).
+int fuse_global_average_pools(Graph& g) {
+  int changed = 0;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node pool = g.nodes[i];
+    if (pool.op_type != "GlobalAveragePool") continue;
+    const Node* dx = per_tensor_dequantize_of(g, pool.inputs[0]);
+    int next = requantizer_of(g, pool.outputs[0]);
+    if (!dx || next < 0) continue;
+    QuantParams x = dequantize_params(g, *dx);
+    QuantParams y = quant_params(g, g.nodes[next], 1, 2, DType::kUInt8, 0, 0);
+    if (x.dtype != y.dtype) continue;
+    Node fused;
+    fused.name = pool.name;
+    fused.op_type = "QLinearGlobalAveragePool";
+    fused.domain = "com.microsoft";
+    auto [xs, xz] = add_params(g, pool.name, "x", x);
+    auto [ys, yz] = add_params(g, pool.name, "y", y);
+    fused.inputs = {dx->inputs[0], xs, xz, ys, yz};
+    fused.outputs = {g.nodes[next].outputs[0]};
+    g.nodes[next] = std::move(fused);
+    ++changed;
+  }
+  return changed;
+}
+
 }  // namespace
+
+int fuse_qdq(Graph& g) {
+  int changed = fuse_qdq_convolutions(g);
+  changed += fuse_adds(g);
+  changed += fuse_global_average_pools(g);
+  if (changed) {
+    remove_dead_nodes(g);
+    infer_shapes(g);
+  }
+  return changed;
+}
 
 int fuse_qdq_convolutions(Graph& g) {
   int changed = 0;

@@ -17,6 +17,14 @@ namespace fluidedge::graph {
 // w_scale. Patterns outside that stay as they are.
 int fuse_qdq_convolutions(Graph& graph);
 
+// Every rewrite below, then what they left dead removed.
+int fuse_qdq(Graph& graph);
+
+// DequantizeLinear(a), DequantizeLinear(b) -> Add -> [Relu ->] QuantizeLinear (per tensor, one
+// 8-bit type) and DequantizeLinear(x) -> GlobalAveragePool -> QuantizeLinear become ONNX
+// Runtime's contrib ops QLinearAdd and QLinearGlobalAveragePool (domain com.microsoft), as ONNX
+// Runtime's own optimiser makes them; part of fuse_qdq.
+
 // A DequantizeLinear of constants becomes the float constant it computes.
 int fold_constant_dequantize(Graph& graph);
 

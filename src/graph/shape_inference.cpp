@@ -6,7 +6,7 @@ namespace fluidedge::graph {
 
 void infer_node(Graph& graph, const Node& node) {
   const OpSchema* schema = find_op_schema(node.op_type);
-  if (schema == nullptr || !node.domain.empty())
+  if (schema == nullptr || node.domain != schema->domain)
     fail("{}: operator '{}{}' is not supported (opset {})", node.describe(),
          node.domain.empty() ? "" : node.domain + ".", node.op_type, graph.opset);
   int n_in = static_cast<int>(node.inputs.size());

@@ -1,5 +1,6 @@
 #include "runtime/quantized_loops.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "common/error.h"
@@ -286,6 +287,76 @@ class IntegerMatMulOp : public LoopOp {
   Requantize requantize_;
 };
 
+// com.microsoft QLinearAdd of two tensors of one shape, as ONNX Runtime computes it (MLAS's
+// AVX2 kernel): v = a * (a_scale / c_scale) + (b * (b_scale / c_scale) + fixed), both products
+// fused multiply-adds in float32, fixed = c_zp - fma(a_zp, ratio_a, b_zp * ratio_b); then rounded
+// half to even and saturated. It differs from the definition (the reference) by a float rounding
+// at most: a value on a rounding boundary may land one step apart.
+class QLinearAddOp : public LoopOp {
+ public:
+  QLinearAddOp(const graph::Graph& g, const graph::Node& n) {
+    dtype_ = g.value(n.inputs[0]).dtype;
+    float as = g.initializer(n.input(1))->to_float().at(0), bs = g.initializer(n.input(4))->to_float().at(0);
+    float cs = g.initializer(n.input(6))->to_float().at(0);
+    auto zp = [&](size_t i) { return static_cast<float>(int_values(g, n, i).at(0)); };
+    ratio_a_ = as / cs;
+    ratio_b_ = bs / cs;
+    // As ONNX Runtime's build computes it (its compiler contracts the sum into a fused multiply-add).
+    float b_term = ratio_b_ * zp(5);
+    fixed_ = zp(7) - std::fma(ratio_a_, zp(2), b_term);
+    output_count_ = static_cast<size_t>(graph::shape_numel(g.value(n.outputs[0]).shape));
+  }
+
+  void run(const std::vector<const void*>& in, const std::vector<void*>& out, int threads) const override {
+    const int64_t lo = graph::dtype_min(dtype_), hi = graph::dtype_max(dtype_);
+    const auto n = static_cast<std::ptrdiff_t>(output_count_);
+#pragma omp parallel for num_threads(threads) if (threads > 1 && n > kParallelFrom)
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
+      float a = static_cast<float>(load(in[0], dtype_, i)), b = static_cast<float>(load(in[1], dtype_, i));
+      float v = std::fma(a, ratio_a_, std::fma(b, ratio_b_, fixed_));
+      store(out[0], dtype_, i, graph::quantize_scaled(v, 0, lo, hi));
+    }
+  }
+
+ private:
+  graph::DType dtype_;
+  float ratio_a_ = 1, ratio_b_ = 1, fixed_ = 0;
+};
+
+// com.microsoft QLinearGlobalAveragePool (channels first), as ONNX Runtime computes it: the
+// int32 sum of each plane less zero_point * size, times x_scale / (y_scale * size) in float32,
+// rounded half to even, plus the output zero point.
+class QLinearGlobalAveragePoolOp : public LoopOp {
+ public:
+  QLinearGlobalAveragePoolOp(const graph::Graph& g, const graph::Node& n) {
+    const graph::Shape& x = g.value(n.inputs[0]).shape;
+    dtype_ = g.value(n.inputs[0]).dtype;
+    planes_ = x[0] * x[1];
+    size_ = graph::shape_numel(x) / std::max<int64_t>(planes_, 1);
+    x_zp_ = int_values(g, n, 2).at(0);
+    y_zp_ = int_values(g, n, 4).at(0);
+    float xs = g.initializer(n.input(1))->to_float().at(0), ys = g.initializer(n.input(3))->to_float().at(0);
+    scale_ = xs / (ys * static_cast<float>(size_));
+    output_count_ = static_cast<size_t>(planes_);
+  }
+
+  void run(const std::vector<const void*>& in, const std::vector<void*>& out, int threads) const override {
+    const int64_t lo = graph::dtype_min(dtype_), hi = graph::dtype_max(dtype_);
+#pragma omp parallel for num_threads(threads) if (threads > 1 && planes_ * size_ > kParallelFrom)
+    for (std::ptrdiff_t p = 0; p < static_cast<std::ptrdiff_t>(planes_); ++p) {
+      int32_t acc = -x_zp_ * static_cast<int32_t>(size_);
+      for (int64_t i = 0; i < size_; ++i) acc += load(in[0], dtype_, p * size_ + i);
+      store(out[0], dtype_, p, graph::quantize_scaled(static_cast<float>(acc) * scale_, y_zp_, lo, hi));
+    }
+  }
+
+ private:
+  graph::DType dtype_;
+  int64_t planes_ = 0, size_ = 1;
+  int32_t x_zp_ = 0, y_zp_ = 0;
+  float scale_ = 1;
+};
+
 }  // namespace
 
 std::unique_ptr<LoopOp> make_quantized_loop_op(const FusedStep& step, const graph::Graph& g, std::string& why_not) {
@@ -297,6 +368,18 @@ std::unique_ptr<LoopOp> make_quantized_loop_op(const FusedStep& step, const grap
   }
   if (op == "QuantizeLinear") return std::make_unique<QuantizeOp>(g, n);
   if (op == "DequantizeLinear") return std::make_unique<DequantizeOp>(g, n);
+  if (op == "QLinearAdd") {
+    if (g.is_initializer(n.inputs[0]) || g.is_initializer(n.inputs[3])) {
+      why_not = "QLinearAdd of a constant";
+      return nullptr;
+    }
+    if (g.value(n.inputs[0]).shape != g.value(n.inputs[3]).shape) {
+      why_not = "QLinearAdd of operands of different shapes (broadcasting)";
+      return nullptr;
+    }
+    return std::make_unique<QLinearAddOp>(g, n);
+  }
+  if (op == "QLinearGlobalAveragePool") return std::make_unique<QLinearGlobalAveragePoolOp>(g, n);
   bool conv = op == "QLinearConv" || op == "ConvInteger";
   bool matmul = op == "QLinearMatMul" || op == "MatMulInteger";
   if (!conv && !matmul) {

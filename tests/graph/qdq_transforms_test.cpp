@@ -84,6 +84,60 @@ TEST(QdqTransforms, ConvWhoseOutputIsReadTwiceIsKept) {
   EXPECT_EQ(fuse_qdq_convolutions(g), 0);
 }
 
+// DQ, DQ -> Add -> Relu -> Q and DQ -> GlobalAveragePool -> Q (ResNet's residual and head).
+Graph residual_and_head(int32_t add_zero_point) {
+  Graph g;
+  g.inputs = {"a", "b"};
+  g.values["a"] = ValueInfo{DType::kUInt8, {1, 4, 3, 3}, true};
+  g.values["b"] = ValueInfo{DType::kUInt8, {1, 4, 3, 3}, true};
+  for (const char* p : {"a", "b", "c", "p"}) {
+    g.set_initializer(std::string(p) + "s", Tensor::scalar(0.01f));
+    g.set_initializer(std::string(p) + "z", Tensor::scalar<uint8_t>(std::string(p) == "c" ? add_zero_point : 3));
+  }
+  auto node = [&](std::string op, std::vector<std::string> in, std::string out) {
+    Node n;
+    n.name = op + std::to_string(g.nodes.size());
+    n.op_type = std::move(op);
+    n.inputs = std::move(in);
+    n.outputs = {out};
+    g.values.try_emplace(out);
+    g.nodes.push_back(n);
+  };
+  node("DequantizeLinear", {"a", "as", "az"}, "fa");
+  node("DequantizeLinear", {"b", "bs", "bz"}, "fb");
+  node("Add", {"fa", "fb"}, "sum");
+  node("Relu", {"sum"}, "r");
+  node("QuantizeLinear", {"r", "cs", "cz"}, "c");
+  node("DequantizeLinear", {"c", "cs", "cz"}, "fc");
+  node("GlobalAveragePool", {"fc"}, "pooled");
+  node("QuantizeLinear", {"pooled", "ps", "pz"}, "p");
+  g.outputs = {"p"};
+  infer_shapes(g);
+  return g;
+}
+
+TEST(QdqTransforms, ResidualAddAndAveragePoolBecomeOnnxRuntimesContribOps) {
+  Graph g = residual_and_head(0);
+  EXPECT_EQ(fuse_qdq(g), 2);
+  ASSERT_EQ(g.nodes.size(), 2u);
+  EXPECT_EQ(g.nodes[0].op_type, "QLinearAdd");
+  EXPECT_EQ(g.nodes[0].domain, "com.microsoft");
+  EXPECT_EQ(g.nodes[0].inputs[0], "a");
+  EXPECT_EQ(g.nodes[0].inputs[3], "b");
+  EXPECT_EQ(g.nodes[0].outputs[0], "c");
+  EXPECT_EQ(g.nodes[1].op_type, "QLinearGlobalAveragePool");
+  EXPECT_EQ(g.nodes[1].inputs[0], "c");
+  EXPECT_EQ(g.value("p").shape, (Shape{1, 4, 1, 1}));
+  EXPECT_EQ(g.value("p").dtype, DType::kUInt8);
+}
+
+TEST(QdqTransforms, ResidualAddWithAReluTheSaturationDoesNotDoStaysInFloat) {
+  Graph g = residual_and_head(9);
+  EXPECT_EQ(fuse_qdq(g), 1);  // the pool only
+  EXPECT_EQ(count(g, "Add"), 1);
+  EXPECT_EQ(count(g, "QLinearAdd"), 0);
+}
+
 TEST(QdqTransforms, ConstantDequantizeFoldsToItsFloats) {
   QdqConvOptions o;
   o.per_channel = true;

@@ -251,6 +251,31 @@ Generator quantized_matmul(bool qlinear) {
   };
 }
 
+// com.microsoft QLinearAdd of x's quantization and another's (sigmoid(x)), requantized.
+Generator qlinear_add() {
+  return [](zoo::GraphBuilder& b, const std::string& x, Rng& rng) {
+    bool int8 = coin(rng);
+    auto [as, az] = quant_params(b, rng, "a", uniform(rng, 0.01f, 0.04f), int8);
+    auto [bs, bz] = quant_params(b, rng, "b", uniform(rng, 0.002f, 0.01f), int8);
+    auto [cs, cz] = quant_params(b, rng, "c", uniform(rng, 0.01f, 0.05f), int8);
+    std::string a = b.node("QuantizeLinear", "qa", {x, as, az});
+    std::string other = b.node("QuantizeLinear", "qb", {b.node("Sigmoid", "other", {x}), bs, bz});
+    std::string y = b.node("QLinearAdd", "op", {a, as, az, other, bs, bz, cs, cz});
+    return one(dequantized(b, y, cs, cz));
+  };
+}
+
+Generator qlinear_global_average_pool() {
+  return [](zoo::GraphBuilder& b, const std::string& x, Rng& rng) {
+    bool int8 = coin(rng);
+    auto [xs, xz] = quant_params(b, rng, "x", uniform(rng, 0.01f, 0.04f), int8);
+    std::string q = b.node("QuantizeLinear", "quantize", {x, xs, xz});
+    auto [ys, yz] = quant_params(b, rng, "y", uniform(rng, 0.005f, 0.02f), int8);
+    std::string y = b.node("QLinearGlobalAveragePool", "op", {q, xs, xz, ys, yz});
+    return one(dequantized(b, y, ys, yz));
+  };
+}
+
 const std::map<std::string, Generator>& generators() {
   static const std::map<std::string, Generator> g = [] {
     std::map<std::string, Generator> m;
@@ -398,6 +423,8 @@ const std::map<std::string, Generator>& generators() {
     m["ConvInteger"] = quantized_conv(false);
     m["QLinearMatMul"] = quantized_matmul(true);
     m["MatMulInteger"] = quantized_matmul(false);
+    m["QLinearAdd"] = qlinear_add();
+    m["QLinearGlobalAveragePool"] = qlinear_global_average_pool();
     return m;
   }();
   return g;

@@ -1,7 +1,8 @@
 // Shape and cost of the quantization ops: QuantizeLinear and DequantizeLinear (the QDQ format
 // ONNX Runtime's and PyTorch's quantizers write), the QOperator ops QLinearConv and QLinearMatMul,
-// and the integer products ConvInteger and MatMulInteger. Scales and zero points must be
-// constants (every exporter writes them so), per tensor (0-d or one element) or per axis.
+// the integer products ConvInteger and MatMulInteger, and ONNX Runtime's contrib ops QLinearAdd
+// and QLinearGlobalAveragePool (domain com.microsoft), which its quantizer's QOperator format uses. Scales and zero
+// points must be constants (every exporter writes them so), per tensor (0-d or one element) or per axis.
 #include <cmath>
 #include <numeric>
 
@@ -145,6 +146,31 @@ void infer_matmul_integer(InferContext& c) {
   c.set_output(0, DType::kInt32, out);
 }
 
+// com.microsoft QLinearAdd(A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp): per tensor.
+void infer_qlinear_add(InferContext& c) {
+  require_8bit(c, 0, "A");
+  require_8bit(c, 3, "B");
+  if (c.in(3).dtype != c.in(0).dtype)
+    c.error("A is {} but B is {}", dtype_name(c.in(0).dtype), dtype_name(c.in(3).dtype));
+  for (size_t s : {1, 4, 6})
+    if (check_params(c, s, s + 1, 0, c.in(0).dtype, "operand") != c.in(0).dtype)
+      c.error("zero point '{}' is not {} like A", c.node.inputs[s + 1], dtype_name(c.in(0).dtype));
+  c.set_output(0, c.in(0).dtype, broadcast_shapes(c.node, c.shape(0), c.shape(3)));
+}
+
+// com.microsoft QLinearGlobalAveragePool(X, x_scale, x_zp, y_scale, y_zp), channels first.
+void infer_qlinear_global_average_pool(InferContext& c) {
+  require_8bit(c, 0, "input");
+  if (c.node.attr_int("channels_last", 0) != 0) c.error("channels_last = 1 is not supported");
+  if (c.rank(0) < 3) c.error("input has shape {}; expected (N, C, spatial...)", shape_str(c.shape(0)));
+  check_params(c, 1, 2, 0, c.in(0).dtype, "input");
+  if (check_params(c, 3, 4, 0, c.in(0).dtype, "output") != c.in(0).dtype)
+    c.error("output zero point is not {} like the input", dtype_name(c.in(0).dtype));
+  Shape out = c.shape(0);
+  std::fill(out.begin() + 2, out.end(), 1);
+  c.set_output(0, c.in(0).dtype, out);
+}
+
 int64_t windowed_macs(const std::vector<const ValueInfo*>& in, const std::vector<const ValueInfo*>& out, size_t wi) {
   const Shape& w = in[wi]->shape;
   return shape_numel(out[0]->shape) * std::accumulate(w.begin() + 1, w.end(), int64_t{1}, std::multiplies<>());
@@ -154,6 +180,18 @@ int64_t windowed_macs(const std::vector<const ValueInfo*>& in, const std::vector
 
 std::vector<OpSchema> quantization_schemas() {
   return {
+      {.type = "QLinearAdd",
+       .domain = "com.microsoft",
+       .min_inputs = 7,
+       .max_inputs = 8,
+       .traits = kQuantized,
+       .infer = infer_qlinear_add},
+      {.type = "QLinearGlobalAveragePool",
+       .domain = "com.microsoft",
+       .min_inputs = 5,
+       .max_inputs = 5,
+       .traits = kQuantized,
+       .infer = infer_qlinear_global_average_pool},
       {.type = "QuantizeLinear", .min_inputs = 2, .max_inputs = 3, .traits = kQuantized, .infer = infer_quantize},
       {.type = "DequantizeLinear", .min_inputs = 2, .max_inputs = 3, .traits = kQuantized, .infer = infer_dequantize},
       {.type = "QLinearConv",

@@ -430,9 +430,9 @@ std::vector<StepTiming> FastSession::profile(const TensorMap& inputs, int runs) 
 FastSession::FastSession(const graph::Graph& graph, const SessionOptions& options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
   impl_->optimized = graph;
-  // QDQ convolutions run as oneDNN's integer ones (kernels/quantized_conv.cpp).
+  // QDQ patterns run as integer ops: convolutions on oneDNN (kernels/quantized_conv.cpp).
   graph::remove_identities(impl_->optimized);
-  graph::fuse_qdq_convolutions(impl_->optimized);
+  graph::fuse_qdq(impl_->optimized);
   // Every activation but Erf has a oneDNN post-op (post_op_attr).
   impl_->steps = fuse_graph(impl_->optimized, [](Activation a) { return a != Activation::kErf; });
   if (options.layout != "auto" && options.layout != "library" && options.layout != "blocked")

@@ -124,6 +124,34 @@ Outputs qlinear_matmul(const graph::Node&, const Inputs& in, OpContext&) {
   return {requantize(acc, multiplier, in[7])};
 }
 
+// x dequantized in float32 (per tensor): (x - zp) * scale.
+at::Tensor dequantized(const Inputs& in, size_t x, size_t scale, size_t zp) {
+  at::Tensor centred = in[x].to(at::kDouble) - zero_point(in, zp, 0, 0);
+  return (centred * in[scale].to(at::kDouble).reshape({})).to(at::kFloat);
+}
+
+// v quantized per tensor by the scale and zero point at inputs `scale` and `zp`.
+at::Tensor quantized(const at::Tensor& v, const Inputs& in, size_t scale, size_t zp, graph::DType dtype) {
+  return saturate_to(v / in[scale].to(at::kFloat).reshape({}), zero_point(in, zp, 0, 0), dtype);
+}
+
+graph::DType type_of(const at::Tensor& t) {
+  return t.scalar_type() == at::kChar ? graph::DType::kInt8 : graph::DType::kUInt8;
+}
+
+// com.microsoft QLinearAdd: Q(DQ(A) + DQ(B)).
+Outputs qlinear_add(const graph::Node&, const Inputs& in, OpContext&) {
+  return {quantized(dequantized(in, 0, 1, 2) + dequantized(in, 3, 4, 5), in, 6, 7, type_of(in[0]))};
+}
+
+// com.microsoft QLinearGlobalAveragePool: Q(GlobalAveragePool(DQ(X))).
+Outputs qlinear_global_average_pool(const graph::Node&, const Inputs& in, OpContext&) {
+  at::Tensor x = dequantized(in, 0, 1, 2);
+  std::vector<int64_t> spatial;
+  for (int64_t d = 2; d < x.dim(); ++d) spatial.push_back(d);
+  return {quantized(x.mean(spatial, true), in, 3, 4, type_of(in[0]))};
+}
+
 }  // namespace
 
 void add_quantized_ops(std::map<std::string, AtenOp>& table) {
@@ -133,6 +161,8 @@ void add_quantized_ops(std::map<std::string, AtenOp>& table) {
   table.emplace("ConvInteger", conv_integer);
   table.emplace("QLinearMatMul", qlinear_matmul);
   table.emplace("MatMulInteger", matmul_integer);
+  table.emplace("QLinearAdd", qlinear_add);
+  table.emplace("QLinearGlobalAveragePool", qlinear_global_average_pool);
 }
 
 }  // namespace fluidedge::runtime::reference

@@ -56,6 +56,8 @@ const std::map<std::string_view, Factory>& table() {
       {"ConvInteger", make_loop_kernel},
       {"QLinearMatMul", make_loop_kernel},
       {"MatMulInteger", make_loop_kernel},
+      {"QLinearAdd", make_loop_kernel},
+      {"QLinearGlobalAveragePool", make_loop_kernel},
       {"Concat", make_concat_kernel},
       {"Split", make_split_kernel},
       {"Reshape", make_view_kernel},
