@@ -189,6 +189,37 @@ TEST(OnnxImport, UnsupportedOpNamesNodeOpAndOpset) {
   EXPECT_NE(e.find("test.onnx"), std::string::npos) << e;
 }
 
+// ONNX Runtime's contrib op QLinearAdd (domain com.microsoft) survives an export and an import;
+// an unknown op of that domain is refused by its full name.
+TEST(OnnxImport, ContribQuantizedOpsRoundTripInTheirDomain) {
+  Graph a;
+  testing::add_input(a, "a", {1, 4}, DType::kUInt8);
+  a.set_initializer("s", Tensor::scalar(0.1f));
+  a.set_initializer("z", Tensor::scalar<uint8_t>(3));
+  testing::add_node(a, "QLinearAdd", {"a", "s", "z", "a", "s", "z", "s", "z"}, {"y"}).domain = "com.microsoft";
+  a.outputs = {"y"};
+  infer_shapes(a);
+  std::string bytes = serialize_onnx(a);
+  onnx::ModelProto p;
+  ASSERT_TRUE(p.ParseFromString(bytes));
+  bool declared = false;
+  for (const auto& o : p.opset_import()) declared |= o.domain() == "com.microsoft";
+  EXPECT_TRUE(declared) << "the export imports the com.microsoft opset";
+  Graph b = parse_onnx(bytes, "contrib.onnx", ".");
+  ASSERT_EQ(b.nodes.size(), 1u);
+  EXPECT_EQ(b.nodes[0].domain, "com.microsoft");
+  EXPECT_EQ(b.value("y").dtype, DType::kUInt8);
+
+  p.mutable_graph()->mutable_node(0)->set_op_type("FusedConv");
+  std::string e;
+  try {
+    parse_onnx(p.SerializeAsString(), "contrib.onnx", ".");
+  } catch (const Error& err) {
+    e = err.what();
+  }
+  EXPECT_NE(e.find("com.microsoft.FusedConv"), std::string::npos) << e;
+}
+
 TEST(OnnxImport, MissingInitializerIsNamed) {
   ModelBuilder m;
   m.input("x", {1, 4, 3, 3});
