@@ -42,6 +42,8 @@ void add_node_command(CLI::App& app);
 void add_infer_command(CLI::App& app);
 // Device profile for the partitioner (graph + fast runtime only: in both binaries).
 void add_profile_command(CLI::App& app);
+// Post-training int8 quantization (graph, fast runtime, quantize layer).
+void add_quantize_command(CLI::App& app);
 // Workstation only (the partitioner's reports).
 void add_partition_command(CLI::App& app);
 // Workstation only (links the trainer).

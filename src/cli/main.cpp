@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   fluidedge::cli::add_infer_command(app);
   fluidedge::cli::add_profile_command(app);
   fluidedge::cli::add_partition_command(app);
+  fluidedge::cli::add_quantize_command(app);
   fluidedge::cli::add_bench_partition_command(*bench);
 #ifdef FLUIDEDGE_WITH_TORCH
   fluidedge::cli::add_train_command(app);

@@ -16,25 +16,15 @@
 #include "partition/cost_model.h"
 #include "partition/stage_runner.h"
 #include "partition/system.h"
+#include "quantize/samples.h"
 
 namespace fluidedge::partition {
 
-// The samples accuracy is estimated on: inputs with dim 0 the sample, optional labels.
-struct AccuracySamples {
-  runtime::TensorMap inputs;
-  std::optional<graph::Tensor> labels;  // int64 [N]; without: agreement with the float model only
-  std::string description;              // "32 random inputs (seed 1)", "mnist test split, 1000 images"
-  int64_t size() const;
-};
-
-// `count` seeded random inputs for `graph`: float inputs uniform in [0, 1) (images), integer
-// inputs 0.
-AccuracySamples random_samples(const graph::Graph& graph, int64_t count, uint64_t seed = 1);
-
-// The first `count` images of `split` (0: all) with their labels, checked against the model's
-// single float input (same shape apart from the batch).
-AccuracySamples dataset_samples(const graph::Graph& graph, const graph::Tensor& images, const graph::Tensor& labels,
-                                int64_t count, const std::string& description);
+// The samples accuracy is estimated on (quantize/samples.h, shared with `fluidedge quantize`).
+using quantize::AccuracySamples;
+using quantize::dataset_samples;
+using quantize::random_samples;
+using quantize::top1;
 
 struct TransferAccuracy {
   Precision transfer = Precision::kFp32;
@@ -79,8 +69,5 @@ struct AccuracyFiltered {
 AccuracyFiltered filter_by_accuracy(const std::vector<PlanCost>& front, TransferAccuracyEvaluator& evaluator,
                                     Precision transfer, double min_accuracy,
                                     const std::function<void(int64_t, int64_t)>& on_scored = {});
-
-// Top-1 class of each row of a [N, ...] score tensor (argmax over the rest).
-std::vector<int64_t> top1(const graph::Tensor& scores);
 
 }  // namespace fluidedge::partition

@@ -27,6 +27,9 @@ class LoopOp {
   // after the op.
   virtual void run(const std::vector<const void*>& inputs, const std::vector<void*>& outputs, int threads) const = 0;
   size_t output_count() const { return output_count_; }
+  // Whether it maps each element to the element at the same place, whatever the layout (its
+  // inputs then all have output 0's shape): a kernel may run it in the layout its input has.
+  virtual bool elementwise() const { return false; }
 
  protected:
   size_t output_count_ = 0;

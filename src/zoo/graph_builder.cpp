@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "graph/op_schema.h"
 #include "graph/shape_inference.h"
 
 namespace fluidedge::zoo {
@@ -29,6 +30,7 @@ std::string GraphBuilder::node(const std::string& op, const std::string& name, s
   graph::Node n;
   n.name = fmt::format("/{}/{}_{}", path(name), op, counter_++);
   n.op_type = op;
+  if (const graph::OpSchema* schema = graph::find_op_schema(op)) n.domain = schema->domain;  // com.microsoft ops
   n.inputs = std::move(inputs);
   for (int i = 0; i < outputs; ++i) n.outputs.push_back(fmt::format("{}_output_{}", n.name, i));
   n.attrs = std::move(attrs);

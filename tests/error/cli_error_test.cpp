@@ -59,6 +59,32 @@ class CliErrors : public ::testing::Test {
 
 fs::path CliErrors::dir_;
 
+TEST_F(CliErrors, QuantizeWithUnknownCalibrationData) {
+  expect_clear_error(
+      "quantize " + path("good.onnx") + " --calibration " + path("no-such-dir") + " --out " + path("q.onnx"),
+      {"no-such-dir", "mnist, fashion-mnist, random or a directory"});
+  EXPECT_FALSE(fs::exists(path("q.onnx")));
+}
+
+TEST_F(CliErrors, QuantizeOnImagesOfAnotherShape) {
+  // MNIST's 1 x 28 x 28 images cannot calibrate a 3 x 224 x 224 model.
+  auto r = run_cli("zoo export squeezenet1_1 --out " + path("squeezenet.onnx"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_clear_error("quantize " + path("squeezenet.onnx") + " --calibration mnist --out " + path("q.onnx"),
+                     {"mnist", "[1,28,28]", "[3,224,224]"});
+  EXPECT_FALSE(fs::exists(path("q.onnx")));
+}
+
+TEST_F(CliErrors, QuantizeIntoAMissingDirectory) {
+  expect_clear_error("quantize " + path("good.onnx") + " --calibration random --out " + path("nowhere/q.onnx"),
+                     {"--out", "nowhere", "does not exist"});
+}
+
+TEST_F(CliErrors, QuantizeWithAnUnknownMethod) {
+  expect_clear_error("quantize " + path("good.onnx") + " --calibration random --method entropy --out " + path("q.onnx"),
+                     {"--method", "entropy"});
+}
+
 TEST_F(CliErrors, TruncatedFile) {
   std::string bytes = good_model().SerializeAsString();
   std::ofstream(path("truncated.onnx"), std::ios::binary)

@@ -1,5 +1,6 @@
 // The ops oneDNN has no primitive for, run as the lean backends' shared loops
 // (runtime/loop_ops.h) on plain layouts: the session reorders blocked inputs to plain first.
+// Elementwise ones (the per-tensor quantization ops, QLinearAdd) run in any dense layout.
 #include <omp.h>
 
 #include <optional>
@@ -20,6 +21,15 @@ class LoopKernel : public Kernel {
   }
 
   void plan(const dnnl::engine&, KernelPlan& plan) override {
+    // An elementwise op runs in the layout its first input comes in (channels-last after an int8
+    // convolution), when that is dense and unblocked: no reorder on either side.
+    if (op_->elementwise() && !plan.inputs.empty() && dense_unblocked(plan.inputs[0], inputs_[0])) {
+      const memory::desc& model = plan.inputs[0];
+      for (size_t i = 0; i < plan.inputs.size(); ++i) plan.inputs[i] = retyped(model, inputs_[i].dtype);
+      plan.outputs = {retyped(model, outputs_[0]->dtype)};
+      plan.alias = {-1};
+      return;
+    }
     // Plain, each of its own type; a bool condition stays in the bytes it came in.
     for (size_t i = 0; i < plan.inputs.size(); ++i)
       if (inputs_[i].dtype != graph::DType::kBool) plan.inputs[i] = value_desc(inputs_[i]);
@@ -38,6 +48,20 @@ class LoopKernel : public Kernel {
   }
 
  private:
+  // A layout of `v` with strides and no inner blocks, covering exactly its elements.
+  static bool dense_unblocked(const memory::desc& d, const graph::ValueInfo& v) {
+    memory::data_type t = dnnl_type(v.dtype);
+    if (t == memory::data_type::undef || d.data_type() != t || d.data.format_kind != dnnl_blocked) return false;
+    if (d.data.format_desc.blocking.inner_nblks != 0 || d.dims() != to_dims(v.shape)) return false;
+    return d.get_size() == static_cast<size_t>(graph::shape_numel(v.shape)) * graph::dtype_size(v.dtype);
+  }
+  // `model`'s dims and strides for elements of `dtype`.
+  static memory::desc retyped(const memory::desc& model, graph::DType dtype) {
+    const auto& b = model.data.format_desc.blocking;
+    memory::dims strides(b.strides, b.strides + model.data.ndims);
+    return memory::desc(model.dims(), dnnl_type(dtype), strides);
+  }
+
   std::unique_ptr<LoopOp> op_;
   std::vector<graph::ValueInfo> inputs_;
   std::vector<std::optional<graph::ValueInfo>> outputs_;  // nullopt: an omitted output

@@ -8,8 +8,8 @@
 // off by many steps (docs/int8-research.md measured up to ~200). There, weights that use all 8
 // bits run on the shared integer loops instead (exact), and 7-bit ones (reduce_range, as
 // PyTorch's x86 qconfig makes them) on oneDNN. A weight zero point other than 0 has no oneDNN
-// kernel: such convolutions run on the loops too. An output zero point is added after the
-// primitive rounds (see plan()).
+// kernel: such convolutions run on the loops too. An output zero point is added after rounding
+// (see plan()).
 #include <algorithm>
 #include <cstdlib>
 
@@ -47,14 +47,7 @@ class QuantizedConvKernel : public Kernel {
     for (int64_t d : geo.dilations) dilates.push_back(d - 1);
 
     using tag = memory::format_tag;
-    // With an output zero point, oneDNN adds it before rounding, in float32, which moves a value
-    // next to a rounding boundary across it now and then; one such step, in a deep network,
-    // grows into many. The primitive then writes round(scale * acc) as int32 and our loop adds
-    // the zero point, as ONNX Runtime does.
-    two_step_ = y_.zero_point[0] != 0;
-    memory::desc src(x, dnnl_type(x_.dtype), tag::any);
-    memory::desc dst =
-        two_step_ ? memory::desc(y, memory::data_type::s32, tag::acdb) : memory::desc(y, dnnl_type(y_.dtype), tag::any);
+    memory::desc src(x, dnnl_type(x_.dtype), tag::any), dst(y, dnnl_type(y_.dtype), tag::any);
     memory::desc wmd(weight_dims(), memory::data_type::s8, tag::any);
     auto kind = dnnl::prop_kind::forward_inference;
     auto alg = dnnl::algorithm::convolution_direct;
@@ -69,6 +62,15 @@ class QuantizedConvKernel : public Kernel {
       scales[c] = x_.scale[0] * w_.scale[c] / y_.scale[0];  // in float32, as ONNX Runtime
     attr.set_output_scales(w_.per_tensor() ? 0 : 1 << 1, scales);
     if (x_.zero_point[0] != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {x_.zero_point[0]});
+    if (y_.zero_point[0] != 0) {
+      // oneDNN adds the output zero point before it rounds, in float32, which now and then moves
+      // a value next to a rounding boundary across it (one step; a deep network grows it into
+      // many). Rounding first, as ONNX Runtime does, makes the sum exact.
+      dnnl::post_ops round;
+      round.append_eltwise(1.f, dnnl::algorithm::eltwise_round, 0.f, 0.f);
+      attr.set_post_ops(round);
+      attr.set_zero_points(DNNL_ARG_DST, 0, {y_.zero_point[0]});
+    }
     pd_ = dnnl::convolution_forward::primitive_desc(desc, attr, engine);
     prim_ = PlannedPrimitive(pd_, plan.scratchpad);
 
@@ -81,25 +83,14 @@ class QuantizedConvKernel : public Kernel {
       std::copy_n(b.data<int32_t>(), b.numel(), static_cast<int32_t*>(bias_.get_data_handle()));
     }
     plan.inputs[0] = pd_.src_desc();
-    if (two_step_) {
-      accumulator_ = memory(pd_.dst_desc(), engine);
-      plan.outputs = {memory::desc(y, dnnl_type(y_.dtype), tag::acdb)};
-    } else {
-      plan.outputs = {pd_.dst_desc()};
-    }
+    plan.outputs = {pd_.dst_desc()};
     plan.alias = {-1};
   }
 
   void execute(dnnl::stream& stream, const std::vector<memory>& in, const std::vector<memory>& out) override {
-    std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, in[0]}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, two_step_ ? accumulator_ : out[0]}};
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, in[0]}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, out[0]}};
     if (bias_) args[DNNL_ARG_BIAS] = bias_;
     prim_.execute(stream, std::move(args));
-    if (two_step_) {
-      stream.wait();
-      add_zero_point(static_cast<const int32_t*>(accumulator_.get_data_handle()), out[0].get_data_handle(),
-                     static_cast<std::ptrdiff_t>(out[0].get_desc().get_size()));
-    }
   }
 
  private:
@@ -113,27 +104,9 @@ class QuantizedConvKernel : public Kernel {
     return wdims;
   }
 
-  // out[i] = saturate(acc[i] + y_zero_point) in the output's 8-bit type.
-  void add_zero_point(const int32_t* acc, void* out, std::ptrdiff_t n) const {
-    const int32_t zp = y_.zero_point[0];
-    const int32_t lo = static_cast<int32_t>(graph::dtype_min(y_.dtype)),
-                  hi = static_cast<int32_t>(graph::dtype_max(y_.dtype));
-    if (y_.dtype == graph::DType::kUInt8) {
-      auto* o = static_cast<uint8_t*>(out);
-#pragma omp parallel for simd if (n > 65536)
-      for (std::ptrdiff_t i = 0; i < n; ++i) o[i] = static_cast<uint8_t>(std::clamp(acc[i] + zp, lo, hi));
-    } else {
-      auto* o = static_cast<int8_t*>(out);
-#pragma omp parallel for simd if (n > 65536)
-      for (std::ptrdiff_t i = 0; i < n; ++i) o[i] = static_cast<int8_t>(std::clamp(acc[i] + zp, lo, hi));
-    }
-  }
-
   FusedStep step_;
   const graph::Graph& g_;
   graph::QuantParams x_, w_, y_;
-  bool two_step_ = false;  // output zero point added by add_zero_point
-  memory accumulator_;     // two_step_: the primitive's int32 output
   dnnl::convolution_forward::primitive_desc pd_;
   PlannedPrimitive prim_;
   memory weights_, bias_;
