@@ -14,7 +14,8 @@ struct BenchRuntimeOptions {
   int rounds = 5;
   double seconds = 1.0;  // per backend, model and batch, split over the rounds
   bool no_reference = false;
-  int cpu = -1;  // -1: the last core
+  bool int8 = false;  // bench_runtime_int8.cpp
+  int cpu = -1;       // -1: the last core
   bool json = false;
   std::string report;  // a directory for an HTML report of the run (empty: none)
 };
@@ -22,5 +23,7 @@ struct BenchRuntimeOptions {
 // Times every model and batch, with a progress bar, and prints the table unless o.json;
 // returns what `--json` prints.
 Json run_bench_runtime(const BenchRuntimeOptions& o);
+// `--int8`: each model quantized (QDQ), fast int8 against ORT int8 and fast fp32.
+Json run_bench_runtime_int8(const BenchRuntimeOptions& o);
 
 }  // namespace fluidedge::cli

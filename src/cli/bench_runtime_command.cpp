@@ -19,6 +19,7 @@
 #include "cli/error_boundary.h"
 #include "cli/json_output.h"
 #include "cli/report/sections.h"
+#include "cli/timing_server.h"
 #include "cli/tool_paths.h"
 #include "common/atomic_file.h"
 #include "common/cpu_affinity.h"
@@ -33,52 +34,8 @@
 
 namespace fluidedge::cli {
 
-namespace {
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
-// A timing server (`run --serve` of the node binary, `ort_run.js --serve`) started and warmed up.
-struct TimingServer {
-  Subprocess process;
-  Json ready;
-
-  explicit TimingServer(const std::vector<std::string>& argv) : process(argv) {
-    std::string line = process.read_line();
-    ready = Json::parse(line, nullptr, false);
-    if (!ready.is_object() || !ready.value("ready", false))
-      fail("{}: expected a ready line, got '{}'", process.command(), line);
-  }
-  // Runs for `seconds` and appends each run's ms.
-  void run_for(double seconds, std::vector<double>& ms) {
-    process.write_line(fmt::format("run_for {}", seconds));
-    std::string line = process.read_line();
-    Json answer = Json::parse(line, nullptr, false);
-    if (!answer.is_object() || !answer.contains("ms")) fail("{}: unexpected answer '{}'", process.command(), line);
-    for (const auto& v : answer["ms"]) ms.push_back(v.get<double>());
-  }
-  double peak_rss_mb() {
-    process.write_line("rss");
-    return Json::parse(process.read_line())["peak_rss_mb"].get<double>();
-  }
-  ~TimingServer() {
-    try {
-      process.write_line("quit");
-      process.wait();
-    } catch (const std::exception&) {
-      // already gone: its answers were read or the error was reported
-    }
-  }
-};
-
-}  // namespace
-
 Json run_bench_runtime(const BenchRuntimeOptions& o) {
+  if (o.int8) return run_bench_runtime_int8(o);
   std::vector<std::string> models = o.models.empty() ? zoo::zoo_names() : split_list(o.models);
   std::vector<int64_t> batches;
   for (const auto& b : split_list(o.batches)) {
@@ -200,9 +157,14 @@ void add_bench_runtime_command(CLI::App& bench) {
   cmd->add_option("--cpu", opts->cpu, "Core to pin every backend to (default: the last one)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--no-reference", opts->no_reference, "Skip the reference backend (it is slow on big models)");
+  cmd->add_flag("--int8", opts->int8,
+                "Int8: each model quantized by `fluidedge quantize` (QDQ, per channel, random calibration), our fast "
+                "backend against ONNX Runtime on that file and against our own fp32 (default models: resnet18, "
+                "mobilenet_v2, efficientnet_b0, squeezenet1_1)");
   cmd->add_flag("--json", opts->json, "Print one JSON object to stdout");
   cmd->add_option("--report", opts->report, "Also write an HTML report of this run to DIR/index.html");
   cmd->callback([opts] {
+    if (!opts->report.empty() && opts->int8) fail("--report: the HTML report does not cover --int8 yet; use --json");
     if (!opts->report.empty()) check_writable_dir(opts->report, "--report");
     Json result = run_bench_runtime(*opts);
     if (opts->json) print_json(result);

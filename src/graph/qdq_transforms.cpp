@@ -93,18 +93,40 @@ bool integer_bias(const Graph& g, const std::string& bias, float x_scale, const 
   return true;
 }
 
+// Whether a Relu or a Clip (constant bounds) between a value and the QuantizeLinear with
+// parameters `y` changes nothing: the quantization saturates there anyway (Q of the clip's lower
+// bound is the type's minimum, Q of its upper bound the maximum; Q is monotone).
+bool saturation_does(const Graph& g, const Node& activation, const QuantParams& y) {
+  float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+  if (activation.op_type == "Relu") {
+    lo = 0;
+  } else {
+    for (size_t i : {1, 2}) {
+      if (!activation.has_input(i)) continue;
+      const Tensor* t = g.initializer(activation.input(i));
+      if (t == nullptr || t->numel() != 1) return false;
+      (i == 1 ? lo : hi) = t->to_float()[0];
+    }
+  }
+  const int64_t qmin = dtype_min(y.dtype), qmax = dtype_max(y.dtype);
+  auto q = [&](float v) { return quantize_scaled(v / y.scale[0], y.zero_point[0], qmin, qmax); };
+  return (std::isinf(lo) || q(lo) == qmin) && (std::isinf(hi) || q(hi) == qmax);
+}
+
 // The QuantizeLinear (per tensor, 8-bit, constant parameters) that alone reads `value`, directly
-// or through a Relu that its saturation makes redundant (its zero point is the type's minimum);
-// -1 if there is none.
+// or through a Relu or Clip that its saturation makes redundant (saturation_does); -1 if none.
 int requantizer_of(const Graph& g, const std::string& value) {
   int next = sole_consumer(g, value);
-  bool relu = next >= 0 && g.nodes[next].op_type == "Relu";
-  if (relu) next = sole_consumer(g, g.nodes[next].outputs[0]);
+  int activation = -1;
+  if (next >= 0 && (g.nodes[next].op_type == "Relu" || g.nodes[next].op_type == "Clip")) {
+    activation = next;
+    next = sole_consumer(g, g.nodes[next].outputs[0]);
+  }
   if (next < 0 || g.nodes[next].op_type != "QuantizeLinear" || !all_constant(g, g.nodes[next], 1)) return -1;
   const Node& q = g.nodes[next];
   QuantParams y = quant_params(g, q, 1, 2, DType::kUInt8, 1, static_cast<int64_t>(g.value(value).shape.size()));
   if (!y.per_tensor() || !is_8bit(y.dtype)) return -1;
-  if (relu && y.zero_point[0] != dtype_min(y.dtype)) return -1;
+  if (activation >= 0 && !saturation_does(g, g.nodes[activation], y)) return -1;
   return next;
 }
 
@@ -180,12 +202,36 @@ int fuse_global_average_pools(Graph& g) {
   return changed;
 }
 
+// DQ(x) -> MaxPool -> Q with the same parameters  =>  MaxPool(x) on the integers: the maximum
+// commutes with the monotone DQ, and Q(DQ(q)) = q.
+int fuse_max_pools(Graph& g) {
+  int changed = 0;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node pool = g.nodes[i];
+    if (pool.op_type != "MaxPool" || (pool.outputs.size() > 1 && !pool.outputs[1].empty())) continue;
+    const Node* dx = per_tensor_dequantize_of(g, pool.inputs[0]);
+    int next = sole_consumer(g, pool.outputs[0]);
+    if (!dx || next < 0 || g.nodes[next].op_type != "QuantizeLinear" || !all_constant(g, g.nodes[next], 1)) continue;
+    QuantParams x = dequantize_params(g, *dx);
+    QuantParams y = quant_params(g, g.nodes[next], 1, 2, DType::kUInt8, 0, 0);
+    if (y.dtype != x.dtype || !y.per_tensor() || y.scale[0] != x.scale[0] || y.zero_point[0] != x.zero_point[0])
+      continue;
+    Node integer = pool;
+    integer.inputs[0] = dx->inputs[0];
+    integer.outputs = {g.nodes[next].outputs[0]};
+    g.nodes[next] = std::move(integer);
+    ++changed;
+  }
+  return changed;
+}
+
 }  // namespace
 
 int fuse_qdq(Graph& g) {
   int changed = fuse_qdq_convolutions(g);
   changed += fuse_adds(g);
   changed += fuse_global_average_pools(g);
+  changed += fuse_max_pools(g);
   if (changed) {
     remove_dead_nodes(g);
     infer_shapes(g);
@@ -206,16 +252,11 @@ int fuse_qdq_convolutions(Graph& g) {
     int64_t channels = wv.shape.empty() ? 0 : wv.shape[0];
     if (!x.per_tensor() || !is_8bit(x.dtype) || !is_8bit(w.dtype) || (!w.per_tensor() && w.axis != 0)) continue;
 
-    // Conv -> [Relu ->] QuantizeLinear, each read by the next alone.
-    int next = sole_consumer(g, conv.outputs[0]);
-    bool relu = next >= 0 && g.nodes[next].op_type == "Relu";
-    if (relu) next = sole_consumer(g, g.nodes[next].outputs[0]);
-    if (next < 0 || g.nodes[next].op_type != "QuantizeLinear" || !all_constant(g, g.nodes[next], 1)) continue;
+    // Conv -> [Relu or Clip ->] QuantizeLinear, each read by the next alone.
+    int next = requantizer_of(g, conv.outputs[0]);
+    if (next < 0) continue;
     const Node& q = g.nodes[next];
-    const ValueInfo& conv_out = g.value(conv.outputs[0]);
-    QuantParams y = quant_params(g, q, 1, 2, DType::kUInt8, 1, static_cast<int64_t>(conv_out.shape.size()));
-    if (!y.per_tensor() || !is_8bit(y.dtype)) continue;
-    if (relu && y.zero_point[0] != dtype_min(y.dtype)) continue;
+    QuantParams y = quant_params(g, q, 1, 2, DType::kUInt8, 1, 0);
 
     Tensor bias;
     if (conv.has_input(2) && !integer_bias(g, conv.inputs[2], x.scale[0], w, channels, bias)) continue;

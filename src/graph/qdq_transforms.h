@@ -11,7 +11,8 @@ namespace fluidedge::graph {
 
 // DequantizeLinear(x) and DequantizeLinear(constant weights) [and DequantizeLinear(constant
 // int32 bias)] into a Conv whose output only a QuantizeLinear reads (directly, or through a Relu
-// that the saturation already does: its zero point is the type's minimum) become one
+// or Clip that the saturation already does: Relu6 quantized to [0, 6], a Relu whose zero point is
+// the type's minimum) become one
 // QLinearConv from x's integers to the QuantizeLinear's. Activations must be quantized per
 // tensor, weights per tensor or per output channel; a float bias is quantized to x_scale *
 // w_scale. Patterns outside that stay as they are.
@@ -23,7 +24,8 @@ int fuse_qdq(Graph& graph);
 // DequantizeLinear(a), DequantizeLinear(b) -> Add -> [Relu ->] QuantizeLinear (per tensor, one
 // 8-bit type) and DequantizeLinear(x) -> GlobalAveragePool -> QuantizeLinear become ONNX
 // Runtime's contrib ops QLinearAdd and QLinearGlobalAveragePool (domain com.microsoft), as ONNX
-// Runtime's own optimiser makes them; part of fuse_qdq.
+// Runtime's own optimiser makes them; DequantizeLinear -> MaxPool -> QuantizeLinear with equal
+// parameters becomes a MaxPool of the integers. Part of fuse_qdq.
 
 // A DequantizeLinear of constants becomes the float constant it computes.
 int fold_constant_dequantize(Graph& graph);

@@ -58,11 +58,13 @@ bool runs_quantized(const Graph& g, const Node& n) {
 }
 
 // The value that carries a quantized op's output: its output, or the output of a Relu that alone
-// reads it. Empty for a graph output (the model's outputs stay float).
+// reads it, or a Clip (Relu6): its range then holds the bounds and runtimes drop it. Empty for a
+// graph output (the model's outputs stay float).
 std::string quantized_output(const Graph& g, const Node& n) {
   std::string out = n.outputs[0];
   auto c = g.consumers(out);
-  if (c.size() == 1 && !is_output(g, out) && g.nodes[c[0]].op_type == "Relu") out = g.nodes[c[0]].outputs[0];
+  if (c.size() == 1 && !is_output(g, out) && (g.nodes[c[0]].op_type == "Relu" || g.nodes[c[0]].op_type == "Clip"))
+    out = g.nodes[c[0]].outputs[0];
   return is_output(g, out) || g.consumers(out).empty() ? "" : out;
 }
 

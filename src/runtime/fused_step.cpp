@@ -69,10 +69,15 @@ std::vector<std::string> FusedStep::runtime_inputs(const graph::Graph& g) const 
 
 bool any_activation(Activation) { return true; }
 
-std::string float32_input_problem(const FusedStep& step, const graph::Graph& g, const char* backend) {
+std::string float32_input_problem(const FusedStep& step, const graph::Graph& g, const char* backend,
+                                  bool integer_max_pool) {
   if (graph::op_has_trait(step.node.op_type, graph::kShapeOnly) ||
       graph::op_has_trait(step.node.op_type, graph::kQuantized))
     return "";
+  if (integer_max_pool && step.node.op_type == "MaxPool" && step.post_ops.empty()) {
+    graph::DType t = g.value(step.node.inputs[0]).dtype;
+    if (t == graph::DType::kUInt8 || t == graph::DType::kInt8) return "";
+  }
   for (size_t i = 0; i < step.node.inputs.size(); ++i) {
     const std::string& in = step.node.inputs[i];
     if (in.empty() || g.is_initializer(in)) continue;

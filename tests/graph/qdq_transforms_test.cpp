@@ -1,5 +1,7 @@
 // The QDQ rewrites (graph/qdq_transforms.h): which patterns become integer ops, with which
 // parameters, and which stay as they are.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "graph/qdq_transforms.h"
@@ -136,6 +138,55 @@ TEST(QdqTransforms, ResidualAddWithAReluTheSaturationDoesNotDoStaysInFloat) {
   EXPECT_EQ(fuse_qdq(g), 1);  // the pool only
   EXPECT_EQ(count(g, "Add"), 1);
   EXPECT_EQ(count(g, "QLinearAdd"), 0);
+}
+
+// Conv -> Clip(0, 6) -> Q: the Clip goes when Q's own saturation does it.
+Graph relu6(float output_scale) {
+  QdqConvOptions o;
+  o.relu = false;
+  Graph g = qdq_conv_graph(o);
+  g.set_initializer("six", Tensor::scalar(6.f));
+  g.set_initializer("zero", Tensor::scalar(0.f));
+  g.set_initializer("ys", Tensor::scalar(output_scale));
+  for (auto& n : g.nodes)
+    if (n.op_type == "QuantizeLinear" && n.inputs[0] == "conv") n.inputs[0] = "clipped";
+  Node clip;
+  clip.name = "clip";
+  clip.op_type = "Clip";
+  clip.inputs = {"conv", "zero", "six"};
+  clip.outputs = {"clipped"};
+  g.values.try_emplace("clipped");
+  auto conv = std::find_if(g.nodes.begin(), g.nodes.end(), [](const Node& n) { return n.op_type == "Conv"; });
+  g.nodes.insert(conv + 1, clip);
+  infer_shapes(g);
+  return g;
+}
+
+TEST(QdqTransforms, Relu6GoesWhereTheQuantizationSaturatesAtItsBounds) {
+  Graph exact = relu6(6.f / 255.f), narrower = relu6(4.f / 255.f), wider = relu6(8.f / 255.f);
+  EXPECT_EQ(fuse_qdq(exact), 1);
+  EXPECT_EQ(count(exact, "Clip"), 0);
+  EXPECT_EQ(fuse_qdq(narrower), 1);  // everything above 4 saturates anyway
+  EXPECT_EQ(fuse_qdq(wider), 0);     // 6 quantizes to 191: the Clip matters
+  EXPECT_EQ(count(wider, "Clip"), 1);
+}
+
+TEST(QdqTransforms, MaxPoolBetweenEqualParametersPoolsTheIntegers) {
+  Graph g = residual_and_head(0);
+  // Replace the average pool by a max pool whose Q has the DQ's parameters.
+  for (auto& n : g.nodes)
+    if (n.op_type == "GlobalAveragePool") {
+      n.op_type = "MaxPool";
+      n.attrs["kernel_shape"] = std::vector<int64_t>{2, 2};
+    }
+  for (auto& n : g.nodes)
+    if (n.op_type == "QuantizeLinear" && n.inputs[0] == "pooled") n.inputs = {"pooled", "cs", "cz"};
+  infer_shapes(g);
+  EXPECT_EQ(fuse_qdq(g), 2);
+  const Node& pool = only(g, "MaxPool");
+  EXPECT_EQ(pool.inputs[0], "c");
+  EXPECT_EQ(g.value("p").dtype, DType::kUInt8);
+  EXPECT_EQ(count(g, "DequantizeLinear"), 0);
 }
 
 TEST(QdqTransforms, ConstantDequantizeFoldsToItsFloats) {

@@ -42,7 +42,9 @@ int64_t conv_macs(const Node&, const std::vector<const ValueInfo*>& in, const st
 }
 
 void infer_pool(InferContext& c) {
-  require_float(c, 0);
+  // MaxPool also takes uint8 and int8 (opset 12): quantized models pool their integers.
+  bool integer_max = c.node.op_type == "MaxPool" && (c.in(0).dtype == DType::kUInt8 || c.in(0).dtype == DType::kInt8);
+  if (!integer_max) require_float(c, 0);
   const Shape& x = c.shape(0);
   if (x.size() < 3) c.error("input has shape {}; expected (N, C, spatial...)", shape_str(x));
   if (!c.node.has_attr("kernel_shape")) c.error("attribute kernel_shape is required");

@@ -51,7 +51,11 @@ Outputs conv(const graph::Node& n, const Inputs& in, OpContext&) {
   return {convolution(n, in[0], in[1], in.size() > 2 ? in[2] : at::Tensor())};
 }
 
-Outputs max_pool(const graph::Node& n, const Inputs& in, OpContext&) {
+Outputs max_pool(const graph::Node& n, const Inputs& in, OpContext& ctx) {
+  if (!at::isFloatingType(in[0].scalar_type())) {  // uint8, int8: exactly through float
+    Outputs out = max_pool(n, {in[0].to(at::kFloat)}, ctx);
+    return {out[0].to(in[0].scalar_type())};
+  }
   const at::Tensor& x = in[0];
   auto geo = graph::window_geometry(n, shape_of(x), n.attr_ints("kernel_shape"), n.attr_int("ceil_mode", 0) != 0);
   double lowest = -std::numeric_limits<double>::infinity();

@@ -42,7 +42,11 @@ class PoolKernel : public Kernel {
       alg = n.attr_int("count_include_pad", 0) ? dnnl::algorithm::pooling_avg_include_padding
                                                : dnnl::algorithm::pooling_avg_exclude_padding;
     memory::desc src_md = plan.inputs[0];
-    memory::desc dst_md(to_dims(y), memory::data_type::f32, memory::format_tag::any);
+    // A max pool of integers keeps their type (quantized models); the rest is float.
+    memory::data_type type =
+        alg == dnnl::algorithm::pooling_max ? dnnl_type(g_.value(n.input(0)).dtype) : memory::data_type::f32;
+    if (src_md.data_type() != type) src_md = plain_desc(g_.value(n.input(0)).shape, type);
+    memory::desc dst_md(to_dims(y), type, memory::format_tag::any);
     dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg, src_md, dst_md, strides, kernel, dil,
                                         pl, pr);
     pd_ = dnnl::pooling_v2_forward::primitive_desc(desc, post_op_attr(step_), engine);
