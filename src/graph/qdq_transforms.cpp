@@ -225,6 +225,34 @@ int fuse_max_pools(Graph& g) {
   return changed;
 }
 
+// DQ(x_i) -> Concat -> Q, every x_i with the Q's parameters  =>  Concat(x_i) of the integers.
+int fuse_concats(Graph& g) {
+  int changed = 0;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node concat = g.nodes[i];
+    if (concat.op_type != "Concat") continue;
+    int next = sole_consumer(g, concat.outputs[0]);
+    if (next < 0 || g.nodes[next].op_type != "QuantizeLinear" || !all_constant(g, g.nodes[next], 1)) continue;
+    QuantParams y = quant_params(g, g.nodes[next], 1, 2, DType::kUInt8, 0, 0);
+    if (!y.per_tensor()) continue;
+    std::vector<std::string> integers;
+    for (const auto& in : concat.inputs) {
+      const Node* dq = per_tensor_dequantize_of(g, in);
+      if (!dq) break;
+      QuantParams x = dequantize_params(g, *dq);
+      if (x.dtype != y.dtype || x.scale[0] != y.scale[0] || x.zero_point[0] != y.zero_point[0]) break;
+      integers.push_back(dq->inputs[0]);
+    }
+    if (integers.size() != concat.inputs.size()) continue;
+    Node integer = concat;
+    integer.inputs = integers;
+    integer.outputs = {g.nodes[next].outputs[0]};
+    g.nodes[next] = std::move(integer);
+    ++changed;
+  }
+  return changed;
+}
+
 }  // namespace
 
 int fuse_qdq(Graph& g) {
@@ -232,6 +260,7 @@ int fuse_qdq(Graph& g) {
   changed += fuse_adds(g);
   changed += fuse_global_average_pools(g);
   changed += fuse_max_pools(g);
+  changed += fuse_concats(g);
   if (changed) {
     remove_dead_nodes(g);
     infer_shapes(g);

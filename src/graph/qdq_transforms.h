@@ -25,7 +25,8 @@ int fuse_qdq(Graph& graph);
 // 8-bit type) and DequantizeLinear(x) -> GlobalAveragePool -> QuantizeLinear become ONNX
 // Runtime's contrib ops QLinearAdd and QLinearGlobalAveragePool (domain com.microsoft), as ONNX
 // Runtime's own optimiser makes them; DequantizeLinear -> MaxPool -> QuantizeLinear with equal
-// parameters becomes a MaxPool of the integers. Part of fuse_qdq.
+// parameters becomes a MaxPool of the integers, and a Concat of dequantized inputs quantized on
+// their own parameters a Concat of the integers. Part of fuse_qdq.
 
 // A DequantizeLinear of constants becomes the float constant it computes.
 int fold_constant_dequantize(Graph& graph);

@@ -54,6 +54,9 @@ bool runs_quantized(const Graph& g, const Node& n) {
            g.value(n.inputs[0]).shape == g.value(n.inputs[1]).shape;
   if (n.op_type == "GlobalAveragePool" || n.op_type == "MaxPool")
     return is_float_activation(g, n.inputs[0]) && g.value(n.inputs[0]).shape.size() == 4;
+  if (n.op_type == "Concat")
+    return std::all_of(n.inputs.begin(), n.inputs.end(),
+                       [&](const std::string& in) { return is_float_activation(g, in); });
   return false;
 }
 
@@ -93,6 +96,12 @@ class Writer {
     for (const auto& n : g_.nodes)
       if (n.op_type == "MaxPool" && runs_quantized(g_, n))
         if (std::string out = quantized_output(g_, n); !out.empty()) shared_[out] = n.inputs[0];
+    // A Concat's inputs take its output's parameters (its range holds theirs): it then copies
+    // integers.
+    for (const auto& n : g_.nodes)
+      if (n.op_type == "Concat" && runs_quantized(g_, n))
+        if (std::string out = quantized_output(g_, n); !out.empty() && !shared_.count(out))
+          for (const auto& in : n.inputs) shared_.try_emplace(in, out);
     for (const auto& a : activations) params_[a] = params_of(a);
     std::vector<std::pair<size_t, Weighted>> products;  // (node, its weights), before the graph changes
     for (size_t i = 0; i < g_.nodes.size(); ++i)
@@ -222,7 +231,8 @@ std::vector<std::string> quantized_activations(const graph::Graph& g) {
   for (const auto& n : g.nodes) {
     if (!runs_quantized(g, n)) continue;
     add(n.inputs[0]);
-    if (n.op_type == "Add") add(n.inputs[1]);
+    if (n.op_type == "Add" || n.op_type == "Concat")
+      for (size_t i = 1; i < n.inputs.size(); ++i) add(n.inputs[i]);
     add(quantized_output(g, n));
   }
   return out;

@@ -1,9 +1,10 @@
 // Writes a float model as a quantized one in ONNX's QDQ format, as ONNX Runtime's quantizer does:
 // QuantizeLinear -> DequantizeLinear pairs on the activations around the ops that run in
-// integers (Conv, Gemm, MatMul with constant weights, Add, GlobalAveragePool, MaxPool), int8
+// integers (Conv, Gemm, MatMul with constant weights, Add, GlobalAveragePool, MaxPool, Concat), int8
 // weights (symmetric, per output channel or per tensor) and int32 biases at x_scale * w_scale
 // behind DequantizeLinear. Activations are uint8 with a zero point; an output that only a Relu
-// reads is quantized after the Relu (its zero point is then 0, and runtimes drop the Relu). Any
+// reads is quantized after the Relu (its zero point is then 0, and runtimes drop the Relu);
+// MaxPool's output and Concat's inputs share parameters, so that they move integers. Any
 // other op stays in float between a DequantizeLinear and a QuantizeLinear.
 #pragma once
 

@@ -70,11 +70,12 @@ std::vector<std::string> FusedStep::runtime_inputs(const graph::Graph& g) const 
 bool any_activation(Activation) { return true; }
 
 std::string float32_input_problem(const FusedStep& step, const graph::Graph& g, const char* backend,
-                                  bool integer_max_pool) {
+                                  bool integer_data_movement) {
   if (graph::op_has_trait(step.node.op_type, graph::kShapeOnly) ||
       graph::op_has_trait(step.node.op_type, graph::kQuantized))
     return "";
-  if (integer_max_pool && step.node.op_type == "MaxPool" && step.post_ops.empty()) {
+  if (integer_data_movement && (step.node.op_type == "MaxPool" || step.node.op_type == "Concat") &&
+      step.post_ops.empty()) {
     graph::DType t = g.value(step.node.inputs[0]).dtype;
     if (t == graph::DType::kUInt8 || t == graph::DType::kInt8) return "";
   }

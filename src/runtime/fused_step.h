@@ -45,9 +45,9 @@ std::vector<FusedStep> fuse_graph(graph::Graph& g, FusableActivation fusable = a
 
 // Why a lean backend, computing in float32, cannot take the step (a runtime input of another
 // type to an op that is not shape-only), naming `backend`; empty when it can. With
-// `integer_max_pool`, the backend pools uint8 and int8 too.
+// `integer_data_movement`, the backend also runs MaxPool and Concat on uint8 and int8.
 std::string float32_input_problem(const FusedStep& step, const graph::Graph& g, const char* backend,
-                                  bool integer_max_pool = false);
+                                  bool integer_data_movement = false);
 
 // Whether a node is an activation fusable as a PostOp (Clip only with constant bounds).
 bool is_fusable_activation(const graph::Graph& g, const graph::Node& n);

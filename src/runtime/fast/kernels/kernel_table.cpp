@@ -97,7 +97,7 @@ std::unique_ptr<Kernel> make_kernel(const FusedStep& step, const graph::Graph& g
     why_not = "no fast kernel for this operator";
     return nullptr;
   }
-  why_not = float32_input_problem(step, g, "fast", /*integer_max_pool=*/true);
+  why_not = float32_input_problem(step, g, "fast", /*integer_data_movement=*/true);
   if (!why_not.empty()) return nullptr;
   return it->second(step, g, options, why_not);
 }

@@ -18,17 +18,18 @@ namespace {
 // per pixel). oneDNN's concat is up to 7x slower than this on blocked layouts at batch 1. Sets `outer` and each input's
 // chunk in elements.
 bool concat_is_chunk_copy(const std::vector<memory::desc>& ins, const memory::desc& out, int axis, int64_t& outer,
-                          std::vector<int64_t>& chunks) {
+                          std::vector<int64_t>& chunks, size_t element_size) {
   // Checks density and blocking; sets the dimensions laid out outside the axis, outermost first.
   auto outside = [&](const memory::desc& d, std::vector<std::pair<int64_t, int>>& dims) {
     const auto& md = d.data;
-    if (md.format_kind != dnnl_blocked || md.data_type != dnnl_f32 || md.offset0 != 0) return false;
+    if (md.format_kind != dnnl_blocked || md.data_type != out.data.data_type || md.offset0 != 0) return false;
     const auto& b = md.format_desc.blocking;
     for (int i = 0; i < b.inner_nblks; ++i)
       if (b.inner_idxs[i] != axis || md.dims[axis] % b.inner_blks[i] != 0) return false;
     int64_t numel = 1;
     for (int i = 0; i < md.ndims; ++i) numel *= md.dims[i];
-    if (static_cast<int64_t>(d.get_size()) != numel * 4) return false;  // padded or strided
+    if (static_cast<int64_t>(d.get_size()) != numel * static_cast<int64_t>(element_size))
+      return false;  // padded or strided
     for (int i = 0; i < md.ndims; ++i)
       if (i != axis && md.dims[i] > 1 && b.strides[i] > b.strides[axis]) dims.push_back({b.strides[i], i});
     std::sort(dims.rbegin(), dims.rend());
@@ -74,18 +75,21 @@ class ConcatKernel : public Kernel {
         graph::normalize_axis(step_.node, step_.node.attr_int("axis", 0), static_cast<int64_t>(y.size())));
     // oneDNN picks the output layout (the inputs' when they agree); the copy is ours when it is
     // one of contiguous chunks, oneDNN's otherwise.
+    // Float, or the integers of a quantized model (all inputs of one type).
+    const graph::ValueInfo& out = g_.value(step_.node.outputs[0]);
+    element_size_ = graph::dtype_size(out.dtype);
     std::vector<memory::desc> srcs = plan.inputs;
-    memory::desc dst(to_dims(y), memory::data_type::f32, memory::format_tag::any);
+    memory::desc dst(to_dims(y), dnnl_type(out.dtype), memory::format_tag::any);
     pd_ = dnnl::concat::primitive_desc(dst, axis, srcs, engine, scratchpad_attr());
     prim_ = PlannedPrimitive(pd_, plan.scratchpad);
-    chunk_copy_ = concat_is_chunk_copy(srcs, pd_.dst_desc(), axis, outer_, chunks_);
+    chunk_copy_ = concat_is_chunk_copy(srcs, pd_.dst_desc(), axis, outer_, chunks_, element_size_);
     plan.outputs = {pd_.dst_desc()};
     plan.alias = {-1};
     if (chunk_copy_ && outer_ == 1) {  // one chunk each: the inputs could have been written in place
       size_t offset = 0;
       for (int64_t chunk : chunks_) {
         plan.input_offsets.push_back(offset);
-        offset += static_cast<size_t>(chunk) * sizeof(float);
+        offset += static_cast<size_t>(chunk) * element_size_;
       }
     }
   }
@@ -96,15 +100,16 @@ class ConcatKernel : public Kernel {
       prim_.execute(stream, std::move(args));
       return;
     }
-    auto* y = static_cast<float*>(out[0].get_data_handle());
+    auto* y = static_cast<std::byte*>(out[0].get_data_handle());
+    const auto e = static_cast<int64_t>(element_size_);
     int64_t row = 0;
-    for (int64_t c : chunks_) row += c;
+    for (int64_t c : chunks_) row += c * e;
     int64_t offset = 0;
     for (size_t i = 0; i < in.size(); ++i) {
-      const auto* x = static_cast<const float*>(in[i].get_data_handle());
-      int64_t chunk = chunks_[i];
-#pragma omp parallel for schedule(static) if (outer_ > 1 && outer_ * chunk > (1 << 16))
-      for (int64_t o = 0; o < outer_; ++o) std::memcpy(y + o * row + offset, x + o * chunk, chunk * sizeof(float));
+      const auto* x = static_cast<const std::byte*>(in[i].get_data_handle());
+      int64_t chunk = chunks_[i] * e;
+#pragma omp parallel for schedule(static) if (outer_ > 1 && outer_ * chunk > (1 << 18))
+      for (int64_t o = 0; o < outer_; ++o) std::memcpy(y + o * row + offset, x + o * chunk, chunk);
       offset += chunk;
     }
   }
@@ -115,6 +120,7 @@ class ConcatKernel : public Kernel {
   dnnl::concat::primitive_desc pd_;
   PlannedPrimitive prim_;
   bool chunk_copy_ = false;
+  size_t element_size_ = sizeof(float);
   int64_t outer_ = 1;
   std::vector<int64_t> chunks_;
 };
