@@ -458,6 +458,37 @@ class QLinearGlobalAveragePoolOp : public LoopOp {
   float scale_ = 1;
 };
 
+// y[i] = table[x[i] + offset] (int8 values index from -128: adding 128 in 8 bits flips the sign
+// bit). The table is copied to the stack: written bytes could alias it otherwise.
+void lookup(const uint8_t* __restrict x, uint8_t* __restrict y, std::ptrdiff_t n, const uint8_t* table_in,
+            uint8_t offset) {
+  uint8_t table[256];
+  std::memcpy(table, table_in, sizeof(table));
+  for (std::ptrdiff_t i = 0; i < n; ++i) y[i] = table[static_cast<uint8_t>(x[i] + offset)];
+}
+
+// ai.fluidedge QLinearLookup: one table read per element.
+class LookupOp : public LoopOp {
+ public:
+  LookupOp(const graph::Graph& g, const graph::Node& n) {
+    const graph::Tensor& t = *g.initializer(n.input(1));
+    std::memcpy(table_, t.raw(), 256);
+    offset_ = g.value(n.inputs[0]).dtype == graph::DType::kInt8 ? 128 : 0;
+    output_count_ = static_cast<size_t>(graph::shape_numel(g.value(n.outputs[0]).shape));
+  }
+  void run(const std::vector<const void*>& in, const std::vector<void*>& out, int threads) const override {
+    const auto* x = static_cast<const uint8_t*>(in[0]);
+    auto* y = static_cast<uint8_t*>(out[0]);
+    in_chunks(static_cast<std::ptrdiff_t>(output_count_), threads,
+              [&](std::ptrdiff_t b, std::ptrdiff_t k) { lookup(x + b, y + b, k, table_, offset_); });
+  }
+  bool elementwise() const override { return true; }
+
+ private:
+  uint8_t table_[256] = {};
+  uint8_t offset_ = 0;
+};
+
 }  // namespace
 
 std::unique_ptr<LoopOp> make_quantized_loop_op(const FusedStep& step, const graph::Graph& g, std::string& why_not) {
@@ -481,6 +512,7 @@ std::unique_ptr<LoopOp> make_quantized_loop_op(const FusedStep& step, const grap
     return std::make_unique<QLinearAddOp>(g, n);
   }
   if (op == "QLinearGlobalAveragePool") return std::make_unique<QLinearGlobalAveragePoolOp>(g, n);
+  if (op == "QLinearLookup") return std::make_unique<LookupOp>(g, n);
   bool conv = op == "QLinearConv" || op == "ConvInteger";
   bool matmul = op == "QLinearMatMul" || op == "MatMulInteger";
   if (!conv && !matmul) {

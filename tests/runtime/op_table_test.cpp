@@ -276,6 +276,21 @@ Generator qlinear_global_average_pool() {
   };
 }
 
+// ai.fluidedge QLinearLookup with a random table, on x's quantization.
+Generator qlinear_lookup() {
+  return [](zoo::GraphBuilder& b, const std::string& x, Rng& rng) {
+    bool int8 = coin(rng);
+    auto [xs, xz] = quant_params(b, rng, "x", uniform(rng, 0.01f, 0.04f), int8);
+    std::string q = b.node("QuantizeLinear", "quantize", {x, xs, xz});
+    graph::DType t = coin(rng) ? graph::DType::kInt8 : graph::DType::kUInt8;
+    std::string table = b.constant(
+        "table", random_ints(t, {256}, rng, t == graph::DType::kInt8 ? -128 : 0, t == graph::DType::kInt8 ? 127 : 255));
+    std::string y = b.node("QLinearLookup", "op", {q, table});
+    auto z = b.constant("y.zp", random_ints(t, {}, rng, 0, 3));
+    return one(dequantized(b, y, b.constant("y.scale", graph::Tensor::scalar(0.1f)), z));
+  };
+}
+
 const std::map<std::string, Generator>& generators() {
   static const std::map<std::string, Generator> g = [] {
     std::map<std::string, Generator> m;
@@ -425,6 +440,7 @@ const std::map<std::string, Generator>& generators() {
     m["MatMulInteger"] = quantized_matmul(false);
     m["QLinearAdd"] = qlinear_add();
     m["QLinearGlobalAveragePool"] = qlinear_global_average_pool();
+    m["QLinearLookup"] = qlinear_lookup();
     return m;
   }();
   return g;

@@ -171,6 +171,18 @@ void infer_qlinear_global_average_pool(InferContext& c) {
   c.set_output(0, c.in(0).dtype, out);
 }
 
+// ai.fluidedge QLinearLookup(x, table): y[i] = table[x[i] - type minimum], the table 256 values of
+// y's 8-bit type. What a chain of elementwise float ops between a DequantizeLinear and a
+// QuantizeLinear computes, tabulated (runtime/quantized_lookup.h); internal to the lean backends.
+void infer_qlinear_lookup(InferContext& c) {
+  require_8bit(c, 0, "input");
+  const Tensor& table = c.constant(1, "table");
+  if (!is_8bit(table.dtype()) || table.numel() != 256 || table.rank() != 1)
+    c.error("table '{}' is {} {}; it must hold 256 uint8 or int8 values", c.node.inputs[1], dtype_name(table.dtype()),
+            shape_str(table.shape()));
+  c.set_output(0, table.dtype(), c.shape(0));
+}
+
 int64_t windowed_macs(const std::vector<const ValueInfo*>& in, const std::vector<const ValueInfo*>& out, size_t wi) {
   const Shape& w = in[wi]->shape;
   return shape_numel(out[0]->shape) * std::accumulate(w.begin() + 1, w.end(), int64_t{1}, std::multiplies<>());
@@ -192,6 +204,12 @@ std::vector<OpSchema> quantization_schemas() {
        .max_inputs = 5,
        .traits = kQuantized,
        .infer = infer_qlinear_global_average_pool},
+      {.type = "QLinearLookup",
+       .domain = "ai.fluidedge",
+       .min_inputs = 2,
+       .max_inputs = 2,
+       .traits = kQuantized,
+       .infer = infer_qlinear_lookup},
       {.type = "QuantizeLinear", .min_inputs = 2, .max_inputs = 3, .traits = kQuantized, .infer = infer_quantize},
       {.type = "DequantizeLinear", .min_inputs = 2, .max_inputs = 3, .traits = kQuantized, .infer = infer_dequantize},
       {.type = "QLinearConv",

@@ -15,6 +15,7 @@
 #include "graph/transforms.h"
 #include "runtime/fast/kernel.h"
 #include "runtime/memory_plan.h"
+#include "runtime/quantized_lookup.h"
 
 namespace fluidedge::runtime::fast {
 
@@ -433,6 +434,7 @@ FastSession::FastSession(const graph::Graph& graph, const SessionOptions& option
   // QDQ patterns run as integer ops: convolutions on oneDNN (kernels/quantized_conv.cpp).
   graph::remove_identities(impl_->optimized);
   graph::fuse_qdq(impl_->optimized);
+  fuse_quantized_lookups(impl_->optimized);  // SiLU and the like between DQ and Q: a table
   // Every activation but Erf has a oneDNN post-op (post_op_attr).
   impl_->steps = fuse_graph(impl_->optimized, [](Activation a) { return a != Activation::kErf; });
   if (options.layout != "auto" && options.layout != "library" && options.layout != "blocked")

@@ -152,6 +152,13 @@ Outputs qlinear_global_average_pool(const graph::Node&, const Inputs& in, OpCont
   return {quantized(x.mean(spatial, true), in, 3, 4, type_of(in[0]))};
 }
 
+// ai.fluidedge QLinearLookup: table[x - type minimum].
+Outputs qlinear_lookup(const graph::Node&, const Inputs& in, OpContext&) {
+  int64_t offset = in[0].scalar_type() == at::kChar ? 128 : 0;
+  at::Tensor index = in[0].to(at::kLong).flatten() + offset;
+  return {at::index_select(in[1], 0, index).reshape(in[0].sizes())};
+}
+
 }  // namespace
 
 void add_quantized_ops(std::map<std::string, AtenOp>& table) {
@@ -163,6 +170,7 @@ void add_quantized_ops(std::map<std::string, AtenOp>& table) {
   table.emplace("MatMulInteger", matmul_integer);
   table.emplace("QLinearAdd", qlinear_add);
   table.emplace("QLinearGlobalAveragePool", qlinear_global_average_pool);
+  table.emplace("QLinearLookup", qlinear_lookup);
 }
 
 }  // namespace fluidedge::runtime::reference

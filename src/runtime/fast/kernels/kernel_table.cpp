@@ -67,6 +67,7 @@ const std::map<std::string_view, Factory>& table() {
       {"MatMulInteger", plain<make_loop_kernel>},
       {"QLinearAdd", plain<make_loop_kernel>},
       {"QLinearGlobalAveragePool", plain<make_loop_kernel>},
+      {"QLinearLookup", plain<make_loop_kernel>},
       {"Concat", plain<make_concat_kernel>},
       {"Reshape", plain<make_layout_kernel>},
       {"Flatten", plain<make_layout_kernel>},

@@ -58,6 +58,7 @@ const std::map<std::string_view, Factory>& table() {
       {"MatMulInteger", make_loop_kernel},
       {"QLinearAdd", make_loop_kernel},
       {"QLinearGlobalAveragePool", make_loop_kernel},
+      {"QLinearLookup", make_loop_kernel},
       {"Concat", make_concat_kernel},
       {"Split", make_split_kernel},
       {"Reshape", make_view_kernel},
