@@ -30,6 +30,13 @@ class LoopOp {
   // Whether it maps each element to the element at the same place, whatever the layout (its
   // inputs then all have output 0's shape): a kernel may run it in the layout its input has.
   virtual bool elementwise() const { return false; }
+  // Whether it also takes its 4-D input channels-last (NHWC) through run_channels_last (its
+  // output has no spatial extent, so its bytes are the same in either layout).
+  virtual bool channels_last() const { return false; }
+  virtual void run_channels_last(const std::vector<const void*>& inputs, const std::vector<void*>& outputs,
+                                 int threads) const {
+    run(inputs, outputs, threads);
+  }
 
  protected:
   size_t output_count_ = 0;

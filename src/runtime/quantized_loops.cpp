@@ -2,6 +2,10 @@
 
 #include <cmath>
 #include <cstring>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <limits>
 
 #include "common/error.h"
@@ -433,6 +437,7 @@ class QLinearGlobalAveragePoolOp : public LoopOp {
     const graph::Shape& x = g.value(n.inputs[0]).shape;
     dtype_ = g.value(n.inputs[0]).dtype;
     planes_ = x[0] * x[1];
+    channels_ = x[1];
     size_ = graph::shape_numel(x) / std::max<int64_t>(planes_, 1);
     x_zp_ = int_values(g, n, 2).at(0);
     y_zp_ = int_values(g, n, 4).at(0);
@@ -442,29 +447,95 @@ class QLinearGlobalAveragePoolOp : public LoopOp {
   }
 
   void run(const std::vector<const void*>& in, const std::vector<void*>& out, int threads) const override {
-    const int64_t lo = graph::dtype_min(dtype_), hi = graph::dtype_max(dtype_);
+    std::vector<int32_t> sums(static_cast<size_t>(planes_));
 #pragma omp parallel for num_threads(threads) if (threads > 1 && planes_ * size_ > kParallelFrom)
     for (std::ptrdiff_t p = 0; p < static_cast<std::ptrdiff_t>(planes_); ++p) {
-      int32_t acc = -x_zp_ * static_cast<int32_t>(size_);
-      for (int64_t i = 0; i < size_; ++i) acc += load(in[0], dtype_, p * size_ + i);
-      store(out[0], dtype_, p, graph::quantize_scaled(static_cast<float>(acc) * scale_, y_zp_, lo, hi));
+      int32_t acc = 0;
+      if (dtype_ == graph::DType::kUInt8) {
+        const auto* x = static_cast<const uint8_t*>(in[0]) + p * size_;
+        for (int64_t i = 0; i < size_; ++i) acc += x[i];
+      } else {
+        const auto* x = static_cast<const int8_t*>(in[0]) + p * size_;
+        for (int64_t i = 0; i < size_; ++i) acc += x[i];
+      }
+      sums[static_cast<size_t>(p)] = acc;
     }
+    requantize(sums, out[0]);
+  }
+
+  // NHWC: each image's channels are contiguous per pixel; the sums run along them.
+  bool channels_last() const override { return true; }
+  void run_channels_last(const std::vector<const void*>& in, const std::vector<void*>& out,
+                         int threads) const override {
+    std::vector<int32_t> sums(static_cast<size_t>(planes_), 0);
+    const int64_t images = planes_ / channels_;
+#pragma omp parallel for num_threads(threads) if (threads > 1 && planes_ * size_ > kParallelFrom)
+    for (std::ptrdiff_t n = 0; n < static_cast<std::ptrdiff_t>(images); ++n) {
+      int32_t* acc = sums.data() + n * channels_;
+      for (int64_t i = 0; i < size_; ++i) {
+        const int64_t base = (n * size_ + i) * channels_;
+        if (dtype_ == graph::DType::kUInt8) {
+          const auto* x = static_cast<const uint8_t*>(in[0]) + base;
+#pragma omp simd
+          for (int64_t c = 0; c < channels_; ++c) acc[c] += x[c];
+        } else {
+          const auto* x = static_cast<const int8_t*>(in[0]) + base;
+#pragma omp simd
+          for (int64_t c = 0; c < channels_; ++c) acc[c] += x[c];
+        }
+      }
+    }
+    requantize(sums, out[0]);  // [N, C, 1, 1]: the same bytes in either layout
   }
 
  private:
+  void requantize(const std::vector<int32_t>& sums, void* out) const {
+    const int64_t lo = graph::dtype_min(dtype_), hi = graph::dtype_max(dtype_);
+    const int32_t bias = -x_zp_ * static_cast<int32_t>(size_);
+    for (size_t p = 0; p < sums.size(); ++p)
+      store(out, dtype_, static_cast<int64_t>(p),
+            graph::quantize_scaled(static_cast<float>(sums[p] + bias) * scale_, y_zp_, lo, hi));
+  }
+
   graph::DType dtype_;
-  int64_t planes_ = 0, size_ = 1;
+  int64_t planes_ = 0, size_ = 1, channels_ = 1;
   int32_t x_zp_ = 0, y_zp_ = 0;
   float scale_ = 1;
 };
 
 // y[i] = table[x[i] + offset] (int8 values index from -128: adding 128 in 8 bits flips the sign
 // bit). The table is copied to the stack: written bytes could alias it otherwise.
-void lookup(const uint8_t* __restrict x, uint8_t* __restrict y, std::ptrdiff_t n, const uint8_t* table_in,
-            uint8_t offset) {
+void lookup_scalar(const uint8_t* __restrict x, uint8_t* __restrict y, std::ptrdiff_t n, const uint8_t* table_in,
+                   uint8_t offset) {
   uint8_t table[256];
   std::memcpy(table, table_in, sizeof(table));
   for (std::ptrdiff_t i = 0; i < n; ++i) y[i] = table[static_cast<uint8_t>(x[i] + offset)];
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// AVX-512 VBMI: 64 lookups per two vpermi2b (one per half of the table) and a blend on bit 7.
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void lookup_vbmi(const uint8_t* x, uint8_t* y, std::ptrdiff_t n,
+                                                                        const uint8_t* table, uint8_t offset) {
+  const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+  const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+  const __m512i add = _mm512_set1_epi8(static_cast<char>(offset));
+  std::ptrdiff_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    __m512i idx = _mm512_add_epi8(_mm512_loadu_si512(x + i), add);
+    __m512i low = _mm512_permutex2var_epi8(t0, idx, t1);   // entries 0..127 by the low 7 bits
+    __m512i high = _mm512_permutex2var_epi8(t2, idx, t3);  // entries 128..255
+    _mm512_storeu_si512(y + i, _mm512_mask_blend_epi8(_mm512_movepi8_mask(idx), low, high));
+  }
+  lookup_scalar(x + i, y + i, n - i, table, offset);
+}
+#endif
+
+void lookup(const uint8_t* x, uint8_t* y, std::ptrdiff_t n, const uint8_t* table, uint8_t offset) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool vbmi = __builtin_cpu_supports("avx512vbmi");
+  if (vbmi) return lookup_vbmi(x, y, n, table, offset);
+#endif
+  lookup_scalar(x, y, n, table, offset);
 }
 
 // ai.fluidedge QLinearLookup: one table read per element.

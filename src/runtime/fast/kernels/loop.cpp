@@ -30,6 +30,14 @@ class LoopKernel : public Kernel {
       plan.alias = {-1};
       return;
     }
+    // A pool over channels-last input reads it as it comes.
+    channels_last_ = op_->channels_last() && plan.inputs.size() == 1 && inputs_[0].shape.size() == 4 &&
+                     plan.inputs[0] == channels_last_desc(inputs_[0]);
+    if (channels_last_) {
+      plan.outputs = {value_desc(*outputs_[0])};
+      plan.alias = {-1};
+      return;
+    }
     // Plain, each of its own type; a bool condition stays in the bytes it came in.
     for (size_t i = 0; i < plan.inputs.size(); ++i)
       if (inputs_[i].dtype != graph::DType::kBool) plan.inputs[i] = value_desc(inputs_[i]);
@@ -44,10 +52,16 @@ class LoopKernel : public Kernel {
     std::vector<void*> outputs;
     for (size_t i = 0; i < outputs_.size(); ++i)
       outputs.push_back(outputs_[i] && i < out.size() ? out[i].get_data_handle() : nullptr);
-    op_->run(inputs, outputs, omp_get_max_threads());
+    if (channels_last_)
+      op_->run_channels_last(inputs, outputs, omp_get_max_threads());
+    else
+      op_->run(inputs, outputs, omp_get_max_threads());
   }
 
  private:
+  static memory::desc channels_last_desc(const graph::ValueInfo& v) {
+    return memory::desc(to_dims(v.shape), dnnl_type(v.dtype), memory::format_tag::acdb);
+  }
   // A layout of `v` with strides and no inner blocks, covering exactly its elements.
   static bool dense_unblocked(const memory::desc& d, const graph::ValueInfo& v) {
     memory::data_type t = dnnl_type(v.dtype);
@@ -63,6 +77,7 @@ class LoopKernel : public Kernel {
   }
 
   std::unique_ptr<LoopOp> op_;
+  bool channels_last_ = false;  // the input comes NHWC: run_channels_last
   std::vector<graph::ValueInfo> inputs_;
   std::vector<std::optional<graph::ValueInfo>> outputs_;  // nullopt: an omitted output
 };
