@@ -21,7 +21,7 @@ namespace {
 
 struct QuantizeCommandOptions {
   std::string model, calibration, out, format = "qdq", method = "minmax";
-  bool per_channel = false, json = false;
+  bool per_channel = false, reduce_range = false, json = false;
   int64_t calibration_samples = 0, evaluation_samples = 0, batch = 32;
   uint64_t seed = 1;
 };
@@ -36,6 +36,7 @@ void run_quantize(const QuantizeCommandOptions& o) {
   options.method = quantize::calibration_method(o.method);
   options.format = quantize::quantized_format(o.format);
   options.qdq.per_channel = o.per_channel;
+  options.qdq.reduce_range = o.reduce_range;
   options.batch = o.batch;
   graph::Graph model = load_model(o.model);
   bool random = o.calibration == "random";
@@ -60,6 +61,7 @@ void run_quantize(const QuantizeCommandOptions& o) {
            {"format", o.format},
            {"method", o.method},
            {"per_channel", o.per_channel},
+           {"reduce_range", o.reduce_range},
            {"calibration", calibration.description},
            {"evaluation", evaluation.description},
            {"quantized_activations", q.activations},
@@ -102,6 +104,8 @@ void add_quantize_command(CLI::App& app) {
       ->required();
   cmd->add_option("--out", o->out, "Quantized model to write (.onnx)")->required();
   cmd->add_flag("--per-channel", o->per_channel, "One weight scale per output channel (default: one per tensor)");
+  cmd->add_flag("--reduce-range", o->reduce_range,
+                "7-bit weights: exact and fast on x86 CPUs without VNNI (AVX2, AVX-512 before VNNI), at some accuracy");
   cmd->add_option("--format", o->format,
                   "qdq (QuantizeLinear/DequantizeLinear around float ops) or qoperator (QLinearConv, QLinearAdd, ...)")
       ->check(CLI::IsMember({"qdq", "qoperator"}))

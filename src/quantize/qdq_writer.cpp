@@ -160,17 +160,18 @@ class Writer {
     int64_t inner = 1;
     for (int64_t d = w.axis + 1; d < weight.rank(); ++d) inner *= weight.dim(d);
     auto values = weight.to_float();
-    // Symmetric int8 in [-127, 127]: one scale per channel (or one for all).
+    // Symmetric int8 in [-127, 127] (or [-63, 63], reduce_range): one scale per channel (or one for all).
     std::vector<float> scale(static_cast<size_t>(options_.per_channel ? channels : 1), 0.f);
     for (size_t k = 0; k < values.size(); ++k) {
       size_t c = options_.per_channel ? static_cast<size_t>((static_cast<int64_t>(k) / inner) % channels) : 0;
       scale[c] = std::max(scale[c], std::fabs(values[k]));
     }
-    for (float& s : scale) s = s > 0 ? s / 127.f : 1.f;
+    const float limit = options_.reduce_range ? 63.f : 127.f;
+    for (float& s : scale) s = s > 0 ? s / limit : 1.f;
     std::vector<int8_t> q(values.size());
     for (size_t k = 0; k < values.size(); ++k) {
       size_t c = options_.per_channel ? static_cast<size_t>((static_cast<int64_t>(k) / inner) % channels) : 0;
-      q[k] = static_cast<int8_t>(std::clamp(std::nearbyint(values[k] / scale[c]), -127.f, 127.f));
+      q[k] = static_cast<int8_t>(std::clamp(std::nearbyint(values[k] / scale[c]), -limit, limit));
     }
     const std::string& name = n.inputs[w.weight];
     auto per = [&](auto values, auto one) {

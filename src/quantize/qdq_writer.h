@@ -19,6 +19,10 @@ namespace fluidedge::quantize {
 
 struct QdqOptions {
   bool per_channel = true;  // weights: one scale per output channel, else one per tensor
+  // Weights in 7 bits ([-63, 63]): x86 CPUs without VNNI multiply uint8 by int8 with vpmaddubsw,
+  // whose int16 pair sums saturate with full-range weights; with 7 they cannot, and oneDNN's
+  // int8 kernels run there exactly (else the fast backend falls back to slower exact loops).
+  bool reduce_range = false;
 };
 
 // The float model as quantization sees it: identities removed, batch norms folded into the

@@ -110,9 +110,37 @@ FLUIDEDGE_VECTOR_CLONES void dequantize_u8(const uint8_t* q, float* y, std::ptrd
 FLUIDEDGE_VECTOR_CLONES void dequantize_s8(const int8_t* q, float* y, std::ptrdiff_t n, float scale, float zp) {
   dequantize_range(q, y, n, scale, zp);
 }
-FLUIDEDGE_VECTOR_CLONES void qlinear_add_u8(const uint8_t* a, const uint8_t* b, uint8_t* y, std::ptrdiff_t n, float ra,
-                                            float rb, float fixed) {
+FLUIDEDGE_VECTOR_CLONES void qlinear_add_u8_any(const uint8_t* a, const uint8_t* b, uint8_t* y, std::ptrdiff_t n,
+                                                float ra, float rb, float fixed) {
   qlinear_add_range(a, b, y, n, ra, rb, fixed);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// AVX-512, 16 at a time: the same fused multiply-adds, clamp and round-half-even conversion.
+__attribute__((target("avx512f,avx512bw"))) void qlinear_add_u8_avx512(const uint8_t* a, const uint8_t* b, uint8_t* y,
+                                                                       std::ptrdiff_t n, float ra, float rb,
+                                                                       float fixed) {
+  const __m512 va = _mm512_set1_ps(ra), vb = _mm512_set1_ps(rb), vf = _mm512_set1_ps(fixed);
+  const __m512 lo = _mm512_setzero_ps(), hi = _mm512_set1_ps(255.f);
+  std::ptrdiff_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 fa = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i))));
+    __m512 fb = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i))));
+    __m512 v = _mm512_fmadd_ps(fa, va, _mm512_fmadd_ps(fb, vb, vf));
+    v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+    __m512i q = _mm512_cvtps_epi32(v);  // the default rounding: to nearest, ties to even
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm512_cvtepi32_epi8(q));
+  }
+  qlinear_add_u8_any(a + i, b + i, y + i, n - i, ra, rb, fixed);
+}
+#endif
+
+void qlinear_add_u8(const uint8_t* a, const uint8_t* b, uint8_t* y, std::ptrdiff_t n, float ra, float rb, float fixed) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  if (avx512) return qlinear_add_u8_avx512(a, b, y, n, ra, rb, fixed);
+#endif
+  qlinear_add_u8_any(a, b, y, n, ra, rb, fixed);
 }
 FLUIDEDGE_VECTOR_CLONES void qlinear_add_s8(const int8_t* a, const int8_t* b, int8_t* y, std::ptrdiff_t n, float ra,
                                             float rb, float fixed) {

@@ -96,6 +96,33 @@ TEST_F(QuantizeCli, QOperatorFormatHoldsTheIntegerOps) {
       << "ONNX Runtime runs the QOperator file (com.microsoft ops included)";
 }
 
+// Without VNNI (oneDNN limited to AVX2 here), 7-bit weights run on oneDNN's int8 kernels and
+// full-range ones on the exact loops: both give the VNNI run's outputs exactly.
+TEST_F(QuantizeCli, WithoutVnniTheOutputsAreTheSame) {
+  graph::Tensor x(graph::DType::kFloat32, {1, 3, 224, 224});
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = u(rng);
+  graph::save_npy(x, path("x.npy"));
+  for (const char* range : {"--reduce-range", ""}) {
+    std::string model = path(std::string("r18") + range + ".onnx");
+    auto r =
+        run_cli("quantize zoo:resnet18 --calibration random --calibration-samples 4 --eval-samples 4 --per-channel " +
+                std::string(range) + " --out " + model);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    if (std::string(range) == "--reduce-range")
+      for (const auto& [name, t] : graph::load_onnx(model).initializers)
+        if (t.dtype() == graph::DType::kInt8)
+          for (int8_t v : t.values<int8_t>()) ASSERT_TRUE(v >= -63 && v <= 63) << name;
+    r = run_cli("run " + model + " --backend fast --input input=" + path("x.npy") + " --output-dir " + path("vnni"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = testing::run_command("ONEDNN_MAX_CPU_ISA=AVX2 '" + std::string(FLUIDEDGE_CLI) + "' run " + model +
+                             " --backend fast --input input=" + path("x.npy") + " --output-dir " + path("avx2"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(graph::load_npy(path("vnni/output.npy")).equals(graph::load_npy(path("avx2/output.npy")))) << range;
+  }
+}
+
 // The paper's CNN trained on MNIST (the cluster tests' Static model), int8 against fp32 on the
 // whole test split, both calibration methods.
 TEST_F(QuantizeCli, PaperCnnOnMnistKeepsItsAccuracyWithinPointThree) {
