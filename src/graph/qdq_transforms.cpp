@@ -1,7 +1,9 @@
 #include "graph/qdq_transforms.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "graph/quantization.h"
 #include "graph/shape_inference.h"
@@ -315,6 +317,93 @@ int fuse_qdq_convolutions(Graph& g) {
   }
   if (changed) {
     remove_dead_nodes(g);
+    infer_shapes(g);
+  }
+  return changed;
+}
+
+namespace {
+
+// Where an op keeps its activations' zero points: input `zp` is that of input (or output)
+// `tensor`. Weights' zero points are not listed. nullopt: an op unknown to to_signed_activations;
+// an empty list: one that moves activations of any type (pools, concatenation, shape ops, lookups).
+struct ZeroPointOf {
+  size_t zp;
+  bool output;
+  size_t tensor;
+};
+std::optional<std::vector<ZeroPointOf>> activation_zero_points(const Node& n) {
+  const std::string& op = n.op_type;
+  if (op == "QuantizeLinear") return std::vector<ZeroPointOf>{{2, true, 0}};
+  if (op == "DequantizeLinear") return std::vector<ZeroPointOf>{{2, false, 0}};
+  if (op == "QLinearConv" || op == "QLinearMatMul") return std::vector<ZeroPointOf>{{2, false, 0}, {7, true, 0}};
+  if (op == "QLinearAdd") return std::vector<ZeroPointOf>{{2, false, 0}, {5, false, 3}, {7, true, 0}};
+  if (op == "QLinearGlobalAveragePool") return std::vector<ZeroPointOf>{{2, false, 0}, {4, true, 0}};
+  if (op == "QLinearLookup" || op == "MaxPool" || op == "Concat" || op == "Reshape" || op == "Flatten")
+    return std::vector<ZeroPointOf>{};
+  return std::nullopt;
+}
+
+// uint8 values (constants or not) shifted into int8: v - 128.
+Tensor shifted(const Tensor& t) {
+  Tensor out(DType::kInt8, t.shape());
+  const auto* in = static_cast<const uint8_t*>(t.raw());
+  auto* o = static_cast<int8_t*>(out.raw());
+  for (int64_t i = 0; i < t.numel(); ++i) o[i] = static_cast<int8_t>(static_cast<int32_t>(in[i]) - 128);
+  return out;
+}
+
+}  // namespace
+
+int to_signed_activations(Graph& g) {
+  auto is_u8_activation = [&](const std::string& v) {
+    return !v.empty() && !g.is_initializer(v) && g.value(v).dtype == DType::kUInt8;
+  };
+  for (const auto& v : g.inputs)
+    if (is_u8_activation(v)) return 0;
+  for (const auto& v : g.outputs)
+    if (is_u8_activation(v)) return 0;
+  for (const auto& n : g.nodes) {
+    bool touches = std::any_of(n.inputs.begin(), n.inputs.end(), is_u8_activation) ||
+                   std::any_of(n.outputs.begin(), n.outputs.end(), is_u8_activation);
+    if (touches && !activation_zero_points(n)) return 0;
+  }
+  int changed = 0;
+  for (auto& n : g.nodes) {
+    auto zps = activation_zero_points(n);
+    if (!zps) continue;
+    bool node_changed = false;
+    for (const ZeroPointOf& z : *zps) {
+      const std::string& tensor = z.output ? n.outputs[z.tensor] : n.input(z.tensor);
+      if (!is_u8_activation(tensor)) continue;
+      if (!n.has_input(z.zp)) {  // an absent zero point is uint8's 0
+        n.inputs.resize(std::max(n.inputs.size(), z.zp + 1));
+        std::string name = g.unique_name(n.name + "/zero_point_signed");
+        g.set_initializer(name, Tensor::scalar<int8_t>(-128));
+        n.inputs[z.zp] = name;
+        node_changed = true;
+        continue;
+      }
+      const Tensor* zp = g.initializer(n.inputs[z.zp]);
+      if (zp == nullptr || zp->dtype() != DType::kUInt8) continue;
+      std::string name = g.unique_name(n.inputs[z.zp] + "_signed");
+      g.set_initializer(name, shifted(*zp));
+      n.inputs[z.zp] = name;
+      node_changed = true;
+    }
+    if (n.op_type == "QLinearLookup") {
+      const Tensor& table = *g.initializer(n.inputs[1]);
+      if (table.dtype() == DType::kUInt8) {
+        std::string name = g.unique_name(n.inputs[1] + "_signed");
+        g.set_initializer(name, shifted(table));
+        n.inputs[1] = name;
+        node_changed = true;
+      }
+    }
+    changed += node_changed;
+  }
+  if (changed) {
+    g.prune_unused();
     infer_shapes(g);
   }
   return changed;

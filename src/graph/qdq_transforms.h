@@ -28,6 +28,12 @@ int fuse_qdq(Graph& graph);
 // parameters becomes a MaxPool of the integers, and a Concat of dequantized inputs quantized on
 // their own parameters a Concat of the integers. Part of fuse_qdq.
 
+// Every uint8 activation of an integer graph (after fuse_qdq) becomes int8 with its zero point
+// less 128: the same real values, each integer 128 lower. XNNPACK's per-channel int8 kernels
+// (qc8) take only int8 activations. Weights are left as they are. Nothing changes (0 is
+// returned) when a uint8 activation is a graph input or output or feeds an op it does not know.
+int to_signed_activations(Graph& graph);
+
 // A DequantizeLinear of constants becomes the float constant it computes.
 int fold_constant_dequantize(Graph& graph);
 

@@ -189,6 +189,24 @@ TEST(QdqTransforms, MaxPoolBetweenEqualParametersPoolsTheIntegers) {
   EXPECT_EQ(count(g, "DequantizeLinear"), 0);
 }
 
+TEST(QdqTransforms, Uint8ActivationsBecomeInt8WithTheirZeroPoints128Lower) {
+  Graph g = qdq_conv_graph({});  // uint8 activations, zero points 120 (input) and 0 (output)
+  ASSERT_EQ(fuse_qdq(g), 1);
+  EXPECT_GT(to_signed_activations(g), 0);
+  for (const auto& [name, v] : g.values)
+    if (!g.is_initializer(name)) EXPECT_NE(v.dtype, DType::kUInt8) << name;
+  const Node& conv = only(g, "QLinearConv");
+  EXPECT_EQ(g.initializer(conv.inputs[2])->to_int64(), std::vector<int64_t>{120 - 128});
+  EXPECT_EQ(g.initializer(conv.inputs[7])->to_int64(), std::vector<int64_t>{-128});
+  EXPECT_EQ(g.initializer(conv.inputs[3])->dtype(), DType::kInt8);  // the weights are untouched
+}
+
+TEST(QdqTransforms, Uint8GraphOutputsKeepTheirType) {
+  Graph g = residual_and_head(0);  // its output 'p' is uint8
+  EXPECT_EQ(to_signed_activations(g), 0);
+  EXPECT_EQ(g.value("p").dtype, DType::kUInt8);
+}
+
 TEST(QdqTransforms, ConstantDequantizeFoldsToItsFloats) {
   QdqConvOptions o;
   o.per_channel = true;

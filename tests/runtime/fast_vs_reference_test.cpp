@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "compare.h"
+#include "graph/qdq_transforms.h"
 #include "qdq_graphs.h"
 #include "runtime/fast/fast_session.h"
 #include "runtime/reference/reference_session.h"
@@ -311,6 +312,25 @@ TEST(FastQuantized, QdqConvolutionsRunAsInt8ConvolutionsWithinOneStepOfTheRefere
       exact += d == 0;
     }
     EXPECT_GE(exact, got.numel() * 95 / 100) << "case " << k;
+  }
+}
+
+// The same integer graph with int8 activations (zero points 128 lower) gives the same outputs.
+TEST(FastQuantized, SignedActivationsGiveTheSameOutputs) {
+  using fluidedge::testing::QdqConvOptions;
+  for (bool per_channel : {true, false}) {
+    QdqConvOptions o;
+    o.per_channel = per_channel;
+    o.relu = per_channel;
+    o.output_zero_point = per_channel ? 0 : 131;
+    graph::Graph g = fluidedge::testing::qdq_conv_graph(o);
+    graph::fuse_qdq(g);
+    graph::Graph signed_graph = g;
+    ASSERT_GT(graph::to_signed_activations(signed_graph), 0);
+    graph::Tensor x = random_input(g.value("input").shape, 4);
+    auto a = fast::FastSession(g, {}).run({{"input", x}}).at("output");
+    auto b = fast::FastSession(signed_graph, {}).run({{"input", x}}).at("output");
+    EXPECT_TRUE(a.equals(b)) << "per channel " << per_channel;
   }
 }
 
