@@ -59,9 +59,6 @@ enum OpTrait : unsigned {
 
 struct OpSchema {
   std::string type;
-  // "" for the default ONNX domain; "com.microsoft" for ONNX Runtime's contrib ops that
-  // quantized models use (QLinearAdd, QLinearGlobalAveragePool).
-  std::string domain;
   int min_inputs = 1;
   int max_inputs = 1;
   int max_outputs = 1;
@@ -74,6 +71,9 @@ struct OpSchema {
   // Multiply-accumulates of one execution, given the inferred input and output infos.
   int64_t (*macs)(const Node&, const std::vector<const ValueInfo*>& in,
                   const std::vector<const ValueInfo*>& out) = nullptr;
+  // "" for the default ONNX domain; "com.microsoft" for ONNX Runtime's contrib ops that quantized
+  // models use (QLinearAdd, QLinearGlobalAveragePool), "ai.fluidedge" for the lean backends' own.
+  std::string domain = "";
 };
 
 // The schema for an op type (in the default ONNX domain or its own, see OpSchema::domain), or nullptr.

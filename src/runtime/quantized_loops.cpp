@@ -1,12 +1,15 @@
 #include "runtime/quantized_loops.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <limits>
+#include <map>
+#include <string_view>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
-#include <limits>
 
 #include "common/error.h"
 #include "graph/op_schema.h"
@@ -116,6 +119,10 @@ FLUIDEDGE_VECTOR_CLONES void qlinear_add_u8_any(const uint8_t* a, const uint8_t*
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
+// GCC 12's AVX-512 headers build unmasked conversions on _mm512_undefined_*(), which its own
+// -Wmaybe-uninitialized then flags (a known false positive).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 // AVX-512, 16 at a time: the same fused multiply-adds, clamp and round-half-even conversion.
 __attribute__((target("avx512f,avx512bw"))) void qlinear_add_u8_avx512(const uint8_t* a, const uint8_t* b, uint8_t* y,
                                                                        std::ptrdiff_t n, float ra, float rb,
@@ -133,6 +140,7 @@ __attribute__((target("avx512f,avx512bw"))) void qlinear_add_u8_avx512(const uin
   }
   qlinear_add_u8_any(a + i, b + i, y + i, n - i, ra, rb, fixed);
 }
+#pragma GCC diagnostic pop
 #endif
 
 void qlinear_add_u8(const uint8_t* a, const uint8_t* b, uint8_t* y, std::ptrdiff_t n, float ra, float rb, float fixed) {
@@ -590,53 +598,77 @@ class LookupOp : public LoopOp {
 
 }  // namespace
 
+namespace {
+
+using Factory = std::unique_ptr<LoopOp> (*)(const graph::Graph&, const graph::Node&, std::string& why_not);
+
+// Why input `i` onwards (but `except`) computed at run time keeps the loops from it, or "".
+std::string runtime_parameter(const graph::Graph& g, const graph::Node& n, size_t from, size_t except = SIZE_MAX) {
+  for (size_t i = from; i < n.inputs.size(); ++i)
+    if (i != except && n.has_input(i) && !g.is_initializer(n.input(i)))
+      return fmt::format("input '{}' is computed at run time; the lean backends need it constant", n.input(i));
+  return "";
+}
+
+std::unique_ptr<LoopOp> integer_conv(const graph::Graph& g, const graph::Node& n, std::string& why_not) {
+  if (g.value(n.inputs[0]).shape.size() != 4) {
+    why_not = "quantized convolutions other than 2-D";
+    return nullptr;
+  }
+  why_not = runtime_parameter(g, n, 1);
+  if (!why_not.empty()) return nullptr;
+  return std::make_unique<IntegerConvOp>(g, n, n.op_type == "QLinearConv");
+}
+
+std::unique_ptr<LoopOp> integer_matmul(const graph::Graph& g, const graph::Node& n, std::string& why_not) {
+  bool qlinear = n.op_type == "QLinearMatMul";
+  why_not = runtime_parameter(g, n, 1, qlinear ? 3 : 1);  // scales and zero points; B may be computed
+  if (!why_not.empty()) return nullptr;
+  return std::make_unique<IntegerMatMulOp>(g, n, qlinear);
+}
+
+std::unique_ptr<LoopOp> qlinear_add(const graph::Graph& g, const graph::Node& n, std::string& why_not) {
+  if (g.is_initializer(n.inputs[0]) || g.is_initializer(n.inputs[3])) {
+    why_not = "QLinearAdd of a constant";
+    return nullptr;
+  }
+  if (g.value(n.inputs[0]).shape != g.value(n.inputs[3]).shape) {
+    why_not = "QLinearAdd of operands of different shapes (broadcasting)";
+    return nullptr;
+  }
+  return std::make_unique<QLinearAddOp>(g, n);
+}
+
+template <typename Op>
+std::unique_ptr<LoopOp> plain(const graph::Graph& g, const graph::Node& n, std::string&) {
+  return std::make_unique<Op>(g, n);
+}
+
+// One entry per quantization op (every op with the kQuantized trait).
+const std::map<std::string_view, Factory>& table() {
+  static const std::map<std::string_view, Factory> t = {
+      {"QuantizeLinear", plain<QuantizeOp>}, {"DequantizeLinear", plain<DequantizeOp>},
+      {"QLinearConv", integer_conv},         {"ConvInteger", integer_conv},
+      {"QLinearMatMul", integer_matmul},     {"MatMulInteger", integer_matmul},
+      {"QLinearAdd", qlinear_add},           {"QLinearGlobalAveragePool", plain<QLinearGlobalAveragePoolOp>},
+      {"QLinearLookup", plain<LookupOp>},
+  };
+  return t;
+}
+
+}  // namespace
+
 std::unique_ptr<LoopOp> make_quantized_loop_op(const FusedStep& step, const graph::Graph& g, std::string& why_not) {
-  const graph::Node& n = step.node;
-  const std::string& op = n.op_type;
   if (!step.post_ops.empty()) {
     why_not = "activations fused into a quantization op";
     return nullptr;
   }
-  if (op == "QuantizeLinear") return std::make_unique<QuantizeOp>(g, n);
-  if (op == "DequantizeLinear") return std::make_unique<DequantizeOp>(g, n);
-  if (op == "QLinearAdd") {
-    if (g.is_initializer(n.inputs[0]) || g.is_initializer(n.inputs[3])) {
-      why_not = "QLinearAdd of a constant";
-      return nullptr;
-    }
-    if (g.value(n.inputs[0]).shape != g.value(n.inputs[3]).shape) {
-      why_not = "QLinearAdd of operands of different shapes (broadcasting)";
-      return nullptr;
-    }
-    return std::make_unique<QLinearAddOp>(g, n);
-  }
-  if (op == "QLinearGlobalAveragePool") return std::make_unique<QLinearGlobalAveragePoolOp>(g, n);
-  if (op == "QLinearLookup") return std::make_unique<LookupOp>(g, n);
-  bool conv = op == "QLinearConv" || op == "ConvInteger";
-  bool matmul = op == "QLinearMatMul" || op == "MatMulInteger";
-  if (!conv && !matmul) {
+  auto it = table().find(step.node.op_type);
+  if (it == table().end()) {
     why_not = "not a quantization op";
     return nullptr;
   }
-  bool qlinear = op.starts_with("QLinear");
-  if (conv) {
-    if (g.value(n.inputs[0]).shape.size() != 4) {
-      why_not = "quantized convolutions other than 2-D";
-      return nullptr;
-    }
-    for (size_t i = 1; i < n.inputs.size(); ++i)
-      if (n.has_input(i) && !g.is_initializer(n.input(i))) {
-        why_not = fmt::format("input '{}' is computed at run time; the lean backends need it constant", n.input(i));
-        return nullptr;
-      }
-    return std::make_unique<IntegerConvOp>(g, n, qlinear);
-  }
-  for (size_t i = 1; i < n.inputs.size(); ++i)
-    if (i != (qlinear ? 3u : 1u) && n.has_input(i) && !g.is_initializer(n.input(i))) {  // scales, zero points
-      why_not = fmt::format("input '{}' is computed at run time; the lean backends need it constant", n.input(i));
-      return nullptr;
-    }
-  return std::make_unique<IntegerMatMulOp>(g, n, qlinear);
+  return it->second(g, step.node, why_not);
 }
 
 }  // namespace fluidedge::runtime

@@ -193,8 +193,10 @@ TEST(QdqTransforms, Uint8ActivationsBecomeInt8WithTheirZeroPoints128Lower) {
   Graph g = qdq_conv_graph({});  // uint8 activations, zero points 120 (input) and 0 (output)
   ASSERT_EQ(fuse_qdq(g), 1);
   EXPECT_GT(to_signed_activations(g), 0);
-  for (const auto& [name, v] : g.values)
-    if (!g.is_initializer(name)) EXPECT_NE(v.dtype, DType::kUInt8) << name;
+  for (const auto& [name, v] : g.values) {
+    if (g.is_initializer(name)) continue;
+    EXPECT_NE(v.dtype, DType::kUInt8) << name;
+  }
   const Node& conv = only(g, "QLinearConv");
   EXPECT_EQ(g.initializer(conv.inputs[2])->to_int64(), std::vector<int64_t>{120 - 128});
   EXPECT_EQ(g.initializer(conv.inputs[7])->to_int64(), std::vector<int64_t>{-128});
