@@ -37,20 +37,10 @@ namespace fluidedge::cli {
 Json run_bench_runtime(const BenchRuntimeOptions& o) {
   if (o.int8) return run_bench_runtime_int8(o);
   std::vector<std::string> models = o.models.empty() ? zoo::zoo_names() : split_list(o.models);
-  std::vector<int64_t> batches;
-  for (const auto& b : split_list(o.batches)) {
-    try {
-      batches.push_back(std::stoll(b));
-    } catch (const std::exception&) {
-      fail("--batch: '{}' is not a number", b);
-    }
-    if (batches.back() < 1) fail("--batch: {} is not a positive batch size", b);
-  }
+  std::vector<int64_t> batches = parse_batches(o.batches);
   for (const auto& m : models)
     if (!zoo::zoo_has(m)) zoo::build_model(m);  // throws the list of valid names
-  int cpus = static_cast<int>(std::thread::hardware_concurrency());
-  int cpu = o.cpu >= 0 ? o.cpu : std::max(cpus - 1, 0);
-  if (!pin_process_to_cpu(cpu)) fail("--cpu {}: cannot pin to that core (this machine has {})", cpu, cpus);
+  int cpu = pin_bench_cpu(o.cpu);
   auto backends = runtime::available_backends();
   bool with_reference = !o.no_reference && std::count(backends.begin(), backends.end(), "reference");
   std::string js = js_tools_dir();

@@ -5,7 +5,6 @@
 // processes per backend, model and batch, interleaved rounds, one pinned core, as `bench runtime`.
 #include <filesystem>
 #include <random>
-#include <thread>
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -13,7 +12,6 @@
 #include "cli/bench_runtime.h"
 #include "cli/timing_server.h"
 #include "cli/tool_paths.h"
-#include "common/cpu_affinity.h"
 #include "common/progress.h"
 #include "common/statistics.h"
 #include "graph/npy.h"
@@ -39,20 +37,10 @@ graph::Graph quantized(const graph::Graph& model) {
 
 Json run_bench_runtime_int8(const BenchRuntimeOptions& o) {
   std::vector<std::string> models = split_list(o.models.empty() ? kInt8Models : o.models);
-  std::vector<int64_t> batches;
-  for (const auto& b : split_list(o.batches)) {
-    try {
-      batches.push_back(std::stoll(b));
-    } catch (const std::exception&) {
-      fail("--batch: '{}' is not a number", b);
-    }
-    if (batches.back() < 1) fail("--batch: {} is not a positive batch size", b);
-  }
+  std::vector<int64_t> batches = parse_batches(o.batches);
   for (const auto& m : models)
     if (!zoo::zoo_has(m)) zoo::build_model(m);  // throws the list of valid names
-  int cpus = static_cast<int>(std::thread::hardware_concurrency());
-  int cpu = o.cpu >= 0 ? o.cpu : std::max(cpus - 1, 0);
-  if (!pin_process_to_cpu(cpu)) fail("--cpu {}: cannot pin to that core (this machine has {})", cpu, cpus);
+  int cpu = pin_bench_cpu(o.cpu);
   std::string js = js_tools_dir();
 
   auto dir = std::filesystem::temp_directory_path() / fmt::format("fluidedge-bench-int8-{}", getpid());

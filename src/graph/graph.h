@@ -3,6 +3,7 @@
 // name, as in ONNX, which keeps sub-graph extraction and rewriting simple.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -35,6 +36,10 @@ class Graph {
   const ValueInfo& value(const std::string& name) const;
   ValueInfo& value(const std::string& name);
   bool is_initializer(const std::string& name) const { return initializers.count(name) != 0; }
+  // Whether `name` is one of the graph's outputs.
+  bool is_output(const std::string& name) const {
+    return std::find(outputs.begin(), outputs.end(), name) != outputs.end();
+  }
   // The initializer of that name, or nullptr.
   const Tensor* initializer(const std::string& name) const;
 

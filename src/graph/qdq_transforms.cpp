@@ -27,14 +27,6 @@ const Node* dequantize_of(const Graph& g, const std::string& value) {
   return n.op_type == "DequantizeLinear" && all_constant(g, n, 1) ? &n : nullptr;
 }
 
-// The only node reading `value` (which is no graph output), or -1.
-int sole_consumer(const Graph& g, const std::string& value) {
-  for (const auto& o : g.outputs)
-    if (o == value) return -1;
-  auto c = g.consumers(value);
-  return c.size() == 1 ? c[0] : -1;
-}
-
 QuantParams dequantize_params(const Graph& g, const Node& dq) {
   const ValueInfo& x = g.value(dq.inputs[0]);
   auto rank = static_cast<int64_t>(x.shape.size());

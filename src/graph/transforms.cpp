@@ -11,10 +11,6 @@ namespace fluidedge::graph {
 
 namespace {
 
-bool is_graph_output(const Graph& g, const std::string& v) {
-  return std::find(g.outputs.begin(), g.outputs.end(), v) != g.outputs.end();
-}
-
 void rename_uses(Graph& g, const std::string& from, const std::string& to) {
   for (Node& n : g.nodes)
     for (auto& in : n.inputs)
@@ -22,6 +18,16 @@ void rename_uses(Graph& g, const std::string& from, const std::string& to) {
 }
 
 }  // namespace
+
+int sole_consumer(const Graph& g, const std::string& value) {
+  if (g.is_output(value)) return -1;
+  auto c = g.consumers(value);
+  if (c.size() != 1) return -1;
+  // A node reading the value twice (x * x) is not a function of it alone.
+  const auto& n = g.nodes[c[0]];
+  if (std::count(n.inputs.begin(), n.inputs.end(), value) != 1) return -1;
+  return c[0];
+}
 
 int remove_identities(Graph& graph) {
   int removed = 0;
@@ -34,9 +40,9 @@ int remove_identities(Graph& graph) {
       continue;
     }
     std::string in = n.inputs[0], out = n.outputs[0];
-    bool in_is_boundary = graph.is_initializer(in) || is_graph_output(graph, in) ||
+    bool in_is_boundary = graph.is_initializer(in) || graph.is_output(in) ||
                           std::find(graph.inputs.begin(), graph.inputs.end(), in) != graph.inputs.end();
-    if (!is_graph_output(graph, out)) {
+    if (!graph.is_output(out)) {
       graph.nodes.erase(graph.nodes.begin() + static_cast<long>(i));
       rename_uses(graph, out, in);
     } else if (!in_is_boundary && graph.consumers(in).size() == 1) {
@@ -66,8 +72,7 @@ int fold_batch_norms(Graph& graph) {
     int p = graph.producer(bn.input(0));
     if (p < 0) continue;
     Node& conv = graph.nodes[p];
-    if (conv.op_type != "Conv" || graph.consumers(conv.outputs[0]).size() != 1 ||
-        is_graph_output(graph, conv.outputs[0]))
+    if (conv.op_type != "Conv" || graph.consumers(conv.outputs[0]).size() != 1 || graph.is_output(conv.outputs[0]))
       continue;
     const Tensor* w = graph.initializer(conv.input(1));
     const Tensor* b = conv.has_input(2) ? graph.initializer(conv.input(2)) : nullptr;

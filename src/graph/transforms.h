@@ -17,6 +17,10 @@ int remove_identities(Graph& graph);
 // convolution's weights and bias.
 int fold_batch_norms(Graph& graph);
 
+// The only node reading `value`, reading it once; -1 if several do, one reads it twice, or it
+// is a graph output.
+int sole_consumer(const Graph& g, const std::string& value);
+
 // Removes nodes none of whose outputs reach a graph output.
 int remove_dead_nodes(Graph& graph);
 

@@ -18,10 +18,6 @@ using graph::Graph;
 using graph::Node;
 using graph::Tensor;
 
-bool is_output(const Graph& g, const std::string& v) {
-  return std::find(g.outputs.begin(), g.outputs.end(), v) != g.outputs.end();
-}
-
 bool is_float_activation(const Graph& g, const std::string& v) {
   return !v.empty() && !g.is_initializer(v) && g.value(v).dtype == DType::kFloat32;
 }
@@ -66,9 +62,9 @@ bool runs_quantized(const Graph& g, const Node& n) {
 std::string quantized_output(const Graph& g, const Node& n) {
   std::string out = n.outputs[0];
   auto c = g.consumers(out);
-  if (c.size() == 1 && !is_output(g, out) && (g.nodes[c[0]].op_type == "Relu" || g.nodes[c[0]].op_type == "Clip"))
+  if (c.size() == 1 && !g.is_output(out) && (g.nodes[c[0]].op_type == "Relu" || g.nodes[c[0]].op_type == "Clip"))
     out = g.nodes[c[0]].outputs[0];
-  return is_output(g, out) || g.consumers(out).empty() ? "" : out;
+  return g.is_output(out) || g.consumers(out).empty() ? "" : out;
 }
 
 struct Params {

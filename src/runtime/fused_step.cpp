@@ -16,21 +16,6 @@ namespace fluidedge::runtime {
 
 namespace {
 
-bool is_output(const graph::Graph& g, const std::string& v) {
-  return std::find(g.outputs.begin(), g.outputs.end(), v) != g.outputs.end();
-}
-
-// The only consumer of `value`, or -1 if it has several or is a graph output.
-int sole_consumer(const graph::Graph& g, const std::string& value) {
-  if (is_output(g, value)) return -1;
-  auto c = g.consumers(value);
-  if (c.size() != 1) return -1;
-  // A node reading the value twice (x * x) is not an activation of it.
-  const auto& n = g.nodes[c[0]];
-  if (std::count(n.inputs.begin(), n.inputs.end(), value) != 1) return -1;
-  return c[0];
-}
-
 bool scalar_constant(const graph::Graph& g, const graph::Node& n, size_t i, float& out) {
   if (!n.has_input(i)) return false;
   const graph::Tensor* t = g.initializer(n.input(i));
@@ -42,7 +27,7 @@ bool scalar_constant(const graph::Graph& g, const graph::Node& n, size_t i, floa
 // If `value` is read exactly by a Sigmoid and by a Mul of `value` with that Sigmoid's output
 // (and by nothing else), the index of the Mul; else -1.
 int swish_mul(const graph::Graph& g, const std::string& value, const std::set<int>& absorbed) {
-  if (is_output(g, value)) return -1;
+  if (g.is_output(value)) return -1;
   auto c = g.consumers(value);
   if (c.size() != 2) return -1;
   for (int k = 0; k < 2; ++k) {
@@ -51,7 +36,7 @@ int swish_mul(const graph::Graph& g, const std::string& value, const std::set<in
     if (sig.op_type != "Sigmoid" || mul.op_type != "Mul" || absorbed.count(c[0]) || absorbed.count(c[1])) continue;
     const std::string& s = sig.outputs[0];
     bool pair = (mul.inputs[0] == value && mul.inputs[1] == s) || (mul.inputs[1] == value && mul.inputs[0] == s);
-    if (pair && !is_output(g, s) && g.consumers(s).size() == 1) return c[1 - k];
+    if (pair && !g.is_output(s) && g.consumers(s).size() == 1) return c[1 - k];
   }
   return -1;
 }
@@ -172,7 +157,7 @@ std::vector<FusedStep> fuse_graph(graph::Graph& g, FusableActivation fusable) {
           out = g.nodes[mul].outputs[0];
           continue;
         }
-        int c = sole_consumer(g, out);
+        int c = graph::sole_consumer(g, out);
         if (c < 0 || absorbed.count(c)) break;
         const graph::Node& next = g.nodes[c];
         if (is_fusable_activation(g, next) && fusable(activation_post_op(g, next).activation)) {

@@ -14,10 +14,6 @@ namespace fluidedge::runtime {
 
 namespace {
 
-bool is_output(const graph::Graph& g, const std::string& v) {
-  return std::find(g.outputs.begin(), g.outputs.end(), v) != g.outputs.end();
-}
-
 bool scalar_constant(const graph::Graph& g, const std::string& v) {
   const graph::Tensor* t = g.initializer(v);
   return t != nullptr && t->numel() == 1 && t->dtype() == graph::DType::kFloat32;
@@ -65,7 +61,7 @@ std::optional<Chain> chain_from(const graph::Graph& g, const std::string& start)
   std::set<int> members(c.nodes.begin(), c.nodes.end());
   for (const auto& v : values) {
     if (v == start) continue;
-    if (is_output(g, v)) return std::nullopt;
+    if (g.is_output(v)) return std::nullopt;
     for (int r : g.consumers(v)) {
       if (members.count(r)) continue;
       const graph::Node& q = g.nodes[r];

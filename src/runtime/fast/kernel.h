@@ -130,6 +130,8 @@ std::vector<std::string> kernel_table_ops();
 // Helpers shared by kernels.
 memory::dims to_dims(const graph::Shape& shape);
 memory::desc plain_desc(const graph::Shape& shape, memory::data_type type = memory::data_type::f32);
+// A convolution's weight dims as oneDNN takes them: (O, I, k...), or (G, O/G, I, k...) in groups.
+memory::dims convolution_weight_dims(const graph::Shape& weights, int64_t groups);
 // oneDNN's type for a value's dtype (float32, uint8, int8, int32), or undef for any other.
 memory::data_type dnnl_type(graph::DType dtype);
 // A value as the plan holds it when no kernel asks for a layout: plain in its own type, or, for

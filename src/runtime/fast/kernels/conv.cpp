@@ -126,13 +126,7 @@ class ConvKernel : public Kernel {
   }
 
   memory::dims weight_dims() const {
-    memory::dims wdims = to_dims(g_.initializer(step_.node.input(1))->shape());
-    int64_t groups = step_.node.attr_int("group", 1);
-    if (groups > 1) {
-      wdims[0] /= groups;
-      wdims.insert(wdims.begin(), groups);
-    }
-    return wdims;
+    return convolution_weight_dims(g_.initializer(step_.node.input(1))->shape(), step_.node.attr_int("group", 1));
   }
 
   // Whether oneDNN may have a Winograd kernel for it: 2-D, 3x3, stride 1, no dilation, no groups.

@@ -20,6 +20,15 @@ memory::desc plain_desc(const graph::Shape& shape, memory::data_type type) {
   return memory::desc(to_dims(shape), type, strides);
 }
 
+memory::dims convolution_weight_dims(const graph::Shape& weights, int64_t groups) {
+  memory::dims dims = to_dims(weights);
+  if (groups > 1) {
+    dims[0] /= groups;
+    dims.insert(dims.begin(), groups);
+  }
+  return dims;
+}
+
 memory::data_type dnnl_type(graph::DType dtype) {
   switch (dtype) {
     case graph::DType::kFloat32:

@@ -95,13 +95,7 @@ class QuantizedConvKernel : public Kernel {
 
  private:
   memory::dims weight_dims() const {
-    memory::dims wdims = to_dims(g_.initializer(step_.node.input(3))->shape());
-    int64_t groups = step_.node.attr_int("group", 1);
-    if (groups > 1) {
-      wdims[0] /= groups;
-      wdims.insert(wdims.begin(), groups);
-    }
-    return wdims;
+    return convolution_weight_dims(g_.initializer(step_.node.input(3))->shape(), step_.node.attr_int("group", 1));
   }
 
   FusedStep step_;
