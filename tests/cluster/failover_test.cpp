@@ -39,6 +39,7 @@ using testing::NodeProcess;
 using testing::random_image;
 using testing::start_node;
 using testing::stream;
+using testing::wait_down;
 using testing::wait_ready;
 using Clock = std::chrono::steady_clock;
 
@@ -184,6 +185,9 @@ TEST(Cluster, SilentNodeIsDetectedAndRejoinsWhenItWakes) {
   auto answers = stream(c, 800, [&](int answered) {
     if (answered == 200) b.freeze();  // port open, process frozen: only the detector can tell
     if (answered == 500) {
+      // The detector is timed (one period plus one deadline), the stream is not: on a loaded
+      // machine 300 answers can come from dev1 before the probe's deadline has passed.
+      EXPECT_TRUE(wait_down(c, "dev2", 5000)) << "dev2 frozen for 5 s and not detected";
       b.resume();
       EXPECT_TRUE(wait_ready(c, "dev2", 5000));
     }
@@ -246,6 +250,7 @@ TEST(Cluster, CutLinkIsDetectedAndTheNodeRejoinsWhenItIsBack) {
       ASSERT_TRUE(link.set_up(false));  // the cable is pulled: no FIN, no RST, just silence
     }
     if (answered == 500) {
+      EXPECT_TRUE(wait_down(c, "dev2", 5000)) << "dev2's link cut for 5 s and not detected";
       ASSERT_TRUE(link.set_up(true));
       EXPECT_TRUE(wait_ready(c, "dev2", 10000)) << "dev2 did not rejoin after its link came back";
     }

@@ -43,6 +43,16 @@ bool wait_ready(const cluster::Coordinator& c, const std::string& node, int time
   return false;
 }
 
+bool wait_down(const cluster::Coordinator& c, const std::string& node, int timeout_ms) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (Clock::now() < deadline) {
+    for (const auto& e : c.events())
+      if (e.node == node && !e.up) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 std::vector<cluster::Answer> stream(cluster::InferenceClient& c, int count, const std::function<void(int)>& at,
                                     int window) {
   std::mt19937 rng(7);

@@ -33,6 +33,9 @@ cluster::ClusterConfig make_config(const std::string& variant, const std::string
 // Whether the coordinator sees `node` ready within `timeout_ms`.
 bool wait_ready(const cluster::Coordinator& c, const std::string& node, int timeout_ms);
 
+// Whether the coordinator records `node` going down within `timeout_ms`.
+bool wait_down(const cluster::Coordinator& c, const std::string& node, int timeout_ms);
+
 // Sends `count` random images through experiment::run_stream, keeping `window` in flight; calls
 // `at(i)` once for each i-th answer, between submissions. The answers in the order they came
 // (answers[k] came before whatever `at(k + 1)` did).
