@@ -30,6 +30,8 @@ struct PartitionBenchOptions {
   bool explore_only = false;  // profiles and exploration only, nothing deployed
   std::string backend;        // the nodes' and their profiles'; empty: runtime::default_backend()
   std::string tls = "on";     // on: mutual TLS between the client and the nodes (a throwaway CA); off: plaintext
+  std::vector<std::string> precisions;  // dev1's and dev2's, a setting run beside all-fp32 (empty: none)
+  int accuracy_samples = 32;
 };
 
 // Profiles (or reads --system), explores, deploys and measures every model, printing a line per

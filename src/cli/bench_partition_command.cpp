@@ -38,6 +38,8 @@ Json run_bench_partition(PartitionBenchOptions o) {
   e.explore_only = o.explore_only;
   e.backend = o.backend;
   e.tls = o.tls == "on";
+  e.precisions = o.precisions;
+  e.accuracy_samples = o.accuracy_samples;
   e.node_binary = node_binary();
   experiment::PartitionProgress progress;
   if (!o.json) {
@@ -101,6 +103,16 @@ void add_bench_partition_command(CLI::App& bench) {
       ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();
   cmd->add_option("--backend", o->backend, kNodeBackendHelp)->check(CLI::IsMember(kNodeBackends));
+  cmd->add_option("--precision", o->precisions,
+                  "dev1's and dev2's precision (fp32 or int8, e.g. fp32,int8): that setting run beside the all-fp32 "
+                  "one, each device profiled in its precision, the front's plans scored on accuracy with int8 stages "
+                  "quantized, int8 stages deployed quantized")
+      ->delimiter(',')
+      ->excludes("--system");
+  cmd->add_option("--accuracy-samples", o->accuracy_samples,
+                  "Random inputs the front's plans are scored on when a device is below fp32")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o] {
     if (!o->report.empty()) check_writable_dir(o->report, "--report");

@@ -74,9 +74,11 @@ Json settings_json(const PartitionReport& r) {
 Json model_json(const PartitionModelResult& m) {
   Json profile = Json::array();
   for (auto [total, run] : m.host_profile) profile.push_back(Json{{"total_ms", total}, {"run_ms", run}});
-  Json row{{"model", m.model}, {"explore_ms", m.explore_ms}, {"nodes", m.nodes}, {"host_profile", profile}};
+  Json row{{"model", m.model},           {"label", m.label}, {"precisions", m.precisions},
+           {"explore_ms", m.explore_ms}, {"nodes", m.nodes}, {"host_profile", profile}};
+  if (!m.accuracy_samples.empty()) row["accuracy_samples"] = m.accuracy_samples;
   Json front = Json::array();
-  for (const auto& p : m.front)
+  for (const auto& p : m.front) {
     front.push_back(Json{{"devices", p.devices},
                          {"cut_after", p.cut_after},
                          {"throughput_ips", p.throughput_ips},
@@ -85,6 +87,9 @@ Json model_json(const PartitionModelResult& m) {
                          {"link_bytes", p.link_bytes},
                          {"peak_memory_mb", p.peak_memory_mb},
                          {"deployed", p.deployed}});
+    if (p.agreement) front.back()["agreement"] = *p.agreement;
+    if (p.output_error) front.back()["output_error"] = *p.output_error;
+  }
   row["front"] = front;
   row["device_names"] = {m.device_names[0], m.device_names[1]};
   if (!m.deployed) {
@@ -94,6 +99,8 @@ Json model_json(const PartitionModelResult& m) {
   for (int d = 0; d < 2; ++d) {
     Json alone{{"predicted_ips", m.alone[d].predicted_ips}, {"measured_ips", m.alone[d].measured_ips}};
     alone.update(stage_json(m.alone[d].stage, false));
+    if (m.alone[d].agreement) alone["agreement"] = *m.alone[d].agreement;
+    if (m.alone[d].output_error) alone["output_error"] = *m.alone[d].output_error;
     row[fmt::format("dev{}_alone", d + 1)] = alone;
   }
   row["single_device"] = m.single_device;
@@ -133,9 +140,17 @@ Json model_json(const PartitionModelResult& m) {
   return row;
 }
 
+// The deployed split's agreement with the float model, as " agreement 0.969" (reduced precision only).
+std::string split_agreement(const PartitionModelResult& m) {
+  for (const auto& p : m.front)
+    if (p.deployed && p.agreement)
+      return fmt::format("  agreement {:.3f} (output error {:.3f})", *p.agreement, p.output_error.value_or(0));
+  return "";
+}
+
 void print_exploration(const PartitionModelResult& m) {
   if (!m.exploration) return;
-  std::string line = fmt::format("  {:<16} exploration", m.model);
+  std::string line = fmt::format("  {:<16} exploration", m.label);
   for (const auto& c : *m.exploration)
     line += fmt::format("  {} devices: exact {:.2f} ms (NSGA-II {:.1f} ms, best {:.1f} vs {:.1f}/s)", c.devices,
                         c.exact_ms, c.nsga2_ms, c.exact_best_ips, c.nsga2_best_ips);
@@ -146,8 +161,12 @@ void print_exploration(const PartitionModelResult& m) {
 
 Json partition_report_json(const PartitionReport& report) {
   Json rows = Json::array();
-  for (const auto& m : report.models) rows.push_back(model_json(m));
-  Json exploration_total{{"models", report.models.size()},
+  size_t explored = 0;  // models explored on longer chains (their fp32 setting)
+  for (const auto& m : report.models) {
+    rows.push_back(model_json(m));
+    explored += m.exploration.has_value();
+  }
+  Json exploration_total{{"models", explored},
                          {"devices", {2, 3, 4}},
                          {"exact_ms", report.chains_exact_ms},
                          {"nsga2_ms", report.chains_nsga2_ms},
@@ -171,17 +190,24 @@ void print_partition_started(const PartitionExperimentOptions& o, const Partitio
 
 void print_partition_model(const PartitionModelResult& m) {
   if (m.deployed && !m.split)
-    std::cout << fmt::format("  {:<16} single {:8.2f}/s measured ({}), no split on the front\n", m.model, m.single_ips,
+    std::cout << fmt::format("  {:<16} single {:8.2f}/s measured ({}), no split on the front\n", m.label, m.single_ips,
                              m.single_device);
   if (m.deployed && m.split) {
     const MeasuredSplit& s = *m.split;
     std::cout << fmt::format(
         "  {:<16} single {:8.2f}/s ({})  split predicted {:8.2f}/s measured {:8.2f}/s "
         "(pred/meas {:.2f})  gain measured {:+.1f} % predicted {:+.1f} %  cut after {} ({:.0f} KB)  "
-        "explore {:.2f} ms\n    {}\n",
-        m.model, m.single_ips, m.single_device, s.predicted_ips, s.measured_ips, s.predicted_ips / s.measured_ips,
-        100 * s.gain_measured, 100 * s.gain_predicted, s.cut_after, s.link_bytes / 1024.0, m.explore_ms, s.gap);
+        "explore {:.2f} ms{}\n    {}\n",
+        m.label, m.single_ips, m.single_device, s.predicted_ips, s.measured_ips, s.predicted_ips / s.measured_ips,
+        100 * s.gain_measured, 100 * s.gain_predicted, s.cut_after, s.link_bytes / 1024.0, m.explore_ms,
+        split_agreement(m), s.gap);
   }
+  if (m.deployed && !m.accuracy_samples.empty())
+    std::cout << fmt::format(
+        "    alone: dev1 ({}) agreement {:.3f} (output error {:.3f}), dev2 ({}) agreement {:.3f} (output error "
+        "{:.3f}), on {}\n",
+        m.precisions[0], m.alone[0].agreement.value_or(1), m.alone[0].output_error.value_or(0), m.precisions[1],
+        m.alone[1].agreement.value_or(1), m.alone[1].output_error.value_or(0), m.accuracy_samples);
   if (!m.deployed || m.split) print_exploration(m);
 }
 
@@ -191,7 +217,9 @@ void print_partition_summary(const PartitionReport& report, const std::string& p
     std::cout << fmt::format(
         "exploration of {} models on 2, 3 and 4 devices: exact {:.1f} ms in total, NSGA-II {:.1f} ms "
         "(exact/NSGA-II time {:.3f})\n",
-        report.models.size(), report.chains_exact_ms, report.chains_nsga2_ms,
+        std::count_if(report.models.begin(), report.models.end(),
+                      [](const auto& m) { return m.exploration.has_value(); }),
+        report.chains_exact_ms, report.chains_nsga2_ms,
         report.chains_exact_ms / std::max(1e-9, report.chains_nsga2_ms));
   if (o.explore_only) return;
   for (const auto& m : report.models)

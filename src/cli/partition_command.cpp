@@ -28,8 +28,8 @@
 #include "data/dataset.h"
 #include "graph/onnx_io.h"
 #include "partition/cut.h"
+#include "partition/plan_accuracy.h"
 #include "partition/search.h"
-#include "partition/transfer_accuracy.h"
 
 namespace fluidedge::cli {
 namespace {
@@ -88,12 +88,15 @@ void run_partition(const PartitionOptions& o) {
   options.single_tensor_cuts_only = o.single_tensor_cuts;
   options.max_stages = o.max_stages;
   options.nsga2.seed = o.seed;
-  // Accuracy under the transfer format: measured when it can differ from the float model, when
-  // min_accuracy asks for it, or when the user asked for an estimate. The search scores its
-  // front and drops the plans below min_accuracy.
+  // Accuracy, each stage at its device's precision and the links in the transfer format:
+  // measured when it can differ from the float model's, when min_accuracy asks for it, or when
+  // the user asked for an estimate. The search scores its front and drops the plans below
+  // min_accuracy. Int8 stages are calibrated on the dataset's train split, else on the inputs
+  // they are evaluated on.
   const double min_accuracy = system.constraints.min_accuracy;
-  const bool measure = transfer != Precision::kFp32 || min_accuracy > 0 || o.accuracy_inputs > 0 || dataset;
-  std::optional<TransferAccuracyEvaluator> evaluator;
+  const bool reduced = has_reduced_precision(system);
+  const bool measure = transfer != Precision::kFp32 || reduced || min_accuracy > 0 || o.accuracy_inputs > 0 || dataset;
+  std::optional<PlanAccuracyEvaluator> evaluator;
   std::optional<ProgressBar> bar;
   std::string samples_description;
   if (measure) {
@@ -102,7 +105,12 @@ void run_partition(const PartitionOptions& o) {
                                   fmt::format("{} test split", dataset->name))
                 : random_samples(g, o.accuracy_inputs > 0 ? o.accuracy_inputs : kDefaultAccuracySamples, o.seed);
     samples_description = samples.description;
-    evaluator.emplace(g, std::move(samples));
+    AccuracySamples calibration;
+    if (dataset)
+      calibration =
+          dataset_samples(g, dataset->train.images, dataset->train.labels, PlanAccuracyEvaluator::kCalibrationSamples,
+                          fmt::format("{} train split", dataset->name));
+    evaluator.emplace(g, std::move(samples), std::move(calibration));
     options.accuracy = &*evaluator;
     options.on_accuracy = [&bar](int64_t done, int64_t total) {
       if (!bar) bar.emplace("accuracy", total);
@@ -137,11 +145,14 @@ void run_partition(const PartitionOptions& o) {
     double best = 0;
     for (const auto& e : dropped) best = std::max(best, e.accuracy->score());
     fail(
-        "{}: no plan reaches constraints.min_accuracy {} with {} transfer (best {:.4f} {} on {}); relax "
-        "constraints.min_accuracy or choose --transfer {}",
-        system.source, min_accuracy, precision_name(transfer), best,
+        "{}: no plan reaches constraints.min_accuracy {} with {} transfer{} (best {:.4f} {} on {}); relax "
+        "constraints.min_accuracy{}",
+        system.source, min_accuracy, precision_name(transfer),
+        reduced ? " and each stage at its device's precision" : "", best,
         dataset ? "accuracy" : "agreement with the float model", samples_description,
-        transfer == Precision::kInt8 ? "fp16" : "fp32");
+        transfer != Precision::kFp32
+            ? fmt::format(" or choose --transfer {}", transfer == Precision::kInt8 ? "fp16" : "fp32")
+            : (reduced ? " or raise a device's precision" : ""));
   }
   for (const auto& e : dropped)
     spdlog::info("dropped plan {} ({}): {} {:.4f} below min_accuracy {}", fmt::join(e.cost.plan.positions, ","),
@@ -156,9 +167,19 @@ void run_partition(const PartitionOptions& o) {
     if (&kept[i] == &best) chosen = i;
   const Evaluated& plan = front[chosen];
 
-  // Stage files, then the reports that point at them.
+  // Stage files, then the reports that point at them. A stage for an int8 device is the
+  // quantized graph its accuracy was measured with.
   std::vector<graph::Graph> stages = split_stages(g, plan.cost.plan.positions);
-  for (size_t s = 0; s < stages.size(); ++s) stages[s].name = fmt::format("{}_stage_{}", g.name, s + 1);
+  const std::vector<Precision> precisions = stage_precisions(plan.cost.plan, system);
+  for (size_t s = 0; s < stages.size(); ++s) {
+    if (precisions[s] == Precision::kInt8) {
+      std::vector<int> bounds = {0};
+      bounds.insert(bounds.end(), plan.cost.plan.positions.begin(), plan.cost.plan.positions.end());
+      bounds.push_back(static_cast<int>(g.nodes.size()));
+      stages[s] = evaluator->stage(bounds[s], bounds[s + 1], Precision::kInt8);
+    }
+    stages[s].name = fmt::format("{}_stage_{}", g.name, s + 1);
+  }
   // DIR is also a Static model directory for `fluidedge infer`.
   const std::vector<std::string> stage_files =
       cluster::ModelDirectory(out.string()).write_static(stages, g.outputs.at(0), "fluidedge partition");
@@ -188,6 +209,7 @@ void run_partition(const PartitionOptions& o) {
                   {"front", front_list}};
   if (measure) {
     front_json["accuracy_samples"] = samples_description;
+    if (reduced) front_json["int8_calibration"] = evaluator->calibration_description();
     front_json["min_accuracy"] = min_accuracy;
     front_json["dropped_by_min_accuracy"] = dropped_list;
   }
@@ -217,7 +239,11 @@ void run_partition(const PartitionOptions& o) {
                            o.model, system.source, system.devices.size(), g.nodes.size(), result.space_size,
                            search_algorithm_name(result.algorithm), fmt::join(objective_names, ", "), explore_ms);
   if (measure)
-    std::cout << fmt::format("accuracy with {} transfer on {}{}\n", precision_name(transfer), samples_description,
+    std::cout << fmt::format("accuracy with {} transfer{} on {}{}\n", precision_name(transfer),
+                             reduced ? fmt::format(", each stage at its device's precision (int8 calibrated on {})",
+                                                   evaluator->calibration_description())
+                                     : "",
+                             samples_description,
                              min_accuracy > 0 ? fmt::format(" (min_accuracy {})", min_accuracy) : "");
   std::cout << fmt::format("{:>3}  {:<28} {:>9} {:>11} {:>10} {:>10} {:>10}{}  {}\n", "#", "devices", "fps",
                            "latency ms", "energy mJ", "memory MB", "link KB",
@@ -238,9 +264,9 @@ void run_partition(const PartitionOptions& o) {
   std::cout << fmt::format("chosen: #{} (best {}), {:.2f} inferences/s, {:.2f} ms\n", chosen + 1,
                            objective_name(chosen_by), c.throughput_fps, c.latency_ms);
   for (size_t s = 0; s < stages.size(); ++s) {
-    std::cout << fmt::format("  stage {} on {:<12} nodes {}..{} ({} .. {}): {:.2f} ms, {:.1f} MB -> {}\n", s + 1,
-                             system.devices[c.plan.devices[s]].name, bounds[s], bounds[s + 1] - 1,
-                             g.nodes[bounds[s]].name, g.nodes[bounds[s + 1] - 1].name, c.stage_ms[s],
+    std::cout << fmt::format("  stage {} on {:<12} {} nodes {}..{} ({} .. {}): {:.2f} ms, {:.1f} MB -> {}\n", s + 1,
+                             system.devices[c.plan.devices[s]].name, precision_name(precisions[s]), bounds[s],
+                             bounds[s + 1] - 1, g.nodes[bounds[s]].name, g.nodes[bounds[s + 1] - 1].name, c.stage_ms[s],
                              static_cast<double>(c.memory_bytes[s]) / kMiB, stage_files[s]);
     if (s + 1 < stages.size())
       std::cout << fmt::format("  link {} -> {}: {} tensor(s), {:.1f} KB, {:.3f} ms\n",

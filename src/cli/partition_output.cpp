@@ -40,8 +40,11 @@ std::vector<std::string> cut_names(const graph::Graph& g, const PipelinePlan& p)
   return names;
 }
 
-Json accuracy_json(const TransferAccuracy& a) {
+Json accuracy_json(const PlanAccuracy& a) {
+  std::vector<std::string> precisions;  // per stage; empty: every stage in fp32
+  for (Precision p : a.precisions) precisions.push_back(precision_name(p));
   Json j{{"transfer", precision_name(a.transfer)},
+         {"stage_precisions", precisions},
          {"samples", a.samples},
          {"agreement", a.agreement},
          {"output_relative_error", a.output_relative_error}};
@@ -161,6 +164,7 @@ Json chosen_plan_json(const graph::Graph& g, const SystemDescription& system, co
     for (const auto& v : stages[s].outputs) outputs.push_back(value_json(stages[s], v));
     stage_list.push_back(Json{{"stage", s + 1},
                               {"device", system.devices[c.plan.devices[s]].name},
+                              {"precision", precision_name(system.devices[c.plan.devices[s]].precision)},
                               {"file", stage_files[s]},
                               {"first_node", g.nodes[bounds[s]].name},
                               {"last_node", g.nodes[bounds[s + 1] - 1].name},

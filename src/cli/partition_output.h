@@ -8,16 +8,16 @@
 
 #include "cli/json_output.h"
 #include "graph/graph.h"
+#include "partition/plan_accuracy.h"
 #include "partition/search.h"
 #include "partition/system.h"
-#include "partition/transfer_accuracy.h"
 
 namespace fluidedge::cli {
 
 // A plan of the front, with its accuracy under the transfer format when it was measured.
 struct Evaluated {
   partition::PlanCost cost;
-  std::optional<partition::TransferAccuracy> accuracy;
+  std::optional<partition::PlanAccuracy> accuracy;
 };
 
 // Which constraint of system.yaml a failure reason is about ("" when none is).
@@ -27,7 +27,7 @@ std::string device_names(const partition::SystemDescription& s, const partition:
 // Names of the last node before each cut ("after NODE").
 std::vector<std::string> cut_names(const graph::Graph& g, const partition::PipelinePlan& p);
 
-Json accuracy_json(const partition::TransferAccuracy& a);
+Json accuracy_json(const partition::PlanAccuracy& a);
 // One plan of front.json (`index` from 1; 0 for a dropped one).
 Json plan_summary_json(const graph::Graph& g, const partition::SystemDescription& s, const Evaluated& e, int index,
                        bool chosen);

@@ -1,6 +1,7 @@
 // `fluidedge profile MODEL --out profile.json`: per-node latency of a model on this machine, as
 // the backend a node would use (--backend) fuses and executes it, in the format system.yaml's `profile:` reads. In both
-// binaries: a device measures itself with `fluidedge-node profile`.
+// binaries: a device measures itself with `fluidedge-node profile`. --precision int8 times the
+// model's quantized form, keyed by the float model's node names.
 
 #include <algorithm>
 #include <filesystem>
@@ -21,11 +22,13 @@ namespace {
 
 struct ProfileCommandOptions {
   std::string model, out;
+  std::string precision = "fp32";
   partition::ProfileOptions profile;
   bool json = false;
 };
 
-void run_profile(const ProfileCommandOptions& o) {
+void run_profile(ProfileCommandOptions o) {
+  o.profile.precision = partition::parse_precision(o.precision, "--precision");
   graph::Graph model = load_model(o.model);
   std::filesystem::path out(o.out);
   if (out.has_parent_path() && !std::filesystem::is_directory(out.parent_path()))
@@ -43,6 +46,7 @@ void run_profile(const ProfileCommandOptions& o) {
   if (o.json) {
     print_json(Json{{"model", o.model},
                     {"device", m.options.device},
+                    {"precision", o.precision},
                     {"out", o.out},
                     {"nodes", m.nodes.size()},
                     {"steps", m.steps},
@@ -59,9 +63,9 @@ void run_profile(const ProfileCommandOptions& o) {
   for (const auto& n : m.nodes) order.push_back(&n);
   std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->ms > b->ms; });
   std::cout << fmt::format(
-      "{} on '{}': {} nodes in {} executed steps ({} fused, {} folded), sum of steps {:.3f} ms, "
+      "{} in {} on '{}': {} nodes in {} executed steps ({} fused, {} folded), sum of steps {:.3f} ms, "
       "whole run {:.3f} ms{}\n",
-      o.model, m.options.device, m.nodes.size(), m.steps, fused, folded, m.total_ms, m.run_ms,
+      o.model, o.precision, m.options.device, m.nodes.size(), m.steps, fused, folded, m.total_ms, m.run_ms,
       o.profile.scale != 1 ? fmt::format(" (times scaled by {:g})", o.profile.scale) : "");
   std::cout << fmt::format("  {:<40} {:<20} {:>9} {:>6}\n", "slowest nodes", "op", "ms", "share");
   for (size_t i = 0; i < std::min<size_t>(10, order.size()); ++i)
@@ -89,6 +93,10 @@ void add_profile_command(CLI::App& app) {
   cmd->add_option("--scale", o->profile.scale,
                   "Multiply every time by this (emulate a device this many times slower, as `node --slowdown`)")
       ->check(CLI::Range(0.001, 1000.0))
+      ->capture_default_str();
+  cmd->add_option("--precision", o->precision,
+                  "fp32, or int8: quantize the model (calibrated on random inputs) and time its int8 form; the "
+                  "profile keeps the float model's node names (a device with `precision: int8` needs one)")
       ->capture_default_str();
   cmd->add_option("--seed", o->profile.seed, "Seed of the random input")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object (summary) to stdout");

@@ -40,6 +40,13 @@ struct PartitionExperimentOptions {
   std::string backend;        // the nodes' and their profiles'; empty: runtime::default_backend()
   bool tls = true;            // mutual TLS between the client and the nodes (a throwaway CA)
   std::string node_binary;    // fluidedge-node
+  // The two devices' precisions (fp32 | int8) for a second setting run beside the all-fp32 one:
+  // each device profiled in its precision, the front's plans scored on accuracy with each stage
+  // quantized as its device runs it, and the split deployed with an int8 device's stage quantized
+  // (the CNNParted setting, where one device computes in 8 bits). Empty: the fp32 setting only.
+  // Not with system_file (its devices declare their precision).
+  std::vector<std::string> precisions;
+  int64_t accuracy_samples = 32;  // random inputs the front's plans are scored on (reduced precision only)
 };
 
 struct PartitionSettings {
@@ -63,6 +70,9 @@ struct FrontPlan {
   double throughput_ips = 0, latency_ms = 0, energy_mj = 0, peak_memory_mb = 0;
   int64_t link_bytes = 0;
   bool deployed = false;  // the split this run deployed
+  // Reduced precision only: top-1 agreement with the float model, and ||plan - float|| / ||float||
+  // of the scores (informative where the model's top-1 hardly moves, as a random-weight zoo model's).
+  std::optional<double> agreement, output_error;
 };
 
 // One deployment's node, predicted against measured.
@@ -76,6 +86,7 @@ struct MeasuredStage {
 struct DeviceAlone {
   double predicted_ips = 0, measured_ips = 0;
   MeasuredStage stage;
+  std::optional<double> agreement, output_error;  // the whole model at the device's precision (as FrontPlan's)
 };
 
 struct MeasuredSplit {
@@ -98,7 +109,10 @@ struct MeasuredSplit {
 
 struct PartitionModelResult {
   std::string model;
-  double explore_ms = 0;  // the two-device search
+  std::vector<std::string> precisions;  // dev1's and dev2's
+  std::string label;                    // the model, and its precisions unless all fp32
+  std::string accuracy_samples;         // what `agreement` was measured on (reduced precision only)
+  double explore_ms = 0;                // the two-device search
   size_t nodes = 0;
   std::vector<std::pair<double, double>> host_profile;  // per device: this host's total and run ms (not --system)
   std::vector<FrontPlan> front;

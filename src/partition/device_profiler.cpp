@@ -5,13 +5,15 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/statistics.h"
 #include "graph/shape_inference.h"
-#include "partition/transfer_accuracy.h"
+#include "partition/plan_accuracy.h"
+#include "quantize/post_training.h"
 #include "runtime/backends.h"
 
 namespace fluidedge::partition {
@@ -22,6 +24,43 @@ std::string host_name() {
   char buf[256] = {};
   if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == 0) return "this-machine";
   return buf;
+}
+
+// Random inputs are enough to calibrate a model that is only timed: the kernels run the same
+// whatever the ranges.
+constexpr int64_t kTimingCalibrationSamples = 4;
+
+// The node of `model` each node of `quantized` stands for: itself where the QDQ writer kept its
+// name; a QuantizeLinear or DequantizeLinear the writer added stands for the node that computes
+// the activation it converts (for a graph input, the first node that reads it), a node that
+// survives in every stage file holding that activation (the emulation of a device sums a
+// stage's profile times by its node names).
+std::map<std::string, std::string> original_owners(const graph::Graph& model, const graph::Graph& quantized) {
+  std::set<std::string> names;
+  std::map<std::string, std::string> first_reader;
+  for (const auto& n : model.nodes) {
+    names.insert(n.name);
+    for (const auto& i : n.inputs) first_reader.try_emplace(i, n.name);
+  }
+  std::map<std::string, std::string> owner, value_owner;  // value of `quantized` -> its producer's owner
+  for (const auto& n : quantized.nodes) {
+    std::string who;
+    if (names.count(n.name)) {
+      who = n.name;
+    } else {
+      for (const auto& in : n.inputs) {
+        if (auto v = value_owner.find(in); v != value_owner.end())
+          who = v->second;
+        else if (auto r = first_reader.find(in); r != first_reader.end() && !quantized.initializer(in))
+          who = r->second;
+        if (!who.empty()) break;
+      }
+    }
+    if (who.empty()) continue;  // works on constants only: folded away
+    owner[n.name] = who;
+    for (const auto& o : n.outputs) value_owner[o] = who;
+  }
+  return owner;
 }
 
 }  // namespace
@@ -41,8 +80,27 @@ MeasuredProfile measure_device_profile(const graph::Graph& model, const ProfileO
   runtime::SessionOptions so;
   so.threads = options.threads;
   if (m.options.backend.empty()) m.options.backend = runtime::default_backend();
+  // What is timed, and which node of the model each of its nodes stands for (itself in fp32).
+  graph::Graph timed;
+  std::map<std::string, std::string> owner;
+  if (options.precision == Precision::kFp16)
+    fail("--precision fp16: no fluidedge backend runs fp16; describe an fp16 device analytically in system.yaml");
+  if (options.precision == Precision::kInt8) {
+    if (m.options.backend != "fast")
+      fail(
+          "--precision int8 --backend {}: only the fast backend runs int8 kernels (XNNPACK's are not wired yet); "
+          "profile with --backend fast",
+          m.options.backend);
+    timed = quantize::quantize_model(g, random_samples(g, kTimingCalibrationSamples, options.seed), {}).graph;
+    owner = original_owners(g, timed);
+  }
+  auto owner_of = [&owner](const std::string& name) -> const std::string& {
+    auto it = owner.find(name);
+    return it == owner.end() ? name : it->second;
+  };
   runtime::register_lean_backends();
-  std::unique_ptr<runtime::Session> owned = runtime::make_session(m.options.backend, g, so);
+  std::unique_ptr<runtime::Session> owned =
+      runtime::make_session(m.options.backend, options.precision == Precision::kInt8 ? timed : g, so);
   runtime::Session& session = *owned;
   runtime::TensorMap inputs = random_samples(g, 1, options.seed).inputs;
   std::vector<runtime::StepTiming> steps = session.profile(inputs, options.repeats);
@@ -61,12 +119,14 @@ MeasuredProfile measure_device_profile(const graph::Graph& model, const ProfileO
       ++pending_reorders;
       continue;
     }
-    ms[s.name] += s.ms + pending;
-    reorders[s.name] += pending_reorders;
+    const std::string& name = owner_of(s.name);
+    ms[name] += s.ms + pending;
+    reorders[name] += pending_reorders;
     pending = 0;
     pending_reorders = 0;
-    last_kernel = s.name;
-    for (const auto& f : s.fused) fused_into[f] = s.name;
+    last_kernel = name;
+    for (const auto& f : s.fused)
+      if (owner_of(f) != name) fused_into[owner_of(f)] = name;
   }
   if (pending > 0 && !last_kernel.empty()) {
     ms[last_kernel] += pending;
@@ -104,6 +164,7 @@ DeviceProfile MeasuredProfile::profile() const {
   DeviceProfile p;
   p.device = options.device;
   p.batch = 1;
+  p.precision = options.precision;
   p.total_ms = total_ms;
   for (const auto& n : nodes) p.node_ms[n.name] += n.ms;
   return p;
@@ -115,6 +176,7 @@ std::string MeasuredProfile::json() const {
   j["model"] = model;
   j["backend"] = options.backend;
   j["batch"] = 1;
+  j["precision"] = precision_name(options.precision);
   j["threads"] = options.threads;
   j["repeats"] = options.repeats;
   j["scale"] = options.scale;

@@ -3,7 +3,9 @@
 // each executed step is attributed back to them: the step's main node gets the step (and the
 // layout reorders run just before it, which exist because of it); nodes fused into a step, and
 // nodes the backend folded away (batch norms into convolutions, identities), are listed with 0 ms
-// and say where their work went. The JSON written is what load_device_profile reads.
+// and say where their work went. The JSON written is what load_device_profile reads. An int8
+// profile times the model's quantized form and is keyed by the float model's node names, as the
+// partitioner cuts the float model.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +24,10 @@ struct ProfileOptions {
   int repeats = 20;     // timed runs; each step's median is kept
   uint64_t seed = 1;    // random inputs
   double scale = 1.0;   // multiplies every time (an emulated device `scale` times slower)
+  // kInt8: the model is quantized first (post-training, calibrated on a few random inputs) and
+  // its int8 form timed; each step's time goes back to the node of `graph` it came from. The
+  // fast backend only (XNNPACK's int8 kernels are not wired); no backend runs fp16.
+  Precision precision = Precision::kFp32;
 };
 
 struct ProfiledNode {

@@ -721,9 +721,10 @@ int64_t binomial(int64_t n, int64_t r) {
 namespace {
 
 // Scores the front with `accuracy` and moves the plans below min_accuracy out of it.
-void apply_accuracy(SearchResult& r, TransferAccuracyEvaluator& accuracy, const SearchOptions& options,
-                    double min_accuracy) {
-  AccuracyFiltered f = filter_by_accuracy(r.front, accuracy, options.transfer, min_accuracy, options.on_accuracy);
+void apply_accuracy(SearchResult& r, PlanAccuracyEvaluator& accuracy, const SearchOptions& options,
+                    const SystemDescription& system) {
+  AccuracyFiltered f = filter_by_accuracy(r.front, accuracy, system, options.transfer, system.constraints.min_accuracy,
+                                          options.on_accuracy);
   r.front = std::move(f.kept);
   r.front_accuracy = std::move(f.kept_accuracy);
   r.below_min_accuracy = std::move(f.dropped);
@@ -764,7 +765,7 @@ SearchResult search_plans(const PlanEvaluator& evaluator, const SearchOptions& o
   SearchResult r = explore(evaluator, options);
   const double min_accuracy = evaluator.system().constraints.min_accuracy;
   if (options.accuracy != nullptr)
-    apply_accuracy(r, *options.accuracy, options, min_accuracy);
+    apply_accuracy(r, *options.accuracy, options, evaluator.system());
   else if (min_accuracy > 0)
     fail("{}: constraints.min_accuracy {} needs the plans scored on samples, and this search was given none",
          evaluator.system().source, min_accuracy);
@@ -779,10 +780,10 @@ SearchResult search_plans(const graph::Graph& graph, const SystemDescription& sy
   // Exploration time: cutting and costing, not the accuracy runs.
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (options.accuracy != nullptr) {
-    apply_accuracy(r, *options.accuracy, options, system.constraints.min_accuracy);
+    apply_accuracy(r, *options.accuracy, options, system);
   } else if (system.constraints.min_accuracy > 0) {
-    TransferAccuracyEvaluator accuracy(graph, random_samples(graph, kDefaultAccuracySamples));
-    apply_accuracy(r, accuracy, options, system.constraints.min_accuracy);
+    PlanAccuracyEvaluator accuracy(graph, random_samples(graph, kDefaultAccuracySamples));
+    apply_accuracy(r, accuracy, options, system);
   }
   return r;
 }

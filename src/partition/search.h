@@ -11,8 +11,8 @@
 
 #include "graph/graph.h"
 #include "partition/cost_model.h"
+#include "partition/plan_accuracy.h"
 #include "partition/system.h"
-#include "partition/transfer_accuracy.h"
 
 namespace fluidedge::partition {
 
@@ -34,10 +34,11 @@ struct SearchOptions {
   int max_stages = 0;                                  // 0: up to one per device
   int exact_max_devices = 4;
   Nsga2Options nsga2;
-  // Scores the front's plans under `transfer` (not owned). The system's constraints.min_accuracy
+  // Scores the front's plans, each stage at its device's precision and the links in `transfer`
+  // (not owned). The system's constraints.min_accuracy
   // is enforced on these scores: plans below it leave the front for below_min_accuracy. Without
   // one, a positive min_accuracy is measured on kDefaultAccuracySamples random inputs.
-  TransferAccuracyEvaluator* accuracy = nullptr;
+  PlanAccuracyEvaluator* accuracy = nullptr;
   std::function<void(int64_t done, int64_t total)> on_accuracy;  // after each plan scored
 };
 
@@ -47,9 +48,9 @@ struct SearchResult {
   std::vector<PlanCost> front;  // feasible, mutually non-dominated, fastest first
   // With an accuracy evaluator (or a positive min_accuracy): each front plan's score, and the
   // plans of the Pareto front dropped for scoring below min_accuracy, with theirs.
-  std::vector<TransferAccuracy> front_accuracy;
+  std::vector<PlanAccuracy> front_accuracy;
   std::vector<PlanCost> below_min_accuracy;
-  std::vector<TransferAccuracy> below_accuracy;
+  std::vector<PlanAccuracy> below_accuracy;
   SearchAlgorithm algorithm = SearchAlgorithm::kExact;  // the one that ran
   std::vector<Objective> objectives;
   int64_t space_size = 0;                  // candidate plans in the search space

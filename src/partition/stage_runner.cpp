@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "graph/half.h"
 #include "partition/cut.h"
+#include "quantize/post_training.h"
 
 namespace fluidedge::partition {
 
@@ -53,11 +54,38 @@ graph::Tensor transfer_round_trip(const graph::Tensor& tensor, Precision format)
 StageRunner::StageRunner(const graph::Graph& graph, std::string backend, runtime::SessionOptions options)
     : graph_(graph), backend_(std::move(backend)), options_(options) {}
 
-StageRunner::Stage& StageRunner::get(int begin, int end) {
+void StageRunner::set_calibration(runtime::TensorMap model_inputs) { calibration_ = std::move(model_inputs); }
+
+graph::Graph StageRunner::at_precision(graph::Graph stage, int begin, Precision precision) {
+  if (precision == Precision::kFp16) {
+    for (auto& [name, t] : stage.initializers)
+      t = transfer_round_trip(t, precision);  // float weights only; each value rounded on its own
+    return stage;
+  }
+  if (precision != Precision::kInt8) return stage;
+  if (quantize::quantized_activations(quantize::prepare_for_quantization(stage)).empty()) return stage;
+  if (calibration_.empty())
+    fail("stage of nodes {}..{} runs in int8 and needs calibration inputs, and none were given", begin,
+         begin + static_cast<int>(stage.nodes.size()) - 1);
+  // The float model's tensors at the stage's inputs, as the stages before would send them in fp32.
+  runtime::TensorMap at_cut = begin == 0 ? calibration_ : run_stage(0, begin, calibration_);
+  quantize::AccuracySamples samples;
+  for (const auto& name : stage.inputs) {
+    auto it = at_cut.find(name);
+    if (it == at_cut.end()) fail("stage of nodes from {} needs '{}', which the model does not compute", begin, name);
+    samples.inputs[name] = it->second;
+  }
+  std::string name = stage.name;
+  graph::Graph q = quantize::quantize_model(stage, samples, {}).graph;
+  q.name = name;
+  return q;
+}
+
+StageRunner::Stage& StageRunner::get(int begin, int end, Precision precision) {
   const int n = nodes();
   if (begin < 0 || end > n || begin >= end)
     fail("stage [{}, {}) is not a node range of a {}-node model", begin, end, n);
-  auto key = std::make_pair(begin, end);
+  const Key key{begin, end, precision};
   auto it = stages_.find(key);
   if (it != stages_.end()) {
     it->second.last_use = ++clock_;
@@ -68,7 +96,7 @@ StageRunner::Stage& StageRunner::get(int begin, int end) {
   if (end < n) positions.push_back(end);
   std::vector<graph::Graph> parts = split_stages(graph_, positions);
   Stage s;
-  s.graph = std::move(parts[begin > 0 ? 1 : 0]);
+  s.graph = at_precision(std::move(parts[begin > 0 ? 1 : 0]), begin, precision);
   s.session = runtime::make_session(backend_, s.graph, options_);
   for (const auto& [name, t] : s.graph.initializers) s.weight_bytes += static_cast<int64_t>(t.nbytes());
   s.last_use = ++clock_;
@@ -78,7 +106,7 @@ StageRunner::Stage& StageRunner::get(int begin, int end) {
   return stages_.emplace(key, std::move(s)).first->second;
 }
 
-void StageRunner::evict(std::pair<int, int> keep) {
+void StageRunner::evict(const Key& keep) {
   while (held_bytes_ > limit_bytes_ && !stages_.empty()) {
     auto oldest = stages_.end();
     for (auto it = stages_.begin(); it != stages_.end(); ++it)
@@ -89,16 +117,20 @@ void StageRunner::evict(std::pair<int, int> keep) {
   }
 }
 
-const graph::Graph& StageRunner::stage(int begin, int end) { return get(begin, end).graph; }
+const graph::Graph& StageRunner::stage(int begin, int end, Precision precision) {
+  return get(begin, end, precision).graph;
+}
 
-runtime::TensorMap StageRunner::run_stage(int begin, int end, const runtime::TensorMap& available) {
-  Stage& s = get(begin, end);
+runtime::TensorMap StageRunner::run_stage(int begin, int end, const runtime::TensorMap& available,
+                                          Precision precision) {
+  Stage& s = get(begin, end, precision);
   runtime::TensorMap feeds;
   for (const auto& name : s.graph.inputs) {
     auto it = available.find(name);
     if (it == available.end())
       fail("stage of nodes {}..{} needs '{}', which the previous stage did not send", begin, end - 1, name);
-    feeds[name] = it->second;
+    // An fp16 device holds what it receives in half precision.
+    feeds[name] = precision == Precision::kFp16 ? transfer_round_trip(it->second, precision) : it->second;
   }
   runtime::TensorMap out = s.session->run(feeds);
   // Outputs that are initializers (constants) are not computed by the session; pass them on.
@@ -109,13 +141,16 @@ runtime::TensorMap StageRunner::run_stage(int begin, int end, const runtime::Ten
 }
 
 runtime::TensorMap StageRunner::run(const std::vector<int>& positions, const runtime::TensorMap& inputs,
-                                    Precision transfer) {
+                                    Precision transfer, const std::vector<Precision>& precisions) {
   std::vector<int> bounds = {0};
   bounds.insert(bounds.end(), positions.begin(), positions.end());
   bounds.push_back(nodes());
+  if (!precisions.empty() && precisions.size() + 1 != bounds.size())
+    fail("{} stage precisions for a plan of {} stages", precisions.size(), bounds.size() - 1);
   runtime::TensorMap current = inputs;
   for (size_t s = 0; s + 1 < bounds.size(); ++s) {
-    runtime::TensorMap out = run_stage(bounds[s], bounds[s + 1], current);
+    runtime::TensorMap out =
+        run_stage(bounds[s], bounds[s + 1], current, precisions.empty() ? Precision::kFp32 : precisions[s]);
     if (s + 2 < bounds.size())
       for (auto& [name, t] : out) t = transfer_round_trip(t, transfer);
     current = std::move(out);

@@ -94,6 +94,7 @@ DeviceProfile load_device_profile(const std::filesystem::path& path) {
     if (j.contains("device")) p.device = j.at("device").get<std::string>();
     if (j.contains("batch")) p.batch = j.at("batch").get<int>();
     if (j.contains("total_ms")) p.total_ms = j.at("total_ms").get<double>();
+    if (j.contains("precision")) p.precision = parse_precision(j.at("precision").get<std::string>(), p.path);
     if (!j.contains("nodes") || !j.at("nodes").is_array()) fail("{}: missing the 'nodes' list", p.path);
     size_t i = 0;
     for (const auto& n : j.at("nodes")) {
@@ -230,6 +231,15 @@ DeviceSpec SystemReader::read_device(const YAML::Node& node, const std::string& 
   if (node["precision"]) {
     const std::string field = join(where, "precision");
     d.precision = parse_precision(string(node["precision"], field), source_ + ": " + field);
+  }
+  if (d.profile && d.profile->precision != d.precision) {
+    const char* remedy = d.precision == Precision::kFp16
+                             ? "no fluidedge backend runs fp16: describe this device analytically (peak_gflops at fp16)"
+                             : "measure it in that precision with `fluidedge profile MODEL --precision {}`";
+    error(node, where,
+          fmt::format("device '{}' has precision {} but its profile {} was measured in {}; {}", d.name,
+                      precision_name(d.precision), d.profile->path, precision_name(d.profile->precision),
+                      fmt::format(fmt::runtime(remedy), precision_name(d.precision))));
   }
   return d;
 }

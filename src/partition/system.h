@@ -32,6 +32,9 @@ struct DeviceProfile {
   std::string path;    // as resolved when loading, for messages
   std::string device;  // the "device" field of the file
   int batch = 1;
+  // The arithmetic the nodes were timed in (`fluidedge profile --precision`); a device's
+  // precision must be its profile's.
+  Precision precision = Precision::kFp32;
   std::map<std::string, double> node_ms;
   double total_ms = 0;
 };

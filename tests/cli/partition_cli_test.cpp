@@ -1,8 +1,9 @@
 // The command-line contract of `fluidedge partition` and `fluidedge profile`: --json is one JSON
 // object with the keys DESIGN.md names, the files of DIR exist and agree with it, the stage files
 // are ordinary ONNX files whose composition computes the model (in code, and by hand with
-// `run --output-dir` and `run --input-dir`), min_accuracy is enforced, and a profile written by
-// `profile` (either binary) drives `partition`.
+// `run --output-dir` and `run --input-dir`), min_accuracy is enforced, a profile written by
+// `profile` (either binary) drives `partition`, and an int8 device is profiled, scored and
+// deployed quantized (by `partition` and by `bench partition --precision`).
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -16,7 +17,7 @@
 #include "graph/graph.h"
 #include "graph/npy.h"
 #include "graph/onnx_io.h"
-#include "partition/transfer_accuracy.h"
+#include "partition/plan_accuracy.h"
 #include "runtime/fast/fast_session.h"
 #include "zoo/zoo.h"
 
@@ -249,6 +250,59 @@ links:
   EXPECT_TRUE(alone) << "the faster device alone has the lowest latency; it must be on the front";
 }
 
+// A device with `precision: int8`: profiled in int8 (`profile --precision int8`), its plans scored
+// with its stages quantized, and the stage it is given is the quantized one.
+TEST_F(PartitionCli, Int8DeviceIsProfiledScoredAndGivenItsStageQuantized) {
+  json p = parse(
+      run_cli("profile zoo:squeezenet1_1 --precision int8 --repeats 3 --device b --json --out " + path("int8.json")));
+  EXPECT_EQ(p["precision"], "int8");
+  EXPECT_EQ(json::parse(testing::slurp(path("int8.json")))["precision"], "int8");
+  // The fp32 device three times slower than this host: the int8 one is faster, so the plan chosen
+  // for throughput computes on it.
+  parse(run_cli("profile zoo:squeezenet1_1 --repeats 3 --scale 3 --device a --json --out " + path("fp32.json")));
+  std::ofstream(path("mixed.yaml")) << R"(
+devices:
+  - {name: a, profile: fp32.json}
+  - {name: b, profile: int8.json, precision: int8}
+links:
+  - {rate_mbps: 1000, latency_ms: 0.1}
+)";
+  auto r = run_cli("partition zoo:squeezenet1_1 --system " + path("mixed.yaml") + " --accuracy-inputs 8 --json --out " +
+                   path("mixed"));
+  json j = parse(r);
+  EXPECT_EQ(r.err.find("profile names none"), std::string::npos) << r.err;
+  EXPECT_NE(j["int8_calibration"].get<std::string>().find("random inputs"), std::string::npos) << j.dump();
+  // Every front plan is scored with each stage at its device's precision.
+  for (const auto& plan : j["front"]) {
+    ASSERT_TRUE(plan.contains("accuracy")) << plan.dump();
+    const json& precisions = plan["accuracy"]["stage_precisions"];
+    ASSERT_EQ(precisions.size(), plan["devices"].size()) << plan.dump();
+    for (size_t s = 0; s < precisions.size(); ++s)
+      EXPECT_EQ(precisions[s], plan["devices"][s] == "b" ? "int8" : "fp32") << plan.dump();
+  }
+  int on_b = 0;
+  for (const auto& stage : j["plan"]["stages"]) {
+    graph::Graph file = graph::load_onnx(stage["file"].get<std::string>());
+    int quantize = 0;
+    for (const auto& node : file.nodes) quantize += node.op_type == "QuantizeLinear";
+    if (stage["device"] == "b") {
+      ++on_b;
+      EXPECT_EQ(stage["precision"], "int8");
+      EXPECT_GT(quantize, 0) << "the int8 device's stage is not quantized";
+    } else {
+      EXPECT_EQ(stage["precision"], "fp32");
+      EXPECT_EQ(quantize, 0);
+    }
+  }
+  EXPECT_GT(on_b, 0) << j["plan"].dump();
+  // The human table says what the scores mean.
+  auto human = run_cli("partition zoo:squeezenet1_1 --system " + path("mixed.yaml") + " --accuracy-inputs 8 --out " +
+                       path("mixed-human"));
+  EXPECT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_NE(human.out.find("each stage at its device's precision"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find(" int8 nodes "), std::string::npos) << human.out;
+}
+
 // `bench partition`'s contract (keys, consistency, files), not its timings: one small model, two
 // real node processes on the backend asked for, half a second per deployment.
 TEST_F(PartitionCli, BenchPartitionJson) {
@@ -291,6 +345,53 @@ TEST_F(PartitionCli, BenchPartitionJson) {
   // What was deployed is on disk: the profiles, the system and the stage files.
   for (const char* f : {"dev1.json", "dev2.json", "system.yaml", "split/stage_1.onnx", "split/stage_2.onnx"})
     EXPECT_TRUE(fs::exists(dir_ / "bench" / "squeezenet1_1" / f)) << f;
+}
+
+// `bench partition --precision fp32,int8`: the mixed setting beside the fp32 one, dev2 profiled in
+// int8, the front scored, and dev2 given its stages quantized.
+TEST_F(PartitionCli, BenchPartitionRunsAPrecisionSettingBesideFp32) {
+  json j =
+      parse(run_cli("bench partition --models squeezenet1_1 --precision fp32,int8 --seconds 0.5 --repeats 3 "
+                    "--accuracy-samples 4 --out " +
+                    path("mixed") + " --plot " + path("mixed.png") + " --json"));
+  ASSERT_EQ(j["models"].size(), 2u);
+  const json& fp32 = j["models"][0];
+  const json& mixed = j["models"][1];
+  EXPECT_EQ(fp32["precisions"], json({"fp32", "fp32"}));
+  EXPECT_EQ(fp32["label"], "squeezenet1_1");
+  EXPECT_FALSE(fp32["front"][0].contains("agreement")) << "nothing to score in fp32";
+  EXPECT_EQ(mixed["precisions"], json({"fp32", "int8"}));
+  EXPECT_EQ(mixed["label"], "squeezenet1_1 fp32+int8");
+  for (const auto& plan : mixed["front"]) {
+    ASSERT_TRUE(plan.contains("agreement")) << plan.dump();
+    EXPECT_GE(plan["agreement"].get<double>(), 0);
+    EXPECT_LE(plan["agreement"].get<double>(), 1);
+  }
+  EXPECT_TRUE(mixed["dev2_alone"].contains("agreement"));
+  EXPECT_GT(mixed["dev2_alone"]["output_error"].get<double>(), 0) << "dev2 alone runs the model quantized";
+  EXPECT_EQ(mixed["dev1_alone"]["output_error"].get<double>(), 0.0);
+  // The longer chains are explored once per model, in fp32.
+  EXPECT_TRUE(fp32["exploration"].is_array());
+  EXPECT_TRUE(mixed["exploration"].is_null());
+  EXPECT_EQ(j["exploration_total"]["models"], 1);
+  // On disk: dev2's int8 profile, and what dev2 was given is quantized.
+  const fs::path dir = dir_ / "mixed" / "squeezenet1_1" / "fp32-int8";
+  EXPECT_EQ(json::parse(testing::slurp((dir / "dev1.json").string()))["precision"], "fp32");
+  EXPECT_EQ(json::parse(testing::slurp((dir / "dev2.json").string()))["precision"], "int8");
+  auto quantized = [](const fs::path& file) {
+    for (const auto& node : graph::load_onnx(file.string()).nodes)
+      if (node.op_type == "QuantizeLinear") return true;
+    return false;
+  };
+  EXPECT_TRUE(quantized(dir / "single-dev2" / "stage_1.onnx"));
+  EXPECT_FALSE(quantized(dir / "single-dev1" / "stage_1.onnx"));
+  if (mixed["split"].is_object()) {
+    const json& devices = mixed["split"]["devices"];
+    for (int s = 0; s < 2; ++s)
+      EXPECT_EQ(quantized(dir / "split" / fmt::format("stage_{}.onnx", s + 1)), devices[s] == "dev2") << s;
+    EXPECT_EQ(mixed["split"]["failed"], 0);
+  }
+  EXPECT_GT(mixed["single_ips"].get<double>(), 0);
 }
 
 // `bench partition --explore-only`: the exploration on 2, 3 and 4 devices, exact against NSGA-II,

@@ -419,6 +419,26 @@ TEST_F(PartitionCliErrors, BenchPartitionOptions) {
   expect_clear_error("bench partition --models resnet9000 --out " + path("b"), {"--models", "resnet9000"});
   expect_clear_error("bench partition --slowdowns 0.5,1 --out " + path("b"), {"--slowdowns", "0.5"});
   expect_clear_error("bench partition --slowdowns 1,2,3 --out " + path("b"), {"--slowdowns", "two values"});
+  expect_clear_error("bench partition --precision fp16,int8 --out " + path("b"), {"--precision fp16", "fp32 or int8"});
+  expect_clear_error("bench partition --precision int8 --out " + path("b"), {"--precision", "two values"});
+  expect_clear_error("bench partition --precision fp32,int4 --out " + path("b"), {"--precision", "'int4'"});
+}
+
+TEST_F(PartitionCliErrors, ProfilePrecisionNoBackendHere) {
+  expect_clear_error("profile " + path("good.onnx") + " --precision fp16 --out " + path("p.json"),
+                     {"--precision fp16", "analytically"});
+  expect_clear_error("profile " + path("good.onnx") + " --precision int8 --backend xnnpack --out " + path("p.json"),
+                     {"--backend xnnpack", "--backend fast"});
+  expect_clear_error("profile " + path("good.onnx") + " --precision int4 --out " + path("p.json"),
+                     {"--precision", "'int4'"});
+  EXPECT_FALSE(fs::exists(path("p.json"))) << "a refused profile wrote its file";
+}
+
+TEST_F(PartitionCliErrors, ADevicesPrecisionMustBeItsProfiles) {
+  write("fp32.json", R"({"batch": 1, "nodes": [{"name": "conv", "ms": 2}]})");
+  std::string yaml = write("int8-device.yaml", "devices:\n  - {name: b, profile: fp32.json, precision: int8}\n");
+  expect_clear_error("partition " + path("good.onnx") + " --system " + yaml + " --out " + path("p7"),
+                     {"int8-device.yaml", "device 'b'", "measured in fp32", "--precision int8"});
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // Device profiles measured with the fast backend: every node of the model is named (folded and
 // fused ones at 0 ms, saying where their work went), the file loads with load_device_profile,
-// and the partitioner costs a profiled device without missing nodes.
+// and the partitioner costs a profiled device without missing nodes; in int8 as in fp32.
 #include <filesystem>
 #include <fstream>
 
@@ -103,6 +103,77 @@ TEST_F(DeviceProfiler, RejectsNonsenseOptions) {
   ProfileOptions o;
   o.repeats = 0;
   EXPECT_THROW(measure_device_profile(testing::zoo_model("lenet5"), o), Error);
+}
+
+// An int8 profile times the quantized model and keys it by the float model's names, as the
+// partitioner cuts the float model: every node named, every convolution timed, the
+// QuantizeLinear/DequantizeLinear steps charged to the nodes whose activations they convert
+// (nothing is lost: the node times add up to the steps'), and the file says int8.
+TEST_F(DeviceProfiler, Int8ProfileTimesTheQuantizedModelUnderTheFloatNames) {
+  const graph::Graph& model = testing::zoo_model("resnet18");
+  ProfileOptions o;
+  o.device = "int8-board";
+  o.repeats = 3;
+  o.precision = Precision::kInt8;
+  MeasuredProfile m = measure_device_profile(model, o);
+  ASSERT_EQ(m.nodes.size(), model.nodes.size());
+  double sum = 0;
+  for (size_t i = 0; i < m.nodes.size(); ++i) {
+    EXPECT_EQ(m.nodes[i].name, model.nodes[i].name);
+    if (m.nodes[i].op_type == "Conv") {
+      EXPECT_GT(m.nodes[i].ms, 0) << m.nodes[i].name;
+    }
+    sum += m.nodes[i].ms;
+  }
+  EXPECT_NEAR(m.total_ms, sum, 1e-9);
+  // The graph input's QuantizeLinear is charged to the node that reads the input.
+  EXPECT_GT(m.nodes[0].ms, 0);
+  EXPECT_EQ(m.profile().precision, Precision::kInt8);
+
+  fs::path dir = fs::temp_directory_path() / ("fluidedge_int8_profile_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "int8.json") << m.json();
+  DeviceProfile loaded = load_device_profile(dir / "int8.json");
+  EXPECT_EQ(loaded.precision, Precision::kInt8);
+  EXPECT_EQ(loaded.node_ms.size(), model.nodes.size());
+  // It costs a device that computes in int8, and only such a device.
+  std::ofstream(dir / "int8.yaml") << "devices:\n  - {name: board, profile: int8.json, precision: int8}\n";
+  std::ofstream(dir / "fp32.yaml") << "devices:\n  - {name: board, profile: int8.json}\n";
+  SystemDescription system = load_system(dir / "int8.yaml");
+  const graph::Graph g = partitionable_graph(model);
+  PlanCost alone = evaluate(g, enumerate_cuts(g), {}, {0}, system);
+  EXPECT_NEAR(alone.stage_ms[0], m.total_ms, 1e-6 * m.total_ms);
+  try {
+    load_system(dir / "fp32.yaml");
+    ADD_FAILURE() << "an int8 profile costed an fp32 device";
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("precision fp32"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("measured in int8"), std::string::npos) << msg;
+  }
+  fs::remove_all(dir);
+}
+
+TEST_F(DeviceProfiler, PrecisionsNoBackendRunsAreRefusedNamingWhy) {
+  ProfileOptions o;
+  o.repeats = 1;
+  o.precision = Precision::kFp16;
+  try {
+    measure_device_profile(testing::zoo_model("lenet5"), o);
+    ADD_FAILURE() << "fp16 profiled";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("fp16"), std::string::npos) << e.what();
+  }
+  o.precision = Precision::kInt8;
+  o.backend = "xnnpack";
+  try {
+    measure_device_profile(testing::zoo_model("lenet5"), o);
+    ADD_FAILURE() << "int8 profiled on xnnpack";
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("--backend xnnpack"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("--backend fast"), std::string::npos) << msg;
+  }
 }
 
 }  // namespace

@@ -22,9 +22,9 @@
 
 #include "compare.h"
 #include "partition/cut.h"
+#include "partition/plan_accuracy.h"
 #include "partition/search.h"
 #include "partition/stage_runner.h"
-#include "partition/transfer_accuracy.h"
 #include "runtime/fast/fast_session.h"
 #include "zoo_models.h"
 

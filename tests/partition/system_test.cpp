@@ -197,6 +197,42 @@ TEST(SystemYaml, ProfiledDeviceLoadsItsProfile) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(SystemYaml, AProfileCostsOnlyADeviceOfItsPrecision) {
+  auto dir = std::filesystem::temp_directory_path() / ("fluidedge_precision_test_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "int8.json") << R"({"batch": 1, "precision": "int8", "nodes": [{"name": "conv", "ms": 0.5}]})";
+  std::ofstream(dir / "fp32.json") << R"({"batch": 1, "nodes": [{"name": "conv", "ms": 2}]})";
+  std::ofstream(dir / "int4.json") << R"({"batch": 1, "precision": "int4", "nodes": []})";
+  auto load = [&](const std::string& device) {
+    std::ofstream(dir / "system.yaml") << "devices:\n  - " << device << "\n";
+    return load_system(dir / "system.yaml");
+  };
+  auto error_of = [&](const std::string& device) -> std::string {
+    try {
+      load(device);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  SystemDescription s = load("{name: b, profile: int8.json, precision: int8}");
+  EXPECT_EQ(s.devices[0].profile->precision, Precision::kInt8);
+  // A profile without the field was measured in fp32 (every profile before the field existed).
+  EXPECT_EQ(load("{name: b, profile: fp32.json}").devices[0].profile->precision, Precision::kFp32);
+
+  std::string msg = error_of("{name: b, profile: fp32.json, precision: int8}");
+  for (const char* part : {"system.yaml", "device 'b'", "precision int8", "measured in fp32", "--precision int8"})
+    EXPECT_NE(msg.find(part), std::string::npos) << part << " in: " << msg;
+  msg = error_of("{name: b, profile: int8.json}");
+  EXPECT_NE(msg.find("measured in int8"), std::string::npos) << msg;
+  msg = error_of("{name: b, profile: fp32.json, precision: fp16}");
+  EXPECT_NE(msg.find("describe this device analytically"), std::string::npos) << msg;
+  msg = error_of("{name: b, profile: int4.json}");
+  EXPECT_NE(msg.find("int4.json"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'int4'"), std::string::npos) << msg;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(SystemYaml, ShippedExamplesLoad) {
   for (const char* name :
        {"two_boards_100mbit.yaml", "two_boards_1gbe.yaml", "three_boards.yaml", "four_boards.yaml"}) {

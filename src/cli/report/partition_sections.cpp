@@ -35,9 +35,12 @@ std::string off(double measured, double predicted) {
 
 Section model_section(const Json& result, const Json& row, const std::filesystem::path& dir,
                       const std::string& command) {
-  const std::string model = row["model"];
+  const std::string model = row.value("label", row["model"].get<std::string>());
   Section section;
-  section.id = "partition-" + model;
+  std::string id = model;
+  std::replace_if(
+      id.begin(), id.end(), [](char c) { return c == ' ' || c == '+'; }, '-');
+  section.id = "partition-" + id;
   section.title = "Partitioning " + model;
   section.command = command;
   const Json& s = result["settings"];
@@ -59,9 +62,15 @@ Section model_section(const Json& result, const Json& row, const std::filesystem
     chart.y_label = "throughput (inferences/s)";
     ScatterSeries single{"one device", {}, {}, {}}, split{"two stages", {}, {}, {}};
     chart.highlighted.title = "deployed";
-    Table table{"The front",
+    // With a device below fp32, each plan's top-1 agreement with the float model (its int8
+    // stages quantized) is measured.
+    const bool scored = !front.empty() && front[0].contains("agreement");
+    Table table{scored ? fmt::format("The front (agreement: top-1 agreement with the float model on {})",
+                                     row.value("accuracy_samples", std::string("random inputs")))
+                       : std::string("The front"),
                 {"plan", "throughput /s", "latency ms", "energy mJ", "link bytes", "peak memory MB", "deployed"},
                 {}};
+    if (scored) table.header.push_back("agreement");
     for (size_t i = 0; i < front.size(); ++i) {
       const Json& p = front[i];
       ScatterSeries& series = p["cut_after"].empty() ? single : split;
@@ -78,11 +87,12 @@ Section model_section(const Json& result, const Json& row, const std::filesystem
            fmt::format("{:.2f}", p["latency_ms"].get<double>()), fmt::format("{:.1f}", p["energy_mj"].get<double>()),
            std::to_string(p["link_bytes"].get<int64_t>()), fmt::format("{:.1f}", p["peak_memory_mb"].get<double>()),
            p.value("deployed", false) ? "yes" : ""});
+      if (scored) table.rows.back().push_back(fmt::format("{:.3f}", p.value("agreement", 0.0)));
     }
     // Many labels on a long front would hide the points: label only short fronts.
     if (split.x.size() > 24) split.labels.clear();
     chart.series = {single, split};
-    const std::string file = "partition-" + model + "-front.png";
+    const std::string file = "partition-" + id + "-front.png";
     draw_scatter((dir / file).string(), chart);
     section.blocks.push_back(Image{file, chart.title});
     section.blocks.push_back(table);
@@ -152,7 +162,7 @@ void draw_partition_figure(const std::string& image, const Json& result) {
   BarPanel panel{"Throughput per model", "inferences/s", {}, {}};
   for (const auto& row : result["models"]) {
     if (!row.contains("single_ips")) continue;
-    panel.groups.push_back(row["model"]);
+    panel.groups.push_back(row.value("label", row["model"].get<std::string>()));
     const bool split = row["split"].is_object();
     panel.values.push_back({row["single_predicted_ips"].get<double>(), row["single_ips"].get<double>(),
                             split ? row["split_predicted_ips"].get<double>() : NAN,
@@ -192,8 +202,8 @@ std::vector<Section> partition_sections(const Json& result, const std::filesyste
         worst = std::max(
             worst, std::abs(row["split_measured_ips"].get<double>() / row["split_predicted_ips"].get<double>() - 1));
       all_within = all_within && worst <= 0.15;
-      figures += fmt::format("{}{}: at most {:.1f} % off", figures.empty() ? "" : "; ", row["model"].get<std::string>(),
-                             100 * worst);
+      figures += fmt::format("{}{}: at most {:.1f} % off", figures.empty() ? "" : "; ",
+                             row.value("label", row["model"].get<std::string>()), 100 * worst);
     }
     summary.blocks.push_back(
         Check{"every model's every deployment within 15 % of its prediction", all_within, figures});

@@ -1,6 +1,10 @@
-// Accuracy under quantized transfer: the encodings do what a sender would (fp16 rounding,
-// per-frame affine int8), fp16 transfer leaves a zoo model's predictions as they are, int8 adds
-// measurable but bounded noise, labels are scored, and min_accuracy drops the plans below it.
+// The accuracy of a plan. Under quantized transfer: the encodings do what a sender would (fp16
+// rounding, per-frame affine int8), fp16 transfer leaves a zoo model's predictions as they are,
+// int8 adds measurable but bounded noise, labels are scored, and min_accuracy drops the plans
+// below it. At the devices' precisions: a stage on an int8 device runs its quantized graph
+// (calibrated on the float model's tensors at its inputs), an fp16 one its rounded weights, and
+// min_accuracy drops a plan whose int8 device loses what the threshold does not allow.
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <set>
@@ -8,18 +12,19 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "graph/half.h"
 #include "graph/shape_inference.h"
 #include "partition/cut.h"
+#include "partition/plan_accuracy.h"
 #include "partition/search.h"
 #include "partition/system.h"
-#include "partition/transfer_accuracy.h"
 #include "runtime/fast/fast_session.h"
 #include "zoo_models.h"
 
 namespace fluidedge::partition {
 namespace {
 
-class TransferAccuracyTest : public ::testing::Test {
+class PlanAccuracyTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { runtime::fast::register_fast_backend(); }
 };
@@ -81,14 +86,14 @@ std::vector<int> middle_cut(const graph::Graph& g) {
   return {cuts[cuts.size() / 2].position};
 }
 
-TEST_F(TransferAccuracyTest, Fp16KeepsPredictionsInt8AddsBoundedNoise) {
+TEST_F(PlanAccuracyTest, Fp16KeepsPredictionsInt8AddsBoundedNoise) {
   const graph::Graph g = partitionable_graph(testing::zoo_model("resnet18"));
-  TransferAccuracyEvaluator ev(g, random_samples(g, 16, 3));
+  PlanAccuracyEvaluator ev(g, random_samples(g, 16, 3));
   std::vector<int> plan = middle_cut(g);
 
-  TransferAccuracy fp32 = ev.evaluate(plan, Precision::kFp32);
-  TransferAccuracy fp16 = ev.evaluate(plan, Precision::kFp16);
-  TransferAccuracy int8 = ev.evaluate(plan, Precision::kInt8);
+  PlanAccuracy fp32 = ev.evaluate(plan, Precision::kFp32);
+  PlanAccuracy fp16 = ev.evaluate(plan, Precision::kFp16);
+  PlanAccuracy int8 = ev.evaluate(plan, Precision::kInt8);
   EXPECT_EQ(fp32.samples, 16);
   EXPECT_EQ(fp32.agreement, 1.0);
   EXPECT_LT(fp32.output_relative_error, 1e-5);
@@ -104,7 +109,7 @@ TEST_F(TransferAccuracyTest, Fp16KeepsPredictionsInt8AddsBoundedNoise) {
   EXPECT_EQ(ev.evaluate({}, Precision::kInt8).output_relative_error, 0.0);
 }
 
-TEST_F(TransferAccuracyTest, LabelsAreScored) {
+TEST_F(PlanAccuracyTest, LabelsAreScored) {
   const graph::Graph g = partitionable_graph(testing::zoo_model("paper_cnn"));
   AccuracySamples random = random_samples(g, 40, 5);
   const graph::Tensor& images = random.inputs.begin()->second;
@@ -113,8 +118,8 @@ TEST_F(TransferAccuracyTest, LabelsAreScored) {
   std::vector<int64_t> predicted = top1(session->run(random.inputs).at(g.outputs[0]));
   for (int i = 0; i < 10; ++i) predicted[i] = (predicted[i] + 1) % 10;
   graph::Tensor labels = graph::Tensor::from_vector<int64_t>({40}, predicted);
-  TransferAccuracyEvaluator ev(g, dataset_samples(g, images, labels, 0, "test images"));
-  TransferAccuracy a = ev.evaluate(middle_cut(g), Precision::kFp16);
+  PlanAccuracyEvaluator ev(g, dataset_samples(g, images, labels, 0, "test images"));
+  PlanAccuracy a = ev.evaluate(middle_cut(g), Precision::kFp16);
   ASSERT_TRUE(a.accuracy.has_value());
   EXPECT_DOUBLE_EQ(*a.float_accuracy, 0.75);
   EXPECT_NEAR(*a.accuracy, 0.75, 1.0 / 40);
@@ -134,7 +139,7 @@ TEST_F(TransferAccuracyTest, LabelsAreScored) {
   }
 }
 
-TEST_F(TransferAccuracyTest, MinAccuracyDropsThePlansBelowIt) {
+TEST_F(PlanAccuracyTest, MinAccuracyDropsThePlansBelowIt) {
   // logits = (x + 0) * 1, cut between the two nodes. For x = [1, 1.001, -100] the int8 step
   // (~0.4) merges the two top classes, so the split plan's top-1 changes; x = [5, 0, -1] keeps it.
   graph::Graph g;
@@ -158,25 +163,13 @@ TEST_F(TransferAccuracyTest, MinAccuracyDropsThePlansBelowIt) {
 
   AccuracySamples samples;
   samples.inputs["x"] = graph::Tensor::from_vector<float>({2, 3}, {1.0f, 1.001f, -100.0f, 5.0f, 0.0f, -1.0f});
-  TransferAccuracyEvaluator ev(g, samples);
+  PlanAccuracyEvaluator ev(g, samples);
   std::vector<PlanCost> front(2);
   front[0].plan = {{}, {0}};
   front[1].plan = {{1}, {0, 1}};
   EXPECT_EQ(ev.evaluate({1}, Precision::kInt8).agreement, 0.5);
   EXPECT_EQ(ev.evaluate({1}, Precision::kFp16).agreement, 1.0);
 
-  AccuracyFiltered f = filter_by_accuracy(front, ev, Precision::kInt8, 0.9);
-  ASSERT_EQ(f.kept.size(), 1u);
-  EXPECT_TRUE(f.kept[0].plan.positions.empty());
-  ASSERT_EQ(f.dropped.size(), 1u);
-  EXPECT_EQ(f.dropped[0].plan.positions, std::vector<int>{1});
-  EXPECT_EQ(f.dropped_accuracy[0].score(), 0.5);
-  // In fp16 both plans pass; with no threshold nothing is dropped.
-  EXPECT_EQ(filter_by_accuracy(front, ev, Precision::kFp16, 0.9).kept.size(), 2u);
-  EXPECT_EQ(filter_by_accuracy(front, ev, Precision::kInt8, 0).kept.size(), 2u);
-
-  // The search enforces the system's min_accuracy itself: its front never holds the split plan
-  // under int8, which goes to below_min_accuracy with its score.
   SystemDescription system = parse_system(R"(
 devices:
   - {name: a, peak_gflops: 1, memory_bandwidth_gbps: 1}
@@ -186,6 +179,18 @@ constraints: {min_accuracy: 0.9}
 objectives: [throughput, latency]
 )",
                                           "pair.yaml");
+  AccuracyFiltered f = filter_by_accuracy(front, ev, system, Precision::kInt8, 0.9);
+  ASSERT_EQ(f.kept.size(), 1u);
+  EXPECT_TRUE(f.kept[0].plan.positions.empty());
+  ASSERT_EQ(f.dropped.size(), 1u);
+  EXPECT_EQ(f.dropped[0].plan.positions, std::vector<int>{1});
+  EXPECT_EQ(f.dropped_accuracy[0].score(), 0.5);
+  // In fp16 both plans pass; with no threshold nothing is dropped.
+  EXPECT_EQ(filter_by_accuracy(front, ev, system, Precision::kFp16, 0.9).kept.size(), 2u);
+  EXPECT_EQ(filter_by_accuracy(front, ev, system, Precision::kInt8, 0).kept.size(), 2u);
+
+  // The search enforces the system's min_accuracy itself: its front never holds the split plan
+  // under int8, which goes to below_min_accuracy with its score.
   SearchOptions options;
   options.transfer = Precision::kInt8;
   options.accuracy = &ev;
@@ -213,6 +218,105 @@ objectives: [throughput, latency]
   SearchResult unscored = search_plans(g, system, options);
   EXPECT_EQ(unscored.front.size() + unscored.below_min_accuracy.size(), r.front.size() + r.below_min_accuracy.size());
   EXPECT_EQ(unscored.front_accuracy.size(), unscored.front.size());
+}
+
+TEST_F(PlanAccuracyTest, StagesRunAtTheirDevicesPrecision) {
+  const graph::Graph g = partitionable_graph(testing::zoo_model("resnet18"));
+  PlanAccuracyEvaluator ev(g, random_samples(g, 16, 3));
+  const std::vector<int> plan = middle_cut(g);
+  const int cut = plan[0], n = static_cast<int>(g.nodes.size());
+
+  // What an int8 device is given: the stage in QDQ form, its weights int8 (and the graph's inputs
+  // and outputs those of the float stage, so that it chains with its neighbours).
+  for (auto [begin, end] : {std::pair{0, cut}, std::pair{cut, n}}) {
+    const graph::Graph& fp32 = ev.stage(begin, end, Precision::kFp32);
+    const graph::Graph& int8 = ev.stage(begin, end, Precision::kInt8);
+    int quantize = 0, int8_weights = 0;
+    for (const auto& node : int8.nodes) quantize += node.op_type == "QuantizeLinear";
+    for (const auto& [name, t] : int8.initializers) int8_weights += t.dtype() == graph::DType::kInt8 && t.rank() == 4;
+    EXPECT_GT(quantize, 0) << begin;
+    EXPECT_GT(int8_weights, 0) << begin;
+    EXPECT_EQ(int8.inputs, fp32.inputs);
+    EXPECT_EQ(int8.outputs, fp32.outputs);
+  }
+  // fp16: every float weight holds a half-precision value.
+  for (const auto& [name, t] : ev.stage(cut, n, Precision::kFp16).initializers) {
+    if (t.dtype() != graph::DType::kFloat32) continue;
+    for (float v : t.values<float>()) ASSERT_EQ(v, graph::half_to_float(graph::float_to_half(v))) << name;
+  }
+
+  PlanAccuracy fp32 = ev.evaluate(plan, Precision::kFp32, {Precision::kFp32, Precision::kFp32});
+  PlanAccuracy second_int8 = ev.evaluate(plan, Precision::kFp32, {Precision::kFp32, Precision::kInt8});
+  PlanAccuracy both_int8 = ev.evaluate(plan, Precision::kFp32, {Precision::kInt8, Precision::kInt8});
+  PlanAccuracy fp16 = ev.evaluate(plan, Precision::kFp32, {Precision::kFp16, Precision::kFp16});
+  EXPECT_TRUE(fp32.precisions.empty()) << "all fp32 is the float plan";
+  EXPECT_LT(fp32.output_relative_error, 1e-5);
+  EXPECT_EQ(second_int8.precisions, (std::vector<Precision>{Precision::kFp32, Precision::kInt8}));
+  // Quantizing half the network moves the scores, the whole network more, but neither into noise;
+  // fp16 much less than int8.
+  EXPECT_GT(second_int8.output_relative_error, 1e-3);
+  EXPECT_GT(both_int8.output_relative_error, second_int8.output_relative_error);
+  EXPECT_LT(both_int8.output_relative_error, 0.3);
+  EXPECT_LT(fp16.output_relative_error, 0.2 * second_int8.output_relative_error);
+  EXPECT_GE(both_int8.agreement, 0.5);
+  // The whole model on one int8 device is quantized as well (a plan without a cut).
+  EXPECT_GT(ev.evaluate({}, Precision::kFp32, {Precision::kInt8}).output_relative_error, 1e-3);
+  // Precisions that do not match the plan's stages are an error.
+  EXPECT_THROW(ev.evaluate(plan, Precision::kFp32, {Precision::kInt8}), Error);
+}
+
+TEST_F(PlanAccuracyTest, MinAccuracyDropsAPlanWhoseInt8DeviceLosesTooMuch) {
+  // logits = x @ I. Calibrated on these two inputs, x's int8 step is 105 / 255 ~ 0.41, which
+  // merges 1 and 1.001: an int8 device's top-1 changes on the first, never on the second.
+  graph::Graph g;
+  g.inputs = {"x"};
+  g.values["x"] = graph::ValueInfo{graph::DType::kFloat32, {1, 3}, true};
+  g.set_initializer("eye", graph::Tensor::from_vector<float>({3, 3}, {1, 0, 0, 0, 1, 0, 0, 0, 1}));
+  graph::Node matmul;
+  matmul.name = "matmul";
+  matmul.op_type = "MatMul";
+  matmul.inputs = {"x", "eye"};
+  matmul.outputs = {"logits"};
+  g.nodes.push_back(matmul);
+  g.values.try_emplace("logits");
+  g.outputs = {"logits"};
+  graph::infer_shapes(g);
+  AccuracySamples samples;
+  samples.inputs["x"] = graph::Tensor::from_vector<float>({2, 3}, {1.0f, 1.001f, -100.0f, 5.0f, 0.0f, -1.0f});
+  PlanAccuracyEvaluator ev(g, samples);
+  SystemDescription system = parse_system(R"(
+devices:
+  - {name: float, peak_gflops: 1, memory_bandwidth_gbps: 1, active_power_w: 1}
+  - {name: int8, peak_gflops: 4, memory_bandwidth_gbps: 4, active_power_w: 100, precision: int8}
+links: {rate_mbps: 1000}
+constraints: {min_accuracy: 0.9}
+)",
+                                          "mixed.yaml");
+  std::vector<PlanCost> front(2);
+  front[0].plan = {{}, {0}};
+  front[1].plan = {{}, {1}};
+  EXPECT_TRUE(has_reduced_precision(system));
+  EXPECT_EQ(stage_precisions(front[1].plan, system), std::vector<Precision>{Precision::kInt8});
+  AccuracyFiltered f = filter_by_accuracy(front, ev, system, Precision::kFp32, 0.9);
+  ASSERT_EQ(f.kept.size(), 1u);
+  EXPECT_EQ(f.kept[0].plan.devices, std::vector<int>{0});
+  EXPECT_EQ(f.kept_accuracy[0].agreement, 1.0);
+  ASSERT_EQ(f.dropped.size(), 1u);
+  EXPECT_EQ(f.dropped[0].plan.devices, std::vector<int>{1});
+  EXPECT_EQ(f.dropped_accuracy[0].agreement, 0.5);
+
+  // The search does the same with the system's min_accuracy: the int8 device alone is faster (the
+  // float one spends less energy, so both are on the front before accuracy), and gone from it.
+  SearchOptions options;
+  options.accuracy = &ev;
+  SearchResult r = search_plans(g, system, options);
+  ASSERT_FALSE(r.front.empty());
+  for (size_t i = 0; i < r.front.size(); ++i) {
+    EXPECT_EQ(std::count(r.front[i].plan.devices.begin(), r.front[i].plan.devices.end(), 1), 0)
+        << "a plan computing on the int8 device kept below min_accuracy";
+    EXPECT_GE(r.front_accuracy[i].score(), 0.9);
+  }
+  EXPECT_FALSE(r.below_min_accuracy.empty());
 }
 
 }  // namespace
