@@ -95,7 +95,7 @@ void run_demo(const DemoOptions& o) {
   std::vector<Section> sections;
   std::vector<std::pair<std::string, double>> timings;
   int failed = 0, part = 0;
-  const int parts = 4;
+  const int parts = 5;
   Json fluid_settings;
 
   // One part: its sections, or one saying why it did not run; timed either way.
@@ -160,6 +160,25 @@ void run_demo(const DemoOptions& o) {
              p.tls = o.tls;
              p.plot.clear();
              return report::partition_sections(run_bench_partition(p), report_dir, partition_command);
+           });
+
+  // The partitioning paper's mixed-precision setting: one device computing in fp16, one in int8.
+  const fs::path mixed_system = fs::path(examples_dir()) / "fp16_and_int8_boards.yaml";
+  const std::string mixed_command =
+      fmt::format("fluidedge bench partition --models efficientnet_b0 --system {} --tls {} --out {} --report DIR",
+                  mixed_system.string(), o.tls, (out / "partition-fp16-int8").string());
+  run_part("partition-fp16-int8",
+           "Partitioning EfficientNet-B0 for an fp16 board and an int8 board: plans scored at each device's "
+           "precision, the int8 stage deployed quantized",
+           mixed_command, [&] {
+             PartitionBenchOptions p;
+             p.models = {"efficientnet_b0"};
+             p.system_file = mixed_system.string();
+             p.out = (out / "partition-fp16-int8").string();
+             p.tls = o.tls;
+             p.plot.clear();
+             return report::partition_sections(run_bench_partition(p), report_dir, mixed_command,
+                                               "partition-fp16-int8");
            });
 
   // Last: it pins this process to one core.

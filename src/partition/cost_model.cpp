@@ -48,6 +48,10 @@ double DeviceModel::scaled_node_ms(const graph::Graph& graph, const graph::Node&
     return it == spec_.profile->node_ms.end() ? 0.0 : it->second * scale;
   }
   if (shape_only(node.op_type)) return kNodeOverheadMs;
+  // A quantized graph (an int8 device's stage file) costs what the float graph it quantizes does
+  // at the device's precision: runtimes fuse its QuantizeLinear/DequantizeLinear pairs into the
+  // integer kernels' requantisation and fold those of constant weights.
+  if (node.op_type == "QuantizeLinear" || node.op_type == "DequantizeLinear") return 0;
   graph::NodeCost cost = graph::node_cost(graph, node);
   // GFLOP/s = 1e6 FLOP per ms; GB/s = 1e6 bytes per ms.
   double compute_ms = scale * 2.0 * static_cast<double>(cost.macs) / (spec_.peak_gflops * spec_.efficiency * 1e6);

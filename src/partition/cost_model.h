@@ -37,7 +37,8 @@ class DeviceModel {
   // efficiency) with the true (grouped) MACs of graph::node_cost, and memory traffic = input,
   // output and weight bytes (scaled to the device's precision) over the memory bandwidth —
   // which is all an elementwise op costs. Shape-only ops (Reshape, Flatten, ...) cost the
-  // overhead only. Profiled: the measured time of the node of that name, 0 if absent.
+  // overhead only; QuantizeLinear and DequantizeLinear nothing (a quantized stage costs as the
+  // float one at the device's precision). Profiled: the measured time of the node of that name, 0 if absent.
   double node_ms(const graph::Graph& graph, const graph::Node& node) const;
   NodeLatencies node_latencies(const graph::Graph& graph) const;
 

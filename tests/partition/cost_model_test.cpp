@@ -10,6 +10,8 @@
 #include "graph/cost.h"
 #include "graph/shape_inference.h"
 #include "partition/cost_model.h"
+#include "partition/cut.h"
+#include "quantize/post_training.h"
 #include "zoo_models.h"
 
 namespace fluidedge::partition {
@@ -111,6 +113,22 @@ TEST(DeviceModel, GraphTimeScalesWithTheRowsButReadsWeightsOnce) {
   // Memory-bound: four rows' activations, the 64x9 weights once.
   EXPECT_NEAR(pi.graph_ms(depthwise, 4), (4 * 2 * 802816.0 + 64 * 9 * 4) / 1e6 + DeviceModel::kNodeOverheadMs, 1e-6);
   EXPECT_LT(pi.graph_ms(depthwise, 4), 4 * pi.graph_ms(depthwise, 1));
+}
+
+// An int8 device is given its stage quantized (QDQ); emulating it (node --emulate) costs that
+// file, which must cost what the partitioner predicted from the float stage.
+TEST(DeviceModel, AQuantizedStageCostsWhatItsFloatStageDoes) {
+  DeviceSpec spec = two_devices().devices[0];
+  spec.precision = Precision::kInt8;
+  DeviceModel board(spec);
+  for (const char* name : {"resnet18", "mobilenet_v2"}) {
+    const Graph g = partitionable_graph(model(name));
+    const Graph q = quantize::quantize_model(g, quantize::random_samples(g, 2, 1), {}).graph;
+    int qdq = 0;
+    for (const auto& n : q.nodes) qdq += n.op_type == "QuantizeLinear" || n.op_type == "DequantizeLinear";
+    ASSERT_GT(qdq, 0);
+    EXPECT_NEAR(board.graph_ms(q, 1), board.graph_ms(g, 1), 0.03 * board.graph_ms(g, 1)) << name;
+  }
 }
 
 TEST(DeviceModel, ProfiledGraphTimeScalesByTheProfilesBatch) {

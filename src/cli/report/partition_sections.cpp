@@ -175,18 +175,19 @@ void draw_partition_figure(const std::string& image, const Json& result) {
 }
 
 std::vector<Section> partition_sections(const Json& result, const std::filesystem::path& dir,
-                                        const std::string& command) {
+                                        const std::string& command, const std::string& id) {
   std::vector<Section> sections;
   bool deployed = false;
   for (const auto& row : result["models"]) deployed = deployed || row.contains("single_ips");
   if (deployed) {
     Section summary;
-    summary.id = "partition";
+    summary.id = id;
     summary.title = "Automated partitioning: predicted against measured";
     summary.command = command;
-    draw_partition_figure((dir / "partition-predicted-measured.png").string(), result);
+    const std::string figure = id + "-predicted-measured.png";
+    draw_partition_figure((dir / figure).string(), result);
     summary.blocks.push_back(
-        Image{"partition-predicted-measured.png",
+        Image{figure,
               "Throughput of the best single device and of the best two-device split per model, as "
               "the partitioner predicted it and as the deployed nodes served it"});
     bool all_within = true;

@@ -23,8 +23,9 @@ void draw_fluid_figure(const std::string& image, const Json& result);
 
 // The partitioner's experiment (`bench partition`): per model, the Pareto front with the plan
 // deployed, and predicted against measured for each device alone and for the split, per stage.
+// `id` names the summary section and its figure (two runs in one report need two).
 std::vector<Section> partition_sections(const Json& result, const std::filesystem::path& dir,
-                                        const std::string& command);
+                                        const std::string& command, const std::string& id = "partition");
 
 // Predicted against measured throughput per model (what `bench partition --plot` writes).
 void draw_partition_figure(const std::string& image, const Json& result);

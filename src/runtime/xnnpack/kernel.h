@@ -1,4 +1,5 @@
-// A kernel of the xnnpack backend executes one FusedStep on plain float buffers. Kernels are made
+// A kernel of the xnnpack backend executes one FusedStep on the session's buffers, typed float*
+// but each holding its value's own elements (an int8 value's bytes). Kernels are made
 // per plan (one batch size): plan() says which layout each input must have (the session converts
 // where a producer's layout differs) and creates XNNPACK's operators, packing their weights;
 // bind() gives them the plan's buffers (fixed for the plan's life, so XNNPACK's setup runs once);
@@ -40,8 +41,8 @@ struct KernelPlan {
   std::vector<Layout> outputs;
   // Output i is a view of input alias[i] (same buffer; reshapes), or -1.
   std::vector<int> alias;
-  // Set by a concatenation: its output is `part_rows` rows of `part_row_stride` floats, and input
-  // i fills `part_offsets[i]` onwards in every row. The session may then have each input's
+  // Set by a concatenation: its output is `part_rows` rows of `part_row_stride` elements, and
+  // input i fills `part_offsets[i]` onwards in every row. The session may then have each input's
   // producer write its part there (Kernel::write_rows) and skip the copy.
   std::vector<size_t> part_offsets;
   size_t part_rows = 0, part_row_stride = 0;
@@ -59,7 +60,7 @@ class Kernel {
   // Runs the step on the bound buffers.
   virtual void run(pthreadpool_t threads) = 0;
   // After plan(), before bind(): whether output 0 can be written as `rows` rows `row_stride`
-  // floats apart (inside a concatenation's output), each row the elements it would otherwise
+  // elements apart (inside a concatenation's output), each row the elements it would otherwise
   // write contiguously. Any kernel can when `rows` is 1 (one contiguous range).
   virtual bool can_write_rows(size_t rows, size_t /*row_stride*/) const { return rows == 1; }
   // Makes it so (after can_write_rows said yes); bind() then gets output 0 at its first row.
@@ -127,6 +128,8 @@ std::unique_ptr<Kernel> make_split_kernel(const FusedStep&, const graph::Graph&,
 std::unique_ptr<Kernel> make_view_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
 std::unique_ptr<Kernel> make_transpose_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
 std::unique_ptr<Kernel> make_pad_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
+// QLinearConv on XNNPACK's per-channel int8 convolution where it can (else the shared loop).
+std::unique_ptr<Kernel> make_quantized_conv_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
 // The shared loop ops (runtime/loop_ops.h) in plain layouts: what XNNPACK has no operator for.
 std::unique_ptr<Kernel> make_loop_kernel(const FusedStep&, const graph::Graph&, std::string& why_not);
 
@@ -137,8 +140,9 @@ std::unique_ptr<Kernel> make_loop_kernel(const FusedStep&, const graph::Graph&, 
 int64_t conv_channel_block(int64_t out_c, int64_t k, int64_t pixels);
 
 // The backend's own loop for a layout conversion of a rank-4 value of ONNX shape `shape`
-// (N, C, H, W): kPlain -> kNhwc when `to_nhwc`, else back.
-void convert_layout(const float* from, float* to, const graph::Shape& shape, bool to_nhwc);
+// (N, C, H, W): kPlain -> kNhwc when `to_nhwc`, else back; elements of `element_bytes` (1, 2, 4
+// or 8: an int8 value's, a float's, ...).
+void convert_layout(const void* from, void* to, const graph::Shape& shape, bool to_nhwc, size_t element_bytes = 4);
 // A plain tensor permuted: out has dims shape[perm[0]], shape[perm[1]], ...
 void transpose(const float* in, float* out, const graph::Shape& shape, const std::vector<int64_t>& perm);
 

@@ -14,10 +14,12 @@
 #include <spdlog/spdlog.h>
 
 #include "common/error.h"
+#include "graph/qdq_transforms.h"
 #include "graph/shape_inference.h"
 #include "graph/transforms.h"
 #include "runtime/fused_step.h"
 #include "runtime/memory_plan.h"
+#include "runtime/quantized_lookup.h"
 #include "runtime/xnnpack/kernel.h"
 
 namespace fluidedge::runtime::xnnpack {
@@ -95,6 +97,7 @@ struct Exec {
   Kernel* kernel = nullptr;  // null: a layout conversion
   bool to_nhwc = false;      // conversion direction
   graph::Shape shape;        // conversion: the value's ONNX shape
+  size_t element_bytes = 4;  // conversion: of the value's type
   std::vector<int> in, out;  // slots
   // A concatenation's parts (KernelPlan::part_offsets), and whether its producers write them
   // in place so that it does not run.
@@ -167,6 +170,7 @@ void XnnpackSession::Impl::build(Plan& p, int64_t batch) {
     e.op_type = "Reorder";
     e.to_nhwc = want == Layout::kNhwc;
     e.shape = shape;
+    e.element_bytes = graph::dtype_size(g.value(value).dtype);
     int t = new_slot(value, want, static_cast<int>(p.execs.size()));
     e.in = {s};
     e.out = {t};
@@ -292,7 +296,7 @@ void XnnpackSession::Impl::place_concatenations(Plan& p) {
       Slot& part = p.slots[e.in[i]];
       p.execs[part.producer].kernel->write_rows(e.part_rows, e.part_row_stride);
       part.placed_in = e.out[0];
-      part.offset = e.part_offsets[i] * sizeof(float);
+      part.offset = e.part_offsets[i] * graph::dtype_size(p.graph.value(p.slots[e.out[0]].value).dtype);
     }
     e.elided = true;
   }
@@ -326,8 +330,7 @@ void XnnpackSession::Impl::execute(Plan& p, std::vector<double>* ms) {
     if (e.kernel) {
       e.kernel->run(threads.get());
     } else {
-      convert_layout(reinterpret_cast<const float*>(p.data(e.in[0])), reinterpret_cast<float*>(p.data(e.out[0])),
-                     e.shape, e.to_nhwc);
+      convert_layout(p.data(e.in[0]), p.data(e.out[0]), e.shape, e.to_nhwc, e.element_bytes);
     }
     if (ms) (*ms)[k] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
@@ -342,6 +345,12 @@ XnnpackSession::XnnpackSession(const graph::Graph& graph, const SessionOptions& 
     if (!impl_->threads) fail("could not start {} threads for the xnnpack backend", options.threads);
   }
   impl_->optimized = graph;
+  // A quantized model runs in integers (graph/qdq_transforms.h), with int8 activations: XNNPACK's
+  // per-channel kernels take no uint8.
+  graph::remove_identities(impl_->optimized);
+  graph::fuse_qdq(impl_->optimized);
+  fuse_quantized_lookups(impl_->optimized);  // SiLU and the like between DQ and Q: a table
+  graph::to_signed_activations(impl_->optimized);
   impl_->steps = fuse_graph(impl_->optimized);
   impl_->plan_for(graph::graph_batch(impl_->optimized));
 }
@@ -367,7 +376,7 @@ TensorMap XnnpackSession::run(const TensorMap& inputs) {
     graph::Tensor t(v.dtype, v.shape);
     const int s = p.output_slots.at(name);
     if (p.slots[s].layout == Layout::kNhwc && !layouts_agree(v.shape))
-      convert_layout(reinterpret_cast<const float*>(p.data(s)), t.data<float>(), v.shape, false);
+      convert_layout(p.data(s), t.raw(), v.shape, false, graph::dtype_size(v.dtype));
     else
       std::memcpy(t.raw(), p.data(s), t.nbytes());
     results[name] = t;

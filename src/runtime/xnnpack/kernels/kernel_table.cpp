@@ -52,7 +52,7 @@ const std::map<std::string_view, Factory>& table() {
       {"Slice", make_loop_kernel},
       {"QuantizeLinear", make_loop_kernel},
       {"DequantizeLinear", make_loop_kernel},
-      {"QLinearConv", make_loop_kernel},
+      {"QLinearConv", make_quantized_conv_kernel},
       {"ConvInteger", make_loop_kernel},
       {"QLinearMatMul", make_loop_kernel},
       {"MatMulInteger", make_loop_kernel},
@@ -88,7 +88,7 @@ std::unique_ptr<Kernel> make_kernel(const FusedStep& step, const graph::Graph& g
     why_not = "no xnnpack kernel for this operator";
     return nullptr;
   }
-  why_not = float32_input_problem(step, g, "xnnpack");
+  why_not = float32_input_problem(step, g, "xnnpack", /*integer_data_movement=*/true);
   if (!why_not.empty()) return nullptr;
   return it->second(step, g, why_not);
 }

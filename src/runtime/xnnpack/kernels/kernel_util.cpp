@@ -161,13 +161,16 @@ void ActivationChain::run(pthreadpool_t threads) {
   }
 }
 
-void convert_layout(const float* from, float* to, const graph::Shape& s, bool to_nhwc) {
+namespace {
+
+template <typename T>
+void convert_layout_of(const T* from, T* to, const graph::Shape& s, bool to_nhwc) {
   const int64_t n = s[0], c = s[1], hw = s[2] * s[3];
   // Blocks of 16 x 16 (channels x pixels) keep both sides' cache lines in use.
   constexpr int64_t kBlock = 16;
   for (int64_t b = 0; b < n; ++b) {
-    const float* src = from + b * c * hw;
-    float* dst = to + b * c * hw;
+    const T* src = from + b * c * hw;
+    T* dst = to + b * c * hw;
     for (int64_t c0 = 0; c0 < c; c0 += kBlock)
       for (int64_t p0 = 0; p0 < hw; p0 += kBlock) {
         int64_t c1 = std::min(c, c0 + kBlock), p1 = std::min(hw, p0 + kBlock);
@@ -179,6 +182,23 @@ void convert_layout(const float* from, float* to, const graph::Shape& s, bool to
             for (int64_t p = p0; p < p1; ++p) dst[ch * hw + p] = src[p * c + ch];
         }
       }
+  }
+}
+
+}  // namespace
+
+void convert_layout(const void* from, void* to, const graph::Shape& s, bool to_nhwc, size_t element_bytes) {
+  switch (element_bytes) {
+    case 1:
+      return convert_layout_of(static_cast<const uint8_t*>(from), static_cast<uint8_t*>(to), s, to_nhwc);
+    case 2:
+      return convert_layout_of(static_cast<const uint16_t*>(from), static_cast<uint16_t*>(to), s, to_nhwc);
+    case 4:
+      return convert_layout_of(static_cast<const uint32_t*>(from), static_cast<uint32_t*>(to), s, to_nhwc);
+    case 8:
+      return convert_layout_of(static_cast<const uint64_t*>(from), static_cast<uint64_t*>(to), s, to_nhwc);
+    default:
+      fail("a layout conversion of {}-byte elements", element_bytes);
   }
 }
 

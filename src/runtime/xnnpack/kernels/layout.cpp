@@ -3,6 +3,7 @@
 // the activations are), Transpose (the backend's own loop) and Pad (constant; other modes and cropping
 // run as the shared loop).
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 #include "graph/op_schema.h"
@@ -57,6 +58,7 @@ class ConcatSplitKernel : public Kernel {
       parts = n.inputs;
     }
     graph::Shape order = nhwc ? nhwc_shape(s) : s;
+    element_bytes_ = graph::dtype_size(g_.value(whole).dtype);
     int64_t a = nhwc ? nhwc_axis(axis) : axis;
     outer_ = 1;
     for (int64_t d = 0; d < a; ++d) outer_ *= order[d];
@@ -74,8 +76,12 @@ class ConcatSplitKernel : public Kernel {
       }
       const size_t chunk = static_cast<size_t>(g_.value(p).shape[axis] * inner);
       xnn_operator_t op = nullptr;
-      check(xnn_create_copy_nc_x32(chunk, split_ ? total : chunk, split_ ? chunk : total, 0, &op),
-            split_ ? "a Split" : "a Concat");
+      const size_t in_stride = split_ ? total : chunk, out_stride = split_ ? chunk : total;
+      xnn_status status = element_bytes_ == 1   ? xnn_create_copy_nc_x8(chunk, in_stride, out_stride, 0, &op)
+                          : element_bytes_ == 2 ? xnn_create_copy_nc_x16(chunk, in_stride, out_stride, 0, &op)
+                          : element_bytes_ == 4 ? xnn_create_copy_nc_x32(chunk, in_stride, out_stride, 0, &op)
+                                                : xnn_status_unsupported_parameter;
+      check(status, split_ ? "a Split" : "a Concat");
       ops_.emplace_back(op);
       offsets_.push_back(offset);
       offset += chunk;
@@ -94,9 +100,13 @@ class ConcatSplitKernel : public Kernel {
   void bind(const std::vector<const float*>& in, const std::vector<float*>& out, pthreadpool_t threads) override {
     for (size_t i = 0; i < ops_.size(); ++i) {
       if (!ops_[i]) continue;
-      const float* src = split_ ? in[0] + offsets_[i] : in[i];
-      float* dst = split_ ? out[i] : out[0] + offsets_[i];
-      check(xnn_setup_copy_nc_x32(ops_[i].get(), outer_, src, dst, threads), "setting up a copy");
+      const size_t offset = offsets_[i] * element_bytes_;
+      const void* src = split_ ? reinterpret_cast<const std::byte*>(in[0]) + offset : static_cast<const void*>(in[i]);
+      void* dst = split_ ? static_cast<void*>(out[i]) : reinterpret_cast<std::byte*>(out[0]) + offset;
+      xnn_status status = element_bytes_ == 1   ? xnn_setup_copy_nc_x8(ops_[i].get(), outer_, src, dst, threads)
+                          : element_bytes_ == 2 ? xnn_setup_copy_nc_x16(ops_[i].get(), outer_, src, dst, threads)
+                                                : xnn_setup_copy_nc_x32(ops_[i].get(), outer_, src, dst, threads);
+      check(status, "setting up a copy");
     }
   }
 
@@ -110,8 +120,9 @@ class ConcatSplitKernel : public Kernel {
   const graph::Graph& g_;
   bool split_;
   std::vector<Operator> ops_;
-  std::vector<size_t> offsets_;
+  std::vector<size_t> offsets_;  // in elements
   size_t outer_ = 1;
+  size_t element_bytes_ = 4;
 };
 
 class TransposeKernel : public Kernel {

@@ -1,6 +1,8 @@
 // MaxPool, AveragePool and the global pools of 2-D NHWC activations on XNNPACK's pooling
-// operators (GlobalMaxPool: the backend's own loop over pixels).
+// operators (GlobalMaxPool: the backend's own loop over pixels). MaxPool also moves the int8 or
+// uint8 integers of a quantized model (the maximum of integers is that of their real values).
 #include <algorithm>
+#include <cstdint>
 
 #include "graph/op_schema.h"
 #include "runtime/xnnpack/kernel.h"
@@ -31,6 +33,7 @@ class PoolKernel : public Kernel {
   void plan(KernelPlan& plan) override {
     const graph::Node& n = step_.node;
     x_ = g_.value(n.input(0)).shape;
+    dtype_ = g_.value(n.input(0)).dtype;
     const size_t channels = static_cast<size_t>(x_[1]);
     xnn_operator_t op = nullptr;
     const float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
@@ -40,7 +43,19 @@ class PoolKernel : public Kernel {
     } else if (n.op_type != "GlobalMaxPool") {
       auto geo = pool_geometry(n, x_);
       auto u = [](int64_t v) { return static_cast<uint32_t>(v); };
-      if (n.op_type == "MaxPool")
+      if (n.op_type == "MaxPool" && dtype_ == graph::DType::kInt8)
+        check(xnn_create_max_pooling2d_nhwc_s8(
+                  u(geo.pads_begin[0]), u(geo.pads_end[1]), u(geo.pads_end[0]), u(geo.pads_begin[1]), u(geo.kernel[0]),
+                  u(geo.kernel[1]), u(geo.strides[0]), u(geo.strides[1]), u(geo.dilations[0]), u(geo.dilations[1]),
+                  channels, channels, channels, INT8_MIN, INT8_MAX, 0, &op),
+              "an int8 max pool");
+      else if (n.op_type == "MaxPool" && dtype_ == graph::DType::kUInt8)
+        check(xnn_create_max_pooling2d_nhwc_u8(u(geo.pads_begin[0]), u(geo.pads_end[1]), u(geo.pads_end[0]),
+                                               u(geo.pads_begin[1]), u(geo.kernel[0]), u(geo.kernel[1]),
+                                               u(geo.strides[0]), u(geo.strides[1]), u(geo.dilations[0]),
+                                               u(geo.dilations[1]), channels, channels, channels, 0, UINT8_MAX, 0, &op),
+              "a uint8 max pool");
+      else if (n.op_type == "MaxPool")
         check(xnn_create_max_pooling2d_nhwc_f32(u(geo.pads_begin[0]), u(geo.pads_end[1]), u(geo.pads_end[0]),
                                                 u(geo.pads_begin[1]), u(geo.kernel[0]), u(geo.kernel[1]),
                                                 u(geo.strides[0]), u(geo.strides[1]), u(geo.dilations[0]),
@@ -65,6 +80,14 @@ class PoolKernel : public Kernel {
     if (op == "GlobalAveragePool")
       check(xnn_setup_global_average_pooling_nwc_f32(op_.get(), x_[0], x_[2] * x_[3], in[0], out[0], threads),
             "setting up a global average pool");
+    else if (op == "MaxPool" && dtype_ == graph::DType::kInt8)
+      check(xnn_setup_max_pooling2d_nhwc_s8(op_.get(), x_[0], x_[2], x_[3], reinterpret_cast<const int8_t*>(in[0]),
+                                            reinterpret_cast<int8_t*>(out[0]), threads),
+            "setting up an int8 max pool");
+    else if (op == "MaxPool" && dtype_ == graph::DType::kUInt8)
+      check(xnn_setup_max_pooling2d_nhwc_u8(op_.get(), x_[0], x_[2], x_[3], reinterpret_cast<const uint8_t*>(in[0]),
+                                            reinterpret_cast<uint8_t*>(out[0]), threads),
+            "setting up a uint8 max pool");
     else if (op == "MaxPool")
       check(xnn_setup_max_pooling2d_nhwc_f32(op_.get(), x_[0], x_[2], x_[3], in[0], out[0], threads),
             "setting up a max pool");
@@ -94,6 +117,7 @@ class PoolKernel : public Kernel {
   const graph::Graph& g_;
   Operator op_;
   graph::Shape x_;
+  graph::DType dtype_ = graph::DType::kFloat32;
   const float* x_ptr_ = nullptr;
   float* y_ptr_ = nullptr;
 };
@@ -119,6 +143,11 @@ std::unique_ptr<Kernel> make_pool_kernel(const FusedStep& step, const graph::Gra
     auto geo = graph::window_geometry(n, x, n.attr_ints("kernel_shape"), n.attr_int("ceil_mode", 0) != 0);
     bool pads = false;
     for (size_t i = 0; i < 2; ++i) pads |= geo.pads_begin[i] != 0 || geo.pads_end[i] != 0;
+    const bool integer = g.value(n.input(0)).dtype != graph::DType::kFloat32;
+    if (integer && (n.op_type != "MaxPool" || geo.kernel[0] * geo.kernel[1] == 1)) {
+      why_not = "an integer pool other than a MaxPool with a window";
+      return nullptr;
+    }
     // XNNPACK has no 1x1 window, and averages the pixels inside only: the shared loop.
     if (geo.kernel[0] * geo.kernel[1] == 1 ||
         (n.op_type == "AveragePool" && pads && n.attr_int("count_include_pad", 0) != 0))
