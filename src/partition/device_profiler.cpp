@@ -86,11 +86,6 @@ MeasuredProfile measure_device_profile(const graph::Graph& model, const ProfileO
   if (options.precision == Precision::kFp16)
     fail("--precision fp16: no fluidedge backend runs fp16; describe an fp16 device analytically in system.yaml");
   if (options.precision == Precision::kInt8) {
-    if (m.options.backend != "fast")
-      fail(
-          "--precision int8 --backend {}: only the fast backend runs int8 kernels (XNNPACK's are not wired yet); "
-          "profile with --backend fast",
-          m.options.backend);
     timed = quantize::quantize_model(g, random_samples(g, kTimingCalibrationSamples, options.seed), {}).graph;
     owner = original_owners(g, timed);
   }

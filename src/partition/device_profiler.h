@@ -25,8 +25,8 @@ struct ProfileOptions {
   uint64_t seed = 1;    // random inputs
   double scale = 1.0;   // multiplies every time (an emulated device `scale` times slower)
   // kInt8: the model is quantized first (post-training, calibrated on a few random inputs) and
-  // its int8 form timed; each step's time goes back to the node of `graph` it came from. The
-  // fast backend only (XNNPACK's int8 kernels are not wired); no backend runs fp16.
+  // its int8 form timed; each step's time goes back to the node of `graph` it came from. No
+  // backend runs fp16.
   Precision precision = Precision::kFp32;
 };
 

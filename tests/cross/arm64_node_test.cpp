@@ -1,7 +1,13 @@
 // The arm64 device binary (scripts/cross-arm64.sh) under user-mode emulation: `fluidedge-node run`
 // of PyTorch's exports on each arm64 backend, as a Raspberry Pi's core, against this build's
-// reference backend on the same input. Batch 1: emulation runs ResNet-18 in ~25 s.
+// reference backend on the same input; and of PyTorch's quantized exports, run in integers
+// (XNNPACK's int8 kernels on NEON, with and without the dot-product instructions), against ONNX
+// Runtime's outputs for the same file. Batch 1: emulation runs ResNet-18 in ~25 s.
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -85,6 +91,51 @@ TEST_P(Arm64Node, RunMatchesTheHostReferenceBackend) {
   ASSERT_EQ(got.shape(), want.shape());
   EXPECT_LE(testing::relative_error(got, want), 1e-4);
 }
+
+// PyTorch's quantized exports (tests/tools/export_quantized.py) and ONNX Runtime's outputs for
+// them, made on this host: the arm64 node's int8 run agrees with ORT's top-1 and is within one
+// quantization step of it on at least 99 % of the outputs (the conformance test's bar).
+class Arm64QuantizedNode : public Arm64Node {};
+
+TEST_P(Arm64QuantizedNode, RunMatchesOnnxRuntime) {
+  const EmulatedRun& run = GetParam();
+  const fs::path base = fs::path(FLUIDEDGE_TEST_DATA) / "quantized" / run.model;
+  ASSERT_TRUE(fs::exists(base.string() + ".ort.npy"))
+      << base << " is missing (run through ctest: the export_quantized_models fixture makes it)";
+  fs::path input = first_sample(base.string() + ".input.npy", dir_ / "input.npy");
+  auto arm = testing::run_command(emulated_node() + run.cpu + " " + quoted(FLUIDEDGE_ARM64_NODE) + " run " +
+                                  quoted(fs::path(base.string() + ".onnx")) + " --backend " + run.backend +
+                                  " --input input=" + quoted(input) + " --output-dir " + quoted(dir_ / "arm64"));
+  ASSERT_EQ(arm.exit_code, 0) << arm.err;
+  graph::Tensor ort = graph::load_npy(base.string() + ".ort.npy");
+  graph::Tensor got = graph::load_npy((dir_ / "arm64" / "output.npy").string());
+  const int64_t classes = ort.dim(1);
+  ASSERT_EQ(got.numel(), classes);
+  std::ifstream meta(base.string() + ".json");
+  std::string text((std::istreambuf_iterator<char>(meta)), std::istreambuf_iterator<char>());
+  const size_t at = text.find("\"output_scale\"");
+  ASSERT_NE(at, std::string::npos) << text;
+  const float step = std::stof(text.substr(text.find(':', at) + 1));
+  const float* a = got.data<float>();
+  const float* b = ort.data<float>();  // row 0: the first sample
+  int64_t within = 0;
+  for (int64_t c = 0; c < classes; ++c) within += std::fabs(a[c] - b[c]) <= step * 1.001f;
+  EXPECT_EQ(std::max_element(a, a + classes) - a, std::max_element(b, b + classes) - b);
+  EXPECT_GE(static_cast<double>(within) / static_cast<double>(classes), 0.99);
+}
+
+std::vector<EmulatedRun> quantized_runs() {
+  std::vector<EmulatedRun> r;
+  for (const char* model : {"resnet18", "mobilenet_v2"})
+    for (const char* backend : {"fast", "xnnpack"}) r.push_back({model, backend, "cortex-a72"});
+  // The Pi 5's core has the dot-product instructions XNNPACK's int8 kernels use when present.
+  r.push_back({"mobilenet_v2", "xnnpack", "cortex-a76"});
+  r.push_back({"resnet18", "xnnpack", "cortex-a76"});
+  return r;
+}
+
+INSTANTIATE_TEST_SUITE_P(Emulated, Arm64QuantizedNode, ::testing::ValuesIn(quantized_runs()),
+                         [](const auto& info) { return test_name(info.param); });
 
 std::vector<EmulatedRun> runs() {
   std::vector<EmulatedRun> r;

@@ -427,8 +427,6 @@ TEST_F(PartitionCliErrors, BenchPartitionOptions) {
 TEST_F(PartitionCliErrors, ProfilePrecisionNoBackendHere) {
   expect_clear_error("profile " + path("good.onnx") + " --precision fp16 --out " + path("p.json"),
                      {"--precision fp16", "analytically"});
-  expect_clear_error("profile " + path("good.onnx") + " --precision int8 --backend xnnpack --out " + path("p.json"),
-                     {"--backend xnnpack", "--backend fast"});
   expect_clear_error("profile " + path("good.onnx") + " --precision int4 --out " + path("p.json"),
                      {"--precision", "'int4'"});
   EXPECT_FALSE(fs::exists(path("p.json"))) << "a refused profile wrote its file";
