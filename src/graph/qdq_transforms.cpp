@@ -247,10 +247,86 @@ int fuse_concats(Graph& g) {
   return changed;
 }
 
+// DQ(x) -> Gemm(DQ(constant W), bias) -> [Relu ->] Q, x of rank 2, alpha = beta = 1, A not
+// transposed  =>  Reshape(x, [0, K, 1, 1]) -> QLinearConv 1x1 -> Reshape([0, M]): an inner product
+// is a 1x1 convolution over one pixel, and both lean backends have int8 convolutions with
+// per-channel scales (oneDNN's, XNNPACK's qc8) where ONNX has no quantized Gemm.
+int fuse_gemms(Graph& g) {
+  int changed = 0;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node gemm = g.nodes[i];
+    if (gemm.op_type != "Gemm" || gemm.inputs.size() < 2) continue;
+    if (gemm.attr_float("alpha", 1.f) != 1.f || gemm.attr_float("beta", 1.f) != 1.f || gemm.attr_int("transA", 0) != 0)
+      continue;
+    const Node* dx = per_tensor_dequantize_of(g, gemm.inputs[0]);
+    const Node* dw = dequantize_of(g, gemm.inputs[1]);
+    if (!dx || !dw || !g.is_initializer(dw->inputs[0]) || g.value(dx->inputs[0]).shape.size() != 2) continue;
+    const Tensor& w = *g.initializer(dw->inputs[0]);
+    const bool trans_b = gemm.attr_int("transB", 0) != 0;
+    QuantParams x = dequantize_params(g, *dx), wq = dequantize_params(g, *dw);
+    // Per channel: along the output features (W's rows when transposed, its columns if not).
+    if (w.rank() != 2 || !is_8bit(wq.dtype) || (!wq.per_tensor() && wq.axis != (trans_b ? 0 : 1))) continue;
+    const int64_t m = trans_b ? w.dim(0) : w.dim(1), k = trans_b ? w.dim(1) : w.dim(0);
+    int next = requantizer_of(g, gemm.outputs[0]);
+    if (next < 0) continue;
+    QuantParams y = quant_params(g, g.nodes[next], 1, 2, DType::kUInt8, 1, 0);
+    if (wq.axis >= 0) wq.axis = 0;
+    Tensor bias;
+    if (gemm.has_input(2) && !integer_bias(g, gemm.inputs[2], x.scale[0], wq, m, bias)) continue;
+
+    // W as [M, K, 1, 1], rows the output features.
+    Tensor w4(w.dtype(), {m, k, 1, 1});
+    const auto* from = static_cast<const uint8_t*>(w.raw());
+    auto* to = static_cast<uint8_t*>(w4.raw());
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t c = 0; c < k; ++c) to[r * k + c] = trans_b ? from[r * k + c] : from[c * m + r];
+    auto constant = [&](const std::string& what, Tensor t) {
+      std::string name = g.unique_name(gemm.name + "/" + what);
+      g.set_initializer(name, std::move(t));
+      return name;
+    };
+    const std::string x4 = g.unique_name(gemm.name + "/x_as_pixels"), y4 = g.unique_name(gemm.name + "/y_as_pixels");
+    g.values.try_emplace(x4);
+    g.values.try_emplace(y4);
+    Node to_pixels{gemm.name + "/to_pixels",
+                   "Reshape",
+                   "",
+                   {dx->inputs[0], constant("pixels_shape", Tensor::from_vector<int64_t>({4}, {0, k, 1, 1}))},
+                   {x4},
+                   {}};
+    Node conv;
+    conv.name = gemm.name;
+    conv.op_type = "QLinearConv";
+    conv.inputs = {x4,
+                   constant("x_scale", scale_tensor(x)),
+                   constant("x_zero_point", zero_point_tensor(x, x.dtype)),
+                   constant("w", std::move(w4)),
+                   constant("w_scale", scale_tensor(wq)),
+                   constant("w_zero_point", zero_point_tensor(wq, wq.dtype)),
+                   constant("y_scale", scale_tensor(y)),
+                   constant("y_zero_point", zero_point_tensor(y, y.dtype))};
+    if (bias.defined()) conv.inputs.push_back(constant("bias", std::move(bias)));
+    conv.outputs = {y4};
+    Node to_rows{gemm.name + "/to_rows",
+                 "Reshape",
+                 "",
+                 {y4, constant("rows_shape", Tensor::from_vector<int64_t>({2}, {0, m}))},
+                 {g.nodes[next].outputs[0]},
+                 {}};
+    // In the QuantizeLinear's place (every input is computed by then, and its readers follow).
+    g.nodes[next] = std::move(to_rows);
+    g.nodes.insert(g.nodes.begin() + next, std::move(conv));
+    g.nodes.insert(g.nodes.begin() + next, std::move(to_pixels));
+    ++changed;
+  }
+  return changed;
+}
+
 }  // namespace
 
 int fuse_qdq(Graph& g) {
   int changed = fuse_qdq_convolutions(g);
+  changed += fuse_gemms(g);
   changed += fuse_adds(g);
   changed += fuse_global_average_pools(g);
   changed += fuse_max_pools(g);

@@ -21,6 +21,9 @@ int fuse_qdq_convolutions(Graph& graph);
 // Every rewrite below, then what they left dead removed.
 int fuse_qdq(Graph& graph);
 
+// DequantizeLinear(x) -> Gemm(DequantizeLinear(constant weights), bias) -> [Relu ->]
+// QuantizeLinear (x of rank 2) becomes a 1x1 QLinearConv between two Reshapes: the inner product
+// on the backends' int8 convolutions. Part of fuse_qdq.
 // DequantizeLinear(a), DequantizeLinear(b) -> Add -> [Relu ->] QuantizeLinear (per tensor, one
 // 8-bit type) and DequantizeLinear(x) -> GlobalAveragePool -> QuantizeLinear become ONNX
 // Runtime's contrib ops QLinearAdd and QLinearGlobalAveragePool (domain com.microsoft), as ONNX

@@ -45,6 +45,36 @@ TEST(QdqTransforms, ConvWithReluAndInt32BiasBecomesOneQLinearConv) {
   EXPECT_EQ(g.nodes.size(), 3u);
 }
 
+TEST(QdqTransforms, QuantizedGemmBecomesAOneByOneQLinearConvBetweenReshapes) {
+  for (bool transposed : {true, false}) {
+    fluidedge::testing::QdqGemmOptions o;
+    o.transposed = transposed;
+    o.per_channel = transposed;
+    Graph g = fluidedge::testing::qdq_gemm_graph(o);
+    const Tensor w = g.initializer("wq")->clone();
+    ASSERT_GT(fuse_qdq(g), 0);
+    EXPECT_EQ(count(g, "Gemm"), 0) << transposed;
+    const Node& conv = only(g, "QLinearConv");
+    EXPECT_EQ(conv.name, "Gemm_4") << "the convolution keeps the Gemm's name (profiles find it)";
+    EXPECT_EQ(count(g, "Reshape"), 2);
+    // Weights as [outputs, inputs, 1, 1]: row r is output feature r's, whichever way W was stored.
+    const Tensor& w4 = *g.initializer(conv.inputs[3]);
+    ASSERT_EQ(w4.shape(), (Shape{24, 40, 1, 1}));
+    for (int64_t r = 0; r < 24; ++r)
+      for (int64_t c = 0; c < 40; ++c)
+        ASSERT_EQ(w4.data<int8_t>()[r * 40 + c],
+                  transposed ? w.data<int8_t>()[r * 40 + c] : w.data<int8_t>()[c * 24 + r]);
+    EXPECT_EQ(g.initializer(conv.inputs[4])->numel(), transposed ? 24 : 1);
+    EXPECT_EQ(g.value("yq").shape, (Shape{3, 24}));
+  }
+  // A Gemm that scales or transposes its input stays in float.
+  Graph scaled = fluidedge::testing::qdq_gemm_graph({});
+  for (auto& n : scaled.nodes)
+    if (n.op_type == "Gemm") n.attrs["alpha"] = 0.5f;
+  fuse_qdq(scaled);
+  EXPECT_EQ(count(scaled, "Gemm"), 1);
+}
+
 TEST(QdqTransforms, ReluIsKeptOutOfTheFusionWhenTheZeroPointIsNotTheMinimum) {
   QdqConvOptions o;
   o.output_zero_point = 7;

@@ -315,6 +315,28 @@ TEST(FastQuantized, QdqConvolutionsRunAsInt8ConvolutionsWithinOneStepOfTheRefere
   }
 }
 
+// QDQ inner products (Gemm, either weight layout, per channel or per tensor) run as 1x1 int8
+// convolutions, within one output step of the reference.
+TEST(FastQuantized, QdqGemmsRunAsInt8ConvolutionsWithinOneStepOfTheReference) {
+  reference::register_reference_backend();
+  std::vector<fluidedge::testing::QdqGemmOptions> cases(3);
+  cases[1].per_channel = false, cases[1].transposed = false;
+  cases[2].bias = false, cases[2].rows = 1;
+  for (size_t k = 0; k < cases.size(); ++k) {
+    graph::Graph g = fluidedge::testing::qdq_gemm_graph(cases[k]);
+    fast::FastSession fast(g, {});
+    fast.set_poison_buffers(true);
+    EXPECT_EQ(fast.plan_stats(cases[k].rows).fallback_steps, 0) << "case " << k;
+    int gemms = 0;
+    for (const auto& n : fast.graph().nodes) gemms += n.op_type == "Gemm";
+    EXPECT_EQ(gemms, 0) << "case " << k;
+    graph::Tensor x = random_input(g.value("input").shape, static_cast<uint32_t>(k));
+    auto want = make_session("reference", g)->run({{"input", x}}).at("output");
+    auto got = fast.run({{"input", x}}).at("output");
+    EXPECT_GE(fluidedge::testing::share_exact_within_one_step(got, want, 0.05f), 0.95) << "case " << k;
+  }
+}
+
 // The same integer graph with int8 activations (zero points 128 lower) gives the same outputs.
 TEST(FastQuantized, SignedActivationsGiveTheSameOutputs) {
   using fluidedge::testing::QdqConvOptions;

@@ -1,6 +1,7 @@
 // The xnnpack backend against the reference one (the oracle): every zoo model on fresh random
-// inputs at batch 1 and another batch with poisoned buffers, and the paths only the xnnpack
-// backend has (op_table_test.cpp holds every backend to every op).
+// inputs at batch 1 and another batch with poisoned buffers, the paths only the xnnpack backend
+// has (op_table_test.cpp holds every backend to every op), and quantized convolutions and inner
+// products on XNNPACK's int8 kernels.
 #include <random>
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include "compare.h"
 #include "graph/op_schema.h"
 #include "graph/shape_inference.h"
+#include "qdq_graphs.h"
 #include "runtime/reference/reference_session.h"
 #include "runtime/xnnpack/kernel.h"
 #include "runtime/xnnpack/xnnpack_session.h"
@@ -161,6 +163,49 @@ TEST(XnnpackConcat, PartsWrittenInPlaceWhereTheirProducersCan) {
                                         reference->run({{"input", x}}).at("output")),
                 1e-5);
     }
+  }
+}
+
+// QDQ convolutions (dense, per tensor, int8 and uint8 activations, strided, depthwise, 1x1, float
+// bias) and inner products (Gemm, either weight layout), as PyTorch exports them, run in integers
+// on XNNPACK: the model's uint8 activations made int8, within one output step of the reference.
+TEST(XnnpackQuantized, QdqConvolutionsAndGemmsRunInInt8WithinOneStepOfTheReference) {
+  reference::register_reference_backend();
+  using fluidedge::testing::QdqConvOptions;
+  using fluidedge::testing::QdqGemmOptions;
+  std::vector<graph::Graph> graphs;
+  std::vector<QdqConvOptions> convs(7);
+  convs[1].per_channel = false;
+  convs[2].int8_activations = true, convs[2].output_zero_point = -128;
+  convs[3].stride = 2, convs[3].bias = QdqConvOptions::Bias::kNone;
+  convs[4].group = 8, convs[4].outputs = 8;  // depthwise
+  convs[5].relu = false, convs[5].output_zero_point = 131, convs[5].kernel = 1, convs[5].pad = 0;
+  convs[6].bias = QdqConvOptions::Bias::kFloat;
+  for (size_t k = 0; k < convs.size(); ++k) {
+    convs[k].seed = static_cast<uint32_t>(k + 1);
+    graphs.push_back(fluidedge::testing::qdq_conv_graph(convs[k]));
+  }
+  std::vector<QdqGemmOptions> gemms(3);
+  gemms[1].per_channel = false, gemms[1].transposed = false;
+  gemms[2].bias = false, gemms[2].rows = 1;
+  for (const auto& o : gemms) graphs.push_back(fluidedge::testing::qdq_gemm_graph(o));
+  for (size_t k = 0; k < graphs.size(); ++k) {
+    const graph::Graph& g = graphs[k];
+    xnnpack::XnnpackSession session(g, {});
+    session.set_poison_buffers(true);
+    EXPECT_EQ(session.plan_stats(g.value("input").shape[0]).fallback_steps, 0) << "case " << k;
+    int qconvs = 0, uint8_values = 0;
+    for (const auto& n : session.graph().nodes) {
+      qconvs += n.op_type == "QLinearConv";
+      for (const auto& o : n.outputs) uint8_values += session.graph().value(o).dtype == graph::DType::kUInt8;
+    }
+    EXPECT_EQ(qconvs, 1) << "case " << k;
+    EXPECT_EQ(uint8_values, 0) << "case " << k << ": XNNPACK's per-channel kernels take int8";
+    graph::Tensor x = random_input(g.value("input").shape, static_cast<uint32_t>(k));
+    auto want = make_session("reference", g)->run({{"input", x}}).at("output");
+    auto got = session.run({{"input", x}}).at("output");
+    const double exact = fluidedge::testing::share_exact_within_one_step(got, want, 0.05f);
+    EXPECT_GE(exact, 0.95) << "case " << k << " (-1: an element more than a step away)";
   }
 }
 

@@ -125,17 +125,14 @@ class ConcatKernel : public Kernel {
   std::vector<int64_t> chunks_;
 };
 
-// Reshape, Flatten, Squeeze, Unsqueeze: the output is the input's buffer in plain layout.
+// Reshape, Flatten, Squeeze, Unsqueeze: the output is the input's buffer in plain layout (of
+// float32, or of a quantized model's 8-bit integers).
 class ViewKernel : public Kernel {
  public:
   ViewKernel(const FusedStep& step, const graph::Graph& g) : step_(step), g_(g) {}
   void plan(const dnnl::engine&, KernelPlan& plan) override {
-    const graph::ValueInfo& x = g_.value(step_.node.input(0));
-    const graph::ValueInfo& y = g_.value(step_.node.outputs[0]);
-    auto type = x.dtype == graph::DType::kInt64 ? memory::data_type::s32 : memory::data_type::f32;
-    (void)type;
-    plan.inputs[0] = plain_desc(x.shape);
-    plan.outputs = {plain_desc(y.shape)};
+    plan.inputs[0] = value_desc(g_.value(step_.node.input(0)));
+    plan.outputs = {value_desc(g_.value(step_.node.outputs[0]))};
     plan.alias = {0};
   }
   void execute(dnnl::stream&, const std::vector<memory>&, const std::vector<memory>&) override {}
@@ -312,8 +309,9 @@ std::unique_ptr<Kernel> make_layout_kernel(const FusedStep& step, const graph::G
     return nullptr;
   }
   if (op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze") {
-    if (g.value(n.input(0)).dtype != graph::DType::kFloat32) {
-      why_not = "non-float32 data";
+    const graph::DType t = g.value(n.input(0)).dtype;
+    if (t != graph::DType::kFloat32 && t != graph::DType::kUInt8 && t != graph::DType::kInt8) {
+      why_not = fmt::format("a view of {} data", graph::dtype_name(t));
       return nullptr;
     }
     return std::make_unique<ViewKernel>(step, g);
