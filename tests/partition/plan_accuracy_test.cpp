@@ -221,8 +221,8 @@ objectives: [throughput, latency]
 }
 
 TEST_F(PlanAccuracyTest, StagesRunAtTheirDevicesPrecision) {
-  const graph::Graph g = partitionable_graph(testing::zoo_model("resnet18"));
-  PlanAccuracyEvaluator ev(g, random_samples(g, 16, 3));
+  const graph::Graph g = partitionable_graph(testing::zoo_model("squeezenet1_1"));
+  PlanAccuracyEvaluator ev(g, random_samples(g, 8, 3));
   const std::vector<int> plan = middle_cut(g);
   const int cut = plan[0], n = static_cast<int>(g.nodes.size());
 
