@@ -350,7 +350,18 @@ XnnpackSession::XnnpackSession(const graph::Graph& graph, const SessionOptions& 
   graph::remove_identities(impl_->optimized);
   graph::fuse_qdq(impl_->optimized);
   fuse_quantized_lookups(impl_->optimized);  // SiLU and the like between DQ and Q: a table
-  graph::to_signed_activations(impl_->optimized);
+  if (graph::to_signed_activations(impl_->optimized) == 0) {
+    const graph::Graph& g = impl_->optimized;
+    const auto uint8_conv = std::find_if(g.nodes.begin(), g.nodes.end(), [&](const graph::Node& n) {
+      return n.op_type == "QLinearConv" && g.value(n.input(0)).dtype == graph::DType::kUInt8;
+    });
+    if (uint8_conv != g.nodes.end())
+      spdlog::warn(
+          "xnnpack backend: the uint8 activations of this model stay uint8 (one is a graph input or output, or meets "
+          "an op that cannot take int8), so its convolutions ({} first) run as exact loops, not on XNNPACK's int8 "
+          "kernels; a model with float inputs and outputs does not have this",
+          uint8_conv->describe());
+  }
   impl_->steps = fuse_graph(impl_->optimized);
   impl_->plan_for(graph::graph_batch(impl_->optimized));
 }
