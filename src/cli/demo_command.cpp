@@ -164,9 +164,10 @@ void run_demo(const DemoOptions& o) {
 
   // The partitioning paper's mixed-precision setting: one device computing in fp16, one in int8.
   const fs::path mixed_system = fs::path(examples_dir()) / "fp16_and_int8_boards.yaml";
-  const std::string mixed_command =
-      fmt::format("fluidedge bench partition --models efficientnet_b0 --system {} --tls {} --out {} --report DIR",
-                  mixed_system.string(), o.tls, (out / "partition-fp16-int8").string());
+  const std::string mixed_command = fmt::format(
+      "fluidedge bench partition --models efficientnet_b0 --system {} --accuracy-samples 16 --tls {} --out {} "
+      "--report DIR",
+      mixed_system.string(), o.tls, (out / "partition-fp16-int8").string());
   run_part("partition-fp16-int8",
            "Partitioning EfficientNet-B0 for an fp16 board and an int8 board: plans scored at each device's "
            "precision, the int8 stage deployed quantized",
@@ -174,6 +175,7 @@ void run_demo(const DemoOptions& o) {
              PartitionBenchOptions p;
              p.models = {"efficientnet_b0"};
              p.system_file = mixed_system.string();
+             p.accuracy_samples = 16;  // every front plan is run quantized: 16 inputs keep it to a minute or two
              p.out = (out / "partition-fp16-int8").string();
              p.tls = o.tls;
              p.plot.clear();
