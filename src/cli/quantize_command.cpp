@@ -39,10 +39,11 @@ void run_quantize(const QuantizeCommandOptions& o) {
   options.qdq.reduce_range = o.reduce_range;
   options.batch = o.batch;
   graph::Graph model = load_model(o.model);
-  bool random = o.calibration == "random";
-  auto calibration =
-      quantize::load_samples(model, o.calibration, quantize::Split::kCalibration,
-                             o.calibration_samples > 0 ? o.calibration_samples : (random ? 64 : 512), o.seed);
+  const bool random = o.calibration == "random";
+  // Both splits before any work: a dataset is read once, and a bad one stops us before calibrating.
+  const auto [calibration, evaluation] = quantize::load_sample_splits(
+      model, o.calibration, o.calibration_samples > 0 ? o.calibration_samples : (random ? 64 : 512),
+      o.evaluation_samples > 0 ? o.evaluation_samples : (random ? 256 : 1000), o.seed);
   std::optional<ProgressBar> bar;
   if (!o.json) bar.emplace("calibrating", (calibration.size() + o.batch - 1) / o.batch);
   quantize::QuantizedModel q = quantize::quantize_model(model, calibration, options, [&](int64_t, int64_t) {
@@ -51,9 +52,6 @@ void run_quantize(const QuantizeCommandOptions& o) {
   if (bar) bar->finish();
   graph::save_onnx(q.graph, o.out);
 
-  auto evaluation =
-      quantize::load_samples(model, o.calibration, quantize::Split::kEvaluation,
-                             o.evaluation_samples > 0 ? o.evaluation_samples : (random ? 256 : 1000), o.seed);
   quantize::AccuracyComparison a = quantize::compare_accuracy(model, q.graph, evaluation, o.batch);
   if (o.json) {
     Json j{{"model", o.model},

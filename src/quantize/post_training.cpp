@@ -58,18 +58,20 @@ int64_t initializer_bytes(const graph::Graph& g) {
 
 }  // namespace
 
-AccuracySamples load_samples(const graph::Graph& graph, const std::string& source, Split split, int64_t count,
-                             uint64_t seed) {
-  if (source == "random") return random_samples(graph, count, split == Split::kCalibration ? seed : seed + 1);
+SampleSplits load_sample_splits(const graph::Graph& graph, const std::string& source, int64_t calibration_count,
+                                int64_t evaluation_count, uint64_t seed) {
+  if (source == "random")
+    return {random_samples(graph, calibration_count, seed), random_samples(graph, evaluation_count, seed + 1)};
   if (source != "mnist" && source != "fashion-mnist") {
     if (!fs::is_directory(source))
       fail("calibration data '{}': not mnist, fashion-mnist, random or a directory", source);
-    if (has_npy_files(source)) return npy_samples(graph, source, count);
+    if (has_npy_files(source))
+      return {npy_samples(graph, source, calibration_count), npy_samples(graph, source, evaluation_count)};
   }
   data::Dataset d = data::load_dataset(source);
-  const data::Split& part = split == Split::kCalibration ? d.train : d.test;
-  return dataset_samples(graph, part.images, part.labels, count,
-                         fmt::format("{} {} split", d.name, split == Split::kCalibration ? "train" : "test"));
+  return {dataset_samples(graph, d.train.images, d.train.labels, calibration_count,
+                          fmt::format("{} train split", d.name)),
+          dataset_samples(graph, d.test.images, d.test.labels, evaluation_count, fmt::format("{} test split", d.name))};
 }
 
 QuantizedFormat quantized_format(const std::string& name) {

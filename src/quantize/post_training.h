@@ -15,13 +15,16 @@
 
 namespace fluidedge::quantize {
 
-// Samples from `source` for `graph`'s single input: "mnist", "fashion-mnist" or a directory of
-// IDX files (its train split for calibration, test split for evaluation, with labels); a
-// directory of .npy files (each [N, ...] inputs; no labels); or "random" (uniform in [0, 1),
-// seeded). At most `count` samples.
-enum class Split { kCalibration, kEvaluation };
-AccuracySamples load_samples(const graph::Graph& graph, const std::string& source, Split split, int64_t count,
-                             uint64_t seed);
+// The calibration and evaluation samples from `source` for `graph`'s single input: "mnist",
+// "fashion-mnist" or a directory of IDX files (its train split to calibrate, its test split to
+// evaluate, with labels; the dataset is read once); a directory of .npy files (each [N, ...]
+// inputs, no labels: both from the same files); or "random" (uniform in [0, 1), each seeded
+// apart). At most `calibration_count` and `evaluation_count` samples.
+struct SampleSplits {
+  AccuracySamples calibration, evaluation;
+};
+SampleSplits load_sample_splits(const graph::Graph& graph, const std::string& source, int64_t calibration_count,
+                                int64_t evaluation_count, uint64_t seed);
 
 enum class QuantizedFormat { kQdq, kQOperator };
 QuantizedFormat quantized_format(const std::string& name);  // "qdq", "qoperator"
