@@ -69,9 +69,9 @@ SampleSplits load_sample_splits(const graph::Graph& graph, const std::string& so
       return {npy_samples(graph, source, calibration_count), npy_samples(graph, source, evaluation_count)};
   }
   data::Dataset d = data::load_dataset(source);
-  return {dataset_samples(graph, d.train.images, d.train.labels, calibration_count,
-                          fmt::format("{} train split", d.name)),
-          dataset_samples(graph, d.test.images, d.test.labels, evaluation_count, fmt::format("{} test split", d.name))};
+  return {
+      dataset_samples(graph, d.train.images, d.train.labels, calibration_count, fmt::format("{} train split", d.name)),
+      dataset_samples(graph, d.test.images, d.test.labels, evaluation_count, fmt::format("{} test split", d.name))};
 }
 
 QuantizedFormat quantized_format(const std::string& name) {
