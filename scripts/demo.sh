@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the embedded defaults: installs what is missing, builds fluidedge, and runs
 # `fluidedge demo` (both papers on this machine: Static/Dynamic/Fluid trained and served by two
-# device nodes with a failure, EfficientNet-B0 partitioned for two boards and deployed, the
-# runtime against ONNX Runtime), which writes one HTML report: demo-output/report/index.html.
+# device nodes with a failure, EfficientNet-B0 partitioned for two boards and deployed, and again
+# for an fp16 and an int8 board, the runtime against ONNX Runtime), which writes one HTML report:
+# demo-output/report/index.html.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
