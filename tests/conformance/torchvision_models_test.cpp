@@ -84,10 +84,12 @@ TEST_P(BeyondTheZoo, ImportsAndMatchesPyTorchOnEveryBackend) {
   graph::Tensor want = graph::load_npy(base.string() + ".output.npy");
   for (const std::string& backend : runtime::available_backends()) {
     std::unique_ptr<runtime::Session> session = runtime::make_session(backend, g);
-    if (auto* fast = dynamic_cast<runtime::fast::FastSession*>(session.get()))
+    if (auto* fast = dynamic_cast<runtime::fast::FastSession*>(session.get())) {
       EXPECT_EQ(fast->plan_stats(x.shape()[0]).fallback_steps, 0) << "fast fell back";
-    if (auto* xnn = dynamic_cast<runtime::xnnpack::XnnpackSession*>(session.get()))
+    }
+    if (auto* xnn = dynamic_cast<runtime::xnnpack::XnnpackSession*>(session.get())) {
       EXPECT_EQ(xnn->plan_stats(x.shape()[0]).fallback_steps, 0) << "xnnpack fell back";
+    }
     auto out = session->run({{g.inputs.at(0), x}});
     const graph::Tensor& got = out.at(g.outputs.at(0));
     ASSERT_EQ(got.shape(), want.shape()) << backend;
