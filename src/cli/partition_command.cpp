@@ -169,15 +169,12 @@ void run_partition(const PartitionOptions& o) {
 
   // Stage files, then the reports that point at them. A stage for an int8 device is the
   // quantized graph its accuracy was measured with.
-  std::vector<graph::Graph> stages = split_stages(g, plan.cost.plan.positions);
-  const std::vector<Precision> precisions = stage_precisions(plan.cost.plan, system);
+  const PlanCost& c = plan.cost;
+  const std::vector<int> bounds = stage_bounds(c.plan.positions, static_cast<int>(g.nodes.size()));
+  std::vector<graph::Graph> stages = split_stages(g, c.plan.positions);
+  const std::vector<Precision> precisions = stage_precisions(c.plan, system);
   for (size_t s = 0; s < stages.size(); ++s) {
-    if (precisions[s] == Precision::kInt8) {
-      std::vector<int> bounds = {0};
-      bounds.insert(bounds.end(), plan.cost.plan.positions.begin(), plan.cost.plan.positions.end());
-      bounds.push_back(static_cast<int>(g.nodes.size()));
-      stages[s] = evaluator->stage(bounds[s], bounds[s + 1], Precision::kInt8);
-    }
+    if (precisions[s] == Precision::kInt8) stages[s] = evaluator->stage(bounds[s], bounds[s + 1], Precision::kInt8);
     stages[s].name = fmt::format("{}_stage_{}", g.name, s + 1);
   }
   // DIR is also a Static model directory for `fluidedge infer`.
@@ -185,10 +182,6 @@ void run_partition(const PartitionOptions& o) {
       cluster::ModelDirectory(out.string()).write_static(stages, g.outputs.at(0), "fluidedge partition");
 
   Json plan_json = chosen_plan_json(g, system, plan, chosen, stages, stage_files, o.model, chosen_by, transfer);
-  const PlanCost& c = plan.cost;
-  std::vector<int> bounds = {0};
-  bounds.insert(bounds.end(), c.plan.positions.begin(), c.plan.positions.end());
-  bounds.push_back(static_cast<int>(g.nodes.size()));
   const std::vector<Cut> all_cuts = enumerate_cuts(g);
 
   Json front_list = Json::array(), dropped_list = Json::array();

@@ -154,9 +154,7 @@ Json chosen_plan_json(const graph::Graph& g, const SystemDescription& system, co
                  {"nodes", g.nodes.size()}};
   plan_json["summary"] = plan_summary_json(g, system, plan, static_cast<int>(chosen) + 1, true);
   const PlanCost& c = plan.cost;
-  std::vector<int> bounds = {0};
-  bounds.insert(bounds.end(), c.plan.positions.begin(), c.plan.positions.end());
-  bounds.push_back(static_cast<int>(g.nodes.size()));
+  const std::vector<int> bounds = stage_bounds(c.plan.positions, static_cast<int>(g.nodes.size()));
   Json stage_list = Json::array(), link_list = Json::array(), cut_list = Json::array();
   for (size_t s = 0; s < stages.size(); ++s) {
     Json inputs = Json::array(), outputs = Json::array();

@@ -264,10 +264,7 @@ PartitionModelResult run_setting(const std::string& name, const graph::Graph& g,
   auto stage_for = [&](int device, int begin, int end) {
     const Precision p = system.devices.at(static_cast<size_t>(device)).precision;
     if (p == Precision::kInt8 && accuracy) return accuracy->stage(begin, end, p);
-    std::vector<int> positions;
-    if (begin > 0) positions.push_back(begin);
-    if (end < static_cast<int>(g.nodes.size())) positions.push_back(end);
-    return split_stages(g, positions).at(begin > 0 ? 1 : 0);
+    return split_stage(g, begin, end);
   };
   const int n = static_cast<int>(g.nodes.size());
 

@@ -262,9 +262,7 @@ PlanCost PlanEvaluator::evaluate(const PipelinePlan& plan) const {
   PlanCost c;
   c.plan = plan;
   const size_t k = dev.size();
-  std::vector<int> bounds{0};
-  bounds.insert(bounds.end(), pos.begin(), pos.end());
-  bounds.push_back(nodes_);
+  const std::vector<int> bounds = stage_bounds(pos, nodes_);
   for (size_t s = 0; s < k; ++s) {
     c.stage_ms.push_back(stage_ms(dev[s], bounds[s], bounds[s + 1]));
     c.memory_bytes.push_back(static_cast<int64_t>(stage_memory_bytes(dev[s], bounds[s], bounds[s + 1])));

@@ -80,15 +80,27 @@ std::vector<Cut> single_tensor_cuts(const graph::Graph& g) {
   return out;
 }
 
+std::vector<int> stage_bounds(const std::vector<int>& positions, int nodes) {
+  std::vector<int> bounds = {0};
+  bounds.insert(bounds.end(), positions.begin(), positions.end());
+  bounds.push_back(nodes);
+  return bounds;
+}
+
+graph::Graph split_stage(const graph::Graph& g, int begin, int end) {
+  std::vector<int> positions;
+  if (begin > 0) positions.push_back(begin);
+  if (end < static_cast<int>(g.nodes.size())) positions.push_back(end);
+  return std::move(split_stages(g, positions).at(begin > 0 ? 1 : 0));
+}
+
 std::vector<graph::Graph> split_stages(const graph::Graph& g, const std::vector<int>& positions) {
   int n = static_cast<int>(g.nodes.size());
   for (size_t i = 0; i < positions.size(); ++i)
     if (positions[i] < 1 || positions[i] >= n || (i > 0 && positions[i] <= positions[i - 1]))
       fail("cut positions must increase strictly within 1..{} (the model has {} nodes)", n - 1, n);
   Lifetimes l = lifetimes(g);
-  std::vector<int> bounds = {0};
-  bounds.insert(bounds.end(), positions.begin(), positions.end());
-  bounds.push_back(n);
+  const std::vector<int> bounds = stage_bounds(positions, n);
   std::vector<graph::Graph> stages;
   for (size_t s = 0; s + 1 < bounds.size(); ++s) {
     int begin = bounds[s], end = bounds[s + 1];

@@ -37,4 +37,12 @@ std::vector<Cut> single_tensor_cuts(const graph::Graph& graph);
 // Composing the stages in order computes the original graph's outputs.
 std::vector<graph::Graph> split_stages(const graph::Graph& graph, const std::vector<int>& positions);
 
+// The one stage running nodes [begin, end) of `graph` (0 and nodes for its ends), as split_stages
+// makes it.
+graph::Graph split_stage(const graph::Graph& graph, int begin, int end);
+
+// Where the stages of a plan cutting at `positions` begin and end: 0, the positions, `nodes`
+// (stage s runs nodes [bounds[s], bounds[s + 1])).
+std::vector<int> stage_bounds(const std::vector<int>& positions, int nodes);
+
 }  // namespace fluidedge::partition

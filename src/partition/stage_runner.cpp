@@ -91,12 +91,8 @@ StageRunner::Stage& StageRunner::get(int begin, int end, Precision precision) {
     it->second.last_use = ++clock_;
     return it->second;
   }
-  std::vector<int> positions;
-  if (begin > 0) positions.push_back(begin);
-  if (end < n) positions.push_back(end);
-  std::vector<graph::Graph> parts = split_stages(graph_, positions);
   Stage s;
-  s.graph = at_precision(std::move(parts[begin > 0 ? 1 : 0]), begin, precision);
+  s.graph = at_precision(split_stage(graph_, begin, end), begin, precision);
   s.session = runtime::make_session(backend_, s.graph, options_);
   for (const auto& [name, t] : s.graph.initializers) s.weight_bytes += static_cast<int64_t>(t.nbytes());
   s.last_use = ++clock_;
@@ -142,9 +138,7 @@ runtime::TensorMap StageRunner::run_stage(int begin, int end, const runtime::Ten
 
 runtime::TensorMap StageRunner::run(const std::vector<int>& positions, const runtime::TensorMap& inputs,
                                     Precision transfer, const std::vector<Precision>& precisions) {
-  std::vector<int> bounds = {0};
-  bounds.insert(bounds.end(), positions.begin(), positions.end());
-  bounds.push_back(nodes());
+  const std::vector<int> bounds = stage_bounds(positions, nodes());
   if (!precisions.empty() && precisions.size() + 1 != bounds.size())
     fail("{} stage precisions for a plan of {} stages", precisions.size(), bounds.size() - 1);
   runtime::TensorMap current = inputs;

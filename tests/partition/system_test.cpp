@@ -31,10 +31,10 @@ links:
     power_w: 0.3
 )";
 
-// The message of the Error `yaml` raises, or "" if it parses.
-std::string parse_error(const std::string& yaml) {
+// The message of the Error `yaml` raises, or "" if it parses (profiles relative to `base_dir`).
+std::string parse_error(const std::string& yaml, const std::filesystem::path& base_dir = {}) {
   try {
-    parse_system(yaml, "system.yaml");
+    parse_system(yaml, "system.yaml", base_dir);
   } catch (const Error& e) {
     return e.what();
   }
@@ -204,17 +204,9 @@ TEST(SystemYaml, AProfileCostsOnlyADeviceOfItsPrecision) {
   std::ofstream(dir / "fp32.json") << R"({"batch": 1, "nodes": [{"name": "conv", "ms": 2}]})";
   std::ofstream(dir / "int4.json") << R"({"batch": 1, "precision": "int4", "nodes": []})";
   auto load = [&](const std::string& device) {
-    std::ofstream(dir / "system.yaml") << "devices:\n  - " << device << "\n";
-    return load_system(dir / "system.yaml");
+    return parse_system("devices:\n  - " + device + "\n", "system.yaml", dir);
   };
-  auto error_of = [&](const std::string& device) -> std::string {
-    try {
-      load(device);
-    } catch (const Error& e) {
-      return e.what();
-    }
-    return "";
-  };
+  auto error_of = [&](const std::string& device) { return parse_error("devices:\n  - " + device + "\n", dir); };
   SystemDescription s = load("{name: b, profile: int8.json, precision: int8}");
   EXPECT_EQ(s.devices[0].profile->precision, Precision::kInt8);
   // A profile without the field was measured in fp32 (every profile before the field existed).

@@ -284,16 +284,8 @@ TEST(FastSession, ReusesActivationBuffers) {
 // kernel rounds once, so a value on a rounding boundary may land on the other side).
 TEST(FastQuantized, QdqConvolutionsRunAsInt8ConvolutionsWithinOneStepOfTheReference) {
   reference::register_reference_backend();
-  using fluidedge::testing::QdqConvOptions;
-  std::vector<QdqConvOptions> cases(7);
-  cases[1].per_channel = false;
-  cases[2].int8_activations = true, cases[2].output_zero_point = -128;
-  cases[3].stride = 2, cases[3].bias = QdqConvOptions::Bias::kNone;
-  cases[4].group = 8, cases[4].outputs = 8;  // depthwise
-  cases[5].relu = false, cases[5].output_zero_point = 131, cases[5].kernel = 1, cases[5].pad = 0;
-  cases[6].bias = QdqConvOptions::Bias::kFloat;
+  const auto cases = fluidedge::testing::qdq_conv_cases();
   for (size_t k = 0; k < cases.size(); ++k) {
-    cases[k].seed = static_cast<uint32_t>(k + 1);
     graph::Graph g = fluidedge::testing::qdq_conv_graph(cases[k]);
     fast::FastSession fast(g, {});
     fast.set_poison_buffers(true);
@@ -304,14 +296,8 @@ TEST(FastQuantized, QdqConvolutionsRunAsInt8ConvolutionsWithinOneStepOfTheRefere
     graph::Tensor x = random_input(g.value("input").shape, static_cast<uint32_t>(k));
     auto want = make_session("reference", g)->run({{"input", x}}).at("output");
     auto got = fast.run({{"input", x}}).at("output");
-    ASSERT_EQ(got.shape(), want.shape());
-    int64_t exact = 0;
-    for (int64_t i = 0; i < got.numel(); ++i) {
-      float d = std::fabs(got.data<float>()[i] - want.data<float>()[i]);
-      ASSERT_LE(d, 0.05f * 1.001f) << "case " << k << " element " << i;
-      exact += d == 0;
-    }
-    EXPECT_GE(exact, got.numel() * 95 / 100) << "case " << k;
+    const double exact = fluidedge::testing::share_exact_within_one_step(got, want, 0.05f);
+    EXPECT_GE(exact, 0.95) << "case " << k << " (-1: an element more than a step away)";
   }
 }
 
@@ -319,9 +305,7 @@ TEST(FastQuantized, QdqConvolutionsRunAsInt8ConvolutionsWithinOneStepOfTheRefere
 // convolutions, within one output step of the reference.
 TEST(FastQuantized, QdqGemmsRunAsInt8ConvolutionsWithinOneStepOfTheReference) {
   reference::register_reference_backend();
-  std::vector<fluidedge::testing::QdqGemmOptions> cases(3);
-  cases[1].per_channel = false, cases[1].transposed = false;
-  cases[2].bias = false, cases[2].rows = 1;
+  const auto cases = fluidedge::testing::qdq_gemm_cases();
   for (size_t k = 0; k < cases.size(); ++k) {
     graph::Graph g = fluidedge::testing::qdq_gemm_graph(cases[k]);
     fast::FastSession fast(g, {});

@@ -171,24 +171,9 @@ TEST(XnnpackConcat, PartsWrittenInPlaceWhereTheirProducersCan) {
 // on XNNPACK: the model's uint8 activations made int8, within one output step of the reference.
 TEST(XnnpackQuantized, QdqConvolutionsAndGemmsRunInInt8WithinOneStepOfTheReference) {
   reference::register_reference_backend();
-  using fluidedge::testing::QdqConvOptions;
-  using fluidedge::testing::QdqGemmOptions;
   std::vector<graph::Graph> graphs;
-  std::vector<QdqConvOptions> convs(7);
-  convs[1].per_channel = false;
-  convs[2].int8_activations = true, convs[2].output_zero_point = -128;
-  convs[3].stride = 2, convs[3].bias = QdqConvOptions::Bias::kNone;
-  convs[4].group = 8, convs[4].outputs = 8;  // depthwise
-  convs[5].relu = false, convs[5].output_zero_point = 131, convs[5].kernel = 1, convs[5].pad = 0;
-  convs[6].bias = QdqConvOptions::Bias::kFloat;
-  for (size_t k = 0; k < convs.size(); ++k) {
-    convs[k].seed = static_cast<uint32_t>(k + 1);
-    graphs.push_back(fluidedge::testing::qdq_conv_graph(convs[k]));
-  }
-  std::vector<QdqGemmOptions> gemms(3);
-  gemms[1].per_channel = false, gemms[1].transposed = false;
-  gemms[2].bias = false, gemms[2].rows = 1;
-  for (const auto& o : gemms) graphs.push_back(fluidedge::testing::qdq_gemm_graph(o));
+  for (const auto& o : fluidedge::testing::qdq_conv_cases()) graphs.push_back(fluidedge::testing::qdq_conv_graph(o));
+  for (const auto& o : fluidedge::testing::qdq_gemm_cases()) graphs.push_back(fluidedge::testing::qdq_gemm_graph(o));
   for (size_t k = 0; k < graphs.size(); ++k) {
     const graph::Graph& g = graphs[k];
     xnnpack::XnnpackSession session(g, {});

@@ -76,17 +76,16 @@ class QuantizedConvKernel : public Kernel {
     const graph::QuantParams yq = graph::quant_params(g_, n, kYScale, kYZero, graph::DType::kInt8, -1, 4);
 
     // ONNX's [O, I/g, kh, kw] to XNNPACK's [g][O/g][kh][kw][I/g]; a depthwise convolution (one
-    // input and one output channel per group) takes [kh][kw][channels], which is the same order.
+    // input and one output channel per group, XNNPACK's depthwise flag) takes [kh][kw][channels].
+    const bool depthwise = groups > 1 && group_in == 1 && group_out == 1;
     const auto* weights = w.data<int8_t>();
     std::vector<int8_t> packed(static_cast<size_t>(w.numel()));
     for (int64_t o = 0; o < out_c; ++o)
       for (int64_t i = 0; i < group_in; ++i)
-        for (int64_t k = 0; k < kh * kw; ++k)
-          packed[static_cast<size_t>((o * kh * kw + k) * group_in + i)] = weights[(o * group_in + i) * kh * kw + k];
-    if (groups > 1 && group_in == 1 && group_out == 1) {
-      for (int64_t k = 0; k < kh * kw; ++k)
-        for (int64_t c = 0; c < out_c; ++c) packed[static_cast<size_t>(k * out_c + c)] = weights[c * kh * kw + k];
-    }
+        for (int64_t k = 0; k < kh * kw; ++k) {
+          const int64_t to = depthwise ? k * out_c + o : (o * kh * kw + k) * group_in + i;
+          packed[static_cast<size_t>(to)] = weights[(o * group_in + i) * kh * kw + k];
+        }
     std::vector<float> kernel_scale(static_cast<size_t>(out_c));
     for (int64_t c = 0; c < out_c; ++c) kernel_scale[static_cast<size_t>(c)] = wq.scale_at(c);
     std::vector<int32_t> bias;
@@ -94,7 +93,6 @@ class QuantizedConvKernel : public Kernel {
       const graph::Tensor& b = *g_.initializer(n.input(kBias));
       bias.assign(b.data<int32_t>(), b.data<int32_t>() + b.numel());
     }
-    const bool depthwise = groups > 1 && group_in == 1 && group_out == 1;
     auto u = [](int64_t v) { return static_cast<uint32_t>(v); };
     xnn_operator_t op = nullptr;
     check(xnn_create_convolution2d_nhwc_qc8(
