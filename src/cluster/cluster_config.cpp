@@ -128,9 +128,10 @@ ClusterConfig parse_checked_yaml(const std::string& text, const std::string& sou
     }
   }
   if (auto d = root["detector"]) {
-    check_fields(d, "detector", {"heartbeat_ms", "timeout_ms"}, source);
+    check_fields(d, "detector", {"heartbeat_ms", "timeout_ms", "misses"}, source);
     c.detector.heartbeat_ms = positive_int(d, "heartbeat_ms", "detector", source, c.detector.heartbeat_ms);
     c.detector.timeout_ms = positive_int(d, "timeout_ms", "detector", source, c.detector.timeout_ms);
+    c.detector.misses = positive_int(d, "misses", "detector", source, c.detector.misses);
   }
 
   // The model directory's manifest says what each part predicts.
@@ -188,7 +189,8 @@ void ClusterConfig::validate() const {
                              {window, "window"},
                              {request_timeout_ms, "request_timeout_ms"},
                              {detector.heartbeat_ms, "heartbeat_ms"},
-                             {detector.timeout_ms, "timeout_ms"}})
+                             {detector.timeout_ms, "timeout_ms"},
+                             {detector.misses, "misses"}})
     if (value <= 0) fail("{}: '{}' must be positive (got {})", source, name, value);
   if (!(latency_target_ms > 0)) fail("{}: 'latency_target_ms' must be positive", source);
   std::set<std::string> names, addresses;

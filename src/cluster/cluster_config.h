@@ -12,7 +12,7 @@
 //   window: 16                # requests in flight per node
 //   latency_target_ms: 30     # auto mode: HA while latency stays under this and no backlog
 //   request_timeout_ms: 10000
-//   detector: {heartbeat_ms: 20, timeout_ms: 60}
+//   detector: {heartbeat_ms: 20, timeout_ms: 60, misses: 3}  # see failure_detector.h
 //   coordinator: client       # client: the client coordinates; nodes: any node does, for the
 //                             # client, which fails over between them (see gateway.h)
 //   tls: certs/client         # mutual TLS: this client's certificate, key and the cluster CA

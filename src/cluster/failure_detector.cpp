@@ -41,8 +41,15 @@ std::string FailureDetector::probe(grpc::health::v1::Health::Stub& stub, int tim
 void FailureDetector::run() {
   // Beats at a fixed rate: a slow probe shortens the wait after it, never shifts the schedule.
   auto next = std::chrono::steady_clock::now();
+  int failed = 0;  // probes in a row that failed
   while (true) {
-    if (grpc::health::v1::Health::Stub* stub = target_()) report_(probe(*stub, settings_.timeout_ms));
+    if (grpc::health::v1::Health::Stub* stub = target_()) {
+      std::string why = probe(*stub, settings_.timeout_ms);
+      failed = why.empty() ? 0 : failed + 1;
+      if (why.empty() || failed >= settings_.misses) report_(why);
+    } else {
+      failed = 0;
+    }
     if (after_beat_) after_beat_();
     next += std::chrono::milliseconds(settings_.heartbeat_ms);
     auto now = std::chrono::steady_clock::now();

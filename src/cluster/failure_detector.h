@@ -1,8 +1,13 @@
 // The failure detector DESIGN names: a thread that probes a node's gRPC health service every
-// `heartbeat_ms`, each probe bounded by `timeout_ms`, and reports every outcome. Used by the
+// `heartbeat_ms`, each probe bounded by `timeout_ms`, and reports the outcomes. Used by the
 // coordinator's node links (up/down and rejoin) and by the gateway client (is the coordinating
 // node still there?), so a node that stops answering is found even when no request is in
-// flight, within one period plus one deadline.
+// flight. Success is reported at every probe; failure once `misses` probes in a row failed, so
+// a node that stalls for a moment (a loaded board, a busy core) is not taken for a dead one:
+// each false "down" costs the node's part a redeploy and HA its accuracy meanwhile. A frozen
+// node or a cut link is found within one period plus `misses` deadlines; a killed one sooner,
+// its probes being refused at once (and its Infer stream, which the node link watches, breaks
+// at once).
 #pragma once
 
 #include <condition_variable>
@@ -17,7 +22,8 @@ namespace fluidedge::cluster {
 
 struct DetectorSettings {
   int heartbeat_ms = 20;  // probe period
-  int timeout_ms = 60;    // deadline of one probe: detection takes at most period + deadline
+  int timeout_ms = 60;    // deadline of one probe
+  int misses = 3;         // failed probes in a row before a failure is reported
 };
 
 class FailureDetector {

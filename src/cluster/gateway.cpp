@@ -64,6 +64,7 @@ wire::ClusterSpec to_spec(const ClusterConfig& config) {
   spec.set_request_timeout_ms(config.request_timeout_ms);
   spec.set_heartbeat_ms(config.detector.heartbeat_ms);
   spec.set_timeout_ms(config.detector.timeout_ms);
+  spec.set_misses(config.detector.misses);
   return spec;
 }
 
@@ -86,6 +87,7 @@ ClusterConfig from_spec(const wire::ClusterSpec& spec, const fs::path& dir, cons
     c.request_timeout_ms = spec.request_timeout_ms();
     c.detector.heartbeat_ms = spec.heartbeat_ms();
     c.detector.timeout_ms = spec.timeout_ms();
+    c.detector.misses = spec.misses();
     c.latency_target_ms = spec.latency_target_ms();
     fs::create_directories(dir);
     std::set<std::string> files;

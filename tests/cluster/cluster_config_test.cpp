@@ -49,11 +49,13 @@ class ClusterConfigTest : public ::testing::Test {
 };
 
 TEST_F(ClusterConfigTest, GoodFileGivesNodesPredictionsAndCombiners) {
-  auto c = parse("variant: fluid\nmode: ha\nmodel: model\nwindow: 4\ndetector: {heartbeat_ms: 10, timeout_ms: 30}\n" +
-                 nodes_);
+  auto c = parse(
+      "variant: fluid\nmode: ha\nmodel: model\nwindow: 4\ndetector: {heartbeat_ms: 10, timeout_ms: 30, misses: 2}\n" +
+      nodes_);
   EXPECT_EQ(c.mode, Mode::kHighAccuracy);
   EXPECT_EQ(c.window, 4);
   EXPECT_EQ(c.detector.heartbeat_ms, 10);
+  EXPECT_EQ(c.detector.misses, 2);
   ASSERT_EQ(c.nodes.size(), 2u);
   EXPECT_EQ(c.nodes[1].key, "2");
   EXPECT_EQ(c.nodes[1].prediction, "logits_2");
@@ -79,6 +81,8 @@ TEST_F(ClusterConfigTest, MistakesNameTheField) {
   expect_error("variant: fluid\nmodel: elsewhere\n" + nodes_, "no metrics.json");
   expect_error("variant: fluid\nmodel: model\nwindow: -2\n" + nodes_, "'window' must be positive");
   expect_error("variant: fluid\nmodel: model\nmode: fast\n" + nodes_, "unknown mode 'fast'");
+  expect_error("variant: fluid\nmodel: model\ndetector: {misses: 0}\n" + nodes_, "detector: 'misses' must be positive");
+  expect_error("variant: fluid\nmodel: model\ndetector: {period: 5}\n" + nodes_, "unknown field 'period'");
   expect_error("variant: fluid\nmodel: model\nnodes: []\n", "at least one node");
   // Found by fuzz_cluster_yaml: a list where a scalar belongs escaped as yaml-cpp's own exception.
   expect_error("variant: fluid\nmodel:\n  - timeout\n" + nodes_, "bad conversion");

@@ -1,8 +1,14 @@
 // The FailureDetector on its own: it skips beats with nothing to watch (still running its
-// chores), and reports a node that does not answer with the reason, within a deadline.
+// chores), and reports a node that does not answer with the reason once `misses` probes in a
+// row failed.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -57,6 +63,67 @@ TEST(FailureDetector, ANodeThatDoesNotAnswerIsReportedWithWhy) {
     EXPECT_NE(w.find("health check"), std::string::npos) << w;
   }
   EXPECT_TRUE(FailureDetector::probe(*stub, 50).find("health check: ") == 0);
+}
+
+// A listening socket nobody accepts from: the kernel completes the TCP handshake, the HTTP/2
+// one never comes, so the first probe runs out of its deadline - a frozen process.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 || listen(fd_, 16) != 0 ||
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      throw std::runtime_error("cannot listen on loopback");
+    port_ = ntohs(a.sin_port);
+  }
+  ~SilentListener() { close(fd_); }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST(FailureDetector, AFailureIsReportedAfterMissesInARow) {
+  for (int misses : {1, 3}) {
+    SilentListener silent;  // a fresh connection each time
+    auto stub = grpc::health::v1::Health::NewStub(make_channel(silent.address()));
+    std::mutex m;
+    int probes = 0;                   // probes made (the target is asked once per probe)
+    std::vector<int> reported_after;  // the probe count at each report
+    std::vector<std::string> why;
+    FailureDetector d(
+        {.heartbeat_ms = 5, .timeout_ms = 40, .misses = misses},
+        [&] {
+          std::lock_guard lock(m);
+          ++probes;
+          return stub.get();
+        },
+        [&](const std::string& w) {
+          std::lock_guard lock(m);
+          reported_after.push_back(probes);
+          why.push_back(w);
+        });
+    auto t0 = std::chrono::steady_clock::now();
+    d.start();
+    while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+      {
+        std::lock_guard lock(m);
+        if (why.size() >= 2) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    d.stop();
+    std::lock_guard lock(m);
+    ASSERT_GE(why.size(), 2u) << "misses " << misses << ": a silent node is reported, again while it stays silent";
+    EXPECT_NE(why[0].find("health check: "), std::string::npos) << why[0];
+    EXPECT_EQ(reported_after[0], misses) << "the first report comes with the misses-th failed probe";
+    EXPECT_EQ(reported_after[1], misses + 1) << "then every failed probe is reported";
+  }
 }
 
 }  // namespace
