@@ -96,10 +96,16 @@ StageRunner::Stage& StageRunner::get(int begin, int end, Precision precision) {
   s.session = runtime::make_session(backend_, s.graph, options_);
   for (const auto& [name, t] : s.graph.initializers) s.weight_bytes += static_cast<int64_t>(t.nbytes());
   s.last_use = ++clock_;
-  held_bytes_ += s.weight_bytes;
+  recount(s);
   ++built_;
   evict(key);
   return stages_.emplace(key, std::move(s)).first->second;
+}
+
+void StageRunner::recount(Stage& s) {
+  const int64_t now = s.weight_bytes + s.session->held_bytes();
+  held_bytes_ += now - s.bytes;
+  s.bytes = now;
 }
 
 void StageRunner::evict(const Key& keep) {
@@ -108,7 +114,7 @@ void StageRunner::evict(const Key& keep) {
     for (auto it = stages_.begin(); it != stages_.end(); ++it)
       if (it->first != keep && (oldest == stages_.end() || it->second.last_use < oldest->second.last_use)) oldest = it;
     if (oldest == stages_.end()) return;
-    held_bytes_ -= oldest->second.weight_bytes;
+    held_bytes_ -= oldest->second.bytes;
     stages_.erase(oldest);
   }
 }
@@ -129,6 +135,8 @@ runtime::TensorMap StageRunner::run_stage(int begin, int end, const runtime::Ten
     feeds[name] = precision == Precision::kFp16 ? transfer_round_trip(it->second, precision) : it->second;
   }
   runtime::TensorMap out = s.session->run(feeds);
+  recount(s);
+  evict({begin, end, precision});
   // Outputs that are initializers (constants) are not computed by the session; pass them on.
   for (const auto& name : s.graph.outputs)
     if (!out.count(name))

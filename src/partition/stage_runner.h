@@ -65,8 +65,10 @@ class StageRunner {
   // Stages held now, and built in total (a stage evicted and needed again is built again).
   size_t cached_stages() const { return stages_.size(); }
   int64_t built_stages() const { return built_; }
-  // Sessions hold their stage's weights; beyond `bytes` of weights, the least recently used
-  // stages are dropped (the one in use never is). Default 1 GiB.
+  int64_t held_bytes() const { return held_bytes_; }
+  // A stage holds its weights and its session's buffers (an activation arena per batch size it
+  // ran); beyond `bytes` held in all, the least recently used stages are dropped (the one in use
+  // never is). Default 1 GiB.
   void set_cache_limit(int64_t bytes) { limit_bytes_ = bytes; }
 
  private:
@@ -74,12 +76,15 @@ class StageRunner {
     graph::Graph graph;
     std::unique_ptr<runtime::Session> session;
     int64_t weight_bytes = 0;
+    int64_t bytes = 0;  // weights and the session's buffers, as counted in held_bytes_
     int64_t last_use = 0;
   };
   using Key = std::tuple<int, int, Precision>;
   Stage& get(int begin, int end, Precision precision);
   // The stage's graph at `precision`, from its fp32 graph.
   graph::Graph at_precision(graph::Graph stage, int begin, Precision precision);
+  // Counts what `s` holds now (its session plans a batch size when it first runs it).
+  void recount(Stage& s);
   void evict(const Key& keep);
 
   const graph::Graph& graph_;

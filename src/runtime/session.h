@@ -56,6 +56,11 @@ class Session {
 
   // The graph as loaded (after the backend's own rewrites, if any).
   virtual const graph::Graph& graph() const = 0;
+
+  // Bytes held for running besides the graph: the activation arenas and scratch buffers of
+  // every batch size planned so far (a planned backend keeps one plan per batch size). 0 for a
+  // backend that allocates during each run.
+  virtual int64_t held_bytes() const { return 0; }
 };
 
 // Creates a session of the named backend. Backends register themselves at static-init time,

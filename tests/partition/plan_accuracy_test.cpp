@@ -265,6 +265,40 @@ TEST_F(PlanAccuracyTest, StagesRunAtTheirDevicesPrecision) {
   EXPECT_THROW(ev.evaluate(plan, Precision::kFp32, {Precision::kInt8}), Error);
 }
 
+// A front's stages are cached, and what they hold (weights and their sessions' activation
+// arenas, one per batch size run) stays under the runner's limit: a stage beyond it pushes out
+// the least recently used ones, and one needed again is built again, computing the same.
+TEST_F(PlanAccuracyTest, StageRunnerHoldsNoMoreThanItsLimit) {
+  const graph::Graph g = partitionable_graph(testing::zoo_model("squeezenet1_1"));
+  const int cut = middle_cut(g)[0], n = static_cast<int>(g.nodes.size());
+  runtime::TensorMap batch8 = random_samples(g, 8, 3).inputs;
+  StageRunner runner(g);
+
+  runtime::TensorMap whole = runner.run({}, batch8);
+  int64_t weights = 0;
+  for (const auto& [name, t] : runner.stage(0, n).initializers) weights += static_cast<int64_t>(t.nbytes());
+  // The activations of 8 images at 224x224 are counted besides the weights.
+  EXPECT_GT(runner.held_bytes(), weights + 8 * 3 * 224 * 224 * 4);
+  runtime::TensorMap split = runner.run({cut}, batch8);
+  EXPECT_EQ(runner.cached_stages(), 3u);
+  const int64_t all_three = runner.held_bytes();
+
+  // Room for the stage in use only: each run leaves one stage held, and rebuilds what it needs.
+  runner.set_cache_limit(1);
+  runtime::TensorMap again = runner.run({cut}, batch8);
+  EXPECT_EQ(runner.cached_stages(), 1u);
+  EXPECT_LT(runner.held_bytes(), all_three);
+  const int64_t built = runner.built_stages();
+  runner.run({}, batch8);
+  EXPECT_EQ(runner.built_stages(), built + 1) << "the whole-model stage was dropped, and is built again";
+  EXPECT_EQ(runner.cached_stages(), 1u);
+  const std::string out = g.outputs[0];
+  EXPECT_TRUE(again.at(out).equals(split.at(out))) << "a rebuilt stage computes what it did";
+  auto a = split.at(out).values<float>(), b = whole.at(out).values<float>();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-3f * (1 + std::abs(b[i]))) << i;
+}
+
 TEST_F(PlanAccuracyTest, MinAccuracyDropsAPlanWhoseInt8DeviceLosesTooMuch) {
   // logits = x @ I. Calibrated on these two inputs, x's int8 step is 105 / 255 ~ 0.41, which
   // merges 1 and 1.001: an int8 device's top-1 changes on the first, never on the second.

@@ -455,6 +455,12 @@ const graph::Graph& FastSession::graph() const { return impl_->optimized; }
 
 FastPlanStats FastSession::plan_stats(int64_t batch) { return impl_->plan_for(batch).stats; }
 
+int64_t FastSession::held_bytes() const {
+  int64_t bytes = 0;
+  for (const auto& [batch, p] : impl_->plans) bytes += p->stats.activation_bytes + p->stats.scratchpad_bytes;
+  return bytes;
+}
+
 TensorMap FastSession::run(const TensorMap& inputs) {
   Plan& p = impl_->prepare(inputs);
   dnnl::stream& stream = impl_->stream;

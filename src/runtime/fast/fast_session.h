@@ -44,6 +44,7 @@ class FastSession : public Session {
   TensorMap run(const TensorMap& inputs) override;
   std::string backend() const override { return "fast"; }
   const graph::Graph& graph() const override;
+  int64_t held_bytes() const override;
 
   // Plans for `batch` (if not done yet) and reports what the plan holds.
   FastPlanStats plan_stats(int64_t batch);

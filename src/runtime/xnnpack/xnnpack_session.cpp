@@ -374,6 +374,12 @@ void XnnpackSession::set_poison_buffers(bool on) { impl_->poison = on; }
 
 XnnpackPlanStats XnnpackSession::plan_stats(int64_t batch) { return impl_->plan_for(batch).stats; }
 
+int64_t XnnpackSession::held_bytes() const {
+  int64_t bytes = 0;
+  for (const auto& [batch, p] : impl_->plans) bytes += p->stats.activation_bytes;
+  return bytes;
+}
+
 TensorMap XnnpackSession::run(const TensorMap& inputs) {
   Plan& p = impl_->prepare(inputs);
   impl_->execute(p, nullptr);

@@ -42,6 +42,7 @@ class XnnpackSession : public Session {
   TensorMap run(const TensorMap& inputs) override;
   std::string backend() const override { return "xnnpack"; }
   const graph::Graph& graph() const override;
+  int64_t held_bytes() const override;
   std::vector<StepTiming> profile(const TensorMap& inputs, int runs) override;
 
   // Plans for `batch` (if not done yet) and reports what the plan holds.
