@@ -24,10 +24,17 @@ struct TensorRange {
   float lo = 0, hi = 0;
 };
 
-// The ranges of `tensors` (values of `graph`) over every batch of `batches`. `on_batch(done,
-// total)`, if given, is called after each batch.
+// Observed values one run of the float model may hold. Every observed tensor is an output of
+// that run, so a batch of a large model (EfficientNet-B0: ~100 MB of activations per image) is
+// observed a few rows at a time: its first row alone, then as many rows as this allows.
+constexpr int64_t kObservedBytesPerRun = int64_t{256} << 20;
+
+// The ranges of `tensors` (values of `graph`) over every batch of `batches`; they do not depend
+// on how the rows are grouped into runs. `on_batch(done, total)`, if given, is called after each
+// batch.
 std::map<std::string, TensorRange> calibrate(const graph::Graph& graph, const std::vector<std::string>& tensors,
                                              const std::vector<runtime::TensorMap>& batches, CalibrationMethod method,
-                                             const std::function<void(int64_t, int64_t)>& on_batch = {});
+                                             const std::function<void(int64_t, int64_t)>& on_batch = {},
+                                             int64_t observed_bytes_per_run = kObservedBytesPerRun);
 
 }  // namespace fluidedge::quantize
