@@ -1,7 +1,10 @@
 #include "quantize/calibration.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "common/error.h"
 #include "runtime/fast/fast_session.h"
@@ -10,15 +13,71 @@ namespace fluidedge::quantize {
 
 namespace {
 
-// Values kept per tensor for the percentile method: a strided sample of each batch, enough for
-// the 0.01 % tails to hold a few hundred values.
-constexpr size_t kSamplesPerTensor = size_t{1} << 22;
-
 constexpr double kPercentile = 99.99;
 
-struct Observed {
-  float lo = std::numeric_limits<float>::infinity(), hi = -std::numeric_limits<float>::infinity();
-  std::vector<float> sample;
+// The observed range of one tensor. The percentile method keeps, of all the values it will see,
+// the smallest and the largest as many as the 0.01 % and 99.99 % ranks need (a max-heap and a
+// min-heap): the percentiles come out exact, in memory of 0.01 % of the values, not all of them.
+class Observed {
+ public:
+  // `expected`: how many values this tensor will show in all (sets the heaps' sizes).
+  Observed(CalibrationMethod method, int64_t expected) {
+    expected_ = expected;
+    if (method != CalibrationMethod::kPercentile) return;
+    const auto [lo_rank, hi_rank] = ranks(expected);
+    keep_low_ = lo_rank + 1;
+    keep_high_ = static_cast<size_t>(expected) - hi_rank;
+  }
+
+  void add(const float* values, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float x = values[i];
+      lo_ = std::min(lo_, x);
+      hi_ = std::max(hi_, x);
+      keep(low_, keep_low_, x, std::less<float>());
+      keep(high_, keep_high_, x, std::greater<float>());
+    }
+    count_ += n;
+  }
+
+  TensorRange minmax() const { return {lo_, hi_}; }
+
+  // The values at ranks 0.01 % and 99.99 % (of count - 1, rounded down) of all seen.
+  TensorRange percentiles() {
+    if (count_ < 2) return minmax();
+    const auto [lo_rank, hi_rank] = ranks(count_);
+    // low_ holds the smallest min(count, keep_low) values, high_ the largest likewise.
+    std::sort(low_.begin(), low_.end());
+    std::sort(high_.begin(), high_.end());
+    const size_t from_top = static_cast<size_t>(count_ - 1) - hi_rank;
+    if (lo_rank >= low_.size() || from_top >= high_.size())
+      fail("calibration: a tensor showed {} values, more than the {} its first run promised", count_, expected_);
+    return {low_[lo_rank], high_[high_.size() - 1 - from_top]};
+  }
+
+ private:
+  static std::pair<size_t, size_t> ranks(int64_t n) {
+    const double last = static_cast<double>(std::max<int64_t>(n, 1) - 1);
+    return {static_cast<size_t>((100.0 - kPercentile) / 100.0 * last), static_cast<size_t>(kPercentile / 100.0 * last)};
+  }
+  // Keeps the `limit` values first in `order` in a heap whose front is the last of them.
+  template <class Order>
+  static void keep(std::vector<float>& heap, size_t limit, float x, Order order) {
+    if (limit == 0) return;
+    if (heap.size() < limit) {
+      heap.push_back(x);
+      std::push_heap(heap.begin(), heap.end(), order);
+    } else if (order(x, heap.front())) {
+      std::pop_heap(heap.begin(), heap.end(), order);
+      heap.back() = x;
+      std::push_heap(heap.begin(), heap.end(), order);
+    }
+  }
+
+  float lo_ = std::numeric_limits<float>::infinity(), hi_ = -std::numeric_limits<float>::infinity();
+  int64_t count_ = 0, expected_ = 0;
+  size_t keep_low_ = 0, keep_high_ = 0;
+  std::vector<float> low_, high_;
 };
 
 }  // namespace
@@ -47,30 +106,30 @@ std::map<std::string, TensorRange> calibrate(const graph::Graph& graph, const st
       observed.outputs.push_back(t);
   }
   runtime::fast::FastSession session(observed, {});
+  int64_t total_rows = 0;
+  for (const auto& b : batches) total_rows += b.begin()->second.dim(0);
   std::map<std::string, Observed> seen;
-  int64_t total_values = 0;
-  for (const auto& b : batches) total_values += b.begin()->second.dim(0);
+  // A constant is observed once, as it is.
+  for (const auto& t : tensors)
+    if (const graph::Tensor* v = observed.initializer(t)) {
+      if (v->dtype() != graph::DType::kFloat32) fail("calibration: '{}' is {}, not float32", t, dtype_name(v->dtype()));
+      seen.emplace(t, Observed(method, v->numel())).first->second.add(v->data<float>(), v->numel());
+    }
   auto observe = [&](const runtime::TensorMap& rows) {
     runtime::TensorMap out = session.run(rows);
     int64_t bytes = 0;
     for (const auto& t : tensors) {
-      const graph::Tensor& v = observed.is_initializer(t) ? *observed.initializer(t) : out.at(t);
+      if (observed.is_initializer(t)) continue;
+      const graph::Tensor& v = out.at(t);
       if (v.dtype() != graph::DType::kFloat32) fail("calibration: '{}' is {}, not float32", t, dtype_name(v.dtype()));
       bytes += static_cast<int64_t>(v.nbytes());
-      Observed& o = seen[t];
-      const float* values = v.data<float>();
-      const auto count = static_cast<size_t>(v.numel());
-      for (size_t i = 0; i < count; ++i) {
-        o.lo = std::min(o.lo, values[i]);
-        o.hi = std::max(o.hi, values[i]);
+      auto it = seen.find(t);
+      if (it == seen.end()) {
+        // The values per row, known from this first run: the heaps are sized for every row.
+        const int64_t rows = v.rank() > 0 ? std::max<int64_t>(v.dim(0), 1) : 1;
+        it = seen.emplace(t, Observed(method, v.numel() / rows * total_rows)).first;
       }
-      if (method == CalibrationMethod::kPercentile) {
-        // These rows' share of the sample, evenly strided.
-        size_t share = std::max<size_t>(1, kSamplesPerTensor * static_cast<size_t>(v.rank() ? v.dim(0) : 1) /
-                                               static_cast<size_t>(std::max<int64_t>(total_values, 1)));
-        size_t stride = std::max<size_t>(1, count / share);
-        for (size_t i = 0; i < count; i += stride) o.sample.push_back(values[i]);
-      }
+      it->second.add(v.data<float>(), v.numel());
     }
     return bytes;
   };
@@ -88,18 +147,7 @@ std::map<std::string, TensorRange> calibrate(const graph::Graph& graph, const st
     if (on_batch) on_batch(static_cast<int64_t>(k) + 1, static_cast<int64_t>(batches.size()));
   }
   std::map<std::string, TensorRange> ranges;
-  for (auto& [t, o] : seen) {
-    TensorRange r{o.lo, o.hi};
-    if (method == CalibrationMethod::kPercentile && o.sample.size() > 1) {
-      auto at = [&](double q) {
-        auto k = static_cast<size_t>(q / 100.0 * static_cast<double>(o.sample.size() - 1));
-        std::nth_element(o.sample.begin(), o.sample.begin() + static_cast<long>(k), o.sample.end());
-        return o.sample[k];
-      };
-      r = {at(100.0 - kPercentile), at(kPercentile)};
-    }
-    ranges[t] = r;
-  }
+  for (auto& [t, o] : seen) ranges[t] = method == CalibrationMethod::kPercentile ? o.percentiles() : o.minmax();
   return ranges;
 }
 
