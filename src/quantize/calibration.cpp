@@ -17,10 +17,10 @@ constexpr double kPercentile = 99.99;
 
 // The observed range of one tensor. The percentile method keeps, of all the values it will see,
 // the smallest and the largest as many as the 0.01 % and 99.99 % ranks need (a max-heap and a
-// min-heap): the percentiles come out exact, in memory of 0.01 % of the values, not all of them.
+// min-heap): the percentiles come out exact, in memory of 0.02 % of the values, not all of them.
 class Observed {
  public:
-  // `expected`: how many values this tensor will show in all (sets the heaps' sizes).
+  // `expected`: how many values this tensor will show in all, or more (sets the heaps' sizes).
   Observed(CalibrationMethod method, int64_t expected) {
     expected_ = expected;
     if (method != CalibrationMethod::kPercentile) return;
@@ -115,7 +115,7 @@ std::map<std::string, TensorRange> calibrate(const graph::Graph& graph, const st
       if (v->dtype() != graph::DType::kFloat32) fail("calibration: '{}' is {}, not float32", t, dtype_name(v->dtype()));
       seen.emplace(t, Observed(method, v->numel())).first->second.add(v->data<float>(), v->numel());
     }
-  auto observe = [&](const runtime::TensorMap& rows) {
+  auto observe = [&](const runtime::TensorMap& rows, int64_t row_count) {
     runtime::TensorMap out = session.run(rows);
     int64_t bytes = 0;
     for (const auto& t : tensors) {
@@ -125,9 +125,9 @@ std::map<std::string, TensorRange> calibrate(const graph::Graph& graph, const st
       bytes += static_cast<int64_t>(v.nbytes());
       auto it = seen.find(t);
       if (it == seen.end()) {
-        // The values per row, known from this first run: the heaps are sized for every row.
-        const int64_t rows = v.rank() > 0 ? std::max<int64_t>(v.dim(0), 1) : 1;
-        it = seen.emplace(t, Observed(method, v.numel() / rows * total_rows)).first;
+        // The values per input row, from this first run (whatever dimension the batch is in,
+        // or none): the heaps are sized for every row.
+        it = seen.emplace(t, Observed(method, v.numel() / row_count * total_rows)).first;
       }
       it->second.add(v.data<float>(), v.numel());
     }
@@ -140,7 +140,7 @@ std::map<std::string, TensorRange> calibrate(const graph::Graph& graph, const st
       const int64_t n = rows_per_run ? std::min(rows_per_run, rows - begin) : 1;
       runtime::TensorMap part;
       for (const auto& [name, t] : batches[k]) part[name] = n == rows ? t : t.rows(begin, n);
-      const int64_t bytes = observe(part);
+      const int64_t bytes = observe(part, n);
       if (!rows_per_run) rows_per_run = std::max<int64_t>(1, observed_bytes_per_run / std::max<int64_t>(bytes, 1));
       begin += n;
     }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "graph/shape_inference.h"
 #include "quantize/calibration.h"
 #include "quantize/qdq_writer.h"
 #include "quantize/samples.h"
@@ -58,6 +59,54 @@ TEST(Calibration, RangesDoNotDependOnHowRowsAreGroupedIntoRuns) {
     const double last = static_cast<double>(values.size() - 1);
     EXPECT_NEAR(percentile.at(t).lo, values[static_cast<size_t>(0.0001 * last)], tolerance) << t;
     EXPECT_NEAR(percentile.at(t).hi, values[static_cast<size_t>(0.9999 * last)], tolerance) << t;
+  }
+}
+
+// A tensor whose batch is not its first dimension (a Transpose moves it) is observed whole: the
+// percentile heaps are sized by the values per input row, not per row of dimension 0.
+TEST(Calibration, ATensorWithItsBatchElsewhereIsObservedWhole) {
+  graph::Graph g;
+  g.inputs = {"input"};
+  // Enough values (4 x 2048 per row) for the 0.01 % ranks to be far from the ends.
+  g.values["input"] = graph::ValueInfo{graph::DType::kFloat32, {1, 4, 2048}, true};
+  std::vector<float> w(2048 * 3);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.01f * static_cast<float>(i % 7) - 0.03f;
+  g.set_initializer("w", graph::Tensor::from_vector<float>({2048, 3}, w));
+  auto add = [&](std::string op, std::vector<std::string> in, std::string out,
+                 std::map<std::string, graph::Attribute> attrs = {}) {
+    graph::Node n;
+    n.name = op;
+    n.op_type = std::move(op);
+    n.inputs = std::move(in);
+    n.outputs = {out};
+    n.attrs = std::move(attrs);
+    g.values.try_emplace(out);
+    g.nodes.push_back(std::move(n));
+  };
+  add("Transpose", {"input"}, "t", {{"perm", std::vector<int64_t>{1, 0, 2}}});  // [4, N, 2048]
+  add("MatMul", {"t", "w"}, "output");                                          // [4, N, 3]
+  g.outputs = {"output"};
+  graph::infer_shapes(g);
+
+  AccuracySamples samples = random_samples(g, 10, 3);
+  std::vector<runtime::TensorMap> batches{samples.inputs};
+  runtime::fast::FastSession session(g, {});
+  auto sorted = [](const graph::Tensor& t) {
+    std::vector<float> v(t.data<float>(), t.data<float>() + t.numel());
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  // The transposed input holds the inputs' values: their percentiles are those of "t".
+  const std::vector<float> t = sorted(samples.inputs.at("input"));
+  const std::vector<float> y = sorted(session.run(samples.inputs).at("output"));
+  auto at = [](const std::vector<float>& v, double q) { return v[static_cast<size_t>(q * (v.size() - 1))]; };
+
+  for (int64_t bytes_per_run : {int64_t{1}, kObservedBytesPerRun}) {
+    auto ranges = calibrate(g, {"t", "output"}, batches, CalibrationMethod::kPercentile, {}, bytes_per_run);
+    EXPECT_EQ(ranges.at("t").lo, at(t, 0.0001)) << bytes_per_run;
+    EXPECT_EQ(ranges.at("t").hi, at(t, 0.9999)) << bytes_per_run;
+    EXPECT_NEAR(ranges.at("output").lo, at(y, 0.0001), 1e-4f) << bytes_per_run;
+    EXPECT_NEAR(ranges.at("output").hi, at(y, 0.9999), 1e-4f) << bytes_per_run;
   }
 }
 
