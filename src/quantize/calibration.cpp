@@ -101,9 +101,7 @@ std::map<std::string, TensorRange> calibrate(const graph::Graph& graph, const st
   graph::Graph observed = graph;
   for (const auto& t : tensors) {
     if (!observed.has_value(t)) fail("calibration: '{}' is no value of the model", t);
-    if (std::find(observed.outputs.begin(), observed.outputs.end(), t) == observed.outputs.end() &&
-        !observed.is_initializer(t))
-      observed.outputs.push_back(t);
+    if (!observed.is_output(t) && !observed.is_initializer(t)) observed.outputs.push_back(t);
   }
   runtime::fast::FastSession session(observed, {});
   int64_t total_rows = 0;

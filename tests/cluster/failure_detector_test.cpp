@@ -20,6 +20,20 @@
 namespace fluidedge::cluster {
 namespace {
 
+// Runs `d` until `why` (guarded by `m`) holds `count` reports, or 5 s have passed.
+void run_until_reported(FailureDetector& d, std::mutex& m, const std::vector<std::string>& why, size_t count) {
+  auto t0 = std::chrono::steady_clock::now();
+  d.start();
+  while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+    {
+      std::lock_guard lock(m);
+      if (why.size() >= count) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  d.stop();
+}
+
 TEST(FailureDetector, SkipsBeatsWithoutATargetAndRunsItsChores) {
   std::atomic<int> reports{0}, beats{0};
   FailureDetector d(
@@ -46,16 +60,7 @@ TEST(FailureDetector, ANodeThatDoesNotAnswerIsReportedWithWhy) {
         std::lock_guard lock(m);
         why.push_back(w);
       });
-  auto t0 = std::chrono::steady_clock::now();
-  d.start();
-  while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
-    {
-      std::lock_guard lock(m);
-      if (why.size() >= 2) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  d.stop();
+  run_until_reported(d, m, why, 2);
   std::lock_guard lock(m);
   ASSERT_GE(why.size(), 2u) << "probing goes on after a failure";
   for (const auto& w : why) {
@@ -108,16 +113,7 @@ TEST(FailureDetector, AFailureIsReportedAfterMissesInARow) {
           reported_after.push_back(probes);
           why.push_back(w);
         });
-    auto t0 = std::chrono::steady_clock::now();
-    d.start();
-    while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
-      {
-        std::lock_guard lock(m);
-        if (why.size() >= 2) break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    d.stop();
+    run_until_reported(d, m, why, 2);
     std::lock_guard lock(m);
     ASSERT_GE(why.size(), 2u) << "misses " << misses << ": a silent node is reported, again while it stays silent";
     EXPECT_NE(why[0].find("health check: "), std::string::npos) << why[0];

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "graph/shape_inference.h"
+#include "qdq_graphs.h"
 #include "quantize/calibration.h"
 #include "quantize/qdq_writer.h"
 #include "quantize/samples.h"
@@ -31,9 +32,7 @@ TEST(Calibration, RangesDoNotDependOnHowRowsAreGroupedIntoRuns) {
   // What the ranges must be: every tensor of all ten rows, observed at once.
   graph::Graph observed = g;
   for (const auto& t : tensors)
-    if (std::find(observed.outputs.begin(), observed.outputs.end(), t) == observed.outputs.end() &&
-        !observed.is_initializer(t))
-      observed.outputs.push_back(t);
+    if (!observed.is_output(t) && !observed.is_initializer(t)) observed.outputs.push_back(t);
   runtime::fast::FastSession session(observed, {});
   runtime::TensorMap all = session.run(samples.inputs);
 
@@ -72,19 +71,9 @@ TEST(Calibration, ATensorWithItsBatchElsewhereIsObservedWhole) {
   std::vector<float> w(2048 * 3);
   for (size_t i = 0; i < w.size(); ++i) w[i] = 0.01f * static_cast<float>(i % 7) - 0.03f;
   g.set_initializer("w", graph::Tensor::from_vector<float>({2048, 3}, w));
-  auto add = [&](std::string op, std::vector<std::string> in, std::string out,
-                 std::map<std::string, graph::Attribute> attrs = {}) {
-    graph::Node n;
-    n.name = op;
-    n.op_type = std::move(op);
-    n.inputs = std::move(in);
-    n.outputs = {out};
-    n.attrs = std::move(attrs);
-    g.values.try_emplace(out);
-    g.nodes.push_back(std::move(n));
-  };
-  add("Transpose", {"input"}, "t", {{"perm", std::vector<int64_t>{1, 0, 2}}});  // [4, N, 2048]
-  add("MatMul", {"t", "w"}, "output");                                          // [4, N, 3]
+  using testing::qdq_graph_parts::add_node;
+  add_node(g, "Transpose", {"input"}, "t", {{"perm", std::vector<int64_t>{1, 0, 2}}});  // [4, N, 2048]
+  add_node(g, "MatMul", {"t", "w"}, "output");                                          // [4, N, 3]
   g.outputs = {"output"};
   graph::infer_shapes(g);
 
